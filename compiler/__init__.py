@@ -1,0 +1,45 @@
+"""compiler: an ONNX model compiler built on xDSL.
+
+Public API:
+  import_onnx(model, input_shapes=None) -> ModuleOp   ONNX -> graph dialect
+  interpret(module, feeds) -> list[np.ndarray]         numpy reference interpreter
+  parse_mlir(text) -> ModuleOp                         read our IR
+  run_pipeline(module, "p1,p2{opt=v}") -> ModuleOp     apply a compiler-opt pipeline
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from compiler.errors import CompilerError  # noqa: F401
+
+__all__ = [
+    "CompilerError",
+    "import_onnx",
+    "interpret",
+    "parse_mlir",
+    "print_mlir",
+    "run_pipeline",
+]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: `import compiler` stays cheap for the CLIs and loading exported models.
+    if name == "import_onnx":
+        from compiler.frontend.onnx import import_onnx
+
+        return import_onnx
+    if name == "interpret":
+        from compiler.interpreter import interpret
+
+        return interpret
+    if name in ("parse_mlir", "print_mlir", "run_pipeline"):
+        from compiler import api
+
+        return getattr(api, name)
+    if name == "CompilerError":
+        from compiler.errors import CompilerError
+
+        return CompilerError
+    raise AttributeError(f"module 'compiler' has no attribute {name!r}")

@@ -118,3 +118,9 @@ def dense_to_numpy(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
     if flat.size == 1 and n != 1:
         flat = np.broadcast_to(flat, (n,))
     return flat.reshape(shape)
+
+
+def dense_splat(value: np.ndarray, shape: list[int] | tuple[int, ...], element_type: Attribute) -> DenseIntOrFPElementsAttr:
+    """A splat dense attribute that stores its one element once, whatever the shape."""
+    one = np.ascontiguousarray(np.asarray(value).reshape(-1)[:1], dtype=to_numpy_dtype(element_type))
+    return DenseIntOrFPElementsAttr(TensorType(element_type, list(shape)), BytesAttr(one.tobytes()))

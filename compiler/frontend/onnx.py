@@ -1,0 +1,467 @@
+"""ONNX -> graph dialect.
+
+`import_onnx` turns a model (path, bytes or ModelProto) into a `builtin.module`
+holding `func.func @main`. Initializers become `graph.constant`s, each node
+goes through the converter registered for its op type (see `onnx_ops/`), and
+ops whose operands are all constants and whose results are small (shape
+arithmetic: Shape, Gather on shapes, Concat of shapes, ConstantOfShape, ...)
+are evaluated right away with the reference interpreter's kernels, so shape
+subgraphs never reach the graph.
+
+Symbolic dims must be pinned with `input_shapes={"name": (1, 3, 224, 224)}`.
+Every failure is a `CompilerError` naming the file, node, op type and opset.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import onnx
+from google.protobuf.message import DecodeError
+from onnx import numpy_helper
+from xdsl.dialects import func
+from xdsl.dialects.builtin import DictionaryAttr, ModuleOp, StringAttr, TensorType
+from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.utils.exceptions import DiagnosticException
+
+from compiler import dtypes
+from compiler.dialects import graph as g
+from compiler.errors import (
+    CompilerError,
+    ModelLoadError,
+    ShapeError,
+    UnsupportedOpError,
+)
+
+MIN_OPSET = 7
+MAX_OPSET = 23
+
+# Ops with all-constant operands are evaluated at import when every result
+# has at most this many elements; bigger constant work is `fold-constants`' job.
+IMPORT_FOLD_LIMIT = 1 << 16
+
+_OpT = TypeVar("_OpT", bound=Operation)
+Converter = Callable[["NodeBuilder"], Sequence[SSAValue | None]]
+CONVERTERS: dict[str, Converter] = {}
+
+
+def converter(*op_types: str) -> Callable[[Converter], Converter]:
+    """Registers the converter of one or more ONNX op types (default domain)."""
+
+    def register(fn: Converter) -> Converter:
+        for op_type in op_types:
+            assert op_type not in CONVERTERS, op_type
+            CONVERTERS[op_type] = fn
+        return fn
+
+    return register
+
+
+def supported_ops() -> list[str]:
+    _load_converters()
+    return sorted(CONVERTERS)
+
+
+def _load_converters() -> None:
+    from compiler.frontend import onnx_ops  # noqa: F401  (registers converters)
+
+
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class ImportState:
+    source: str | None
+    opset: int
+    block: Block
+    values: dict[str, SSAValue] = field(default_factory=dict)
+    used: set[str] = field(default_factory=set)
+
+
+class NodeBuilder:
+    """What a converter sees: the node's inputs, attributes and an op emitter."""
+
+    def __init__(self, state: ImportState, node: onnx.NodeProto):
+        self.state = state
+        self.node = node
+        self.opset = state.opset
+        self.attrs = {a.name: a for a in node.attribute}
+
+    # errors ------------------------------------------------------------------
+
+    def error(self, message: str, hint: str | None = None) -> CompilerError:
+        return UnsupportedOpError(
+            message,
+            file=self.state.source,
+            node=self.node.name or (self.node.output[0] if self.node.output else ""),
+            op_type=self.node.op_type,
+            opset=self.opset,
+            hint=hint,
+        )
+
+    # inputs ------------------------------------------------------------------
+
+    def has_input(self, i: int) -> bool:
+        return i < len(self.node.input) and self.node.input[i] != ""
+
+    def input(self, i: int) -> SSAValue:
+        if not self.has_input(i):
+            raise self.error(f"input {i} is required")
+        return self.state.values[self.node.input[i]]
+
+    def opt_input(self, i: int) -> SSAValue | None:
+        return self.input(i) if self.has_input(i) else None
+
+    @property
+    def inputs(self) -> list[SSAValue]:
+        return [self.state.values[n] for n in self.node.input if n]
+
+    def const_input(self, i: int, what: str = "") -> np.ndarray:
+        """The value of input i, which must be a constant (e.g. a shape)."""
+        value = constant_value(self.input(i))
+        if value is None:
+            raise self.error(
+                f"input {i}{' (' + what + ')' if what else ''} must be a constant",
+                hint="data-dependent shapes are not supported; pin input shapes",
+            )
+        return value
+
+    def opt_const_input(self, i: int, what: str = "") -> np.ndarray | None:
+        return self.const_input(i, what) if self.has_input(i) else None
+
+    # attributes --------------------------------------------------------------
+
+    def attr(self, name: str, default: Any = None) -> Any:
+        a = self.attrs.get(name)
+        if a is None:
+            return default
+        value = onnx.helper.get_attribute_value(a)
+        if isinstance(value, bytes):
+            return value.decode()
+        if isinstance(value, onnx.TensorProto):
+            return numpy_helper.to_array(value)
+        if isinstance(value, list):
+            return [v.decode() if isinstance(v, bytes) else v for v in value]
+        return value
+
+    def ints_attr(self, name: str, default: Sequence[int] | None = None) -> list[int] | None:
+        value = self.attr(name)
+        if value is None:
+            return None if default is None else list(default)
+        return [int(v) for v in value]
+
+    def reject_attr(self, name: str, allowed: Callable[[Any], bool], why: str) -> None:
+        value = self.attr(name)
+        if value is not None and not allowed(value):
+            raise self.error(f"attribute {name}={value!r} is not supported: {why}")
+
+    # emitting ----------------------------------------------------------------
+
+    def emit(self, op: _OpT) -> _OpT:
+        """Inserts `op`, verifying it (a diagnostic names this node)."""
+        self.state.block.add_op(op)
+        try:
+            op.verify()
+        except DiagnosticException as err:
+            raise self.error(f"invalid {op.name}: {err}") from None
+        return op
+
+    def make(
+        self,
+        cls: type[g.GraphOp],
+        operands: Sequence[SSAValue],
+        result_types: Sequence[Attribute] | None = None,
+        **props: object,
+    ) -> SSAValue:
+        """Builds, inserts and (when its operands are small constants) folds one op."""
+        try:
+            op = cls.make(operands, result_types, **props)
+        except DiagnosticException as err:
+            raise self.error(f"invalid {cls.name}: {err}") from None
+        self.emit(op)
+        return fold_if_constant(op)
+
+    def constant(self, array: np.ndarray, element_type: Attribute | None = None) -> SSAValue:
+        op = g.ConstantOp.from_numpy(np.asarray(array), element_type)
+        self.state.block.add_op(op)
+        return op.result
+
+
+def constant_value(value: SSAValue) -> np.ndarray | None:
+    owner = value.owner
+    if isinstance(owner, g.ConstantOp):
+        return owner.to_numpy()
+    return None
+
+
+def fold_if_constant(op: Operation) -> SSAValue:
+    """Replaces `op` by a constant when its operands are constants and its result is small."""
+    from compiler.interpreter import evaluate
+
+    result = op.results[0]
+    if not op.operands or len(op.results) != 1:
+        return result
+    args = [constant_value(v) for v in op.operands]
+    if any(a is None for a in args):
+        return result
+    if math.prod(g.shape_of(result)) > IMPORT_FOLD_LIMIT:
+        return result
+    (array,) = evaluate(op, [a for a in args if a is not None])
+    const = g.ConstantOp.from_numpy(array, g.elem_of(result))
+    block = op.parent_block()
+    assert block is not None
+    block.insert_op_before(const, op)
+    result.replace_all_uses_with(const.result)
+    op.detach()
+    op.erase()
+    return const.result
+
+
+# ---------------------------------------------------------------------------
+# Loading
+
+
+def _load_model(model: str | os.PathLike[str] | bytes | onnx.ModelProto, source: str | None) -> tuple[onnx.ModelProto, str | None]:
+    if isinstance(model, onnx.ModelProto):
+        return model, source
+    if isinstance(model, bytes):
+        if source is not None and os.path.exists(source):
+            # Load from the path so that external data resolves relative to it.
+            model = source
+        else:
+            try:
+                proto = onnx.load_model_from_string(model)
+            except (DecodeError, ValueError, RuntimeError) as err:
+                raise ModelLoadError(f"not a valid ONNX model ({_short(err)})", file=source,
+                                     hint="check that the file is a complete .onnx model") from None
+            return proto, source
+    path = os.fspath(model)
+    if not os.path.exists(path):
+        raise ModelLoadError("no such file", file=path, hint="check the path")
+    if os.path.isdir(path):
+        raise ModelLoadError("is a directory, not an ONNX file", file=path)
+    try:
+        proto = onnx.load(path, load_external_data=True)
+    except (DecodeError, ValueError, RuntimeError, OSError) as err:
+        raise ModelLoadError(
+            f"not a valid ONNX model ({_short(err)})",
+            file=path,
+            hint="check that the file is a complete .onnx model and its external data files sit beside it",
+        ) from None
+    return proto, path
+
+
+def _short(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0][:160] if text else type(err).__name__
+
+
+def _opset(model: onnx.ModelProto, source: str | None) -> int:
+    for imp in model.opset_import:
+        if imp.domain in ("", "ai.onnx"):
+            version = imp.version
+            break
+    else:
+        raise ModelLoadError("the model imports no default-domain opset", file=source)
+    if not MIN_OPSET <= version <= MAX_OPSET:
+        raise ModelLoadError(
+            f"opset {version} is not supported (supported: {MIN_OPSET} to {MAX_OPSET})",
+            file=source,
+            hint="convert the model with onnx.version_converter",
+        )
+    return version
+
+
+_NAME_RE = re.compile(r"[^A-Za-z0-9_$.]")
+
+
+def _name_hint(name: str) -> str | None:
+    hint = _NAME_RE.sub("_", name)
+    if not hint or hint[0].isdigit():
+        hint = "v" + hint
+    return hint
+
+
+def _input_type(
+    vi: onnx.ValueInfoProto, pinned: Mapping[str, Sequence[int]], source: str | None
+) -> TensorType:
+    if not vi.type.HasField("tensor_type"):
+        raise UnsupportedOpError(f"input '{vi.name}' is not a tensor", file=source)
+    tt = vi.type.tensor_type
+    try:
+        elem = dtypes.from_onnx_dtype(tt.elem_type)
+    except CompilerError as err:
+        raise err.with_context(file=source, node=f"input {vi.name}") from None
+    dims = list(tt.shape.dim) if tt.HasField("shape") else None
+    if vi.name in pinned:
+        shape = [int(d) for d in pinned[vi.name]]
+        if dims is not None:
+            if len(dims) != len(shape):
+                raise ShapeError(
+                    f"input '{vi.name}' has rank {len(dims)}, the pinned shape {tuple(shape)} has rank {len(shape)}",
+                    file=source,
+                )
+            for i, (d, s) in enumerate(zip(dims, shape, strict=True)):
+                if d.HasField("dim_value") and d.dim_value != s:
+                    raise ShapeError(
+                        f"input '{vi.name}' dim {i} is {d.dim_value}, pinned to {s}", file=source
+                    )
+        if any(s < 0 for s in shape):
+            raise ShapeError(f"pinned shape of input '{vi.name}' has a negative dim", file=source)
+        return TensorType(elem, shape)
+    if dims is None:
+        raise ShapeError(
+            f"input '{vi.name}' has no shape",
+            file=source,
+            hint=f"pin it with input_shapes={{'{vi.name}': (...)}} or --input-shape {vi.name}=1x...",
+        )
+    shape = []
+    for i, d in enumerate(dims):
+        if d.HasField("dim_value") and d.dim_value > 0:
+            shape.append(d.dim_value)
+            continue
+        sym = d.dim_param or "?"
+        raise ShapeError(
+            f"input '{vi.name}' has symbolic dim '{sym}' (dim {i})",
+            file=source,
+            hint=f"pin it with input_shapes={{'{vi.name}': (...)}} or --input-shape {vi.name}=1x...",
+        )
+    return TensorType(elem, shape)
+
+
+def import_onnx(
+    model: str | os.PathLike[str] | bytes | onnx.ModelProto,
+    input_shapes: Mapping[str, Sequence[int]] | None = None,
+    *,
+    source_name: str | None = None,
+) -> ModuleOp:
+    """Imports an ONNX model as a graph-dialect module with `func.func @main`."""
+    _load_converters()
+    proto, source = _load_model(model, source_name)
+    opset = _opset(proto, source)
+    graph = proto.graph
+    pinned = dict(input_shapes or {})
+
+    initializer_names = {t.name for t in graph.initializer}
+    real_inputs = [vi for vi in graph.input if vi.name not in initializer_names]
+    unknown = sorted(set(pinned) - {vi.name for vi in real_inputs})
+    if unknown:
+        raise ShapeError(
+            f"input_shapes names '{unknown[0]}', which is not a model input",
+            file=source,
+            hint=f"inputs are {[vi.name for vi in real_inputs]}",
+        )
+    arg_types = [_input_type(vi, pinned, source) for vi in real_inputs]
+    block = Block(arg_types=arg_types)
+    state = ImportState(source, opset, block)
+    state.used = {n for node in graph.node for n in node.input} | {o.name for o in graph.output}
+    for vi, arg in zip(real_inputs, block.args, strict=True):
+        state.values[vi.name] = arg
+        arg.name_hint = _name_hint(vi.name)
+
+    for tensor in graph.initializer:
+        _add_initializer(state, tensor)
+    for node in graph.node:
+        _convert_node(state, node)
+
+    outputs: list[SSAValue] = []
+    for vi in graph.output:
+        if vi.name not in state.values:
+            raise ModelLoadError(f"graph output '{vi.name}' is never produced", file=source)
+        outputs.append(state.values[vi.name])
+    block.add_op(func.ReturnOp(*outputs))
+    _erase_dead_ops(block)
+
+    fn = func.FuncOp(
+        "main",
+        (arg_types, [v.type for v in outputs]),
+        Region(block),
+        arg_attrs=_names_attr([vi.name for vi in real_inputs]),
+        res_attrs=_names_attr([vi.name for vi in graph.output]),
+    )
+    module = ModuleOp([fn])
+    if source is not None:
+        module.attributes["graph.source"] = StringAttr(os.path.basename(source))
+    return module
+
+
+def _names_attr(names: Sequence[str]):
+    from xdsl.dialects.builtin import ArrayAttr
+
+    return ArrayAttr([DictionaryAttr({"graph.name": StringAttr(n)}) for n in names])
+
+
+def _add_initializer(state: ImportState, tensor: onnx.TensorProto) -> None:
+    try:
+        elem = dtypes.from_onnx_dtype(tensor.data_type)
+    except CompilerError as err:
+        raise err.with_context(file=state.source, node=f"initializer {tensor.name}") from None
+    try:
+        array = numpy_helper.to_array(tensor)
+    except Exception as err:  # external data missing, truncated raw data, ...
+        raise ModelLoadError(
+            f"cannot read initializer '{tensor.name}' ({_short(err)})",
+            file=state.source,
+            hint="check that external data files sit beside the model",
+        ) from None
+    op = g.ConstantOp.from_numpy(array, elem)
+    state.block.add_op(op)
+    op.result.name_hint = _name_hint(tensor.name)
+    state.values[tensor.name] = op.result
+
+
+def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
+    builder = NodeBuilder(state, node)
+    if node.domain not in ("", "ai.onnx"):
+        raise builder.error(
+            f"op domain '{node.domain}' is not supported",
+            hint="export the model with standard ONNX ops only",
+        )
+    conv = CONVERTERS.get(node.op_type)
+    if conv is None:
+        raise builder.error(
+            "this op is not supported",
+            hint="see compiler.frontend.onnx.supported_ops() for the list",
+        )
+    for name in node.input:
+        if name and name not in state.values:
+            raise builder.error(f"input '{name}' is not defined before this node")
+    try:
+        results = list(conv(builder))
+    except CompilerError as err:
+        raise err.with_context(
+            file=state.source, node=node.name, op_type=node.op_type, opset=state.opset
+        ) from None
+    for i, name in enumerate(node.output):
+        if not name:
+            continue
+        if i >= len(results) or results[i] is None:
+            if name not in state.used:
+                continue
+            raise builder.error(f"output {i} ('{name}') is not supported")
+        value = results[i]
+        assert value is not None
+        state.values[name] = value
+        if value.name_hint is None:
+            value.name_hint = _name_hint(name)
+
+
+def _erase_dead_ops(block: Block) -> None:
+    # Shape subgraphs and placeholders leave dead ops behind; all graph ops are pure.
+    for op in reversed(list(block.ops)):
+        if op is block.last_op:
+            continue
+        if all(not r.uses for r in op.results):
+            op.detach()
+            op.erase()
+
+
+def import_path(path: str | Path, **kwargs: Any) -> ModuleOp:
+    return import_onnx(os.fspath(path), **kwargs)

@@ -1,0 +1,309 @@
+"""Converters of neural-network ONNX ops: conv, pooling, normalization, gemm, softmax."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from xdsl.ir import SSAValue
+
+from compiler.dialects import graph as g
+from compiler.frontend.onnx import NodeBuilder, converter
+from compiler.frontend.onnx_ops.common import (
+    binary,
+    norm_axis,
+    rank,
+    require_float,
+    reshape,
+    scalar,
+    shape,
+    transpose,
+    unsqueeze,
+)
+
+
+def _auto_pads(
+    b: NodeBuilder,
+    spatial: Sequence[int],
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    dilations: Sequence[int],
+) -> list[int]:
+    """ONNX pads [begins..., ends...] from `pads` or `auto_pad`."""
+    n = len(spatial)
+    auto_pad = b.attr("auto_pad", "NOTSET")
+    if auto_pad in ("NOTSET", ""):
+        pads = b.ints_attr("pads") or [0] * (2 * n)
+        if len(pads) != 2 * n:
+            raise b.error(f"pads needs {2 * n} values, got {len(pads)}")
+        return pads
+    if auto_pad == "VALID":
+        return [0] * (2 * n)
+    if auto_pad not in ("SAME_UPPER", "SAME_LOWER"):
+        raise b.error(f"auto_pad={auto_pad!r} is not supported")
+    begins, ends = [], []
+    for size, k, s, d in zip(spatial, kernel, strides, dilations, strict=True):
+        out = -(-size // s)
+        total = max(0, (out - 1) * s + (k - 1) * d + 1 - size)
+        small, large = total // 2, total - total // 2
+        begins.append(small if auto_pad == "SAME_UPPER" else large)
+        ends.append(large if auto_pad == "SAME_UPPER" else small)
+    return begins + ends
+
+
+def _to_2d(b: NodeBuilder, x: SSAValue) -> tuple[SSAValue, bool]:
+    """1-D spatial ops run as 2-D ones with a unit height."""
+    r = rank(x)
+    if r == 4:
+        return x, False
+    if r == 3:
+        n, c, length = shape(x)
+        return reshape(b, x, [n, c, 1, length]), True
+    raise b.error(f"{r - 2}-D spatial inputs are not supported (only 1-D and 2-D)")
+
+
+def _lift(values: Sequence[int], one_d: bool, fill: int) -> list[int]:
+    return [fill, *values] if one_d else list(values)
+
+
+def _lift_pads(pads: Sequence[int], one_d: bool) -> list[int]:
+    return [0, pads[0], 0, pads[1]] if one_d else list(pads)
+
+
+@converter("Conv")
+def convert_conv(b: NodeBuilder) -> list[SSAValue]:
+    x, w = b.input(0), b.input(1)
+    require_float(b, x)
+    spatial = shape(x)[2:]
+    n_sp = len(spatial)
+    kernel = b.ints_attr("kernel_shape") or list(shape(w)[2:])
+    strides = b.ints_attr("strides") or [1] * n_sp
+    dilations = b.ints_attr("dilations") or [1] * n_sp
+    pads = _auto_pads(b, spatial, kernel, strides, dilations)
+    x2, one_d = _to_2d(b, x)
+    w2 = w
+    if one_d:
+        o, i, k = shape(w)
+        w2 = reshape(b, w, [o, i, 1, k])
+    operands = [x2, w2]
+    if b.has_input(2):
+        operands.append(b.input(2))
+    y = b.make(
+        g.ConvOp,
+        operands,
+        strides=_lift(strides, one_d, 1),
+        pads=_lift_pads(pads, one_d),
+        dilations=_lift(dilations, one_d, 1),
+        group=int(b.attr("group", 1)),
+    )
+    if one_d:
+        n, o, _, length = shape(y)
+        y = reshape(b, y, [n, o, length])
+    return [y]
+
+
+def _pool_geometry(
+    b: NodeBuilder, x: SSAValue
+) -> tuple[list[int], list[int], list[int], list[int], bool]:
+    """kernel, strides, dilations, pads, and whether ceil_mode added end padding."""
+    spatial = shape(x)[2:]
+    n_sp = len(spatial)
+    kernel = b.ints_attr("kernel_shape")
+    if kernel is None or len(kernel) != n_sp:
+        raise b.error("kernel_shape must give one size per spatial dim")
+    strides = b.ints_attr("strides") or [1] * n_sp
+    dilations = b.ints_attr("dilations") or [1] * n_sp
+    pads = _auto_pads(b, spatial, kernel, strides, dilations)
+    grew = False
+    if b.attr("ceil_mode", 0):
+        # Extra end padding makes floor division round up; the last window
+        # must still start inside the input or its begin padding.
+        for d in range(n_sp):
+            eff = (kernel[d] - 1) * dilations[d] + 1
+            padded = spatial[d] + pads[d] + pads[n_sp + d]
+            out = -(-(padded - eff) // strides[d]) + 1
+            if (out - 1) * strides[d] >= spatial[d] + pads[d]:
+                out -= 1
+            need = (out - 1) * strides[d] + eff - padded
+            if need > 0:
+                pads[n_sp + d] += need
+                grew = True
+    return kernel, strides, dilations, pads, grew
+
+
+@converter("MaxPool")
+def convert_max_pool(b: NodeBuilder) -> list[SSAValue]:
+    x = b.input(0)
+    if len(b.node.output) > 1 and b.node.output[1]:
+        raise b.error("the Indices output is not supported")
+    kernel, strides, dilations, pads, _ = _pool_geometry(b, x)
+    x2, one_d = _to_2d(b, x)
+    y = b.make(
+        g.MaxPoolOp,
+        [x2],
+        kernel_shape=_lift(kernel, one_d, 1),
+        strides=_lift(strides, one_d, 1),
+        pads=_lift_pads(pads, one_d),
+        dilations=_lift(dilations, one_d, 1),
+    )
+    return [_from_2d(b, y, one_d)]
+
+
+def _from_2d(b: NodeBuilder, y: SSAValue, one_d: bool) -> SSAValue:
+    if not one_d:
+        return y
+    n, c, _, length = shape(y)
+    return reshape(b, y, [n, c, length])
+
+
+@converter("AveragePool")
+def convert_avg_pool(b: NodeBuilder) -> list[SSAValue]:
+    x = b.input(0)
+    include_pad = int(b.attr("count_include_pad", 0))
+    kernel, strides, dilations, pads, grew = _pool_geometry(b, x)
+    if any(d != 1 for d in dilations):
+        raise b.error("dilated AveragePool is not supported")
+    if include_pad and grew:
+        raise b.error("ceil_mode=1 with count_include_pad=1 is not supported when it adds padding")
+    x2, one_d = _to_2d(b, x)
+    y = b.make(
+        g.AvgPoolOp,
+        [x2],
+        kernel_shape=_lift(kernel, one_d, 1),
+        strides=_lift(strides, one_d, 1),
+        pads=_lift_pads(pads, one_d),
+        count_include_pad=include_pad,
+    )
+    return [_from_2d(b, y, one_d)]
+
+
+@converter("GlobalAveragePool")
+def convert_global_avg_pool(b: NodeBuilder) -> list[SSAValue]:
+    x = b.input(0)
+    return [b.make(g.ReduceMeanOp, [x], axes=list(range(2, rank(x))), keepdims=True)]
+
+
+@converter("GlobalMaxPool")
+def convert_global_max_pool(b: NodeBuilder) -> list[SSAValue]:
+    x = b.input(0)
+    return [b.make(g.ReduceMaxOp, [x], axes=list(range(2, rank(x))), keepdims=True)]
+
+
+@converter("BatchNormalization")
+def convert_batch_norm(b: NodeBuilder) -> list[SSAValue]:
+    if b.attr("training_mode", 0):
+        raise b.error("training_mode=1 is not supported", hint="export the model in eval mode")
+    if b.opset < 9 and b.attr("spatial", 1) == 0:
+        raise b.error("spatial=0 is not supported")
+    x = b.input(0)
+    operands = [x, b.input(1), b.input(2), b.input(3), b.input(4)]
+    return [b.make(g.BatchNormOp, operands, epsilon=float(b.attr("epsilon", 1e-5)))]
+
+
+@converter("InstanceNormalization")
+def convert_instance_norm(b: NodeBuilder) -> list[SSAValue]:
+    x, scale, bias = b.input(0), b.input(1), b.input(2)
+    require_float(b, x)
+    axes = list(range(2, rank(x)))
+    mean = b.make(g.ReduceMeanOp, [x], axes=axes, keepdims=True)
+    centered = binary(b, g.SubOp, x, mean)
+    var = b.make(g.ReduceMeanOp, [binary(b, g.MulOp, centered, centered)], axes=axes, keepdims=True)
+    eps = scalar(b, float(b.attr("epsilon", 1e-5)), x)
+    normed = binary(b, g.DivOp, centered, b.make(g.SqrtOp, [binary(b, g.AddOp, var, eps)]))
+    channel = [shape(x)[1]] + [1] * (rank(x) - 2)
+    y = binary(b, g.MulOp, normed, reshape(b, scale, channel))
+    return [binary(b, g.AddOp, y, reshape(b, bias, channel))]
+
+
+@converter("LayerNormalization")
+def convert_layer_norm(b: NodeBuilder) -> list[SSAValue]:
+    for i in (1, 2):
+        if len(b.node.output) > i and b.node.output[i]:
+            raise b.error("the Mean and InvStdDev outputs are not supported")
+    x = b.input(0)
+    axis = norm_axis(b, b.attr("axis", -1), rank(x))
+    operands = [x, b.input(1)]
+    if b.has_input(2):
+        operands.append(b.input(2))
+    return [b.make(g.LayerNormOp, operands, axis=axis, epsilon=float(b.attr("epsilon", 1e-5)))]
+
+
+@converter("LRN")
+def convert_lrn(b: NodeBuilder) -> list[SSAValue]:
+    return [
+        b.make(
+            g.LRNOp,
+            [b.input(0)],
+            size=int(b.attr("size")),
+            alpha=float(b.attr("alpha", 1e-4)),
+            beta=float(b.attr("beta", 0.75)),
+            bias=float(b.attr("bias", 1.0)),
+        )
+    ]
+
+
+def matmul(b: NodeBuilder, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
+    """ONNX MatMul: 1-D operands are promoted, then the added dim removed."""
+    squeeze_lhs, squeeze_rhs = rank(lhs) == 1, rank(rhs) == 1
+    if squeeze_lhs:
+        lhs = unsqueeze(b, lhs, [0])
+    if squeeze_rhs:
+        rhs = unsqueeze(b, rhs, [1])
+    y = b.make(g.MatMulOp, [lhs, rhs])
+    out = list(shape(y))
+    if squeeze_rhs:
+        out.pop(-1)
+    if squeeze_lhs:
+        out.pop(-2 if squeeze_rhs is False else -1)
+    return reshape(b, y, out)
+
+
+@converter("MatMul")
+def convert_matmul(b: NodeBuilder) -> list[SSAValue]:
+    return [matmul(b, b.input(0), b.input(1))]
+
+
+@converter("Gemm")
+def convert_gemm(b: NodeBuilder) -> list[SSAValue]:
+    a, w = b.input(0), b.input(1)
+    if rank(a) != 2 or rank(w) != 2:
+        raise b.error("Gemm operands must be 2-D")
+    if b.attr("transA", 0):
+        a = transpose(b, a, [1, 0])
+    if b.attr("transB", 0):
+        w = transpose(b, w, [1, 0])
+    y = b.make(g.MatMulOp, [a, w])
+    alpha = float(b.attr("alpha", 1.0))
+    if alpha != 1.0:
+        y = binary(b, g.MulOp, y, scalar(b, alpha, y))
+    if b.has_input(2):
+        c = b.input(2)
+        beta = float(b.attr("beta", 1.0))
+        if beta != 1.0:
+            c = binary(b, g.MulOp, c, scalar(b, beta, c))
+        y = binary(b, g.AddOp, y, c)
+    return [y]
+
+
+def _softmax_like(b: NodeBuilder, cls: type[g.GraphOp]) -> list[SSAValue]:
+    x = b.input(0)
+    r = rank(x)
+    if b.opset >= 13:
+        return [b.make(cls, [x], axis=norm_axis(b, b.attr("axis", -1), r))]
+    # Before opset 13 the input is coerced to 2-D at `axis`.
+    axis = norm_axis(b, b.attr("axis", 1), r)
+    if axis == r - 1:
+        return [b.make(cls, [x], axis=axis)]
+    src = shape(x)
+    flat = reshape(b, x, [math.prod(src[:axis]), math.prod(src[axis:])])
+    return [reshape(b, b.make(cls, [flat], axis=1), src)]
+
+
+@converter("Softmax")
+def convert_softmax(b: NodeBuilder) -> list[SSAValue]:
+    return _softmax_like(b, g.SoftmaxOp)
+
+
+@converter("LogSoftmax")
+def convert_log_softmax(b: NodeBuilder) -> list[SSAValue]:
+    return _softmax_like(b, g.LogSoftmaxOp)

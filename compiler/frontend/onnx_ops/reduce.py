@@ -1,0 +1,76 @@
+"""Converters of ONNX reductions (ReduceX family, ArgMax/ArgMin)."""
+
+from __future__ import annotations
+
+from xdsl.ir import SSAValue
+
+from compiler.dialects import graph as g
+from compiler.frontend.onnx import NodeBuilder, converter
+from compiler.frontend.onnx_ops.common import binary, norm_axis, rank
+
+_REDUCE: dict[str, type[g.GraphOp]] = {
+    "ReduceSum": g.ReduceSumOp,
+    "ReduceMean": g.ReduceMeanOp,
+    "ReduceMax": g.ReduceMaxOp,
+    "ReduceMin": g.ReduceMinOp,
+    "ReduceProd": g.ReduceProdOp,
+    "ReduceL1": g.ReduceSumOp,
+    "ReduceL2": g.ReduceSumOp,
+    "ReduceSumSquare": g.ReduceSumOp,
+    "ReduceLogSum": g.ReduceSumOp,
+    "ReduceLogSumExp": g.ReduceSumOp,
+}
+
+
+def _reduce_axes(b: NodeBuilder, x: SSAValue) -> list[int] | None:
+    """Sorted axes; None means `noop_with_empty_axes` made this an identity."""
+    # Axes moved from an attribute to an input: ReduceSum at opset 13, the rest at 18.
+    attr_until = 13 if b.node.op_type == "ReduceSum" else 18
+    if b.opset < attr_until:
+        axes = b.ints_attr("axes")
+    else:
+        value = b.opt_const_input(1, "axes")
+        axes = None if value is None else [int(a) for a in value.reshape(-1)]
+    r = rank(x)
+    if not axes:
+        if b.attr("noop_with_empty_axes", 0):
+            return None
+        return list(range(r))
+    return sorted({norm_axis(b, a, r) for a in axes})
+
+
+@converter(*_REDUCE)
+def convert_reduce(b: NodeBuilder) -> list[SSAValue]:
+    x = b.input(0)
+    axes = _reduce_axes(b, x)
+    if axes is None:
+        return [x]
+    keep = bool(b.attr("keepdims", 1))
+    op_type = b.node.op_type
+    if op_type in ("ReduceL2", "ReduceSumSquare"):
+        x = binary(b, g.MulOp, x, x)
+    elif op_type == "ReduceL1":
+        x = b.make(g.AbsOp, [x])
+    elif op_type == "ReduceLogSumExp":
+        x = b.make(g.ExpOp, [x])
+    y = b.make(_REDUCE[op_type], [x], axes=axes, keepdims=keep)
+    if op_type == "ReduceL2":
+        y = b.make(g.SqrtOp, [y])
+    elif op_type in ("ReduceLogSum", "ReduceLogSumExp"):
+        y = b.make(g.LogOp, [y])
+    return [y]
+
+
+@converter("ArgMax", "ArgMin")
+def convert_arg_reduce(b: NodeBuilder) -> list[SSAValue]:
+    x = b.input(0)
+    cls = g.ArgMaxOp if b.node.op_type == "ArgMax" else g.ArgMinOp
+    return [
+        b.make(
+            cls,
+            [x],
+            axis=norm_axis(b, b.attr("axis", 0), rank(x)),
+            keepdims=bool(b.attr("keepdims", 1)),
+            select_last_index=bool(b.attr("select_last_index", 0)),
+        )
+    ]

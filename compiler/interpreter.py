@@ -1,0 +1,490 @@
+"""A numpy reference interpreter of the graph dialect.
+
+It is the oracle for graph passes (every pass must leave its results
+unchanged), and `fold-constants` and the importer reuse its kernels to
+evaluate ops whose operands are constants.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import TypeVar
+
+import numpy as np
+from scipy import special
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, StringAttr, TensorType
+from xdsl.ir import Block, Operation, SSAValue
+
+from compiler import dtypes
+from compiler.dialects import graph as g
+from compiler.errors import InputError
+
+Kernel = Callable[[Operation, list[np.ndarray]], list[np.ndarray]]
+KERNELS: dict[type[Operation], Kernel] = {}
+
+_Op = TypeVar("_Op", bound=Operation)
+
+
+def kernel(*op_types: type[Operation]) -> Callable[[Kernel], Kernel]:
+    """Registers a numpy kernel for the given op classes."""
+
+    def register(fn: Kernel) -> Kernel:
+        for op_type in op_types:
+            KERNELS[op_type] = fn
+        return fn
+
+    return register
+
+
+def _np_dtype(value: SSAValue) -> np.dtype:
+    assert isinstance(value.type, TensorType)
+    return dtypes.to_numpy_dtype(value.type.get_element_type())
+
+
+def _out(op: Operation, value: np.ndarray) -> list[np.ndarray]:
+    """Cast a result to the op's declared element type and shape."""
+    dt = _np_dtype(op.results[0])
+    arr = np.asarray(value)
+    if arr.dtype != dt:
+        arr = arr.astype(dt)
+    shape = g.shape_of(op.results[0])
+    if arr.shape != shape:
+        arr = np.broadcast_to(arr, shape)
+    return [np.ascontiguousarray(arr)]
+
+
+# --- elementwise ---------------------------------------------------------------
+
+_UNARY: dict[type[Operation], Callable[[np.ndarray], np.ndarray]] = {
+    g.IdentityOp: lambda x: x,
+    g.NegOp: np.negative,
+    g.AbsOp: np.abs,
+    g.SignOp: np.sign,
+    g.ReluOp: lambda x: np.maximum(x, np.zeros((), x.dtype)),
+    g.ExpOp: np.exp,
+    g.LogOp: np.log,
+    g.SqrtOp: np.sqrt,
+    g.ReciprocalOp: np.reciprocal,
+    g.SigmoidOp: lambda x: 1 / (1 + np.exp(-x)),
+    g.TanhOp: np.tanh,
+    g.ErfOp: special.erf,
+    g.FloorOp: np.floor,
+    g.CeilOp: np.ceil,
+    g.RoundOp: np.round,
+    g.SinOp: np.sin,
+    g.CosOp: np.cos,
+    g.SoftplusOp: lambda x: np.logaddexp(np.zeros((), x.dtype), x),
+    g.NotOp: np.logical_not,
+}
+
+
+@kernel(*_UNARY)
+def _unary(op: Operation, args: list[np.ndarray]) -> list[np.ndarray]:
+    with np.errstate(all="ignore"):
+        return _out(op, _UNARY[type(op)](args[0]))
+
+
+@kernel(g.LeakyReluOp)
+def _leaky_relu(op: g.LeakyReluOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x = args[0]
+    return _out(op, np.where(x >= 0, x, x * x.dtype.type(op.float_prop("alpha"))))
+
+
+@kernel(g.EluOp)
+def _elu(op: g.EluOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x = args[0]
+    with np.errstate(all="ignore"):
+        return _out(op, np.where(x >= 0, x, x.dtype.type(op.float_prop("alpha")) * np.expm1(x)))
+
+
+@kernel(g.HardSigmoidOp)
+def _hard_sigmoid(op: g.HardSigmoidOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x = args[0]
+    alpha, beta = x.dtype.type(op.float_prop("alpha")), x.dtype.type(op.float_prop("beta"))
+    return _out(op, np.clip(alpha * x + beta, 0, 1))
+
+
+@kernel(g.ClipOp)
+def _clip(op: g.ClipOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x = args[0]
+    if op.min is not None:
+        x = np.maximum(x, np.asarray(op.min.value.data).astype(x.dtype))
+    if op.max is not None:
+        x = np.minimum(x, np.asarray(op.max.value.data).astype(x.dtype))
+    return _out(op, x)
+
+
+@kernel(g.CastOp)
+def _cast(op: g.CastOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    with np.errstate(all="ignore"):
+        return _out(op, args[0].astype(_np_dtype(op.result)))
+
+
+def _int_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    # C semantics: truncate toward zero (numpy floors).
+    q = np.floor_divide(a, b)
+    fix = (np.remainder(a, b) != 0) & ((a < 0) != (b < 0))
+    return q + fix.astype(q.dtype)
+
+
+def _div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if np.issubdtype(a.dtype, np.integer):
+        return _int_div(a, b)
+    return np.divide(a, b)
+
+
+def _mod(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if np.issubdtype(a.dtype, np.integer):
+        return np.mod(a, b)
+    return np.fmod(a, b)
+
+
+_BINARY: dict[type[Operation], Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
+    g.AddOp: np.add,
+    g.SubOp: np.subtract,
+    g.MulOp: np.multiply,
+    g.DivOp: _div,
+    g.PowOp: np.power,
+    g.MaxOp: np.maximum,
+    g.MinOp: np.minimum,
+    g.ModOp: _mod,
+    g.EqualOp: np.equal,
+    g.LessOp: np.less,
+    g.LessEqualOp: np.less_equal,
+    g.GreaterOp: np.greater,
+    g.GreaterEqualOp: np.greater_equal,
+    g.AndOp: np.logical_and,
+    g.OrOp: np.logical_or,
+    g.XorOp: np.logical_xor,
+}
+
+
+@kernel(*_BINARY)
+def _binary(op: Operation, args: list[np.ndarray]) -> list[np.ndarray]:
+    with np.errstate(all="ignore"):
+        return _out(op, _BINARY[type(op)](args[0], args[1]))
+
+
+@kernel(g.WhereOp)
+def _where(op: g.WhereOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    return _out(op, np.where(*args))
+
+
+# --- data movement -------------------------------------------------------------
+
+
+@kernel(g.ReshapeOp)
+def _reshape(op: g.ReshapeOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    return _out(op, args[0].reshape(g.shape_of(op.result)))
+
+
+@kernel(g.BroadcastToOp)
+def _broadcast_to(op: g.BroadcastToOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    return _out(op, np.broadcast_to(args[0], g.shape_of(op.result)))
+
+
+@kernel(g.TransposeOp)
+def _transpose(op: g.TransposeOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    return _out(op, np.transpose(args[0], op.ints("perm")))
+
+
+@kernel(g.SliceOp)
+def _slice(op: g.SliceOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    index: list[slice] = []
+    for off, step, size in zip(op.ints("offsets"), op.ints("strides"), g.shape_of(op.result), strict=True):
+        stop = off + size * step
+        index.append(slice(off, stop if stop >= 0 else None, step))
+    return _out(op, args[0][tuple(index)])
+
+
+@kernel(g.ConcatOp)
+def _concat(op: g.ConcatOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    return _out(op, np.concatenate(args, axis=op.int_prop("axis")))
+
+
+@kernel(g.GatherOp)
+def _gather(op: g.GatherOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    data, idx = args
+    axis = op.int_prop("axis")
+    n = data.shape[axis]
+    idx = np.where(idx < 0, idx + n, idx)
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise InputError(f"graph.gather index out of range [0, {n})")
+    return _out(op, np.take(data, idx, axis=axis))
+
+
+@kernel(g.PadOp)
+def _pad(op: g.PadOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x = args[0]
+    pads = op.ints("pads")
+    r = x.ndim
+    widths = [(pads[d], pads[r + d]) for d in range(r)]
+    mode = op.str_prop("mode")
+    if mode == "constant":
+        value = np.asarray(op.float_prop("value")).astype(x.dtype)
+        return _out(op, np.pad(x, widths, mode="constant", constant_values=value))
+    return _out(op, np.pad(x, widths, mode="reflect" if mode == "reflect" else "edge"))
+
+
+# --- reductions ----------------------------------------------------------------
+
+_REDUCE: dict[type[Operation], Callable[..., np.ndarray]] = {
+    g.ReduceSumOp: np.sum,
+    g.ReduceMeanOp: np.mean,
+    g.ReduceMaxOp: np.max,
+    g.ReduceMinOp: np.min,
+    g.ReduceProdOp: np.prod,
+}
+
+
+@kernel(*_REDUCE)
+def _reduce(op: g.ReduceOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    axes = op.ints("axes")
+    x = args[0]
+    if not axes:
+        return _out(op, x)
+    keep = op.int_prop("keepdims") != 0
+    return _out(op, _REDUCE[type(op)](x, axis=axes, keepdims=keep, dtype=x.dtype))
+
+
+@kernel(g.ArgMaxOp, g.ArgMinOp)
+def _arg_reduce(op: g.ArgReduceOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x = args[0]
+    axis = op.int_prop("axis")
+    fn = np.argmax if isinstance(op, g.ArgMaxOp) else np.argmin
+    if op.int_prop("select_last_index"):
+        flipped = np.flip(x, axis=axis)
+        res = x.shape[axis] - 1 - fn(flipped, axis=axis)
+    else:
+        res = fn(x, axis=axis)
+    if op.int_prop("keepdims"):
+        res = np.expand_dims(res, axis)
+    return _out(op, res)
+
+
+def softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+@kernel(g.SoftmaxOp)
+def _softmax(op: g.SoftmaxOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    return _out(op, softmax(args[0], op.int_prop("axis")))
+
+
+@kernel(g.LogSoftmaxOp)
+def _log_softmax(op: g.LogSoftmaxOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x = args[0]
+    axis = op.int_prop("axis")
+    shifted = x - np.max(x, axis=axis, keepdims=True)
+    return _out(op, shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)))
+
+
+@kernel(g.LayerNormOp)
+def _layer_norm(op: g.LayerNormOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x, scale = args[0], args[1]
+    axes = tuple(range(op.int_prop("axis"), x.ndim))
+    mean = np.mean(x, axis=axes, keepdims=True)
+    var = np.mean(np.square(x - mean), axis=axes, keepdims=True)
+    eps = x.dtype.type(op.float_prop("epsilon"))
+    y = (x - mean) / np.sqrt(var + eps) * scale
+    if len(args) == 3:
+        y = y + args[2]
+    return _out(op, y)
+
+
+# --- convolution, matmul, pooling ---------------------------------------------
+
+
+def _windows(
+    x: np.ndarray, kernel: Sequence[int], strides: Sequence[int], dilations: Sequence[int],
+    out_hw: Sequence[int],
+) -> np.ndarray:
+    """View [N, C, OH, OW, KH, KW] of an already padded NCHW input."""
+    kh, kw = kernel
+    dh, dw = dilations
+    span_h, span_w = dh * (kh - 1) + 1, dw * (kw - 1) + 1
+    view = np.lib.stride_tricks.sliding_window_view(x, (span_h, span_w), axis=(2, 3))
+    view = view[:, :, :: strides[0], :: strides[1], ::dh, ::dw]
+    return view[:, :, : out_hw[0], : out_hw[1]]
+
+
+def _pad_nchw(x: np.ndarray, pads: Sequence[int], value: float) -> np.ndarray:
+    if not any(pads):
+        return x
+    widths = [(0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])]
+    return np.pad(x, widths, mode="constant", constant_values=value)
+
+
+@kernel(g.ConvOp)
+def _conv(op: g.ConvOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x, w = args[0], args[1]
+    n, _, oh, ow = g.shape_of(op.result)
+    group = op.int_prop("group")
+    xp = _pad_nchw(x, op.ints("pads"), 0.0)
+    cols = _windows(xp, w.shape[2:], op.ints("strides"), op.ints("dilations"), (oh, ow))
+    cin_g = w.shape[1]
+    cout_g = w.shape[0] // group
+    out = np.empty((n, w.shape[0], oh, ow), dtype=x.dtype)
+    for gi in range(group):
+        c = cols[:, gi * cin_g : (gi + 1) * cin_g]  # N, Cg, OH, OW, KH, KW
+        wg = w[gi * cout_g : (gi + 1) * cout_g]  # Og, Cg, KH, KW
+        out[:, gi * cout_g : (gi + 1) * cout_g] = np.einsum(
+            "nchwij,ocij->nohw", c, wg, optimize=True
+        )
+    if len(args) == 3:
+        out += args[2].reshape(1, -1, 1, 1)
+    return _out(op, out)
+
+
+@kernel(g.MatMulOp)
+def _matmul(op: g.MatMulOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    return _out(op, np.matmul(args[0], args[1]))
+
+
+@kernel(g.MaxPoolOp)
+def _max_pool(op: g.MaxPoolOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    _, _, oh, ow = g.shape_of(op.result)
+    xp = _pad_nchw(args[0], op.ints("pads"), -np.inf)
+    win = _windows(xp, op.ints("kernel_shape"), op.ints("strides"), op.ints("dilations"), (oh, ow))
+    return _out(op, win.max(axis=(4, 5)))
+
+
+@kernel(g.AvgPoolOp)
+def _avg_pool(op: g.AvgPoolOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x = args[0]
+    _, _, oh, ow = g.shape_of(op.result)
+    kernel_shape, strides, pads = op.ints("kernel_shape"), op.ints("strides"), op.ints("pads")
+    sums = _windows(_pad_nchw(x, pads, 0.0), kernel_shape, strides, (1, 1), (oh, ow)).sum(axis=(4, 5))
+    if op.int_prop("count_include_pad"):
+        count: np.ndarray | int = math.prod(kernel_shape)
+    else:
+        ones = np.ones((1, 1, *x.shape[2:]), dtype=x.dtype)
+        count = _windows(_pad_nchw(ones, pads, 0.0), kernel_shape, strides, (1, 1), (oh, ow)).sum(axis=(4, 5))
+    return _out(op, sums / count)
+
+
+# --- others --------------------------------------------------------------------
+
+
+@kernel(g.BatchNormOp)
+def _batch_norm(op: g.BatchNormOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x, scale, bias, mean, var = args
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    eps = x.dtype.type(op.float_prop("epsilon"))
+    inv = scale / np.sqrt(var + eps)
+    return _out(op, (x - mean.reshape(shape)) * inv.reshape(shape) + bias.reshape(shape))
+
+
+@kernel(g.LRNOp)
+def _lrn(op: g.LRNOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x = args[0]
+    size = op.int_prop("size")
+    alpha, beta, bias = (x.dtype.type(op.float_prop(k)) for k in ("alpha", "beta", "bias"))
+    c = x.shape[1]
+    sq = np.square(x)
+    lo, hi = (size - 1) // 2, size // 2  # ONNX: floor((size-1)/2) before, ceil((size-1)/2) after
+    padded = np.pad(sq, [(0, 0), (lo, hi)] + [(0, 0)] * (x.ndim - 2))
+    window = sum(padded[:, i : i + c] for i in range(size))
+    return _out(op, x / np.power(bias + alpha / size * window, beta))
+
+
+@kernel(g.ConstantOp)
+def _constant(op: g.ConstantOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    return [op.to_numpy()]
+
+
+@kernel(g.FusedOp)
+def _fused(op: g.FusedOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    return run_block(op.body.block, args)
+
+
+# --- driver --------------------------------------------------------------------
+
+
+def evaluate(op: Operation, args: list[np.ndarray]) -> list[np.ndarray]:
+    """Runs one op on numpy arrays."""
+    try:
+        fn = KERNELS[type(op)]
+    except KeyError:
+        raise NotImplementedError(f"the interpreter has no kernel for '{op.name}'") from None
+    return fn(op, args)
+
+
+def run_block(block: Block, args: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Runs a block whose terminator (func.return / graph.yield) gives the results."""
+    env: dict[SSAValue, np.ndarray] = dict(zip(block.args, args, strict=True))
+    for op in block.ops:
+        if isinstance(op, func.ReturnOp | g.YieldOp):
+            return [env[v] for v in op.operands]
+        results = evaluate(op, [env[v] for v in op.operands])
+        for res, arr in zip(op.results, results, strict=True):
+            env[res] = arr
+    raise ValueError("block has no terminator")
+
+
+def main_function(module: ModuleOp, name: str = "main") -> func.FuncOp:
+    for op in module.ops:
+        if isinstance(op, func.FuncOp) and op.sym_name.data == name:
+            return op
+    raise ValueError(f"module has no function @{name}")
+
+
+def input_names(fn: func.FuncOp) -> list[str]:
+    """Model input names (the `graph.name` arg attributes), else arg0, arg1, ..."""
+    names = []
+    for i in range(len(fn.args)):
+        attrs = fn.arg_attrs.data[i].data if fn.arg_attrs is not None else {}
+        name = attrs.get("graph.name")
+        names.append(name.data if isinstance(name, StringAttr) else f"arg{i}")
+    return names
+
+
+def output_names(fn: func.FuncOp) -> list[str]:
+    names = []
+    for i in range(len(fn.function_type.outputs)):
+        attrs = fn.res_attrs.data[i].data if fn.res_attrs is not None else {}
+        name = attrs.get("graph.name")
+        names.append(name.data if isinstance(name, StringAttr) else f"result{i}")
+    return names
+
+
+def check_feeds(
+    fn: func.FuncOp, feeds: Mapping[str, np.ndarray] | Sequence[np.ndarray]
+) -> list[np.ndarray]:
+    """Orders and validates the inputs of a model function; raises InputError."""
+    names = input_names(fn)
+    if isinstance(feeds, Mapping):
+        unknown = sorted(set(feeds) - set(names))
+        if unknown:
+            raise InputError(f"unknown input {unknown[0]!r}", hint=f"inputs are {names}")
+        missing = [n for n in names if n not in feeds]
+        if missing:
+            raise InputError(f"missing input {missing[0]!r}", hint=f"inputs are {names}")
+        arrays = [feeds[n] for n in names]
+    else:
+        arrays = list(feeds)
+        if len(arrays) != len(names):
+            raise InputError(f"expected {len(names)} inputs ({names}), got {len(arrays)}")
+    checked = []
+    for name, arr, t in zip(names, arrays, fn.function_type.inputs, strict=True):
+        assert isinstance(t, TensorType)
+        arr = np.asarray(arr)
+        want_dt = dtypes.to_numpy_dtype(t.get_element_type())
+        want_shape = tuple(t.get_shape())
+        if arr.dtype != want_dt:
+            raise InputError(f"input {name!r} has dtype {arr.dtype}, expected {want_dt}")
+        if arr.shape != want_shape:
+            raise InputError(f"input {name!r} has shape {arr.shape}, expected {want_shape}")
+        checked.append(np.ascontiguousarray(arr))
+    return checked
+
+
+def interpret(
+    module: ModuleOp, feeds: Mapping[str, np.ndarray] | Sequence[np.ndarray]
+) -> list[np.ndarray]:
+    """Runs `@main` of a graph-dialect module on numpy inputs (by name or position)."""
+    fn = main_function(module)
+    return run_block(fn.body.block, check_feeds(fn, feeds))
