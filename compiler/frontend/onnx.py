@@ -258,6 +258,16 @@ def _load_model(model: str | os.PathLike[str] | bytes | onnx.ModelProto, source:
     return proto, path
 
 
+def parse_onnx_text(text: str, source: str | None = None) -> onnx.ModelProto:
+    """Reads ONNX's textual syntax (`onnx.parser`), used by `.onnxtxt` test files."""
+    import onnx.parser
+
+    try:
+        return onnx.parser.parse_model(text)
+    except Exception as err:  # onnx.parser raises a bare ParseError type
+        raise ModelLoadError(f"not valid ONNX text ({_short(err)})", file=source) from None
+
+
 def _short(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return text[0][:160] if text else type(err).__name__

@@ -61,7 +61,15 @@ class CompilerOptMain(xDSLOptMain):
             shapes = parse_input_shapes(self.args.input_shape or [])
             return import_onnx(data, input_shapes=shapes, source_name=self.args.input_file)
 
+        def parse_onnx_text(stream: IO[bytes]) -> ModuleOp:
+            from compiler.frontend.onnx import import_onnx, parse_onnx_text
+
+            proto = parse_onnx_text(stream.read().decode(), self.args.input_file)
+            shapes = parse_input_shapes(self.args.input_shape or [])
+            return import_onnx(proto, input_shapes=shapes, source_name=self.args.input_file)
+
         self.available_frontends["onnx"] = parse_onnx
+        self.available_frontends["onnxtxt"] = parse_onnx_text
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
         super().register_all_arguments(arg_parser)
