@@ -1,0 +1,145 @@
+"""`convert-loop-to-scf`: lower `loop.for` nests to upstream scf/arith/vector ops.
+
+Loops are lowered innermost first, by annotation:
+
+- serial (and GPU bindings, which run serially on the CPU): `scf.for` over
+  `arith.constant` index bounds; a loop of one iteration becomes its body,
+  a loop of none disappears;
+- unroll: the body cloned once per iteration, with the induction variable a
+  constant (no loop is left);
+- parallel: a one-dimensional `scf.parallel` with static bounds and the empty
+  `scf.reduce` terminator (outlining it onto threads is a later pass);
+- vectorize: explicit vector code (see `loop_vectorizer`): chunks of VL lanes
+  then a scalar tail. A loop that cannot be vectorized safely stays serial,
+  with the reason in a `loop.not_vectorized` attribute on its `scf.for`
+  (and on stderr with `remarks=true`).
+
+The output holds only func, scf, arith, math, memref and vector ops.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, scf
+from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, StringAttr
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+
+from compiler.dialects.loop import PARALLEL, UNROLL, VECTORIZE, ForOp, YieldOp
+from compiler.lowering.loop_vectorizer import VECTORIZE_REMARK_ATTR, clone_body, vectorize
+
+
+def _const(n: int, ops: list[Operation]) -> SSAValue:
+    op = arith.ConstantOp(IntegerAttr(n, IndexType()))
+    ops.append(op)
+    return op.result
+
+
+def _move_body(loop: ForOp, block: Block) -> None:
+    """Move the loop body (minus its terminator) into `block`, rebinding the IV."""
+    loop.iv.replace_all_uses_with(block.args[0])
+    for op in list(loop.body.block.ops):
+        if isinstance(op, YieldOp):
+            continue
+        op.detach()
+        block.add_op(op)
+
+
+def lower_serial(loop: ForOp) -> list[Operation]:
+    ops: list[Operation] = []
+    trips = loop.trip_count
+    if trips == 0:
+        return ops
+    if trips == 1:
+        iv = _const(loop.lower, ops)
+        loop.iv.replace_all_uses_with(iv)
+        for op in list(loop.body.block.ops):
+            if not isinstance(op, YieldOp):
+                op.detach()
+                ops.append(op)
+        return ops
+    lb, ub, step = _const(loop.lower, ops), _const(loop.upper, ops), _const(loop.stride, ops)
+    block = Block(arg_types=[IndexType()])
+    block.args[0].name_hint = loop.iv.name_hint
+    _move_body(loop, block)
+    block.add_op(scf.YieldOp())
+    ops.append(scf.ForOp(lb, ub, step, [], block))
+    return ops
+
+
+def lower_unroll(loop: ForOp) -> list[Operation]:
+    ops: list[Operation] = []
+    for k in range(loop.trip_count):
+        iv = _const(loop.lower + k * loop.stride, ops)
+        ops.extend(clone_body(loop, iv))
+    return ops
+
+
+def lower_parallel(loop: ForOp) -> list[Operation]:
+    ops: list[Operation] = []
+    if loop.trip_count == 0:
+        return ops
+    lb, ub, step = _const(loop.lower, ops), _const(loop.upper, ops), _const(loop.stride, ops)
+    block = Block(arg_types=[IndexType()])
+    block.args[0].name_hint = loop.iv.name_hint
+    _move_body(loop, block)
+    block.add_op(scf.ReduceOp())
+    ops.append(scf.ParallelOp([lb], [ub], [step], Region(block)))
+    return ops
+
+
+@dataclass(frozen=True)
+class ConvertLoopToScf(ModulePass):
+    """Lower every `loop.for` to scf.for / scf.parallel / unrolled / vector code."""
+
+    name = "convert-loop-to-scf"
+
+    vector_bits: int = 512
+    """Width of one SIMD register (AVX-512: 512); VL = vector_bits / element bits."""
+
+    fma: bool = True
+    """Contract a vectorized mulf feeding a single addf into vector.fma."""
+
+    remarks: bool = False
+    """Print why a vectorize loop stayed scalar on stderr."""
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        loops = [o for o in op.walk() if isinstance(o, ForOp)]
+        # Innermost first: a loop's body is plain upstream code when it is lowered
+        # (unrolled loops inside a vectorized loop are straight-line by then).
+        for loop in reversed(loops):
+            self.lower(loop)
+
+    def lower(self, loop: ForOp) -> None:
+        kind = loop.kind
+        reason: str | None = None
+        if kind == UNROLL:
+            ops = lower_unroll(loop)
+        elif kind == PARALLEL:
+            ops = lower_parallel(loop)
+        elif kind == VECTORIZE:
+            result = vectorize(loop, self.vector_bits, fma=self.fma)
+            if isinstance(result, str):
+                reason = result
+                ops = lower_serial(loop)
+            else:
+                ops = result
+        else:
+            ops = lower_serial(loop)
+        if reason is not None:
+            for o in ops:
+                if isinstance(o, scf.ForOp):
+                    o.attributes[VECTORIZE_REMARK_ATTR] = StringAttr(reason)
+            if self.remarks:
+                print(
+                    f"remark: loop '{loop.axis_name}' not vectorized: {reason}",
+                    file=sys.stderr,
+                )
+        block = loop.parent_block()
+        assert block is not None
+        block.insert_ops_before(ops, loop)
+        loop.detach()
+        loop.erase()

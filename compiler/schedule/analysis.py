@@ -1,0 +1,319 @@
+"""Access analysis of loop nests: which loops can run their iterations independently.
+
+The schedule primitives `parallel` and `bind`, the vectorizer of
+`convert-loop-to-scf` and the default schedule all need one fact about a loop:
+that its iterations touch disjoint elements of every buffer they write, so that
+they may run at once (threads, GPU lanes or SIMD lanes) in any order.
+
+The analysis is symbolic and conservative. Each memref index is put in the form
+`coeff * atom + u` relative to the loop, where `u` is invariant in the loop and
+`atom` is the loop's induction variable or `x / C`, `x % C` of such a form (the
+div/rem pairs that `fuse` produces). A loop is independent when, for every
+buffer written inside it, all loads and stores of that buffer use one and the
+same index tuple, and that tuple determines the induction variable (one
+dimension is `c * iv + u` with `c != 0`, or a div/rem pair of such a value is
+covered). Buffers allocated inside the loop are private to an iteration.
+Distinct kernel arguments are assumed not to alias.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+
+from xdsl.dialects import arith, memref
+from xdsl.dialects.builtin import IntegerAttr
+from xdsl.ir import Block, BlockArgument, Operation, OpResult, SSAValue
+
+from compiler.dialects.loop import ForOp, YieldOp
+
+IV = "iv"
+"""The atom standing for the analysed loop's own induction variable."""
+
+Atom = Hashable
+
+
+@dataclass(frozen=True)
+class Linear:
+    """`coeff * atom + (something invariant in the loop)`; atom None: invariant."""
+
+    atom: Atom | None
+    coeff: int
+
+    @property
+    def invariant(self) -> bool:
+        return self.atom is None or self.coeff == 0
+
+
+INVARIANT = Linear(None, 0)
+
+_INT_CASTS = ("arith.index_cast", "arith.extsi", "arith.extui", "arith.trunci", "arith.index_castui")
+_DIVS = ("arith.divui", "arith.divsi", "arith.floordivsi")
+_REMS = ("arith.remui", "arith.remsi")
+
+
+def constant_int(value: SSAValue) -> int | None:
+    """The integer a value is known to hold (an `arith.constant`), else None."""
+    if isinstance(value, OpResult) and isinstance(value.op, arith.ConstantOp):
+        attr = value.op.value
+        if isinstance(attr, IntegerAttr):
+            return attr.value.data
+    return None
+
+
+def defined_inside(value: SSAValue, op: Operation) -> bool:
+    """Whether `value` is defined in one of `op`'s regions (at any depth)."""
+    owner = value.owner
+    block: Block | None = owner if isinstance(owner, Block) else owner.parent_block()
+    while block is not None:
+        parent = block.parent_op()
+        if parent is op:
+            return True
+        if parent is None:
+            return False
+        block = parent.parent_block()
+    return False
+
+
+class StructuralKeys:
+    """Hashable keys that are equal for structurally equal (pure) values."""
+
+    def __init__(self) -> None:
+        self._memo: dict[SSAValue, Hashable] = {}
+
+    def key(self, value: SSAValue) -> Hashable:
+        if value in self._memo:
+            return self._memo[value]
+        result: Hashable
+        if isinstance(value, BlockArgument) or not isinstance(value, OpResult):
+            result = ("arg", id(value))
+        else:
+            op = value.op
+            if isinstance(op, memref.LoadOp | memref.AllocaOp | memref.AllocOp) or op.regions:
+                # Loads and allocations are not interchangeable by structure.
+                result = ("op", id(op), value.index)
+            else:
+                props = tuple(sorted((k, str(v)) for k, v in op.properties.items()))
+                result = (
+                    op.name,
+                    props,
+                    str(value.type),
+                    tuple(self.key(o) for o in op.operands),
+                    value.index,
+                )
+        self._memo[value] = result
+        return result
+
+
+class LoopAccessAnalysis:
+    """Index forms and the independence verdict for one `loop.for`."""
+
+    def __init__(self, loop: ForOp) -> None:
+        self.loop = loop
+        self.keys = StructuralKeys()
+        self._forms: dict[SSAValue, Linear | None] = {}
+        # atom -> the Linear form of the value it divides (for div/rem atoms)
+        self._atom_base: dict[Atom, Linear] = {}
+        self.stores: list[memref.StoreOp] = []
+        self.loads: list[memref.LoadOp] = []
+        self.local: set[SSAValue] = set()
+        self.unknown_users: list[Operation] = []
+        for op in loop.body.walk():
+            if isinstance(op, memref.StoreOp):
+                self.stores.append(op)
+            elif isinstance(op, memref.LoadOp):
+                self.loads.append(op)
+            elif isinstance(op, memref.AllocaOp | memref.AllocOp):
+                self.local.add(op.memref)
+            elif any(isinstance(o.type, memref.MemRefType) for o in op.operands):
+                self.unknown_users.append(op)
+        self.written = {s.memref for s in self.stores} - self.local
+
+    # -- forms ----------------------------------------------------------------
+
+    def form(self, value: SSAValue) -> Linear | None:
+        """The Linear form of an integer value relative to the loop; None: unknown."""
+        if value in self._forms:
+            return self._forms[value]
+        result = self._compute_form(value)
+        self._forms[value] = result
+        return result
+
+    def _compute_form(self, value: SSAValue) -> Linear | None:
+        if value is self.loop.iv:
+            return Linear(IV, 1)
+        if not defined_inside(value, self.loop):
+            return INVARIANT
+        if not isinstance(value, OpResult):
+            return None  # the induction variable of an inner loop
+        op = value.op
+        if isinstance(op, arith.ConstantOp):
+            return INVARIANT
+        if isinstance(op, memref.LoadOp):
+            if op.memref in self.written or op.memref in self.local:
+                return None
+            forms = [self.form(i) for i in op.indices]
+            return INVARIANT if all(f is not None and f.invariant for f in forms) else None
+        ops = list(op.operands)
+        if op.name in ("arith.addi", "arith.subi") and len(ops) == 2:
+            a, b = self.form(ops[0]), self.form(ops[1])
+            if a is None or b is None:
+                return None
+            sign = 1 if op.name == "arith.addi" else -1
+            if b.invariant:
+                return a
+            if a.invariant:
+                return Linear(b.atom, sign * b.coeff)
+            if a.atom == b.atom:
+                coeff = a.coeff + sign * b.coeff
+                return Linear(a.atom, coeff) if coeff else INVARIANT
+            return None
+        if op.name == "arith.muli" and len(ops) == 2:
+            a, b = self.form(ops[0]), self.form(ops[1])
+            if a is None or b is None:
+                return None
+            if a.invariant and b.invariant:
+                return INVARIANT
+            for lin, other in ((a, ops[1]), (b, ops[0])):
+                k = constant_int(other)
+                if not lin.invariant and k is not None:
+                    return Linear(lin.atom, lin.coeff * k) if k else INVARIANT
+            return None
+        if op.name in _INT_CASTS:
+            return self.form(ops[0])
+        if (op.name in _DIVS or op.name in _REMS) and len(ops) == 2:
+            a = self.form(ops[0])
+            c = constant_int(ops[1])
+            if a is None:
+                return None
+            if a.invariant and self.form(ops[1]) == INVARIANT:
+                return INVARIANT
+            if c is None or c <= 0:
+                return None
+            kind = "div" if op.name in _DIVS else "rem"
+            atom = (kind, self.keys.key(ops[0]), c)
+            self._atom_base[atom] = a
+            return Linear(atom, 1)
+        # Any other pure op of invariant operands is invariant.
+        if not op.regions and all(
+            (f := self.form(o)) is not None and f.invariant for o in ops
+        ) and _is_pure_scalar(op):
+            return INVARIANT
+        return None
+
+    def determines_iv(self, indices: Sequence[SSAValue]) -> bool:
+        """Whether distinct iterations of the loop map to distinct index tuples."""
+        forms = [self.form(i) for i in indices]
+        available = {f.atom for f in forms if f is not None and not f.invariant}
+
+        def determined(atom: Atom, depth: int = 0) -> bool:
+            if atom in available:
+                return True
+            if depth > 16:
+                return False
+            # x is determined when both x / C and x % C are.
+            for (kind, key, c), base in list(self._atom_base.items()):
+                if kind != "div" or base.atom != atom or base.coeff == 0:
+                    continue
+                if ("rem", key, c) in self._atom_base and determined(
+                    ("div", key, c), depth + 1
+                ) and determined(("rem", key, c), depth + 1):
+                    return True
+            return False
+
+        return determined(IV)
+
+    def lane_strides(self, indices: Sequence[SSAValue]) -> list[int] | None:
+        """Per-dimension coefficients of the induction variable, None if not affine in it."""
+        strides: list[int] = []
+        for i in indices:
+            f = self.form(i)
+            if f is None or (not f.invariant and f.atom != IV):
+                return None
+            strides.append(0 if f.invariant else f.coeff)
+        return strides
+
+    def same_indices(self, a: Sequence[SSAValue], b: Sequence[SSAValue]) -> bool:
+        return len(a) == len(b) and all(
+            self.keys.key(x) == self.keys.key(y) for x, y in zip(a, b, strict=True)
+        )
+
+    # -- the verdict -------------------------------------------------------------
+
+    def independence_problem(self) -> str | None:
+        """Why iterations of the loop may not run at once; None when they may."""
+        axis = self.loop.axis_name
+        if self.unknown_users:
+            return f"'{self.unknown_users[0].name}' uses a buffer in a way the analysis does not know"
+        for buf in self.written:
+            name = _value_name(buf)
+            stores = [s for s in self.stores if s.memref is buf]
+            loads = [ld for ld in self.loads if ld.memref is buf]
+            first = list(stores[0].indices)
+            for access in [*stores[1:], *loads]:
+                if not self.same_indices(first, list(access.indices)):
+                    return (
+                        f"{name} is accessed at different addresses in one iteration of "
+                        f"'{axis}' (a dependence between iterations)"
+                    )
+            forms = [self.form(i) for i in first]
+            if all(f is not None and f.invariant for f in forms):
+                return (
+                    f"{name} is stored at an address that does not depend on '{axis}' "
+                    "(a reduction over it)"
+                )
+            if not self.determines_iv(first):
+                return f"cannot prove that iterations of '{axis}' write distinct elements of {name}"
+        return None
+
+
+def _is_pure_scalar(op: Operation) -> bool:
+    name = op.name
+    return name.startswith("arith.") or name.startswith("math.")
+
+
+def _value_name(value: SSAValue) -> str:
+    return f"%{value.name_hint}" if value.name_hint else "a buffer"
+
+
+def independence_problem(loop: ForOp) -> str | None:
+    """Why the iterations of `loop` may not run at once; None when they may."""
+    return LoopAccessAnalysis(loop).independence_problem()
+
+
+def is_straight_line(loop: ForOp) -> bool:
+    """Whether the body holds no nested loops (other than loops to be unrolled)."""
+    for op in loop.body.walk():
+        if isinstance(op, ForOp) and op.kind != "unroll":
+            return False
+    return True
+
+
+def contiguous_store(loop: ForOp) -> bool:
+    """Whether some store in the loop walks its buffer's last dimension with stride 1."""
+    analysis = LoopAccessAnalysis(loop)
+    for store in analysis.stores:
+        strides = analysis.lane_strides(list(store.indices))
+        if strides and all(s == 0 for s in strides[:-1]) and strides[-1] * loop.stride == 1:
+            return True
+    return False
+
+
+def body_ops(loop: ForOp) -> list[Operation]:
+    """The ops of a loop body without its terminator."""
+    return [op for op in loop.body.block.ops if not isinstance(op, YieldOp)]
+
+
+__all__ = [
+    "IV",
+    "INVARIANT",
+    "Linear",
+    "LoopAccessAnalysis",
+    "StructuralKeys",
+    "body_ops",
+    "constant_int",
+    "contiguous_store",
+    "defined_inside",
+    "independence_problem",
+    "is_straight_line",
+]
