@@ -99,7 +99,8 @@ def dense_from_numpy(array: np.ndarray, element_type: Attribute | None = None) -
     """A dense attribute holding `array`'s bytes (no per-element Python work)."""
     if element_type is None:
         element_type = from_numpy_dtype(array.dtype)
-    array = np.ascontiguousarray(array, dtype=to_numpy_dtype(element_type))
+    # Not np.ascontiguousarray: it turns rank-0 arrays into shape (1,).
+    array = np.asarray(array, dtype=to_numpy_dtype(element_type), order="C")
     return DenseIntOrFPElementsAttr(
         TensorType(element_type, list(array.shape)), BytesAttr(array.tobytes())
     )
@@ -122,5 +123,5 @@ def dense_to_numpy(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
 
 def dense_splat(value: np.ndarray, shape: list[int] | tuple[int, ...], element_type: Attribute) -> DenseIntOrFPElementsAttr:
     """A splat dense attribute that stores its one element once, whatever the shape."""
-    one = np.ascontiguousarray(np.asarray(value).reshape(-1)[:1], dtype=to_numpy_dtype(element_type))
+    one = np.asarray(np.asarray(value).reshape(-1)[:1], dtype=to_numpy_dtype(element_type), order="C")
     return DenseIntOrFPElementsAttr(TensorType(element_type, list(shape)), BytesAttr(one.tobytes()))

@@ -43,16 +43,21 @@ def _np_dtype(value: SSAValue) -> np.dtype:
     return dtypes.to_numpy_dtype(value.type.get_element_type())
 
 
-def _out(op: Operation, value: np.ndarray) -> list[np.ndarray]:
-    """Cast a result to the op's declared element type and shape."""
+def _out(op: Operation, value: np.ndarray | np.generic) -> list[np.ndarray]:
+    """Cast a result to the op's declared element type; its shape must already match.
+
+    A kernel that computes the wrong shape is a bug: broadcasting it to the
+    declared shape would hide it, so that is an error.
+    """
     dt = _np_dtype(op.results[0])
     arr = np.asarray(value)
     if arr.dtype != dt:
         arr = arr.astype(dt)
     shape = g.shape_of(op.results[0])
     if arr.shape != shape:
-        arr = np.broadcast_to(arr, shape)
-    return [np.ascontiguousarray(arr)]
+        raise AssertionError(f"{op.name} kernel computed shape {arr.shape}, the op declares {shape}")
+    # Not np.ascontiguousarray: it turns rank-0 arrays into shape (1,).
+    return [np.asarray(arr, order="C")]
 
 
 # --- elementwise ---------------------------------------------------------------
@@ -141,12 +146,22 @@ def _mod(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.fmod(a, b)
 
 
+def _pow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if np.issubdtype(a.dtype, np.integer) and np.any(b < 0):
+        # numpy refuses negative integer powers; ONNX runtimes compute them in
+        # double and truncate (2 ** -1 == 0, (-1) ** -1 == -1).
+        exact = np.power(a, np.maximum(b, 0))
+        approx = np.trunc(np.power(a.astype(np.float64), b.astype(np.float64)))
+        return np.where(b < 0, approx.astype(a.dtype), exact)
+    return np.power(a, b)
+
+
 _BINARY: dict[type[Operation], Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     g.AddOp: np.add,
     g.SubOp: np.subtract,
     g.MulOp: np.multiply,
     g.DivOp: _div,
-    g.PowOp: np.power,
+    g.PowOp: _pow,
     g.MaxOp: np.maximum,
     g.MinOp: np.minimum,
     g.ModOp: _mod,
@@ -246,6 +261,10 @@ def _reduce(op: g.ReduceOp, args: list[np.ndarray]) -> list[np.ndarray]:
     if not axes:
         return _out(op, x)
     keep = op.int_prop("keepdims") != 0
+    if isinstance(op, g.ReduceMaxOp | g.ReduceMinOp):
+        # np.max/np.min take no dtype (and need none: they keep the input's).
+        return _out(op, _REDUCE[type(op)](x, axis=axes, keepdims=keep))
+    # dtype keeps numpy from widening small ints (and from a float64 mean of ints).
     return _out(op, _REDUCE[type(op)](x, axis=axes, keepdims=keep, dtype=x.dtype))
 
 
@@ -478,7 +497,7 @@ def check_feeds(
             raise InputError(f"input {name!r} has dtype {arr.dtype}, expected {want_dt}")
         if arr.shape != want_shape:
             raise InputError(f"input {name!r} has shape {arr.shape}, expected {want_shape}")
-        checked.append(np.ascontiguousarray(arr))
+        checked.append(np.asarray(arr, order="C"))
     return checked
 
 

@@ -334,7 +334,8 @@ def _input_type(
         )
     shape = []
     for i, d in enumerate(dims):
-        if d.HasField("dim_value") and d.dim_value > 0:
+        # A dim_value of 0 is a real (empty) dim; only a dim without a value is symbolic.
+        if d.HasField("dim_value") and d.dim_value >= 0:
             shape.append(d.dim_value)
             continue
         sym = d.dim_param or "?"

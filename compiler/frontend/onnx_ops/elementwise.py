@@ -65,6 +65,12 @@ def convert_binary(b: NodeBuilder) -> list[SSAValue]:
 def convert_pow(b: NodeBuilder) -> list[SSAValue]:
     base, exponent = b.input(0), b.input(1)
     # ONNX lets the exponent have another type; the graph dialect does not.
+    if dtypes.is_integer(elem(base)) and dtypes.is_float(elem(exponent)):
+        # int ** float: casting the exponent to int would turn 0.5 into 0.
+        # Runtimes compute in double and truncate back to the base's type.
+        wide = dtypes.from_numpy_dtype(np.float64)
+        y = binary(b, g.PowOp, cast(b, base, wide), cast(b, exponent, wide))
+        return [cast(b, y, elem(base))]
     return [binary(b, g.PowOp, base, cast(b, exponent, elem(base)))]
 
 

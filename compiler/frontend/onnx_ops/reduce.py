@@ -6,7 +6,7 @@ from xdsl.ir import SSAValue
 
 from compiler.dialects import graph as g
 from compiler.frontend.onnx import NodeBuilder, converter
-from compiler.frontend.onnx_ops.common import binary, norm_axis, rank
+from compiler.frontend.onnx_ops.common import binary, norm_axis, rank, reshape, shape
 
 _REDUCE: dict[str, type[g.GraphOp]] = {
     "ReduceSum": g.ReduceSumOp,
@@ -22,8 +22,8 @@ _REDUCE: dict[str, type[g.GraphOp]] = {
 }
 
 
-def _reduce_axes(b: NodeBuilder, x: SSAValue) -> list[int] | None:
-    """Sorted axes; None means `noop_with_empty_axes` made this an identity."""
+def _reduce_axes(b: NodeBuilder, x: SSAValue) -> list[int]:
+    """Sorted axes; empty when `noop_with_empty_axes` asks for no reduction."""
     # Axes moved from an attribute to an input: ReduceSum at opset 13, the rest at 18.
     attr_until = 13 if b.node.op_type == "ReduceSum" else 18
     if b.opset < attr_until:
@@ -34,7 +34,7 @@ def _reduce_axes(b: NodeBuilder, x: SSAValue) -> list[int] | None:
     r = rank(x)
     if not axes:
         if b.attr("noop_with_empty_axes", 0):
-            return None
+            return []
         return list(range(r))
     return sorted({norm_axis(b, a, r) for a in axes})
 
@@ -43,22 +43,35 @@ def _reduce_axes(b: NodeBuilder, x: SSAValue) -> list[int] | None:
 def convert_reduce(b: NodeBuilder) -> list[SSAValue]:
     x = b.input(0)
     axes = _reduce_axes(b, x)
-    if axes is None:
-        return [x]
     keep = bool(b.attr("keepdims", 1))
     op_type = b.node.op_type
+    if op_type == "ReduceLogSumExp":
+        return [_log_sum_exp(b, x, axes, keep)]
     if op_type in ("ReduceL2", "ReduceSumSquare"):
         x = binary(b, g.MulOp, x, x)
     elif op_type == "ReduceL1":
         x = b.make(g.AbsOp, [x])
-    elif op_type == "ReduceLogSumExp":
-        x = b.make(g.ExpOp, [x])
-    y = b.make(_REDUCE[op_type], [x], axes=axes, keepdims=keep)
+    # With no axes (noop_with_empty_axes=1) the reduction is the identity, but
+    # the elementwise parts of the composite reductions still apply (ReduceL1
+    # is |x|, ReduceSumSquare x * x), as in ONNX's reference implementation.
+    y = b.make(_REDUCE[op_type], [x], axes=axes, keepdims=keep) if axes else x
     if op_type == "ReduceL2":
         y = b.make(g.SqrtOp, [y])
-    elif op_type in ("ReduceLogSum", "ReduceLogSumExp"):
+    elif op_type == "ReduceLogSum":
         y = b.make(g.LogOp, [y])
     return [y]
+
+
+def _log_sum_exp(b: NodeBuilder, x: SSAValue, axes: list[int], keep: bool) -> SSAValue:
+    """log(sum(exp(x - m))) + m with m = max(x): exp(x) alone overflows for x > 88 in f32."""
+    if not axes:
+        return x  # log(exp(x)), without the round trip through exp
+    m = b.make(g.ReduceMaxOp, [x], axes=axes, keepdims=True)
+    e = b.make(g.ExpOp, [binary(b, g.SubOp, x, m)])
+    y = b.make(g.LogOp, [b.make(g.ReduceSumOp, [e], axes=axes, keepdims=keep)])
+    if not keep:
+        m = reshape(b, m, shape(y))
+    return binary(b, g.AddOp, y, m)
 
 
 @converter("ArgMax", "ArgMin")

@@ -1,0 +1,614 @@
+"""Every supported ONNX op, imported and run by the reference interpreter,
+against onnxruntime (CPU provider) on the same one-node (or few-node) model.
+
+Floats must agree within rtol 1e-5 measured as max |got - want| / max |want|;
+integers and bools must agree exactly. Shapes and dtypes must match too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+from onnx.reference import ReferenceEvaluator
+
+import compiler
+from compiler.frontend.onnx import supported_ops
+
+ort = pytest.importorskip("onnxruntime")
+
+INT64_MAX = np.iinfo(np.int64).max
+INT64_MIN = np.iinfo(np.int64).min
+
+_rng = np.random.default_rng(1234)
+
+
+def f32(*shape: int, lo: float = -2.0, hi: float = 2.0) -> np.ndarray:
+    return _rng.uniform(lo, hi, size=shape).astype(np.float32)
+
+
+def f64(*shape: int, lo: float = -2.0, hi: float = 2.0) -> np.ndarray:
+    return _rng.uniform(lo, hi, size=shape).astype(np.float64)
+
+
+def i64(*shape: int, lo: int = -5, hi: int = 6) -> np.ndarray:
+    return _rng.integers(lo, hi, size=shape).astype(np.int64)
+
+
+def i32(*shape: int, lo: int = -5, hi: int = 6) -> np.ndarray:
+    return _rng.integers(lo, hi, size=shape).astype(np.int32)
+
+
+def bools(*shape: int) -> np.ndarray:
+    return _rng.integers(0, 2, size=shape).astype(np.bool_)
+
+
+def ints(*values: int) -> np.ndarray:
+    return np.asarray(values, dtype=np.int64)
+
+
+@dataclass
+class Const:
+    """An input given as an initializer (a constant in the imported graph)."""
+
+    value: np.ndarray
+
+
+@dataclass
+class Case:
+    id: str
+    nodes: list[onnx.NodeProto]
+    inputs: dict[str, np.ndarray | Const]
+    outputs: list[str]
+    opset: int = 17
+    rtol: float = 1e-5
+    # onnxruntime's CPU provider lacks some kernels (Relu on int64, Sum on
+    # ints, Where on bools, LRN of even size): ONNX's own reference
+    # implementation is the oracle there, or (for LRN, where that one loops
+    # over the batch instead of the channels) a literal transcription of the spec.
+    oracle: str = "onnxruntime"
+
+
+CASES: list[Case] = []
+
+
+def case(
+    id: str,
+    op: str,
+    *inputs: np.ndarray | Const | None,
+    opset: int = 17,
+    outs: int = 1,
+    rtol: float = 1e-5,
+    oracle: str = "onnxruntime",
+    **attrs: Any,
+) -> None:
+    """One-node model: inputs are runtime inputs unless wrapped in Const; None is an empty name."""
+    names: list[str] = []
+    feeds: dict[str, np.ndarray | Const] = {}
+    for i, value in enumerate(inputs):
+        if value is None:
+            names.append("")
+            continue
+        name = f"in{i}"
+        names.append(name)
+        feeds[name] = value
+    outputs = [f"out{i}" for i in range(outs)]
+    node = helper.make_node(op, names, outputs, name=f"{op}_0", **attrs)
+    CASES.append(Case(f"{op}-{id}", [node], feeds, outputs, opset, rtol, oracle))
+
+
+def graph_case(
+    id: str,
+    nodes: list[onnx.NodeProto],
+    inputs: dict[str, np.ndarray | Const],
+    outputs: Sequence[str],
+    opset: int = 17,
+) -> None:
+    CASES.append(Case(id, nodes, inputs, list(outputs), opset))
+
+
+def C(value: np.ndarray | float | int | Sequence[int]) -> Const:
+    return Const(np.asarray(value))
+
+
+# ---------------------------------------------------------------------------
+# Elementwise unary
+
+for op in ["Abs", "Neg", "Sign", "Exp", "Sigmoid", "Tanh", "Erf", "Floor", "Ceil", "Sin", "Cos",
+           "Softplus", "Relu"]:
+    case("f32", op, f32(2, 3, 4))
+    case("f32-rank0", op, np.asarray(0.75, dtype=np.float32))
+for op in ["Abs", "Neg", "Sign", "Exp", "Sigmoid", "Tanh", "Floor", "Ceil", "Sin", "Cos", "Relu"]:
+    case("f64", op, f64(5))
+case("f32-size0", "Relu", f32(0, 3))
+case("f32-1x1", "Tanh", f32(1, 1, 1, 1))
+for op in ["Log", "Sqrt", "Reciprocal"]:
+    case("f32", op, f32(3, 4, lo=0.1, hi=5.0))
+    case("f64", op, f64(5, lo=0.1, hi=5.0))
+case("halves", "Round", np.asarray([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.49, -0.51], np.float32))
+case("f32", "Round", f32(3, 4, lo=-10, hi=10))
+for op in ["Abs", "Neg", "Sign"]:
+    case("i64", op, i64(3, 4))
+case("i64", "Relu", i64(3, 4), oracle="reference")
+case("i32", "Abs", i32(7))
+case("bool", "Not", bools(3, 4))
+case("big", "Exp", f32(8, lo=-100, hi=100))
+case("big", "Sigmoid", f32(8, lo=-100, hi=100))
+case("big", "Softplus", f32(8, lo=-100, hi=100))
+
+# ---------------------------------------------------------------------------
+# Elementwise binary (broadcasting), comparisons, logic
+
+for op in ["Add", "Sub", "Mul", "Div"]:
+    case("f32", op, f32(2, 3, 4), f32(2, 3, 4, lo=0.5))
+    case("bcast-row", op, f32(2, 3, 4), f32(4, lo=0.5))
+    case("bcast-both", op, f32(2, 1, 4), f32(3, 1, lo=0.5))
+    case("scalar-const", op, f32(2, 3), C(np.float32(1.5)))
+    case("i64", op, i64(3, 4, lo=-20, hi=20), i64(3, 4, lo=1, hi=7))
+    case("f64", op, f64(5), f64(1, lo=0.5))
+case("i64-negative-trunc", "Div", ints(-7, 7, -7, 7, -1, 0), ints(2, 2, -2, -2, 3, 5))
+case("i32", "Div", i32(6, lo=-9, hi=9), np.asarray([2, -3, 4, 1, -1, 5], np.int32))
+case("const-const", "Add", C(f32(3)), C(f32(3)))
+case("f32", "Pow", f32(3, 4, lo=0.5, hi=2), f32(3, 4, lo=-2, hi=2))
+case("f32-int-exponent", "Pow", f32(3, 4, lo=0.5, hi=2), C(np.int64(3)))
+case("i64", "Pow", i64(3, 4, lo=-3, hi=4), i64(3, 4, lo=0, hi=4))
+case("i64-float-exponent", "Pow", ints(1, 4, 9, 16, 25), C(np.float32(0.5)))
+case("i64-negative-exponent", "Pow", ints(1, -1, 2, -2, 3), ints(-1, -1, -1, -2, 0))
+case("i64", "Mod", ints(-7, 7, -7, 7, 5, -5, 0), ints(3, 3, -3, -3, 5, 2, 4))
+case("i64-fmod", "Mod", ints(-7, 7, -7, 7, 5, -5, 0), ints(3, 3, -3, -3, 5, 2, 4), fmod=1)
+case("f32-fmod", "Mod", f32(3, 4, lo=-10, hi=10), f32(4, lo=1, hi=3), fmod=1)
+case("i32", "Mod", i32(6, lo=-9, hi=9), np.asarray([2, -3, 4, 1, -1, 5], np.int32))
+for op in ["Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual"]:
+    case("f32", op, np.asarray([[1, 2, 3], [3, 2, 1]], np.float32), np.asarray([2, 2, 2], np.float32))
+    case("i64", op, i64(3, 4, lo=0, hi=3), i64(1, 4, lo=0, hi=3))
+case("bool", "Equal", bools(3, 4), bools(4))
+for op in ["And", "Or", "Xor"]:
+    case("bool", op, bools(3, 4), bools(3, 4))
+    case("bcast", op, bools(2, 1, 4), bools(3, 1))
+
+# variadic
+for op in ["Sum", "Max", "Min", "Mean"]:
+    case("one", op, f32(2, 3))
+    case("two", op, f32(2, 3), f32(2, 3))
+    case("three-bcast", op, f32(2, 3, 4), f32(4), f32(3, 1))
+case("i64", "Sum", i64(2, 3), i64(3), oracle="reference")
+case("i64", "Max", i64(2, 3), i64(3), i64(2, 1))
+case("i64", "Min", i64(2, 3), i64(3))
+
+case("f32", "Where", bools(2, 3, 4), f32(2, 3, 4), f32(2, 3, 4))
+case("bcast", "Where", bools(3, 1), f32(1, 4), C(np.float32(0)))
+case("i64", "Where", bools(3, 4), i64(3, 4), i64(4))
+case("bool", "Where", bools(3, 4), bools(3, 4), bools(1), oracle="reference")
+
+# casts
+for src, to in [
+    (f32(3, 4, lo=-100, hi=100), TensorProto.INT64),
+    (f32(3, 4, lo=-100, hi=100), TensorProto.INT32),
+    (np.asarray([0.0, -0.0, 1.5, -2.0, np.nan], np.float32), TensorProto.BOOL),
+    (f32(3, 4), TensorProto.DOUBLE),
+    (f32(3, 4), TensorProto.FLOAT),
+    (i64(3, 4, lo=-1000, hi=1000), TensorProto.FLOAT),
+    (i64(3, 4, lo=-100, hi=100), TensorProto.INT8),
+    (i64(3, 4, lo=0, hi=200), TensorProto.UINT8),
+    (bools(3, 4), TensorProto.FLOAT),
+    (bools(3, 4), TensorProto.INT64),
+    (i64(3, 4, lo=-2, hi=3), TensorProto.BOOL),
+]:
+    case(f"{src.dtype}-to-{TensorProto.DataType.Name(to).lower()}", "Cast", src, to=to)
+case("f32-to-f16", "Cast", f32(3, 4), to=TensorProto.FLOAT16, rtol=1e-3)
+case("f32-like-i64", "CastLike", f32(3, 4, lo=-9, hi=9), C(ints(1)))
+case("i64-like-f32", "CastLike", i64(3, 4), f32(1))
+
+# clip: attributes before opset 11, inputs after
+case("attrs", "Clip", f32(3, 4), opset=10, min=-0.5, max=0.5)
+case("attr-min-only", "Clip", f32(3, 4), opset=10, min=-0.5)
+case("no-bounds", "Clip", f32(3, 4), opset=13)
+case("inputs", "Clip", f32(3, 4), C(np.float32(-0.5)), C(np.float32(0.5)), opset=13)
+case("min-only", "Clip", f32(3, 4), C(np.float32(-0.5)), opset=13)
+case("max-only", "Clip", f32(3, 4), None, C(np.float32(0.5)), opset=13)
+case("dynamic-bounds", "Clip", f32(3, 4), np.float32(-0.5), np.float32(0.7), opset=13)
+case("dynamic-min-const-max", "Clip", f32(3, 4), np.float32(-0.5), C(np.float32(0.7)), opset=13)
+case("i64", "Clip", i64(3, 4, lo=-10, hi=10), C(np.int64(-3)), C(np.int64(4)), opset=13)
+case("min-above-max", "Clip", f32(3, 4), C(np.float32(1.0)), C(np.float32(-1.0)), opset=13)
+
+# activations
+case("default", "LeakyRelu", f32(3, 4))
+case("alpha", "LeakyRelu", f32(3, 4), alpha=0.3)
+case("default", "Elu", f32(3, 4))
+case("alpha", "Elu", f32(3, 4), alpha=0.5)
+case("default", "HardSigmoid", f32(3, 4, lo=-5, hi=5))
+case("attrs", "HardSigmoid", f32(3, 4, lo=-5, hi=5), alpha=0.3, beta=0.4)
+case("f32", "HardSwish", f32(3, 4, lo=-5, hi=5), opset=14)
+case("f32", "Softsign", f32(3, 4))
+case("channel-slope", "PRelu", f32(2, 3, 4, 4), C(f32(3, 1, 1, lo=0, hi=1)))
+case("scalar-slope", "PRelu", f32(2, 3), C(np.asarray([0.25], np.float32)))
+case("runtime-slope", "PRelu", f32(2, 3), f32(3))
+case("none", "Gelu", f32(3, 4, lo=-4, hi=4), opset=20)
+case("tanh", "Gelu", f32(3, 4, lo=-4, hi=4), opset=20, approximate="tanh")
+case("f32", "Identity", f32(3, 4))
+case("bool", "Identity", bools(3, 4))
+case("opset7", "Dropout", f32(3, 4), opset=7, ratio=0.3)
+case("opset13-ratio", "Dropout", f32(3, 4), C(np.float32(0.5)), opset=13)
+case("opset13-mask", "Dropout", f32(3, 4), opset=13, outs=2)
+case("opset13-training-false", "Dropout", f32(3, 4), C(np.float32(0.5)), C(np.bool_(False)), opset=13)
+
+# ---------------------------------------------------------------------------
+# Reductions
+
+for op in ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1",
+           "ReduceL2", "ReduceSumSquare", "ReduceLogSumExp"]:
+    x = f32(2, 3, 4, lo=0.5, hi=1.5) if op == "ReduceProd" else f32(2, 3, 4)
+    attr_opset = 11 if op == "ReduceSum" else 13
+    case("attr-axes", op, x, opset=attr_opset, axes=[1], keepdims=1)
+    case("attr-neg-axes-nokeep", op, x, opset=attr_opset, axes=[-1, 0], keepdims=0)
+    case("all-default", op, x, opset=attr_opset)
+    case("input-axes", op, x, C(ints(0, 2)), opset=18, keepdims=0)
+    case("input-noop", op, x, opset=18, noop_with_empty_axes=1)
+    case("1x1", op, f32(1, 1, 1, lo=0.5, hi=1.5), C(ints(-1)), opset=18)
+case("pos", "ReduceLogSum", f32(2, 3, 4, lo=0.1, hi=2), opset=13, axes=[2])
+case("input-axes", "ReduceLogSum", f32(2, 3, 4, lo=0.1, hi=2), C(ints(1)), opset=18)
+case("large", "ReduceLogSumExp", f32(2, 5, lo=80, hi=100), opset=13, axes=[1])
+for op in ["ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd"]:
+    case("i64", op, i64(2, 3, 4, lo=-3, hi=4), C(ints(1)), opset=18)
+case("i64-all", "ReduceSum", i64(2, 3, 4), opset=13)
+case("f64", "ReduceMean", f64(4, 5), C(ints(1)), opset=18)
+for op in ["ArgMax", "ArgMin"]:
+    case("default", op, f32(3, 4, 5))
+    case("axis-nokeep", op, f32(3, 4, 5), axis=-1, keepdims=0)
+    ties = np.asarray([[1, 3, 3, 0], [2, 2, 0, 2], [5, 5, 5, 5]], np.int64)
+    case("ties-first", op, ties, axis=1)
+    case("ties-last", op, ties, axis=1, select_last_index=1)
+    case("i64-axis0", op, i64(4, 3), axis=0, keepdims=0)
+
+# softmax: opset < 13 flattens to 2-D at `axis`
+for op in ["Softmax", "LogSoftmax"]:
+    case("opset11-default", op, f32(2, 3, 4), opset=11)
+    case("opset11-axis0", op, f32(2, 3, 4), opset=11, axis=0)
+    case("opset11-last", op, f32(2, 3, 4), opset=11, axis=-1)
+    case("opset13-default", op, f32(2, 3, 4), opset=13)
+    case("opset13-axis1", op, f32(2, 3, 4), opset=13, axis=1)
+    case("opset13-axis0", op, f32(2, 3, 4), opset=13, axis=0)
+    case("large", op, f32(2, 5, lo=-80, hi=80), opset=13)
+
+# ---------------------------------------------------------------------------
+# Convolution, pooling, normalization, matmul
+
+case("basic-bias", "Conv", f32(1, 3, 6, 6), C(f32(4, 3, 3, 3)), C(f32(4)))
+case("no-bias", "Conv", f32(2, 3, 5, 5), C(f32(4, 3, 3, 3)))
+case("runtime-weight", "Conv", f32(1, 2, 5, 5), f32(3, 2, 3, 3))
+case("strides-pads", "Conv", f32(1, 3, 7, 8), C(f32(4, 3, 3, 3)), strides=[2, 2], pads=[1, 1, 1, 1])
+case("asym-pads", "Conv", f32(1, 2, 6, 6), C(f32(2, 2, 3, 2)), pads=[0, 1, 2, 0])
+case("dilations", "Conv", f32(1, 2, 9, 9), C(f32(3, 2, 3, 3)), dilations=[2, 3])
+case("group2", "Conv", f32(1, 4, 5, 5), C(f32(6, 2, 3, 3)), C(f32(6)), group=2)
+case("depthwise", "Conv", f32(1, 4, 5, 5), C(f32(4, 1, 3, 3)), group=4, pads=[1, 1, 1, 1])
+case("same-upper", "Conv", f32(1, 2, 7, 7), C(f32(3, 2, 4, 4)), auto_pad="SAME_UPPER", strides=[2, 2])
+case("same-lower", "Conv", f32(1, 2, 7, 7), C(f32(3, 2, 4, 4)), auto_pad="SAME_LOWER", strides=[2, 2])
+case("valid", "Conv", f32(1, 2, 7, 7), C(f32(3, 2, 3, 3)), auto_pad="VALID")
+case("1x1-spatial", "Conv", f32(1, 8, 1, 1), C(f32(4, 8, 1, 1)), C(f32(4)))
+case("1d", "Conv", f32(2, 3, 10), C(f32(4, 3, 3)), C(f32(4)), pads=[1, 2], strides=[2])
+case("1d-same-upper", "Conv", f32(1, 2, 9), C(f32(3, 2, 4)), auto_pad="SAME_UPPER", strides=[2])
+case("same-upper-dilated", "Conv", f32(1, 2, 9, 8), C(f32(3, 2, 3, 2)), auto_pad="SAME_UPPER",
+     dilations=[2, 3], oracle="reference")
+case("kernel-shape-attr", "Conv", f32(1, 2, 5, 5), C(f32(2, 2, 3, 3)), kernel_shape=[3, 3])
+
+case("basic", "MaxPool", f32(1, 3, 6, 6), kernel_shape=[2, 2], strides=[2, 2])
+case("pads", "MaxPool", f32(1, 2, 5, 5), kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+case("ceil", "MaxPool", f32(1, 2, 6, 6), kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)
+case("ceil-pads", "MaxPool", f32(1, 2, 7, 7), kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1)
+case("ceil-no-effect", "MaxPool", f32(1, 2, 7, 7), kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)
+case("dilations", "MaxPool", f32(1, 2, 8, 8), kernel_shape=[2, 2], dilations=[2, 2], opset=12)
+case("same-upper", "MaxPool", f32(1, 2, 7, 7), kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER")
+case("same-lower", "MaxPool", f32(1, 2, 6, 6), kernel_shape=[2, 2], auto_pad="SAME_LOWER")
+case("1d", "MaxPool", f32(2, 3, 9), kernel_shape=[3], strides=[2], pads=[1, 1])
+case("1x1", "MaxPool", f32(1, 3, 1, 1), kernel_shape=[1, 1])
+case("all-negative-pads", "MaxPool", f32(1, 1, 4, 4, lo=-9, hi=-1), kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+case("basic", "AveragePool", f32(1, 3, 6, 6), kernel_shape=[2, 2], strides=[2, 2])
+case("pads-exclude", "AveragePool", f32(1, 2, 5, 5), kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+case("pads-include", "AveragePool", f32(1, 2, 5, 5), kernel_shape=[3, 3], pads=[1, 1, 1, 1], count_include_pad=1)
+case("ceil", "AveragePool", f32(1, 2, 6, 6), kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)
+case("same-upper", "AveragePool", f32(1, 2, 5, 5), kernel_shape=[2, 2], auto_pad="SAME_UPPER")
+case("1d", "AveragePool", f32(1, 3, 8), kernel_shape=[3], strides=[2], pads=[1, 1])
+for op in ["GlobalAveragePool", "GlobalMaxPool"]:
+    case("4d", op, f32(2, 3, 5, 4))
+    case("3d", op, f32(2, 3, 7))
+    case("1x1", op, f32(1, 3, 1, 1))
+
+case("4d", "BatchNormalization", f32(2, 3, 4, 5), C(f32(3)), C(f32(3)), C(f32(3)),
+     C(f32(3, lo=0.5, hi=2)), opset=15, epsilon=1e-3)
+case("2d", "BatchNormalization", f32(4, 3), C(f32(3)), C(f32(3)), C(f32(3)),
+     C(f32(3, lo=0.5, hi=2)), opset=9)
+case("3d-opset7", "BatchNormalization", f32(2, 3, 5), C(f32(3)), C(f32(3)), C(f32(3)),
+     C(f32(3, lo=0.5, hi=2)), opset=7)
+case("4d", "InstanceNormalization", f32(2, 3, 4, 5), C(f32(3)), C(f32(3)))
+case("3d", "InstanceNormalization", f32(2, 3, 6), C(f32(3)), C(f32(3)), epsilon=1e-3)
+case("last-axis", "LayerNormalization", f32(2, 3, 8), C(f32(8)), C(f32(8)))
+case("axis1-no-bias", "LayerNormalization", f32(2, 3, 4), C(f32(3, 4)), axis=1)
+case("runtime-scale", "LayerNormalization", f32(4, 6), f32(6), f32(6), epsilon=1e-3)
+case("size3", "LRN", f32(1, 5, 3, 3), size=3)
+case("size5", "LRN", f32(2, 6, 2, 2), size=5, alpha=1e-3, beta=0.5, bias=2.0)
+case("size4", "LRN", f32(2, 6, 2, 2), size=4, alpha=1e-3, beta=0.5, bias=2.0, oracle="lrn")
+
+case("2d", "MatMul", f32(3, 4), f32(4, 5))
+case("batched-bcast", "MatMul", f32(2, 1, 3, 4), f32(5, 4, 6))
+case("const-rhs", "MatMul", f32(2, 3, 4), C(f32(4, 6)))
+case("1d-lhs", "MatMul", f32(4), f32(4, 5))
+case("1d-rhs", "MatMul", f32(3, 4), f32(4))
+case("1d-both", "MatMul", f32(4), f32(4))
+case("1d-lhs-batched", "MatMul", f32(4), f32(2, 4, 5))
+case("1d-rhs-batched", "MatMul", f32(2, 3, 4), f32(4))
+case("i64", "MatMul", i64(3, 4), i64(4, 2))
+case("1x1", "MatMul", f32(1, 1), f32(1, 1))
+
+case("basic", "Gemm", f32(3, 4), C(f32(4, 5)), C(f32(5)))
+case("transA", "Gemm", f32(4, 3), C(f32(4, 5)), C(f32(3, 5)), transA=1)
+case("transB", "Gemm", f32(3, 4), C(f32(5, 4)), C(f32(1, 5)), transB=1)
+case("alpha-beta", "Gemm", f32(3, 4), f32(4, 5), f32(3, 5), alpha=0.5, beta=2.0)
+case("no-c", "Gemm", f32(3, 4), f32(4, 5), opset=11)
+case("scalar-c", "Gemm", f32(3, 4), f32(5, 4), C(np.float32(0.5)), transB=1, alpha=2.0)
+case("column-c", "Gemm", f32(2, 3), f32(3, 4), f32(2, 1), transA=0, beta=0.0)
+
+# ---------------------------------------------------------------------------
+# Shapes, constants, data movement
+
+case("f32", "Shape", f32(2, 3, 4))
+case("start-end", "Shape", f32(2, 3, 4, 5), opset=15, start=1, end=-1)
+case("start-neg", "Shape", f32(2, 3, 4, 5), opset=15, start=-2)
+case("f32", "Size", f32(2, 3, 4))
+case("rank0", "Size", np.asarray(1.0, np.float32))
+case("default", "ConstantOfShape", C(ints(2, 3)))
+case("f32-value", "ConstantOfShape", C(ints(2, 3)), value=numpy_helper.from_array(np.asarray([1.5], np.float32)))
+case("i64-value", "ConstantOfShape", C(ints(4)), value=numpy_helper.from_array(np.asarray([7], np.int64)))
+case("scalar-shape", "ConstantOfShape", C(np.zeros((0,), np.int64)))
+case("i64", "Range", C(np.int64(1)), C(np.int64(10)), C(np.int64(3)))
+case("f32", "Range", C(np.float32(0.5)), C(np.float32(-2)), C(np.float32(-0.75)))
+case("empty", "Range", C(np.int64(5)), C(np.int64(1)), C(np.int64(1)))
+CASES.append(Case("Constant-tensor", [helper.make_node(
+    "Constant", [], ["out0"], value=numpy_helper.from_array(f32(2, 3)))], {}, ["out0"]))
+CASES.append(Case("Constant-value-ints", [helper.make_node(
+    "Constant", [], ["out0"], value_ints=[1, 2, 3])], {}, ["out0"], opset=13))
+CASES.append(Case("Constant-value-float", [helper.make_node(
+    "Constant", [], ["out0"], value_float=2.5)], {}, ["out0"], opset=13))
+CASES.append(Case("Constant-bool", [helper.make_node(
+    "Constant", [], ["out0"], value=numpy_helper.from_array(bools(4)))], {}, ["out0"]))
+
+case("zero-and-minus-one", "Reshape", f32(2, 3, 4), C(ints(0, -1)))
+case("minus-one-first", "Reshape", f32(2, 3, 4), C(ints(-1, 6)))
+case("to-scalar", "Reshape", f32(1, 1), C(np.zeros((0,), np.int64)))
+case("i64", "Reshape", i64(6), C(ints(3, 2)))
+case("bool", "Reshape", bools(2, 3), C(ints(3, 1, 2)))
+case("allowzero", "Reshape", f32(0, 3), C(ints(3, 0)), opset=14, allowzero=1)
+for axis in (0, 1, 2, 3, -1):
+    case(f"axis{axis}", "Flatten", f32(2, 3, 4), axis=axis)
+case("i64", "Flatten", i64(2, 3, 4))
+case("attr", "Squeeze", f32(1, 3, 1, 4), opset=11, axes=[0, -2])
+case("input", "Squeeze", f32(1, 3, 1, 4), C(ints(2)), opset=13)
+case("all", "Squeeze", f32(1, 3, 1, 4), opset=13)
+case("bool", "Squeeze", bools(1, 3), C(ints(0)), opset=13)
+case("attr", "Unsqueeze", f32(3, 4), opset=11, axes=[0, 3])
+case("input", "Unsqueeze", f32(3, 4), C(ints(-1, 1)), opset=13)
+case("rank0", "Unsqueeze", np.asarray(3, np.int64), C(ints(0)), opset=13)
+case("default-perm", "Transpose", f32(2, 3, 4))
+case("perm", "Transpose", f32(2, 3, 4, 5), perm=[0, 2, 3, 1])
+case("i64", "Transpose", i64(2, 3), perm=[1, 0])
+case("bool", "Transpose", bools(2, 3, 1), perm=[2, 0, 1])
+case("grow", "Expand", f32(3, 1), C(ints(2, 1, 6)))
+case("smaller-shape", "Expand", f32(2, 3), C(ints(1)))
+case("same", "Expand", f32(2, 3), C(ints(2, 3)))
+case("i64", "Expand", i64(1, 3), C(ints(4, 3)))
+case("bool", "Expand", bools(3), C(ints(2, 3)))
+case("axis0", "Concat", f32(2, 3), f32(1, 3), axis=0)
+case("axis-neg", "Concat", f32(2, 3), f32(2, 1), f32(2, 2), axis=-1)
+case("i64", "Concat", i64(2), C(ints(7, 8)), axis=0)
+case("bool", "Concat", bools(2, 2), bools(2, 2), axis=1)
+case("one-input", "Concat", f32(2, 3), axis=1)
+case("empty-part", "Concat", f32(2, 3), f32(2, 0), axis=1)
+
+case("opset9-attrs", "Slice", f32(4, 5), opset=9, starts=[1, 0], ends=[3, -1], axes=[0, 1])
+case("basic", "Slice", f32(4, 5), C(ints(1)), C(ints(3)), opset=13)
+case("axes-steps", "Slice", f32(4, 6, 5), C(ints(0, 1)), C(ints(5, 6)), C(ints(2, 1)), C(ints(2, 2)), opset=13)
+case("negative-step", "Slice", f32(5, 6), C(ints(-1)), C(ints(INT64_MIN)), C(ints(1)), C(ints(-1)), opset=13)
+case("negative-step2", "Slice", f32(7), C(ints(5)), C(ints(0)), C(ints(0)), C(ints(-2)), opset=13)
+case("int64-max-end", "Slice", f32(4, 5), C(ints(2)), C(ints(INT64_MAX)), C(ints(1)), opset=13)
+case("negative-starts", "Slice", f32(4, 5), C(ints(-3, -2)), C(ints(-1, 100)), opset=13)
+case("clamped", "Slice", f32(4, 5), C(ints(-100)), C(ints(100)), C(ints(1)), opset=13)
+case("empty", "Slice", f32(4, 5), C(ints(3)), C(ints(1)), C(ints(0)), opset=13)
+case("i64", "Slice", i64(6), C(ints(1)), C(ints(6)), C(ints(0)), C(ints(2)), opset=13)
+case("bool", "Slice", bools(6), C(ints(-2)), C(ints(-6)), C(ints(0)), C(ints(-1)), opset=13)
+case("i32-params", "Slice", f32(4, 5), C(np.asarray([1], np.int32)), C(np.asarray([4], np.int32)), opset=13)
+
+case("attr", "Split", f32(6, 4), opset=11, outs=2, axis=0, split=[2, 4])
+case("equal-opset11", "Split", f32(6, 4), opset=11, outs=3)
+case("input", "Split", f32(2, 7), C(ints(3, 4)), opset=13, outs=2, axis=-1)
+case("equal-opset13", "Split", f32(2, 6), opset=13, outs=2, axis=1)
+case("num-outputs-even", "Split", f32(8, 2), opset=18, outs=4, num_outputs=4)
+case("num-outputs-uneven", "Split", f32(10, 2), opset=18, outs=4, num_outputs=4)
+case("i64", "Split", i64(4, 2), opset=13, outs=2)
+
+case("axis0-2d-indices", "Gather", f32(5, 3), C(np.asarray([[0, 4], [2, 2]], np.int64)))
+case("axis1-negative", "Gather", f32(3, 5, 2), C(ints(-1, 0, -5)), axis=1)
+case("scalar-index", "Gather", f32(4, 3), C(np.int64(2)), axis=0)
+case("runtime-indices", "Gather", f32(4, 3), np.asarray([3, 0, 1], np.int64), axis=0)
+case("i32-indices", "Gather", f32(4, 3), C(np.asarray([1, -1], np.int32)), axis=-1)
+case("i64", "Gather", i64(4, 3), C(ints(1, 3)))
+case("bool", "Gather", bools(4, 3), C(ints(2)), axis=1)
+
+case("opset10-constant", "Pad", f32(2, 3), opset=10, pads=[1, 0, 0, 2], value=1.5)
+case("opset10-edge", "Pad", f32(2, 3), opset=10, pads=[1, 1, 1, 1], mode="edge")
+case("constant", "Pad", f32(2, 3), C(ints(0, 1, 2, 0)), opset=13)
+case("constant-value", "Pad", f32(2, 3), C(ints(0, 1, 2, 0)), C(np.float32(-3)), opset=13)
+case("reflect", "Pad", f32(1, 2, 4, 4), C(ints(0, 0, 2, 1, 0, 0, 1, 3)), opset=13, mode="reflect")
+case("edge", "Pad", f32(1, 2, 3, 3), C(ints(0, 0, 2, 1, 0, 0, 1, 3)), opset=13, mode="edge")
+case("negative", "Pad", f32(4, 5), C(ints(-1, 2, 1, -2)), opset=13)
+case("axes", "Pad", f32(2, 3, 4), C(ints(1, 2, 3, 4)), None, C(ints(0, -1)), opset=18)
+case("i64", "Pad", i64(2, 3), C(ints(1, 1, 1, 1)), C(np.int64(9)), opset=13)
+case("1x1-reflect-edge", "Pad", f32(1, 1), C(ints(0, 2, 0, 1)), opset=13, mode="edge")
+
+case("2d", "Tile", f32(2, 3), C(ints(2, 3)))
+case("ones", "Tile", f32(2, 3), C(ints(1, 1)))
+case("i64", "Tile", i64(3), C(ints(4)))
+case("bool", "Tile", bools(1, 2), C(ints(3, 1)))
+case("dcr", "DepthToSpace", f32(1, 8, 2, 3), blocksize=2)
+case("crd", "DepthToSpace", f32(2, 8, 2, 3), blocksize=2, mode="CRD", opset=13)
+case("bs2", "SpaceToDepth", f32(1, 2, 4, 6), blocksize=2)
+case("bs3", "SpaceToDepth", f32(2, 1, 3, 3), blocksize=3)
+
+# more edge shapes
+case("big-negative-step", "Slice", f32(12), C(ints(10)), C(ints(-10)), C(ints(0)), C(ints(-3)), opset=13)
+case("rank1-axis0", "Flatten", f32(5), axis=0)
+case("rank1", "Flatten", f32(5))
+case("rank1-nokeep", "ArgMax", f32(5), keepdims=0)
+case("all-nokeep", "ReduceSum", f32(3, 4), keepdims=0, opset=13)
+case("empty-dim", "ReduceSum", f32(0, 3), C(ints(0)), opset=13)
+case("batched-bcast2", "MatMul", f32(3, 1, 2, 4), f32(1, 5, 4, 2))
+case("transA-transB", "Gemm", f32(4, 3), f32(5, 4), f32(3, 5), transA=1, transB=1)
+case("rank1", "Softmax", f32(6), opset=11, axis=0)
+case("rank1", "Transpose", f32(6))
+case("3d", "Tile", f32(2, 1, 3), C(ints(1, 4, 2)))
+case("negative-delta", "Range", C(np.int64(10)), C(np.int64(-3)), C(np.int64(-4)))
+case("bool-value", "ConstantOfShape", C(ints(2, 2)),
+     value=numpy_helper.from_array(np.asarray([True], np.bool_)))
+case("bs3", "DepthToSpace", f32(1, 18, 2, 2), blocksize=3, mode="CRD", opset=13)
+case("attr-negative", "Unsqueeze", f32(3), opset=11, axes=[-1, 0])
+case("3-way-middle", "Concat", f32(2, 1, 3), f32(2, 4, 3), f32(2, 2, 3), axis=1)
+case("reflect-1d", "Pad", f32(5), C(ints(3, 2)), opset=13, mode="reflect")
+case("i64-edge", "Pad", i64(2, 3), C(ints(1, 2, 0, 1)), opset=13, mode="edge")
+case("f64", "Clip", f64(3, 4), C(np.float64(-0.5)), C(np.float64(0.5)), opset=13)
+case("ceil-5-k2-s2-p1", "MaxPool", f32(1, 1, 5, 5), kernel_shape=[2, 2], strides=[2, 2],
+     pads=[1, 1, 1, 1], ceil_mode=1)
+case("ceil-6-k3-s3", "MaxPool", f32(1, 1, 6, 7), kernel_shape=[3, 3], strides=[3, 3], ceil_mode=1)
+case("ceil-pads-exclude", "AveragePool", f32(1, 2, 7, 7), kernel_shape=[3, 3], strides=[2, 2],
+     pads=[1, 1, 1, 1], ceil_mode=1)
+case("stride2-1x1", "Conv", f32(1, 3, 5, 5), C(f32(2, 3, 1, 1)), strides=[2, 1])
+case("f64", "Conv", f64(1, 2, 4, 4), C(f64(3, 2, 3, 3)), oracle="reference")
+case("cond-lower-rank", "Where", bools(4), f32(3, 4), f32(3, 1))
+case("rank2-indices-axis1", "Gather", f32(2, 5), C(np.asarray([[0, 1], [4, -2]], np.int64)), axis=1)
+case("uneven-3-of-4", "Split", f32(4, 2), opset=18, outs=3, num_outputs=3)
+
+# A shape subgraph: Reshape to [batch, -1] computed from Shape; it must fold.
+graph_case(
+    "shape-subgraph-Shape-Gather-Unsqueeze-Concat-Reshape",
+    [
+        helper.make_node("Shape", ["x"], ["s"]),
+        helper.make_node("Gather", ["s", "zero"], ["batch"], axis=0),
+        helper.make_node("Unsqueeze", ["batch", "axes0"], ["batch1"]),
+        helper.make_node("Concat", ["batch1", "minus1"], ["target"], axis=0),
+        helper.make_node("Reshape", ["x", "target"], ["y"]),
+        helper.make_node("Relu", ["y"], ["out"]),
+    ],
+    {"x": f32(2, 3, 4), "zero": C(np.int64(0)), "axes0": C(ints(0)), "minus1": C(ints(-1))},
+    ["out"],
+    opset=13,
+)
+graph_case(
+    "shape-subgraph-Size-Range-Cast",
+    [
+        helper.make_node("Size", ["x"], ["n"]),
+        helper.make_node("Range", ["zero", "n", "one"], ["r"]),
+        helper.make_node("Cast", ["r"], ["rf"], to=TensorProto.FLOAT),
+        helper.make_node("Reshape", ["rf", "shape"], ["rf2"]),
+        helper.make_node("Add", ["x", "rf2"], ["out"]),
+    ],
+    {"x": f32(2, 3), "zero": C(np.int64(0)), "one": C(np.int64(1)), "shape": C(ints(2, 3))},
+    ["out"],
+)
+graph_case(
+    "chain-mlp",
+    [
+        helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], transB=1),
+        helper.make_node("Relu", ["h"], ["hr"]),
+        helper.make_node("MatMul", ["hr", "w2"], ["o"]),
+        helper.make_node("Softmax", ["o"], ["out"], axis=-1),
+    ],
+    {"x": f32(2, 8), "w1": C(f32(16, 8)), "b1": C(f32(16)), "w2": C(f32(16, 4))},
+    ["out"],
+)
+
+
+# ---------------------------------------------------------------------------
+
+
+def _model(c: Case) -> onnx.ModelProto:
+    inputs, inits = [], []
+    for name, value in c.inputs.items():
+        if isinstance(value, Const):
+            inits.append(numpy_helper.from_array(value.value, name))
+        else:
+            arr = np.asarray(value)
+            elem = helper.np_dtype_to_tensor_dtype(arr.dtype)
+            inputs.append(helper.make_tensor_value_info(name, elem, list(arr.shape)))
+    outputs = [onnx.ValueInfoProto(name=n) for n in c.outputs]
+    graph = helper.make_graph(c.nodes, "g", inputs, outputs, initializer=inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", c.opset)])
+    model.ir_version = 8 if c.opset <= 18 else 10
+    return model
+
+
+def _feeds(c: Case) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v) for k, v in c.inputs.items() if not isinstance(v, Const)}
+
+
+def assert_close(got: np.ndarray, want: np.ndarray, rtol: float, what: str) -> None:
+    assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
+    assert got.dtype == want.dtype, f"{what}: dtype {got.dtype}, expected {want.dtype}"
+    if want.dtype.kind in "biu":
+        np.testing.assert_array_equal(got, want, err_msg=what)
+        return
+    g64, w64 = got.astype(np.float64), want.astype(np.float64)
+    np.testing.assert_array_equal(np.isnan(g64), np.isnan(w64), err_msg=f"{what}: NaNs differ")
+    finite = np.isfinite(w64)
+    np.testing.assert_array_equal(g64[~finite & ~np.isnan(w64)], w64[~finite & ~np.isnan(w64)],
+                                  err_msg=f"{what}: infinities differ")
+    if not finite.any():
+        return
+    scale = max(float(np.max(np.abs(w64[finite]))), 1e-30)
+    err = float(np.max(np.abs(g64[finite] - w64[finite]))) / scale
+    assert err <= rtol, f"{what}: relative error {err:.3g} > {rtol}"
+
+
+def _lrn_spec(
+    x: np.ndarray, size: int, alpha: float = 1e-4, beta: float = 0.75, bias: float = 1.0
+) -> np.ndarray:
+    """ONNX LRN as its spec words it: channels max(0, c - floor((size-1)/2)) to
+    min(C-1, c + ceil((size-1)/2))."""
+    channels = x.shape[1]
+    square_sum = np.zeros_like(x)
+    for c in range(channels):
+        lo = max(0, c - (size - 1) // 2)
+        hi = min(channels - 1, c + -(-(size - 1) // 2))
+        square_sum[:, c] = np.sum(x[:, lo : hi + 1] ** 2, axis=1)
+    return (x / (bias + alpha / size * square_sum) ** beta).astype(x.dtype)
+
+
+@pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
+def test_matches_onnxruntime(c: Case) -> None:
+    model = _model(c)
+    feeds = _feeds(c)
+    if c.oracle == "reference":
+        want = ReferenceEvaluator(model).run(None, feeds)
+    elif c.oracle == "lrn":
+        attrs = {a.name: helper.get_attribute_value(a) for a in c.nodes[0].attribute}
+        want = [_lrn_spec(feeds["in0"], **attrs)]
+    else:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        session = ort.InferenceSession(
+            model.SerializeToString(), options, providers=["CPUExecutionProvider"]
+        )
+        want = session.run(None, feeds)
+    module = compiler.import_onnx(model)
+    got = compiler.interpret(module, feeds)
+    assert len(got) == len(want)
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        assert_close(np.asarray(g), np.asarray(w), c.rtol, f"output {i}")
+
+
+def test_every_supported_op_has_a_case() -> None:
+    covered = {n.op_type for c in CASES for n in c.nodes}
+    missing = sorted(set(supported_ops()) - covered)
+    assert not missing, f"no numerics case for {missing}"
