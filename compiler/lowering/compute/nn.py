@@ -1,0 +1,215 @@
+"""Compute definitions of complex-out-fusable ops: conv, matmul, pools; and LRN.
+
+Each accumulates into the output buffer row by row and then runs the fused
+epilogue over that row, so no intermediate tensor is stored. The innermost
+loop runs along the output's last (contiguous) dim, which the default
+schedule vectorizes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.dialects import arith, math
+from xdsl.ir import SSAValue
+
+from compiler.dialects import graph as g
+from compiler.lowering.compute.common import KernelContext, identity_value, select
+from compiler.lowering.compute.element import broadcast_index
+from compiler.lowering.compute.scalar import add, mul
+from compiler.lowering.kernel_builder import KernelBuilder
+
+
+def _guarded(
+    ctx: KernelContext, value: SSAValue, idx: list[SSAValue], bounds: Sequence[tuple[int, int]], fill: float
+) -> SSAValue:
+    """value[idx] where every (dim, size) in bounds is in range, else `fill`."""
+    kb = ctx.kb
+    valid: SSAValue | None = None
+    clamped = list(idx)
+    for d, n in bounds:
+        ok = kb.in_range(idx[d], 0, n)
+        valid = ok if valid is None else kb.value(arith.AndIOp(valid, ok))
+        clamped[d] = kb.clamp_index(idx[d], 0, n - 1)
+    v = ctx.emitter.emit(value, clamped)
+    if valid is None:
+        return v
+    return select(kb, valid, v, kb.const(fill, g.elem_of(value)))
+
+
+def _epilogue_row(ctx: KernelContext, prefix: list[SSAValue], width: int, name: str) -> None:
+    """out[prefix, i] = epilogue(out[prefix, i]) for i < width."""
+    kb = ctx.kb
+    with kb.loop(width, name) as i:
+        idx = [*prefix, i]
+        ctx.emitter.reset()
+        kb.store(ctx.finish(kb.load(ctx.out, idx), idx), ctx.out, idx)
+
+
+def _has_epilogue(ctx: KernelContext) -> bool:
+    return ctx.anchor is not None and ctx.result is not ctx.anchor.results[0]
+
+
+def conv_kernel(ctx: KernelContext) -> None:
+    op = ctx.anchor
+    assert isinstance(op, g.ConvOp)
+    kb = ctx.kb
+    n_, cin, h, w = g.shape_of(op.input)
+    cout, cin_g, kh_, kw_ = g.shape_of(op.weight)
+    _, _, oh_, ow_ = g.shape_of(op.result)
+    sh, sw = op.ints("strides")
+    pt, pl, _, _ = op.ints("pads")
+    dh, dw = op.ints("dilations")
+    group = op.int_prop("group")
+    cout_g = cout // group
+    elem = g.elem_of(op.result)
+    padded = any(op.ints("pads"))
+    with kb.nest([n_, cout, oh_], ["n", "co", "oh"]) as (n, co, oh):
+        with kb.loop(ow_, "ow.init") as ow:
+            init = ctx.emitter.emit(op.bias, [co]) if op.bias is not None else kb.const(0.0, elem)
+            kb.store(init, ctx.out, [n, co, oh, ow])
+        ctx.emitter.reset()
+        gbase = None
+        if group > 1:
+            gidx = kb.value(arith.DivUIOp(co, kb.index(cout_g)))
+            gbase = kb.mul(gidx, cin_g)
+        with kb.nest([cin_g, kh_, kw_], ["ci", "kh", "kw"]) as (ci, kh, kw):
+            wv = ctx.emitter.emit(op.weight, [co, ci, kh, kw])
+            c = ci if gbase is None else kb.value(arith.AddiOp(gbase, ci))
+            ih = kb.affine([(oh, sh), (kh, dh)], -pt)
+            with kb.loop(ow_, "ow") as ow:
+                iw = kb.affine([(ow, sw), (kw, dw)], -pl)
+                ctx.emitter.reset()
+                if padded:
+                    xv = _guarded(ctx, op.input, [n, c, ih, iw], [(2, h), (3, w)], 0.0)
+                else:
+                    xv = ctx.emitter.emit(op.input, [n, c, ih, iw])
+                acc = kb.load(ctx.out, [n, co, oh, ow])
+                kb.store(add(kb, acc, mul(kb, xv, wv, elem), elem), ctx.out, [n, co, oh, ow])
+        if _has_epilogue(ctx):
+            _epilogue_row(ctx, [n, co, oh], ow_, "ow.epi")
+
+
+def matmul_kernel(ctx: KernelContext) -> None:
+    op = ctx.anchor
+    assert isinstance(op, g.MatMulOp)
+    kb = ctx.kb
+    a_shape, b_shape = g.shape_of(op.lhs), g.shape_of(op.rhs)
+    out_shape = g.shape_of(op.result)
+    batch = list(out_shape[:-2])
+    m_, n_ = out_shape[-2:]
+    k_ = a_shape[-1]
+    elem = g.elem_of(op.result)
+    with kb.nest([*batch, m_], [*(f"b{d}" for d in range(len(batch))), "m"]) as outer:
+        bidx, m = outer[:-1], outer[-1]
+        a_batch = broadcast_index(kb, a_shape[:-2], batch, bidx)
+        b_batch = broadcast_index(kb, b_shape[:-2], batch, bidx)
+        with kb.loop(n_, "n.init") as j:
+            kb.store(kb.const(0.0, elem) if _float(elem) else kb.const(0, elem), ctx.out, [*bidx, m, j])
+        with kb.loop(k_, "k") as k:
+            ctx.emitter.reset()
+            av = ctx.emitter.emit(op.lhs, [*a_batch, m, k])
+            with kb.loop(n_, "n") as j:
+                bv = ctx.emitter.emit(op.rhs, [*b_batch, k, j])
+                acc = kb.load(ctx.out, [*bidx, m, j])
+                kb.store(add(kb, acc, mul(kb, av, bv, elem), elem), ctx.out, [*bidx, m, j])
+        if _has_epilogue(ctx):
+            _epilogue_row(ctx, [*bidx, m], n_, "n.epi")
+
+
+def _float(elem: object) -> bool:
+    from compiler import dtypes
+
+    return dtypes.is_float(elem)  # type: ignore[arg-type]
+
+
+def pool_kernel(ctx: KernelContext) -> None:
+    op = ctx.anchor
+    assert isinstance(op, g.MaxPoolOp | g.AvgPoolOp)
+    kb = ctx.kb
+    is_max = isinstance(op, g.MaxPoolOp)
+    n_, c_, h, w = g.shape_of(op.input)
+    _, _, oh_, ow_ = g.shape_of(op.result)
+    kh_, kw_ = op.ints("kernel_shape")
+    sh, sw = op.ints("strides")
+    pt, pl, pb, pr = op.ints("pads")
+    dh, dw = op.ints("dilations") if is_max else (1, 1)
+    elem = g.elem_of(op.result)
+    padded = any((pt, pl, pb, pr))
+    fill = float("-inf") if is_max else 0.0
+    with kb.nest([n_, c_, oh_], ["n", "c", "oh"]) as (n, c, oh):
+        with kb.loop(ow_, "ow.init") as ow:
+            kb.store(identity_value(kb, "max" if is_max else "sum", elem), ctx.out, [n, c, oh, ow])
+        with kb.nest([kh_, kw_], ["kh", "kw"]) as (kh, kw):
+            ih = kb.affine([(oh, sh), (kh, dh)], -pt)
+            with kb.loop(ow_, "ow") as ow:
+                iw = kb.affine([(ow, sw), (kw, dw)], -pl)
+                ctx.emitter.reset()
+                if padded:
+                    xv = _guarded(ctx, op.input, [n, c, ih, iw], [(2, h), (3, w)], fill)
+                else:
+                    xv = ctx.emitter.emit(op.input, [n, c, ih, iw])
+                acc = kb.load(ctx.out, [n, c, oh, ow])
+                combined = kb.value(arith.MaximumfOp(acc, xv)) if is_max else kb.value(arith.AddfOp(acc, xv))
+                kb.store(combined, ctx.out, [n, c, oh, ow])
+        if not is_max or _has_epilogue(ctx):
+            with kb.loop(ow_, "ow.epi") as ow:
+                idx = [n, c, oh, ow]
+                ctx.emitter.reset()
+                v = kb.load(ctx.out, idx)
+                if not is_max:
+                    v = kb.value(arith.DivfOp(v, _pool_count(kb, op, oh, ow, (h, w), elem)))
+                kb.store(ctx.finish(v, idx), ctx.out, idx)
+
+
+def _pool_count(kb: KernelBuilder, op: g.AvgPoolOp, oh: SSAValue, ow: SSAValue, hw: tuple[int, int], elem: object) -> SSAValue:
+    kh_, kw_ = op.ints("kernel_shape")
+    if op.int_prop("count_include_pad") or not any(op.ints("pads")):
+        return kb.const(float(kh_ * kw_), elem)  # type: ignore[arg-type]
+    sh, sw = op.ints("strides")
+    pt, pl, _, _ = op.ints("pads")
+
+    def extent(o: SSAValue, s: int, p: int, k: int, size: int) -> SSAValue:
+        start = kb.affine([(o, s)], -p)
+        lo = kb.value(arith.MaxSIOp(start, kb.index(0)))
+        hi = kb.value(arith.MinSIOp(kb.add(start, k), kb.index(size)))
+        return kb.value(arith.SubiOp(hi, lo))
+
+    count = kb.value(arith.MuliOp(extent(oh, sh, pt, kh_, hw[0]), extent(ow, sw, pl, kw_, hw[1])))
+    from xdsl.dialects.builtin import i64
+
+    as_int = kb.value(arith.IndexCastOp(count, i64))
+    return kb.value(arith.SIToFPOp(as_int, elem))  # type: ignore[arg-type]
+
+
+def lrn_kernel(ctx: KernelContext) -> None:
+    op = ctx.anchor
+    assert isinstance(op, g.LRNOp)
+    kb = ctx.kb
+    shape = g.shape_of(op.input)
+    size = op.int_prop("size")
+    lo = (size - 1) // 2
+    elem = g.elem_of(op.input)
+    n_, c_ = shape[0], shape[1]
+    inner = list(shape[2:])
+    last = inner[-1]
+    with kb.nest([n_, c_, *inner[:-1]], ["n", "c", *(f"s{d}" for d in range(len(inner) - 1))]) as outer:
+        with kb.loop(last, "w.init") as wi:
+            kb.store(kb.const(0.0, elem), ctx.out, [*outer, wi])
+        with kb.loop(size, "j") as j:
+            cc = kb.value(arith.AddiOp(outer[1], kb.add(j, -lo)))
+            with kb.loop(last, "w") as wi:
+                ctx.emitter.reset()
+                idx = [outer[0], cc, *outer[2:], wi]
+                v = _guarded(ctx, op.input, idx, [(1, c_)], 0.0)
+                acc = kb.load(ctx.out, [*outer, wi])
+                kb.store(kb.value(arith.AddfOp(acc, kb.value(arith.MulfOp(v, v)))), ctx.out, [*outer, wi])
+        with kb.loop(last, "w.epi") as wi:
+            idx = [*outer, wi]
+            ctx.emitter.reset()
+            x = ctx.emitter.emit(op.input, idx)
+            s = kb.load(ctx.out, idx)
+            scaled = kb.value(arith.MulfOp(s, kb.const(op.float_prop("alpha") / size, elem)))
+            base = kb.value(arith.AddfOp(scaled, kb.const(op.float_prop("bias"), elem)))
+            denom = kb.value(math.PowFOp(base, kb.const(op.float_prop("beta"), elem)))
+            kb.store(ctx.finish(kb.value(arith.DivfOp(x, denom)), idx), ctx.out, idx)

@@ -1,0 +1,267 @@
+"""Scalar semantics of elementwise graph ops as arith/math ops.
+
+`emit_scalar` gets the already computed operand values of one element and
+returns the result value, honouring the tensors' element types (float vs
+signed vs unsigned integers vs i1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from xdsl.dialects import arith, math
+from xdsl.dialects.builtin import IntegerType, i1
+from xdsl.ir import Attribute, Operation, SSAValue
+
+from compiler import dtypes
+from compiler.dialects import graph as g
+from compiler.lowering.kernel_builder import KernelBuilder, is_unsigned, value_type
+
+
+def _float(elem: Attribute) -> bool:
+    return dtypes.is_float(elem)
+
+
+def convert(kb: KernelBuilder, v: SSAValue, src: Attribute, dst: Attribute) -> SSAValue:
+    """Element type conversion with ONNX Cast semantics (float->int truncates)."""
+    if src == dst:
+        return v
+    vs, vd = value_type(src), value_type(dst)
+    if dst == i1:
+        if _float(src):
+            return kb.value(arith.CmpfOp(v, kb.const(0.0, src), "une"))
+        return kb.value(arith.CmpiOp(v, kb.const(0, src), "ne"))
+    if src == i1:
+        if _float(dst):
+            return kb.value(arith.UIToFPOp(v, vd))
+        return kb.value(arith.ExtUIOp(v, vd))
+    if _float(src) and _float(dst):
+        sw, dw = dtypes.to_numpy_dtype(src).itemsize, dtypes.to_numpy_dtype(dst).itemsize
+        return kb.value(arith.ExtFOp(v, vd) if dw > sw else arith.TruncFOp(v, vd))
+    if _float(src):
+        return kb.value(arith.FPToUIOp(v, vd) if is_unsigned(dst) else arith.FPToSIOp(v, vd))
+    if _float(dst):
+        return kb.value(arith.UIToFPOp(v, vd) if is_unsigned(src) else arith.SIToFPOp(v, vd))
+    assert isinstance(vs, IntegerType) and isinstance(vd, IntegerType)
+    if vs.width.data == vd.width.data:
+        return v
+    if vd.width.data < vs.width.data:
+        return kb.value(arith.TruncIOp(v, vd))
+    return kb.value(arith.ExtUIOp(v, vd) if is_unsigned(src) else arith.ExtSIOp(v, vd))
+
+
+def _max(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+    if _float(elem):
+        return kb.value(arith.MaximumfOp(a, b))
+    return kb.value(arith.MaxUIOp(a, b) if is_unsigned(elem) else arith.MaxSIOp(a, b))
+
+
+def _min(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+    if _float(elem):
+        return kb.value(arith.MinimumfOp(a, b))
+    return kb.value(arith.MinUIOp(a, b) if is_unsigned(elem) else arith.MinSIOp(a, b))
+
+
+def max_value(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+    return _max(kb, a, b, elem)
+
+
+def min_value(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+    return _min(kb, a, b, elem)
+
+
+def add(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+    return kb.value(arith.AddfOp(a, b) if _float(elem) else arith.AddiOp(a, b))
+
+
+def mul(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+    return kb.value(arith.MulfOp(a, b) if _float(elem) else arith.MuliOp(a, b))
+
+
+def _sub(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+    return kb.value(arith.SubfOp(a, b) if _float(elem) else arith.SubiOp(a, b))
+
+
+def _div(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+    if _float(elem):
+        return kb.value(arith.DivfOp(a, b))
+    return kb.value(arith.DivUIOp(a, b) if is_unsigned(elem) else arith.DivSIOp(a, b))
+
+
+def _mod(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+    if _float(elem):
+        return _fmod(kb, a, b, elem)
+    if is_unsigned(elem):
+        return kb.value(arith.RemUIOp(a, b))
+    # Sign of the divisor (Python/ONNX Mod): adjust C's truncated remainder.
+    r = kb.value(arith.RemSIOp(a, b))
+    zero = kb.const(0, elem)
+    nonzero = kb.value(arith.CmpiOp(r, zero, "ne"))
+    r_neg = kb.value(arith.CmpiOp(r, zero, "slt"))
+    b_neg = kb.value(arith.CmpiOp(b, zero, "slt"))
+    differ = kb.value(arith.XOrIOp(r_neg, b_neg))
+    fix = kb.value(arith.AndIOp(nonzero, differ))
+    return kb.value(arith.SelectOp(fix, kb.value(arith.AddiOp(r, b)), r))
+
+
+def _fmod(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+    # a - trunc(a / b) * b
+    q = kb.value(math.TruncOp(kb.value(arith.DivfOp(a, b))))
+    return kb.value(arith.SubfOp(a, kb.value(arith.MulfOp(q, b))))
+
+
+def _cmp(pred_f: str, pred_s: str, pred_u: str) -> Callable[[KernelBuilder, SSAValue, SSAValue, Attribute], SSAValue]:
+    def emit(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+        if _float(elem):
+            return kb.value(arith.CmpfOp(a, b, pred_f))
+        return kb.value(arith.CmpiOp(a, b, pred_u if is_unsigned(elem) or elem == i1 else pred_s))
+
+    return emit
+
+
+def _pow(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+    if _float(elem):
+        return kb.value(math.PowFOp(a, b))
+    return kb.value(math.IPowIOp(a, b))
+
+
+_BINARY: dict[type[Operation], Callable[[KernelBuilder, SSAValue, SSAValue, Attribute], SSAValue]] = {
+    g.AddOp: add,
+    g.SubOp: _sub,
+    g.MulOp: mul,
+    g.DivOp: _div,
+    g.PowOp: _pow,
+    g.MaxOp: _max,
+    g.MinOp: _min,
+    g.ModOp: _mod,
+    g.EqualOp: _cmp("oeq", "eq", "eq"),
+    g.LessOp: _cmp("olt", "slt", "ult"),
+    g.LessEqualOp: _cmp("ole", "sle", "ule"),
+    g.GreaterOp: _cmp("ogt", "sgt", "ugt"),
+    g.GreaterEqualOp: _cmp("oge", "sge", "uge"),
+    g.AndOp: lambda kb, a, b, e: kb.value(arith.AndIOp(a, b)),
+    g.OrOp: lambda kb, a, b, e: kb.value(arith.OrIOp(a, b)),
+    g.XorOp: lambda kb, a, b, e: kb.value(arith.XOrIOp(a, b)),
+}
+
+
+def _one(kb: KernelBuilder, elem: Attribute) -> SSAValue:
+    return kb.const(1.0, elem)
+
+
+def _sigmoid(kb: KernelBuilder, x: SSAValue, elem: Attribute) -> SSAValue:
+    e = kb.value(math.ExpOp(kb.value(arith.NegfOp(x))))
+    return kb.value(arith.DivfOp(_one(kb, elem), kb.value(arith.AddfOp(_one(kb, elem), e))))
+
+
+def _softplus(kb: KernelBuilder, x: SSAValue, elem: Attribute) -> SSAValue:
+    # max(x, 0) + log1p(exp(-|x|)) never overflows.
+    absx = kb.value(math.AbsFOp(x))
+    tail = kb.value(math.Log1pOp(kb.value(math.ExpOp(kb.value(arith.NegfOp(absx))))))
+    return kb.value(arith.AddfOp(kb.value(arith.MaximumfOp(x, kb.const(0.0, elem))), tail))
+
+
+def _neg(kb: KernelBuilder, x: SSAValue, elem: Attribute) -> SSAValue:
+    if _float(elem):
+        return kb.value(arith.NegfOp(x))
+    return kb.value(arith.SubiOp(kb.const(0, elem), x))
+
+
+def _abs(kb: KernelBuilder, x: SSAValue, elem: Attribute) -> SSAValue:
+    if _float(elem):
+        return kb.value(math.AbsFOp(x))
+    if is_unsigned(elem):
+        return x
+    return kb.value(math.AbsIOp(x))
+
+
+def _sign(kb: KernelBuilder, x: SSAValue, elem: Attribute) -> SSAValue:
+    zero, one = kb.const(0, elem), kb.const(1, elem)
+    minus = kb.const(-1, elem) if not is_unsigned(elem) else zero
+    gt = _cmp("ogt", "sgt", "ugt")(kb, x, zero, elem)
+    lt = _cmp("olt", "slt", "ult")(kb, x, zero, elem)
+    return kb.value(arith.SelectOp(gt, one, kb.value(arith.SelectOp(lt, minus, zero))))
+
+
+def _relu(kb: KernelBuilder, x: SSAValue, elem: Attribute) -> SSAValue:
+    return _max(kb, x, kb.const(0, elem), elem)
+
+
+_UNARY: dict[type[Operation], Callable[[KernelBuilder, SSAValue, Attribute], SSAValue]] = {
+    g.IdentityOp: lambda kb, x, e: x,
+    g.NegOp: _neg,
+    g.AbsOp: _abs,
+    g.SignOp: _sign,
+    g.ReluOp: _relu,
+    g.ExpOp: lambda kb, x, e: kb.value(math.ExpOp(x)),
+    g.LogOp: lambda kb, x, e: kb.value(math.LogOp(x)),
+    g.SqrtOp: lambda kb, x, e: kb.value(math.SqrtOp(x)),
+    g.ReciprocalOp: lambda kb, x, e: kb.value(arith.DivfOp(_one(kb, e), x)),
+    g.SigmoidOp: _sigmoid,
+    g.TanhOp: lambda kb, x, e: kb.value(math.TanhOp(x)),
+    g.ErfOp: lambda kb, x, e: kb.value(math.ErfOp(x)),
+    g.FloorOp: lambda kb, x, e: kb.value(math.FloorOp(x)),
+    g.CeilOp: lambda kb, x, e: kb.value(math.CeilOp(x)),
+    g.RoundOp: lambda kb, x, e: kb.value(math.RoundEvenOp(x)),
+    g.SinOp: lambda kb, x, e: kb.value(math.SinOp(x)),
+    g.CosOp: lambda kb, x, e: kb.value(math.CosOp(x)),
+    g.SoftplusOp: _softplus,
+    g.NotOp: lambda kb, x, e: kb.value(arith.XOrIOp(x, kb.const(1, i1))),
+}
+
+
+def emit_scalar(kb: KernelBuilder, op: Operation, args: Sequence[SSAValue]) -> SSAValue:
+    """The value of one element of `op`'s result from its operands' elements."""
+    in_elem = g.elem_of(op.operands[0]) if op.operands else None
+    out_elem = g.elem_of(op.results[0])
+    if type(op) in _UNARY:
+        assert in_elem is not None
+        return _UNARY[type(op)](kb, args[0], in_elem)
+    if type(op) in _BINARY:
+        assert in_elem is not None
+        return _BINARY[type(op)](kb, args[0], args[1], in_elem)
+    x = args[0] if args else None
+    match op:
+        case g.WhereOp():
+            return kb.value(arith.SelectOp(args[0], args[1], args[2]))
+        case g.CastOp():
+            assert x is not None and in_elem is not None
+            return convert(kb, x, in_elem, out_elem)
+        case g.LeakyReluOp():
+            assert x is not None
+            alpha = kb.const(op.float_prop("alpha"), out_elem)
+            neg = kb.value(arith.CmpfOp(x, kb.const(0.0, out_elem), "olt"))
+            return kb.value(arith.SelectOp(neg, kb.value(arith.MulfOp(x, alpha)), x))
+        case g.EluOp():
+            assert x is not None
+            alpha = kb.const(op.float_prop("alpha"), out_elem)
+            em1 = kb.value(math.ExpM1Op(x))
+            neg = kb.value(arith.CmpfOp(x, kb.const(0.0, out_elem), "olt"))
+            return kb.value(arith.SelectOp(neg, kb.value(arith.MulfOp(alpha, em1)), x))
+        case g.HardSigmoidOp():
+            assert x is not None
+            y = kb.value(arith.MulfOp(x, kb.const(op.float_prop("alpha"), out_elem)))
+            y = kb.value(arith.AddfOp(y, kb.const(op.float_prop("beta"), out_elem)))
+            y = kb.value(arith.MaximumfOp(y, kb.const(0.0, out_elem)))
+            return kb.value(arith.MinimumfOp(y, kb.const(1.0, out_elem)))
+        case g.ClipOp():
+            assert x is not None
+            y = x
+            if op.min is not None:
+                y = _max(kb, y, _bound(kb, op.min.value.data, out_elem), out_elem)
+            if op.max is not None:
+                y = _min(kb, y, _bound(kb, op.max.value.data, out_elem), out_elem)
+            return y
+    raise NotImplementedError(f"no scalar semantics for {op.name}")
+
+
+def _bound(kb: KernelBuilder, value: float, elem: Attribute) -> SSAValue:
+    if _float(elem):
+        return kb.const(value, elem)
+    return kb.const(int(value), elem)
+
+
+def is_scalar_op(op: Operation) -> bool:
+    return type(op) in _UNARY or type(op) in _BINARY or isinstance(
+        op, g.WhereOp | g.CastOp | g.LeakyReluOp | g.EluOp | g.HardSigmoidOp | g.ClipOp
+    )

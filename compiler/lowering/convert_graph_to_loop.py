@@ -1,0 +1,329 @@
+"""`convert-graph-to-loop`: every fused group (or lone op) becomes one loop kernel.
+
+The graph-level `@main` becomes a loop-level `@main` over memrefs:
+
+    func.func @main(%in..., %out..., %arena: memref<Nxi8>)
+
+It calls one kernel per group in order. Intermediates are `memref.view`s of
+the arena at the offsets `plan-memory` chose; weights are `memref.global`
+constants (the CPU target moves them into the params blob); model outputs are
+written straight into the caller's output buffers. Views (reshapes,
+contiguous slices) and in-place concats emit no kernel (see
+docs/graph-contracts.md). Each kernel is built by the compute definition of
+its anchor op with the group's other ops computed inline; identical kernels
+(same ops, shapes, dtypes, attributes) are emitted once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from xdsl.context import Context
+from xdsl.dialects import arith, func, memref
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    IntegerAttr,
+    MemRefType,
+    ModuleOp,
+    StringAttr,
+    SymbolRefAttr,
+    TensorType,
+    UnitAttr,
+    i8,
+)
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.printer import Printer
+
+from compiler import dtypes
+from compiler.dialects import graph as g
+from compiler.errors import CompilerError
+from compiler.lowering.compute import nn, reduce
+from compiler.lowering.compute.common import KernelContext
+from compiler.lowering.compute.element import ElementEmitter, Source, is_injective
+from compiler.lowering.kernel_builder import Buffer, KernelBuilder, index, memref_type, storage_type
+from compiler.passes import memory
+
+ComputeDef = Callable[[KernelContext], None]
+
+COMPUTE: dict[type[Operation], ComputeDef] = {
+    g.ConvOp: nn.conv_kernel,
+    g.MatMulOp: nn.matmul_kernel,
+    g.MaxPoolOp: nn.pool_kernel,
+    g.AvgPoolOp: nn.pool_kernel,
+    g.LRNOp: nn.lrn_kernel,
+    g.ReduceSumOp: reduce.reduce_kernel,
+    g.ReduceMeanOp: reduce.reduce_kernel,
+    g.ReduceMaxOp: reduce.reduce_kernel,
+    g.ReduceMinOp: reduce.reduce_kernel,
+    g.ReduceProdOp: reduce.reduce_kernel,
+    g.ArgMaxOp: reduce.arg_reduce_kernel,
+    g.ArgMinOp: reduce.arg_reduce_kernel,
+    g.SoftmaxOp: reduce.softmax_kernel,
+    g.LogSoftmaxOp: reduce.softmax_kernel,
+    g.LayerNormOp: reduce.layer_norm_kernel,
+}
+
+
+def register_compute(op_type: type[Operation], fn: ComputeDef) -> None:
+    """Adds the compute definition of an anchor op (for ops defined elsewhere)."""
+    COMPUTE[op_type] = fn
+
+
+def injective_kernel(ctx: KernelContext) -> None:
+    """One loop nest over the result; every element computed inline."""
+    kb = ctx.kb
+    shape = ctx.out.shape
+    with kb.nest(shape, [f"d{d}" for d in range(len(shape))]) as idx:
+        ctx.emitter.reset()
+        kb.store(ctx.emitter.emit(ctx.result, idx), ctx.out, idx)
+
+
+# ---------------------------------------------------------------------------
+
+
+def _is_splat_constant(value: SSAValue) -> bool:
+    op = value.owner
+    if not isinstance(op, g.ConstantOp):
+        return False
+    if len(op.value.data.data) <= dtypes.to_numpy_dtype(op.value.get_element_type()).itemsize:
+        return True
+    flat = op.to_numpy().reshape(-1)
+    return flat.size <= 4096 and bool((flat == flat[0]).all())
+
+
+@dataclass
+class _Lowering:
+    module: ModuleOp
+    fn: func.FuncOp
+    entry: Block = field(init=False)
+    values: dict[SSAValue, SSAValue] = field(default_factory=dict)
+    kernels: list[func.FuncOp] = field(default_factory=list)
+    kernel_keys: dict[str, str] = field(default_factory=dict)
+    globals_: list[memref.GlobalOp] = field(default_factory=list)
+    names: dict[str, int] = field(default_factory=dict)
+    arena: SSAValue | None = None
+    output_slot: dict[SSAValue, SSAValue] = field(default_factory=dict)
+
+    def lower(self) -> func.FuncOp:
+        fn = self.fn
+        block = fn.body.block
+        ret = block.last_op
+        assert isinstance(ret, func.ReturnOp)
+        outputs = list(ret.operands)
+        out_types = [memref_type(_tensor(v)) for v in outputs]
+        in_types = [memref_type(_tensor(a)) for a in block.args]
+        arena_bytes = memory.int_attr_of(fn, memory.ARENA_ATTR)
+        if arena_bytes is None:
+            raise CompilerError(
+                "convert-graph-to-loop needs a memory plan", hint="run plan-memory first"
+            )
+        arena_type = MemRefType(i8, [max(arena_bytes, 1)])
+        self.entry = Block(arg_types=[*in_types, *out_types, arena_type])
+        args = list(self.entry.args)
+        for graph_arg, arg in zip(block.args, args, strict=False):
+            self.values[graph_arg] = arg
+            arg.name_hint = graph_arg.name_hint
+        out_args = args[len(in_types) : len(in_types) + len(outputs)]
+        self.arena = args[-1]
+        self.arena.name_hint = "arena"
+        # The first return slot of each value is where its producer writes.
+        for v, arg in zip(outputs, out_args, strict=True):
+            self.output_slot.setdefault(v, arg)
+            arg.name_hint = "out"
+
+        for op in list(block.ops):
+            if op is ret:
+                continue
+            self._lower_op(op)
+        # Outputs not produced in place: inputs, constants, repeated values, views.
+        for v, arg in zip(outputs, out_args, strict=True):
+            if self.values.get(v) is not arg:
+                self._copy(self.values[v], _tensor(v), arg)
+        self.entry.add_op(func.ReturnOp())
+        arg_attrs = list(fn.arg_attrs.data) if fn.arg_attrs is not None else [DictionaryAttr({})] * len(in_types)
+        res_attrs = list(fn.res_attrs.data) if fn.res_attrs is not None else [DictionaryAttr({})] * len(outputs)
+        entry = func.FuncOp(
+            "main",
+            ([a.type for a in self.entry.args], []),
+            Region(self.entry),
+            arg_attrs=ArrayAttr([*arg_attrs, *res_attrs, DictionaryAttr({"graph.name": StringAttr("arena")})]),
+        )
+        entry.attributes["graph.num_inputs"] = IntegerAttr(len(in_types), 64)
+        entry.attributes["graph.num_outputs"] = IntegerAttr(len(outputs), 64)
+        entry.attributes[memory.ARENA_ATTR] = IntegerAttr(arena_bytes, 64)
+        return entry
+
+    # -- entry-level values ----------------------------------------------------
+
+    def _emit(self, op: Operation) -> SSAValue:
+        self.entry.add_op(op)
+        return op.results[0]
+
+    def _arena_view(self, offset: int, t: TensorType) -> SSAValue:
+        assert self.arena is not None
+        shift = self._emit(arith.ConstantOp(IntegerAttr(offset, index)))
+        return self._emit(memref.ViewOp(self.arena, shift, [], memref_type(t)))
+
+    def _result_buffer(self, op: Operation) -> SSAValue:
+        res = op.results[0]
+        slot = self.output_slot.get(res)
+        if slot is not None:
+            return slot
+        offsets = memory.offsets_of(op)
+        if offsets is None or offsets[0] < 0:
+            raise CompilerError(
+                f"{op.name} has no arena offset", hint="run plan-memory before convert-graph-to-loop"
+            )
+        return self._arena_view(offsets[0], _tensor(res))
+
+    def _global(self, op: g.ConstantOp) -> SSAValue:
+        name = f"__constant_{len(self.globals_)}"
+        t = _tensor(op.result)
+        mt = memref_type(t)
+        value = op.value
+        if t.get_element_type() != storage_type(t.get_element_type()):
+            # i1 / ui8 weights are stored as i8 bytes.
+            value = dtypes.dense_from_numpy(op.to_numpy().astype(np.uint8).view(np.int8), i8)
+        glob = memref.GlobalOp.get(
+            StringAttr(name), mt, value, constant=UnitAttr(), alignment=64
+        )
+        self.globals_.append(glob)
+        return self._emit(memref.GetGlobalOp(SymbolRefAttr(name), mt))
+
+    def _lower_op(self, op: Operation) -> None:
+        if isinstance(op, g.ConstantOp):
+            self.values[op.result] = self._global(op)
+            return
+        if memory.is_view(op) or memory.is_in_place_concat(op):
+            offsets = memory.offsets_of(op)
+            if offsets is None:
+                raise CompilerError(f"{op.name} has no arena offset", hint="run plan-memory first")
+            self.values[op.results[0]] = self._arena_view(offsets[0], _tensor(op.results[0]))
+            return
+        if len(op.results) != 1:
+            raise CompilerError(f"{op.name} with {len(op.results)} results cannot be lowered yet")
+        out = self._result_buffer(op)
+        self.values[op.results[0]] = out
+        self._kernel(op, out)
+
+    # -- kernels ---------------------------------------------------------------
+
+    def _kernel(self, op: Operation, out: SSAValue) -> None:
+        if isinstance(op, g.FusedOp):
+            body = [o for o in op.body.block.ops if not isinstance(o, g.YieldOp)]
+            term = op.body.block.last_op
+            assert isinstance(term, g.YieldOp)
+            result = term.values[0]
+            outer_operands = list(op.inputs)
+            inner_values: list[SSAValue] = list(op.body.block.args)
+        else:
+            body = [op]
+            result = op.results[0]
+            outer_operands = list(op.operands)
+            inner_values = list(op.operands)
+        anchors = [o for o in body if isinstance(o, g.GraphOp) and not is_injective(o)]
+        if len(anchors) > 1:
+            raise CompilerError(f"a fused group holds {len(anchors)} non-injective ops")
+        anchor = anchors[0] if anchors else None
+
+        # Kernel inputs: non-splat operands; splat constants become scalars.
+        sources: dict[SSAValue, Source] = {}
+        arg_tensors: list[TensorType] = []
+        arg_values: list[SSAValue] = []
+        bind: list[SSAValue] = []
+        for outer, inner in zip(outer_operands, inner_values, strict=True):
+            if _is_splat_constant(outer):
+                const = outer.owner
+                assert isinstance(const, g.ConstantOp)
+                sources[inner] = const.to_numpy().reshape(-1)[0].item()
+                continue
+            arg_tensors.append(_tensor(outer))
+            arg_values.append(self.values[outer])
+            bind.append(inner)
+        for inner_op in body:
+            if isinstance(inner_op, g.ConstantOp) and not _is_splat_constant(inner_op.result):
+                arg_tensors.append(_tensor(inner_op.result))
+                arg_values.append(self._global(inner_op))
+                bind.append(inner_op.result)
+        out_t = _tensor(result)
+        kb = KernelBuilder(self._name(body, anchor), [*arg_tensors, out_t])
+        for inner, buf in zip(bind, kb.buffers, strict=False):
+            sources[inner] = buf
+        emitter = ElementEmitter(kb, sources)
+        ctx = KernelContext(kb, emitter, anchor, result, kb.buffers[-1])
+        if anchor is None:
+            injective_kernel(ctx)
+        else:
+            compute = COMPUTE.get(type(anchor))
+            if compute is None:
+                raise CompilerError(f"no compute definition for {anchor.name}")
+            compute(ctx)
+        kernel = kb.finish()
+        name = self._dedup(kernel)
+        self.entry.add_op(func.CallOp(name, [*arg_values, out], []))
+
+    def _copy(self, src: SSAValue, t: TensorType, dst: SSAValue) -> None:
+        kb = KernelBuilder(self._name([], None, "copy"), [t, t])
+        src_buf, dst_buf = kb.buffers
+        with kb.nest(src_buf.shape, [f"d{d}" for d in range(len(src_buf.shape))]) as idx:
+            kb.store(kb.load(src_buf, idx), dst_buf, idx)
+        name = self._dedup(kb.finish())
+        self.entry.add_op(func.CallOp(name, [src, dst], []))
+
+    def _name(self, body: list[Operation], anchor: Operation | None, base: str | None = None) -> str:
+        if base is None:
+            parts = [anchor.name] if anchor is not None else []
+            parts += [o.name for o in body if o is not anchor and not isinstance(o, g.ConstantOp)]
+            base = "_".join(p.removeprefix("graph.") for p in parts[:3]) or "kernel"
+        n = self.names.get(base, 0)
+        self.names[base] = n + 1
+        return f"{base}_{n}"
+
+    def _dedup(self, kernel: func.FuncOp) -> str:
+        key = _kernel_key(kernel)
+        existing = self.kernel_keys.get(key)
+        if existing is not None:
+            return existing
+        self.kernel_keys[key] = kernel.sym_name.data
+        self.kernels.append(kernel)
+        return kernel.sym_name.data
+
+
+def _kernel_key(kernel: func.FuncOp) -> str:
+    from io import StringIO
+
+    stream = StringIO()
+    Printer(stream=stream).print_region(kernel.body)
+    return str(kernel.function_type) + stream.getvalue()
+
+
+def _tensor(v: SSAValue) -> TensorType:
+    assert isinstance(v.type, TensorType)
+    return v.type
+
+
+class ConvertGraphToLoopPass(ModulePass):
+    """Lowers the graph-dialect `@main` into loop kernels and a loop-level `@main`."""
+
+    name = "convert-graph-to-loop"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        main = None
+        for o in op.ops:
+            if isinstance(o, func.FuncOp) and o.sym_name.data == "main":
+                main = o
+        if main is None:
+            raise CompilerError("convert-graph-to-loop: the module has no func.func @main")
+        lowering = _Lowering(op, main)
+        entry = lowering.lower()
+        main.detach()
+        main.erase()
+        for glob in lowering.globals_:
+            op.body.block.add_op(glob)
+        for kernel in lowering.kernels:
+            op.body.block.add_op(kernel)
+        op.body.block.add_op(entry)
