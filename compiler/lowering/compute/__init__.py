@@ -1,0 +1,1 @@
+"""Compute definitions: how each graph op (or fused group) becomes loops."""
