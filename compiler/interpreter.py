@@ -19,6 +19,7 @@ from xdsl.ir import Block, Operation, SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
+from compiler.dialects import layouts
 from compiler.errors import InputError
 
 Kernel = Callable[[Operation, list[np.ndarray]], list[np.ndarray]]
@@ -337,10 +338,23 @@ def _pad_nchw(x: np.ndarray, pads: Sequence[int], value: float) -> np.ndarray:
     return np.pad(x, widths, mode="constant", constant_values=value)
 
 
+def _layout(op: Operation, name: str, default: str) -> str:
+    attr = op.properties.get(name)
+    return attr.data if isinstance(attr, StringAttr) else default
+
+
+def _data_block(op: Operation, name: str) -> int:
+    return layouts.data_block(_layout(op, name, layouts.NCHW))
+
+
 @kernel(g.ConvOp)
 def _conv(op: g.ConvOp, args: list[np.ndarray]) -> list[np.ndarray]:
-    x, w = args[0], args[1]
-    n, _, oh, ow = g.shape_of(op.result)
+    # Blocked layouts compute the same logical conv: unpack, compute, pack.
+    ki, ko = layouts.kernel_blocks(_layout(op, "kernel_layout", layouts.OIHW))
+    out_block = _data_block(op, "out_layout")
+    x = layouts.unpack_data(args[0], _data_block(op, "data_layout"))
+    w = layouts.unpack_kernel(args[1], ki, ko)
+    n, _, oh, ow = layouts.data_logical_shape(g.shape_of(op.result), out_block)
     group = op.int_prop("group")
     xp = _pad_nchw(x, op.ints("pads"), 0.0)
     cols = _windows(xp, w.shape[2:], op.ints("strides"), op.ints("dilations"), (oh, ow))
@@ -355,7 +369,7 @@ def _conv(op: g.ConvOp, args: list[np.ndarray]) -> list[np.ndarray]:
         )
     if len(args) == 3:
         out += args[2].reshape(1, -1, 1, 1)
-    return _out(op, out)
+    return _out(op, layouts.pack_data(out, out_block))
 
 
 @kernel(g.MatMulOp)
@@ -365,16 +379,18 @@ def _matmul(op: g.MatMulOp, args: list[np.ndarray]) -> list[np.ndarray]:
 
 @kernel(g.MaxPoolOp)
 def _max_pool(op: g.MaxPoolOp, args: list[np.ndarray]) -> list[np.ndarray]:
-    _, _, oh, ow = g.shape_of(op.result)
-    xp = _pad_nchw(args[0], op.ints("pads"), -np.inf)
+    block = _data_block(op, "layout")
+    _, _, oh, ow = layouts.data_logical_shape(g.shape_of(op.result), block)
+    xp = _pad_nchw(layouts.unpack_data(args[0], block), op.ints("pads"), -np.inf)
     win = _windows(xp, op.ints("kernel_shape"), op.ints("strides"), op.ints("dilations"), (oh, ow))
-    return _out(op, win.max(axis=(4, 5)))
+    return _out(op, layouts.pack_data(win.max(axis=(4, 5)), block))
 
 
 @kernel(g.AvgPoolOp)
 def _avg_pool(op: g.AvgPoolOp, args: list[np.ndarray]) -> list[np.ndarray]:
-    x = args[0]
-    _, _, oh, ow = g.shape_of(op.result)
+    block = _data_block(op, "layout")
+    x = layouts.unpack_data(args[0], block)
+    _, _, oh, ow = layouts.data_logical_shape(g.shape_of(op.result), block)
     kernel_shape, strides, pads = op.ints("kernel_shape"), op.ints("strides"), op.ints("pads")
     sums = _windows(_pad_nchw(x, pads, 0.0), kernel_shape, strides, (1, 1), (oh, ow)).sum(axis=(4, 5))
     if op.int_prop("count_include_pad"):
@@ -382,7 +398,13 @@ def _avg_pool(op: g.AvgPoolOp, args: list[np.ndarray]) -> list[np.ndarray]:
     else:
         ones = np.ones((1, 1, *x.shape[2:]), dtype=x.dtype)
         count = _windows(_pad_nchw(ones, pads, 0.0), kernel_shape, strides, (1, 1), (oh, ow)).sum(axis=(4, 5))
-    return _out(op, sums / count)
+    return _out(op, layouts.pack_data(sums / count, block))
+
+
+@kernel(g.LayoutTransformOp)
+def _layout_transform(op: g.LayoutTransformOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    src, dst = _data_block(op, "src_layout"), _data_block(op, "dst_layout")
+    return _out(op, layouts.convert_data(args[0], src, dst))
 
 
 # --- others --------------------------------------------------------------------

@@ -61,6 +61,7 @@ from xdsl.traits import (
 from xdsl.utils.exceptions import VerifyException
 
 from compiler import dtypes
+from compiler.dialects import layouts
 
 AnyTensor = base(TensorType)
 
@@ -276,6 +277,23 @@ def _props_int(props: Mapping[str, Attribute], name: str) -> int:
     if not isinstance(attr, IntegerAttr):
         raise VerifyException(f"property '{name}' must be an integer")
     return attr.value.data
+
+
+def _props_str(props: Mapping[str, Attribute], name: str, default: str | None = None) -> str:
+    attr = props.get(name)
+    if attr is None and default is not None:
+        return default
+    if not isinstance(attr, StringAttr):
+        raise VerifyException(f"property '{name}' must be a string")
+    return attr.data
+
+
+def _data_block(props: Mapping[str, Attribute], name: str) -> int:
+    """Channel block of the data layout property `name` (absent: NCHW, 0)."""
+    try:
+        return layouts.data_block(_props_str(props, name, layouts.NCHW))
+    except ValueError as err:
+        raise VerifyException(f"{name}: {err}") from None
 
 
 # ---------------------------------------------------------------------------
@@ -946,6 +964,32 @@ class PadOp(GraphOp):
         return [_tensor(out, t.get_element_type())]
 
 
+@irdl_op_definition
+class LayoutTransformOp(GraphOp):
+    """Stores an [N, C, H, W] tensor in another data layout ("NCHW", "NCHW{c}c").
+
+    `convert-layout` places these at the edges of blocked regions.
+    """
+
+    name = "graph.layout_transform"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.INJECTIVE
+    input = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    src_layout = prop_def(StringAttr)
+    dst_layout = prop_def(StringAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        (t,) = types
+        src, dst = _data_block(props, "src_layout"), _data_block(props, "dst_layout")
+        try:
+            logical = layouts.data_logical_shape(t.get_shape(), src)
+            out = layouts.data_physical_shape(logical, dst)
+        except ValueError as err:
+            raise VerifyException(f"graph.layout_transform: {err}") from None
+        return [_tensor(out, t.get_element_type())]
+
+
 # ---------------------------------------------------------------------------
 # Reductions
 
@@ -1121,6 +1165,12 @@ class ConvOp(GraphOp):
     """2-D convolution, NCHW input, OIHW weight (O = out channels, I = in/group).
 
     pads are [top, left, bottom, right] (ONNX order: begins, then ends).
+
+    Optional layouts (see compiler/dialects/layouts.py) store the same
+    convolution blocked: `data_layout` / `out_layout` "NCHW{c}c" ([N, C/c, H,
+    W, c]) and `kernel_layout` "OIHW{i}i{o}o" ([O/o, I/i, KH, KW, i, o]);
+    absent means "NCHW", "OIHW", "NCHW". The bias stays [O] in every layout
+    (its bytes are those of [O/o, o] anyway).
     """
 
     name = "graph.conv"
@@ -1133,11 +1183,23 @@ class ConvOp(GraphOp):
     pads = prop_def(DenseArrayBase)
     dilations = prop_def(DenseArrayBase)
     group = prop_def(IntegerAttr)
+    data_layout = opt_prop_def(StringAttr)
+    kernel_layout = opt_prop_def(StringAttr)
+    out_layout = opt_prop_def(StringAttr)
 
     @classmethod
     def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
         x, w = types[0], types[1]
         xs, ws = x.get_shape(), w.get_shape()
+        data_b, out_b = _data_block(props, "data_layout"), _data_block(props, "out_layout")
+        try:
+            ki, ko = layouts.kernel_blocks(_props_str(props, "kernel_layout", layouts.OIHW))
+            # Checks below run on the logical NCHW / OIHW shapes.
+            if data_b or ki:
+                xs = layouts.data_logical_shape(xs, data_b)
+                ws = layouts.kernel_logical_shape(ws, ki, ko)
+        except ValueError as err:
+            raise VerifyException(f"graph.conv: {err}") from None
         if len(xs) != 4 or len(ws) != 4:
             raise VerifyException("graph.conv takes a 4-D NCHW input and a 4-D OIHW weight")
         if not dtypes.is_float(x.get_element_type()):
@@ -1159,7 +1221,10 @@ class ConvOp(GraphOp):
         ow = _window_out(xs[3], ws[3], strides[1], dil[1], pads[1] + pads[3])
         if oh < 1 or ow < 1:
             raise VerifyException("the convolution window is larger than the padded input")
-        return [_tensor([xs[0], ws[0], oh, ow], x.get_element_type())]
+        if ws[0] % max(out_b, 1):
+            raise VerifyException(f"out_layout: {ws[0]} channels do not divide into blocks of {out_b}")
+        out = layouts.data_physical_shape([xs[0], ws[0], oh, ow], out_b)
+        return [_tensor(out, x.get_element_type())]
 
 
 @irdl_op_definition
@@ -1189,7 +1254,11 @@ class MatMulOp(GraphOp):
 
 
 class PoolOp(GraphOp):
-    """2-D pooling over NCHW; pads as in graph.conv."""
+    """2-D pooling over NCHW; pads as in graph.conv.
+
+    Optional `layout` "NCHW{c}c": input and result are stored blocked
+    ([N, C/c, H, W, c]); absent means "NCHW".
+    """
 
     FUSION_KIND: ClassVar[FusionKind] = FusionKind.COMPLEX_OUT_FUSABLE
     input = operand_def(AnyTensor)
@@ -1197,12 +1266,19 @@ class PoolOp(GraphOp):
     kernel_shape = prop_def(DenseArrayBase)
     strides = prop_def(DenseArrayBase)
     pads = prop_def(DenseArrayBase)
+    layout = opt_prop_def(StringAttr)
     HAS_DILATIONS: ClassVar[bool] = False
 
     @classmethod
     def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
         (x,) = types
         xs = x.get_shape()
+        block = _data_block(props, "layout")
+        if block:
+            try:
+                xs = layouts.data_logical_shape(xs, block)
+            except ValueError as err:
+                raise VerifyException(f"{cls.name}: {err}") from None
         if len(xs) != 4:
             raise VerifyException(f"{cls.name} takes a 4-D NCHW input")
         if not dtypes.is_float(x.get_element_type()):
@@ -1219,7 +1295,8 @@ class PoolOp(GraphOp):
         ow = _window_out(xs[3], kernel[1], strides[1], dil[1], pads[1] + pads[3])
         if oh < 1 or ow < 1:
             raise VerifyException("the pooling window is larger than the padded input")
-        return [_tensor([xs[0], xs[1], oh, ow], x.get_element_type())]
+        out = layouts.data_physical_shape([xs[0], xs[1], oh, ow], block)
+        return [_tensor(out, x.get_element_type())]
 
 
 @irdl_op_definition
@@ -1362,6 +1439,7 @@ GRAPH_OPS: list[type[Operation]] = [
     AvgPoolOp,
     BatchNormOp,
     LRNOp,
+    LayoutTransformOp,
 ]
 
 Graph = Dialect("graph", GRAPH_OPS, [])
