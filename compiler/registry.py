@@ -38,7 +38,13 @@ def _our_dialects() -> dict[str, Callable[[], Dialect]]:
 
         return Loop
 
-    return {"graph": graph, "loop": loop}
+    def llvm() -> Dialect:
+        # xDSL's llvm ops plus the ones the CPU lowering adds (llvm.intr.tanh, ...).
+        from compiler.dialects.llvm_ext import LLVMExt
+
+        return LLVMExt
+
+    return {"graph": graph, "loop": loop, "llvm": llvm}
 
 
 @cache

@@ -1,0 +1,263 @@
+"""`outline-parallel-loops`: each outermost scf.parallel becomes a function run by every thread.
+
+Threading design (two passes, so that every conversion in between stays a
+plain sequential rewrite):
+
+1. This pass, on upstream dialects. For an outermost 1-D `scf.parallel`
+   (%lb to %ub step %s) in `@f`, it creates
+
+       func.func private @f__parallel_0(<captured values>) {
+         %tid = omp_get_thread_num(); %nt = omp_get_num_threads()
+         %n = ceildiv(%ub - %lb, %s); %chunk = ceildiv(%n, %nt)
+         %begin = min(%tid * %chunk, %n); %end = min(%begin + %chunk, %n)
+         scf.for %iv = %lb + %begin * %s to min(%lb + %end * %s, %ub) step %s { <body> }
+       }
+
+   i.e. a static block partition of the iteration range over the team, and
+   replaces the loop by `func.call @f__parallel_0(<captures>) {compiler.parallel}`.
+   Captured values are whatever the body uses from outside (memrefs, index
+   values, scalars, vectors); constants are cloned into the function instead
+   so they fold. Outside a parallel region omp_get_thread_num() is 0 and
+   omp_get_num_threads() is 1, so the IR is still correct sequential code.
+
+2. `convert-parallel-to-gomp`, on the llvm dialect once every capture is a
+   pointer, integer, float or vector: each marked call becomes a struct of
+   the captures on the stack plus `GOMP_parallel(@f__parallel_0__omp, &struct,
+   compiler_num_threads, 0)`, where the `__omp` wrapper unpacks the struct.
+
+Inner scf.parallel ops (nested in an outlined one, or multi-dimensional) run
+sequentially: they become scf.for nests. Loops with reductions are rejected.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects import arith, func, scf
+from xdsl.dialects.builtin import IndexType, ModuleOp, UnitAttr, i32
+from xdsl.ir import Block, Operation, Region, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.rewriter import Rewriter
+from xdsl.utils.exceptions import DiagnosticException
+
+PARALLEL_ATTR = "compiler.parallel"
+"""Unit attribute on a func.call/llvm.call that must run on every thread of a team."""
+
+OMP_THREAD_NUM = "omp_get_thread_num"
+OMP_NUM_THREADS = "omp_get_num_threads"
+
+
+def _is_inside(value: SSAValue, op: Operation) -> bool:
+    """Whether `value` is defined inside `op`'s regions."""
+    owner = value.owner
+    parent = owner.parent_op()
+    return parent is not None and _within(parent, op)
+
+
+def _is_constant(value: SSAValue) -> bool:
+    return isinstance(value.owner, arith.ConstantOp)
+
+
+def _captures(loop: scf.ParallelOp) -> list[SSAValue]:
+    """Values used inside `loop` (or as its bounds) but defined outside, in first-use order."""
+    found: dict[SSAValue, None] = {}
+    for operand in loop.operands:
+        found.setdefault(operand, None)
+    for inner in loop.body.walk():
+        for operand in inner.operands:
+            if not _is_inside(operand, loop):
+                found.setdefault(operand, None)
+    return list(found)
+
+
+def _declare_omp(module: ModuleOp) -> None:
+    existing = {op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)}
+    for name in (OMP_THREAD_NUM, OMP_NUM_THREADS):
+        if name not in existing:
+            module.body.block.add_op(func.FuncOp.external(name, [], [i32]))
+
+
+def _unique_name(module: ModuleOp, base: str) -> str:
+    names = {
+        op.properties["sym_name"].data  # type: ignore[union-attr]
+        for op in module.ops
+        if "sym_name" in op.properties
+    }
+    index = 0
+    while f"{base}{index}" in names:
+        index += 1
+    return f"{base}{index}"
+
+
+def _outline(loop: scf.ParallelOp, module: ModuleOp, caller: func.FuncOp) -> None:
+    if loop.initVals or loop.res:
+        raise DiagnosticException("scf.parallel with reductions is not supported")
+    if len(loop.lowerBound) != 1:
+        # Parallelize the outer dimension; the inner ones run sequentially.
+        loop = _split_outer_dimension(loop)
+    captures = _captures(loop)
+    passed = [v for v in captures if not _is_constant(v)]
+    name = _unique_name(module, f"{caller.sym_name.data}__parallel_")
+
+    outlined = func.FuncOp(name, ([v.type for v in passed], []), visibility="private")
+    entry = outlined.body.blocks[0]
+    mapping: dict[SSAValue, SSAValue] = dict(zip(passed, entry.args, strict=True))
+    for value, arg in mapping.items():
+        arg.name_hint = value.name_hint
+    for value in captures:
+        if _is_constant(value):
+            clone = value.owner.clone()  # type: ignore[union-attr]
+            entry.add_op(clone)
+            mapping[value] = clone.results[0]
+
+    index = IndexType()
+    ops: list[Operation] = []
+
+    def emit(op: Operation) -> SSAValue:
+        ops.append(op)
+        return op.results[0]
+
+    lb, ub, step = (mapping[v] for v in (loop.lowerBound[0], loop.upperBound[0], loop.step[0]))
+    tid32 = emit(func.CallOp(OMP_THREAD_NUM, [], [i32]))
+    nt32 = emit(func.CallOp(OMP_NUM_THREADS, [], [i32]))
+    tid = emit(arith.IndexCastOp(tid32, index))
+    nthreads = emit(arith.IndexCastOp(nt32, index))
+    zero = emit(arith.ConstantOp.from_int_and_width(0, index))
+    span = emit(arith.SubiOp(ub, lb))
+    trips = emit(arith.MaxSIOp(emit(arith.CeilDivSIOp(span, step)), zero))
+    chunk = emit(arith.CeilDivSIOp(trips, nthreads))
+    begin = emit(arith.MinSIOp(emit(arith.MuliOp(tid, chunk)), trips))
+    end = emit(arith.MinSIOp(emit(arith.AddiOp(begin, chunk)), trips))
+    lo = emit(arith.AddiOp(lb, emit(arith.MuliOp(begin, step))))
+    hi = emit(arith.MinSIOp(emit(arith.AddiOp(lb, emit(arith.MuliOp(end, step)))), ub))
+    tid.name_hint, nthreads.name_hint, lo.name_hint, hi.name_hint = "tid", "nthreads", "lo", "hi"
+
+    body = Block(arg_types=[index])
+    for_op = scf.ForOp(lo, hi, step, [], Region(body))
+    ops.append(for_op)
+    ops.append(func.ReturnOp())
+    entry.add_ops(ops)
+
+    old_block = loop.body.blocks[0]
+    iv = old_block.args[0]
+    body.args[0].name_hint = iv.name_hint
+    iv.replace_all_uses_with(body.args[0])
+    for op in list(old_block.ops):
+        op.detach()
+        if isinstance(op, scf.ReduceOp):
+            body.add_op(scf.YieldOp())
+            op.erase()
+            continue
+        body.add_op(op)
+    for value, replacement in mapping.items():
+        value.replace_uses_with_if(replacement, lambda use: _within(use.operation, outlined))
+
+    call = func.CallOp(name, passed, [])
+    call.attributes[PARALLEL_ATTR] = UnitAttr()
+    Rewriter.replace_op(loop, call, [])
+    module.body.block.insert_op_after(outlined, caller)
+
+
+def _within(op: Operation, ancestor: Operation) -> bool:
+    current: Operation | None = op
+    while current is not None:
+        if current is ancestor:
+            return True
+        current = current.parent_op()
+    return False
+
+
+def _split_outer_dimension(loop: scf.ParallelOp) -> scf.ParallelOp:
+    """scf.parallel (i, j) -> scf.parallel (i) { scf.parallel (j) }, in place."""
+    block = loop.body.blocks[0]
+    inner_block = Block(arg_types=[IndexType()] * (len(block.args) - 1))
+    for old, new in zip(block.args[1:], inner_block.args, strict=True):
+        new.name_hint = old.name_hint
+        old.replace_all_uses_with(new)
+    for op in list(block.ops):
+        op.detach()
+        inner_block.add_op(op)
+    inner = scf.ParallelOp(
+        list(loop.lowerBound[1:]),
+        list(loop.upperBound[1:]),
+        list(loop.step[1:]),
+        Region(inner_block),
+    )
+    block.add_op(inner)
+    block.add_op(scf.ReduceOp())
+    for _ in range(len(block.args) - 1):
+        block.erase_arg(block.args[-1])
+    new_loop = scf.ParallelOp(
+        [loop.lowerBound[0]], [loop.upperBound[0]], [loop.step[0]], loop.detach_region(0)
+    )
+    Rewriter.replace_op(loop, new_loop)
+    return new_loop
+
+
+class ParallelToSequentialFor(RewritePattern):
+    """An scf.parallel that is not outlined runs as an scf.for nest on the calling thread."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: scf.ParallelOp, rewriter: PatternRewriter, /) -> None:
+        if op.initVals or op.res:
+            raise DiagnosticException("scf.parallel with reductions is not supported")
+        old_block = op.body.blocks[0]
+        loops: list[scf.ForOp] = []
+        for lb, ub, step in zip(op.lowerBound, op.upperBound, op.step, strict=True):
+            body = Block(arg_types=[IndexType()])
+            loops.append(scf.ForOp(lb, ub, step, [], Region(body)))
+        for outer, inner in zip(loops, loops[1:], strict=False):
+            outer.body.blocks[0].add_ops([inner, scf.YieldOp()])
+        innermost = loops[-1].body.blocks[0]
+        for old, loop in zip(old_block.args, loops, strict=True):
+            loop.body.blocks[0].args[0].name_hint = old.name_hint
+            old.replace_all_uses_with(loop.body.blocks[0].args[0])
+        for inner_op in list(old_block.ops):
+            inner_op.detach()
+            if isinstance(inner_op, scf.ReduceOp):
+                inner_op.erase()
+                continue
+            innermost.add_op(inner_op)
+        innermost.add_op(scf.YieldOp())
+        rewriter.replace(op, loops[0], [])
+
+
+@dataclass(frozen=True)
+class OutlineParallelLoopsPass(ModulePass):
+    """Outline each outermost scf.parallel into a per-thread function called with `compiler.parallel`.
+
+    See the module docstring for the design. `sequential=true` skips
+    outlining and runs every parallel loop on the calling thread.
+    """
+
+    name = "outline-parallel-loops"
+
+    sequential: bool = False
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if not self.sequential:
+            outlined_any = False
+            for caller in list(op.ops):
+                if not isinstance(caller, func.FuncOp) or caller.is_declaration:
+                    continue
+                for loop in _outermost_parallel_loops(caller):
+                    _outline(loop, op, caller)
+                    outlined_any = True
+            if outlined_any:
+                _declare_omp(op)
+        PatternRewriteWalker(ParallelToSequentialFor()).rewrite_module(op)
+
+
+def _outermost_parallel_loops(fn: func.FuncOp) -> list[scf.ParallelOp]:
+    loops: list[scf.ParallelOp] = []
+    for inner in fn.walk():
+        if isinstance(inner, scf.ParallelOp) and not any(_within(inner, other) for other in loops):
+            loops.append(inner)
+    return loops

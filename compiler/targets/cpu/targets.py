@@ -1,0 +1,65 @@
+"""`compiler-opt -t` targets of the CPU backend.
+
+- `llvm`: LLVM IR text of an llvm-dialect module, as translated (replaces
+  xDSL's target of the same name, which does not know our extra ops);
+- `llvm-opt`: the same IR after LLVM's -O3 pipeline for the host CPU;
+- `asm`: host assembly of the optimized IR.
+
+A module that still holds upstream dialects is lowered with `convert-to-llvm`
+first, so `compiler-opt kernel.mlir -t asm` works on loop-level output too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.utils.target import Target
+
+from compiler.targets.cpu.jit import llvm_module
+from compiler.targets.cpu.machine import HostTarget, assembly, optimized_ir
+from compiler.targets.cpu.translate import to_llvm_ir
+
+
+def _ir(module: ModuleOp) -> str:
+    return to_llvm_ir(llvm_module(module), HostTarget.detect().triple)
+
+
+@dataclass(frozen=True)
+class LLVMIRTarget(Target):
+    """LLVM IR text, unoptimized."""
+
+    name = "llvm"
+
+    def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
+        print(_ir(module), file=output)
+
+
+@dataclass(frozen=True)
+class OptimizedLLVMIRTarget(Target):
+    """LLVM IR text after -O3 for the host CPU."""
+
+    name = "llvm-opt"
+
+    def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
+        print(optimized_ir(_ir(module)), file=output)
+
+
+@dataclass(frozen=True)
+class AssemblyTarget(Target):
+    """Host assembly."""
+
+    name = "asm"
+
+    def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
+        print(assembly(_ir(module)), file=output)
+
+
+TARGETS: dict[str, Callable[[], type[Target]]] = {
+    "llvm": lambda: LLVMIRTarget,
+    "llvm-opt": lambda: OptimizedLLVMIRTarget,
+    "asm": lambda: AssemblyTarget,
+}
