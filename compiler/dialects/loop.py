@@ -197,11 +197,17 @@ class ForOp(IRDLOperation):
         return [op for op in self.body.block.ops if isinstance(op, ForOp)]
 
     def perfectly_nested_child(self) -> ForOp | None:
-        """The inner loop when it is the only op of this body, else None."""
-        ops = [op for op in self.body.block.ops if not isinstance(op, YieldOp)]
-        if len(ops) == 1 and isinstance(ops[0], ForOp):
-            return ops[0]
-        return None
+        """The inner loop when it is the only loop and nothing else but pure
+        index arithmetic (arith ops, e.g. what split/fuse leave) is in this body."""
+        loops = [op for op in self.body.block.ops if isinstance(op, ForOp)]
+        if len(loops) != 1:
+            return None
+        for op in self.body.block.ops:
+            if op is loops[0] or isinstance(op, YieldOp):
+                continue
+            if not op.name.startswith("arith.") or op.regions:
+                return None
+        return loops[0]
 
     # -- syntax -----------------------------------------------------------
 

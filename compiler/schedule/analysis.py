@@ -9,10 +9,9 @@ The analysis is symbolic and conservative. Each memref index is put in the form
 `coeff * atom + u` relative to the loop, where `u` is invariant in the loop and
 `atom` is the loop's induction variable or `x / C`, `x % C` of such a form (the
 div/rem pairs that `fuse` produces). A loop is independent when, for every
-buffer written inside it, all loads and stores of that buffer use one and the
-same index tuple, and that tuple determines the induction variable (one
-dimension is `c * iv + u` with `c != 0`, or a div/rem pair of such a value is
-covered). Buffers allocated inside the loop are private to an iteration.
+buffer written inside it, the dimensions that every load and store of that
+buffer index with the same value determine the induction variable (one of them
+is `c * iv + u` with `c != 0`, or they hold a div/rem pair of such a value). Buffers allocated inside the loop are private to an iteration.
 Distinct kernel arguments are assumed not to alias.
 """
 
@@ -35,17 +34,44 @@ Atom = Hashable
 
 @dataclass(frozen=True)
 class Linear:
-    """`coeff * atom + (something invariant in the loop)`; atom None: invariant."""
+    """`coeff * atom + u + v`: `u` invariant in the loop, `v` in [lo, hi] varying
+    with inner loops only (their static bounds give the range); atom None: no atom."""
 
     atom: Atom | None
     coeff: int
+    lo: int = 0
+    hi: int = 0
+
+    @property
+    def has_atom(self) -> bool:
+        return self.atom is not None and self.coeff != 0
 
     @property
     def invariant(self) -> bool:
-        return self.atom is None or self.coeff == 0
+        """The same value in every iteration of the loop and of its inner loops."""
+        return not self.has_atom and self.lo == 0 and self.hi == 0
+
+    def plus(self, other: Linear, sign: int = 1) -> Linear | None:
+        lo, hi = (self.lo + other.lo, self.hi + other.hi) if sign > 0 else (
+            self.lo - other.hi,
+            self.hi - other.lo,
+        )
+        if not other.has_atom:
+            return Linear(self.atom if self.has_atom else None, self.coeff if self.has_atom else 0, lo, hi)
+        if not self.has_atom:
+            return Linear(other.atom, sign * other.coeff, lo, hi)
+        if self.atom == other.atom:
+            coeff = self.coeff + sign * other.coeff
+            return Linear(self.atom if coeff else None, coeff, lo, hi)
+        return None
+
+    def times(self, k: int) -> Linear:
+        lo, hi = sorted((self.lo * k, self.hi * k))
+        coeff = self.coeff * k
+        return Linear(self.atom if coeff else None, coeff, lo, hi)
 
 
-INVARIANT = Linear(None, 0)
+INVARIANT = Linear(None, 0, 0, 0)
 
 _INT_CASTS = ("arith.index_cast", "arith.extsi", "arith.extui", "arith.trunci", "arith.index_castui")
 _DIVS = ("arith.divui", "arith.divsi", "arith.floordivsi")
@@ -145,7 +171,13 @@ class LoopAccessAnalysis:
         if not defined_inside(value, self.loop):
             return INVARIANT
         if not isinstance(value, OpResult):
-            return None  # the induction variable of an inner loop
+            # The induction variable of an inner loop: varies within its bounds.
+            owner = value.owner
+            parent = owner.parent_op() if isinstance(owner, Block) else None
+            if isinstance(parent, ForOp) and parent.trip_count > 0:
+                last = parent.lower + (parent.trip_count - 1) * parent.stride
+                return Linear(None, 0, parent.lower, last)
+            return None
         op = value.op
         if isinstance(op, arith.ConstantOp):
             return INVARIANT
@@ -159,15 +191,7 @@ class LoopAccessAnalysis:
             a, b = self.form(ops[0]), self.form(ops[1])
             if a is None or b is None:
                 return None
-            sign = 1 if op.name == "arith.addi" else -1
-            if b.invariant:
-                return a
-            if a.invariant:
-                return Linear(b.atom, sign * b.coeff)
-            if a.atom == b.atom:
-                coeff = a.coeff + sign * b.coeff
-                return Linear(a.atom, coeff) if coeff else INVARIANT
-            return None
+            return a.plus(b, 1 if op.name == "arith.addi" else -1)
         if op.name == "arith.muli" and len(ops) == 2:
             a, b = self.form(ops[0]), self.form(ops[1])
             if a is None or b is None:
@@ -176,8 +200,8 @@ class LoopAccessAnalysis:
                 return INVARIANT
             for lin, other in ((a, ops[1]), (b, ops[0])):
                 k = constant_int(other)
-                if not lin.invariant and k is not None:
-                    return Linear(lin.atom, lin.coeff * k) if k else INVARIANT
+                if k is not None:
+                    return lin.times(k)
             return None
         if op.name in _INT_CASTS:
             return self.form(ops[0])
@@ -188,7 +212,7 @@ class LoopAccessAnalysis:
                 return None
             if a.invariant and self.form(ops[1]) == INVARIANT:
                 return INVARIANT
-            if c is None or c <= 0:
+            if c is None or c <= 0 or a.lo != a.hi:
                 return None
             kind = "div" if op.name in _DIVS else "rem"
             atom = (kind, self.keys.key(ops[0]), c)
@@ -204,7 +228,17 @@ class LoopAccessAnalysis:
     def determines_iv(self, indices: Sequence[SSAValue]) -> bool:
         """Whether distinct iterations of the loop map to distinct index tuples."""
         forms = [self.form(i) for i in indices]
-        available = {f.atom for f in forms if f is not None and not f.invariant}
+        # A dimension `c*atom + u + v` separates iterations when the atom's
+        # successive values, |c| * (loop step) apart for the IV, are further
+        # apart than the range of `v` (tiles of inner loops do not overlap).
+        available = set()
+        for f in forms:
+            if f is None or not f.has_atom:
+                continue
+            spread = f.hi - f.lo
+            gap = abs(f.coeff) * (self.loop.stride if f.atom == IV else 1)
+            if spread == 0 or (f.atom == IV and gap > spread):
+                available.add(f.atom)
 
         def determined(atom: Atom, depth: int = 0) -> bool:
             if atom in available:
@@ -228,9 +262,9 @@ class LoopAccessAnalysis:
         strides: list[int] = []
         for i in indices:
             f = self.form(i)
-            if f is None or (not f.invariant and f.atom != IV):
+            if f is None or f.lo != f.hi or (f.has_atom and f.atom != IV):
                 return None
-            strides.append(0 if f.invariant else f.coeff)
+            strides.append(f.coeff if f.has_atom else 0)
         return strides
 
     def same_indices(self, a: Sequence[SSAValue], b: Sequence[SSAValue]) -> bool:
@@ -247,23 +281,32 @@ class LoopAccessAnalysis:
             return f"'{self.unknown_users[0].name}' uses a buffer in a way the analysis does not know"
         for buf in self.written:
             name = _value_name(buf)
-            stores = [s for s in self.stores if s.memref is buf]
-            loads = [ld for ld in self.loads if ld.memref is buf]
-            first = list(stores[0].indices)
-            for access in [*stores[1:], *loads]:
-                if not self.same_indices(first, list(access.indices)):
-                    return (
-                        f"{name} is accessed at different addresses in one iteration of "
-                        f"'{axis}' (a dependence between iterations)"
-                    )
-            forms = [self.form(i) for i in first]
-            if all(f is not None and f.invariant for f in forms):
+            accesses = [list(a.indices) for a in [*self.stores, *self.loads] if a.memref is buf]
+            stores = [list(s.indices) for s in self.stores if s.memref is buf]
+            # Dimensions indexed by the same value in every access: if they
+            # determine the induction variable, different iterations touch
+            # different elements, whatever the other dimensions do.
+            rank = len(accesses[0])
+            common = [
+                d
+                for d in range(rank)
+                if all(self.keys.key(a[d]) == self.keys.key(accesses[0][d]) for a in accesses)
+            ]
+            if self.determines_iv([accesses[0][d] for d in common]):
+                continue
+            if all(
+                (f := self.form(i)) is not None and not f.has_atom for idx in stores for i in idx
+            ):
                 return (
                     f"{name} is stored at an address that does not depend on '{axis}' "
                     "(a reduction over it)"
                 )
-            if not self.determines_iv(first):
-                return f"cannot prove that iterations of '{axis}' write distinct elements of {name}"
+            if len(accesses) > 1 and any(self.determines_iv(a) for a in accesses):
+                return (
+                    f"{name} is accessed at different addresses in one iteration of "
+                    f"'{axis}' (a possible dependence between iterations)"
+                )
+            return f"cannot prove that iterations of '{axis}' write distinct elements of {name}"
         return None
 
 

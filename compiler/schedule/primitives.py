@@ -14,6 +14,7 @@ New primitives (cache_write, compute_at, pack, ...) are new subclasses with a
 from __future__ import annotations
 
 import dataclasses
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from compiler.dialects.loop import (
     UNROLL,
     VECTORIZE,
     ForOp,
+    YieldOp,
 )
 from compiler.errors import CompilerError
 from compiler.schedule.analysis import body_ops, independence_problem
@@ -137,11 +139,35 @@ def _prepend(loop: ForOp, ops: Sequence[Operation]) -> None:
         block.insert_ops_before(ops, block.first_op)
 
 
-def _replace_iv_uses(old: SSAValue, new: SSAValue | int, emitter: IndexEmitter) -> None:
+def _replace_iv_uses(old: SSAValue, new: SSAValue, emitter: IndexEmitter) -> None:
     """Point every use of `old`, except inside the emitter's own ops, at `new`."""
-    value = emitter.value(new)
     own = set(emitter.ops)
-    old.replace_uses_with_if(value, lambda use: use.operation not in own)
+    old.replace_uses_with_if(new, lambda use: use.operation not in own)
+
+
+def _name(value: SSAValue | int, hint: str | None) -> None:
+    """Give a value (an induction variable, a rebuilt index) a readable SSA name."""
+    if isinstance(value, int) or not hint:
+        return
+    clean = re.sub(r"[^\w$.-]", "_", hint)
+    if not re.match(r"[A-Za-z_$.-]", clean):
+        clean = "_" + clean
+    value.name_hint = clean
+
+
+def sink_into_child(loop: ForOp) -> ForOp:
+    """Move the pure index ops around the perfectly nested child into its body.
+
+    They only depend on enclosing induction variables and constants, so running
+    them once per inner iteration is the same (LLVM hoists them again).
+    """
+    child = loop.perfectly_nested_child()
+    assert child is not None
+    moved = [op for op in loop.body.block.ops if op is not child and not isinstance(op, YieldOp)]
+    for op in moved:
+        op.detach()
+    _prepend(child, moved)
+    return child
 
 
 def _verify(kernel: Operation, what: str) -> None:
@@ -264,9 +290,14 @@ class Split(Primitive):
             op.detach()
             inner.body.block.insert_op_before(op, inner.body.block.last_op)
         emitter = IndexEmitter()
-        index = emitter.add(emitter.mul(emitter.add(emitter.mul(loop.iv, factor), inner.iv), step), lb)
+        index = emitter.value(
+            emitter.add(emitter.mul(emitter.add(emitter.mul(loop.iv, factor), inner.iv), step), lb)
+        )
         _prepend(inner, emitter.ops)
+        _name(index, loop.iv.name_hint)
         _replace_iv_uses(loop.iv, index, emitter)
+        _name(loop.iv, f"{self.axis}.outer")
+        _name(inner.iv, f"{self.axis}.inner")
         loop.body.block.insert_op_before(inner, loop.body.block.last_op)
         loop.set_bounds(0, outer_trips, 1)
         loop.set_axis(f"{self.axis}.outer")
@@ -310,18 +341,22 @@ class Reorder(Primitive):
                     f"'{missing[0]}' (or it is not inside it)"
                 )
             chain.append(child)
+        for loop in chain[:-1]:
+            sink_into_child(loop)
         positions = [i for i, loop in enumerate(chain) if loop in wanted]
         headers = {
             a: (loop.lower, loop.upper, loop.stride, loop.axis_name, loop.kind)
             for a, loop in loops.items()
         }
         uses = {a: list(loops[a].iv.uses) for a in self.axes}
+        hints = {a: loops[a].iv.name_hint for a in self.axes}
         for pos, axis in zip(positions, self.axes, strict=True):
             target = chain[pos]
             lb, ub, step, name, kind = headers[axis]
             target.set_bounds(lb, ub, step)
             target.set_axis(name)
             target.kind = kind
+            target.iv.name_hint = hints[axis]
             for use in uses[axis]:
                 use.operation.operands[use.index] = target.iv
         _verify(kernel, what)
@@ -353,6 +388,7 @@ class Fuse(Primitive):
             )
         if outer.kind != SERIAL or inner.kind != SERIAL:
             raise ScheduleError(f"{what}: fuse loops before annotating them")
+        sink_into_child(outer)
         n_out, n_in = outer.trip_count, inner.trip_count
         emitter = IndexEmitter()
         fused = outer.iv
@@ -362,21 +398,27 @@ class Fuse(Primitive):
             q, r = 0, fused
         else:
             q, r = emitter.div(fused, n_in), emitter.rem(fused, n_in)
-        outer_index = emitter.add(emitter.mul(q, outer.stride), outer.lower)
-        inner_index = emitter.add(emitter.mul(r, inner.stride), inner.lower)
+        outer_index = emitter.value(emitter.add(emitter.mul(q, outer.stride), outer.lower))
+        inner_index = emitter.value(emitter.add(emitter.mul(r, inner.stride), inner.lower))
+        own = set(emitter.ops)
+        # Snapshot the old outer IV's uses before the inner IV's uses join them.
+        outer_uses = [u for u in fused.uses if u.operation not in own]
         # Move the inner body up, then rebind both old induction variables.
         for op in body_ops(inner):
             op.detach()
             outer.body.block.insert_op_before(op, inner)
-        inner_iv = inner.iv
+        _name(outer_index, outer.iv.name_hint)
+        _name(inner_index, inner.iv.name_hint)
         _prepend(outer, emitter.ops)
-        _replace_iv_uses(inner_iv, inner_index, emitter)
+        inner.iv.replace_all_uses_with(inner_index)
         if outer_index is not fused:
-            _replace_iv_uses(fused, outer_index, emitter)
+            for use in outer_uses:
+                use.operation.operands[use.index] = outer_index
         inner.detach()
         inner.erase()
         outer.set_bounds(0, n_out * n_in, 1)
         outer.set_axis(unique_axis(kernel, f"{self.outer}.{self.inner}.fused"))
+        _name(fused, outer.axis_name)
         _verify(kernel, what)
 
 

@@ -1,0 +1,184 @@
+"""The default schedule: derived from a kernel's loop shapes and the target.
+
+For every innermost loop of every nest:
+
+- if it is vectorizable (straight-line body, independent iterations, a store
+  that walks the last dimension of its buffer with stride 1), vectorize it;
+- otherwise look up the perfectly nested loops above it for one that is, and
+  `reorder` that one innermost first (e.g. `i, j, k` of a matmul becomes
+  `i, k, j` so that `j` vectorizes);
+- a vectorized loop longer than the vector length (vector-bits / element
+  bits: 16 lanes of f32 on AVX-512) is split by it: `<axis>.inner` is
+  vectorized, the peeled `<axis>.tail` too (in smaller chunks).
+
+Then, for every top-level nest with enough work, the outermost loop runs on
+threads: outer loops of small extent (a batch of 1) are fused with the loop
+they perfectly nest first, and loops whose iterations are not independent (a
+reduction) are skipped for the next loop down the perfect nest. Parallel
+loops are never nested.
+
+Every primitive is tried on a copy of the kernel; a primitive that fails is
+dropped, so the schedule returned always applies cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from xdsl.dialects import func, memref
+from xdsl.dialects.builtin import MemRefType
+
+from compiler.dialects.loop import SERIAL, ForOp
+from compiler.schedule.analysis import contiguous_store, independence_problem, is_straight_line
+from compiler.schedule.primitives import (
+    Fuse,
+    Parallel,
+    Primitive,
+    Reorder,
+    ScheduleError,
+    Split,
+    Vectorize,
+    all_loops,
+    find_loop,
+    unique_axis,
+)
+from compiler.schedule.schedule import Schedule
+
+
+@dataclass(frozen=True)
+class CpuTarget:
+    """What the default schedule needs to know about the machine."""
+
+    vector_bits: int = 512
+    threads: int = 0
+    """0: os.cpu_count()."""
+    min_parallel_work: int = 1024
+    """Nests with fewer innermost iterations than this stay on one thread."""
+
+    @property
+    def thread_count(self) -> int:
+        return self.threads if self.threads > 0 else (os.cpu_count() or 1)
+
+
+def _element_bits(loop: ForOp) -> int:
+    widths = []
+    for op in loop.body.walk():
+        if isinstance(op, memref.LoadOp | memref.StoreOp) and isinstance(op.memref.type, MemRefType):
+            t = op.memref.type.element_type
+            bits = getattr(t, "bitwidth", None) or getattr(getattr(t, "width", None), "data", 64)
+            widths.append(max(8, int(bits)))
+    return min(widths) if widths else 32
+
+
+def vectorizable(loop: ForOp) -> bool:
+    """Straight-line, independent iterations, and a contiguous store along the loop."""
+    return (
+        loop.trip_count >= 2
+        and is_straight_line(loop)
+        and independence_problem(loop) is None
+        and contiguous_store(loop)
+    )
+
+
+def _work(loop: ForOp) -> int:
+    children = loop.child_loops()
+    inner = sum(_work(c) for c in children) if children else 1
+    return loop.trip_count * max(inner, 1)
+
+
+class _Builder:
+    """Applies primitives to a private copy of the kernel, keeping those that succeed."""
+
+    def __init__(self, kernel: func.FuncOp) -> None:
+        self.kernel = kernel.clone()
+        self.schedule = Schedule()
+
+    def attempt(self, primitive: Primitive) -> bool:
+        trial = self.kernel.clone()
+        try:
+            primitive.apply(trial)
+        except ScheduleError:
+            trial.erase()
+            return False
+        self.kernel.erase()
+        self.kernel = trial
+        self.schedule.append(primitive)
+        return True
+
+    def loop(self, axis: str) -> ForOp:
+        return find_loop(self.kernel, axis)
+
+
+def _vectorize_leaf(b: _Builder, leaf_axis: str, target: CpuTarget) -> None:
+    leaf = b.loop(leaf_axis)
+    chosen = leaf
+    if not vectorizable(leaf):
+        # Walk up the perfect nest above the leaf for a loop that would vectorize
+        # if it were innermost; iterations independent => interchange is legal.
+        chain = [leaf]
+        parent = next(leaf.enclosing_loops(), None)
+        while parent is not None and parent.kind == SERIAL and parent.perfectly_nested_child() is chain[-1]:
+            chain.append(parent)
+            parent = next(parent.enclosing_loops(), None)
+        for index, candidate in enumerate(chain[1:], start=1):
+            if candidate.trip_count < 2 or independence_problem(candidate) is not None:
+                continue
+            top_down = [c.axis_name for c in reversed(chain[: index + 1])]
+            order = [a for a in top_down if a != candidate.axis_name] + [candidate.axis_name]
+            trial = b.kernel.clone()
+            try:
+                Reorder(tuple(order)).apply(trial)
+                ok = vectorizable(find_loop(trial, candidate.axis_name))
+            except ScheduleError:
+                ok = False
+            trial.erase()
+            if ok and b.attempt(Reorder(tuple(order))):
+                chosen = b.loop(candidate.axis_name)
+                break
+        else:
+            return
+    if chosen.kind != SERIAL:
+        return
+    axis = chosen.axis_name
+    lanes = max(1, target.vector_bits // _element_bits(chosen))
+    if chosen.trip_count > lanes and lanes > 1:
+        tail = unique_axis(b.kernel, f"{axis}.tail")
+        if b.attempt(Split(axis, lanes)):
+            b.attempt(Vectorize(f"{axis}.inner"))
+            if tail in {lp.axis_name for lp in all_loops(b.kernel)} and b.loop(tail).trip_count >= 2:
+                b.attempt(Vectorize(tail))
+            return
+    b.attempt(Vectorize(axis))
+
+
+def _parallelize_nest(b: _Builder, top_axis: str, target: CpuTarget) -> None:
+    threads = target.thread_count
+    if threads < 2 or _work(b.loop(top_axis)) < target.min_parallel_work:
+        return
+    candidate: ForOp | None = b.loop(top_axis)
+    while candidate is not None and candidate.kind == SERIAL:
+        child = candidate.perfectly_nested_child()
+        if candidate.trip_count < threads and child is not None and child.kind == SERIAL:
+            fused = unique_axis(b.kernel, f"{candidate.axis_name}.{child.axis_name}.fused")
+            if b.attempt(Fuse(candidate.axis_name, child.axis_name)):
+                candidate = b.loop(fused)
+                continue
+        if candidate.trip_count >= 2 and b.attempt(Parallel(candidate.axis_name)):
+            return
+        candidate = child
+
+
+def default_schedule(kernel: func.FuncOp, target: CpuTarget | None = None) -> Schedule:
+    """A schedule for the kernel on a CPU; the kernel itself is not modified."""
+    target = target or CpuTarget()
+    b = _Builder(kernel)
+    leaves = [lp.axis_name for lp in all_loops(b.kernel) if not lp.child_loops()]
+    for leaf in leaves:
+        if leaf in {lp.axis_name for lp in all_loops(b.kernel)}:
+            _vectorize_leaf(b, leaf, target)
+    tops = [lp.axis_name for lp in all_loops(b.kernel) if next(lp.enclosing_loops(), None) is None]
+    for top in tops:
+        _parallelize_nest(b, top, target)
+    b.kernel.erase()
+    return b.schedule
