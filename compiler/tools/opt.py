@@ -73,6 +73,11 @@ class CompilerOptMain(xDSLOptMain):
 
     def register_all_arguments(self, arg_parser: argparse.ArgumentParser) -> None:
         super().register_all_arguments(arg_parser)
+        from compiler.passes.graph_optimize import describe_levels
+
+        # --help ends with what each optimization level runs.
+        arg_parser.epilog = describe_levels()
+        arg_parser.formatter_class = argparse.RawDescriptionHelpFormatter
         arg_parser.add_argument(
             "--input-shape",
             action="append",

@@ -1,0 +1,145 @@
+"""`graph-optimize{level=N}`: the default graph pipelines, O0 to O3.
+
+Each level is a list of registered pass names with options (`PIPELINES`), so
+whatever `compiler.compile()` runs, `compiler-opt -p` can replay pass by pass
+(`pipeline_spec(level)` gives the `-p` string). Passes that are not registered
+yet are skipped with a warning, so the pipeline works while they are being
+written and picks them up when they land.
+
+`dce` is xDSL's own pass, reused as is: our ops are `Pure` and it leaves the
+`func.func` (a symbol) alone. `cse` is ours (compiler/passes/cse.py), a thin
+wrapper over xDSL's that also merges equal constants stored differently.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
+from xdsl.utils.arg_spec import parse_pipeline
+
+from compiler.errors import PipelineError
+
+# Graph cleanup and batch-norm folding: the result is still one op per kernel.
+_LEVEL1 = ["fold-constants", "remove-identity", "dce", "cse", "fold-batchnorm"]
+
+PIPELINES: dict[int, list[str]] = {
+    # Nothing: every op of the import is lowered as it is.
+    0: [],
+    1: _LEVEL1,
+    # Vertical fusion (TVM's rules), then a static arena.
+    2: [*_LEVEL1, "fuse-ops", "plan-memory"],
+    # Horizontal fusion and the blocked layout change the ops that fuse-ops
+    # groups, so they come before it; concat elimination needs the groups'
+    # results, so it comes after; memory planning sees the final kernels.
+    3: [
+        *_LEVEL1,
+        "fuse-horizontal",
+        "convert-layout{layout=NCHW16c}",
+        "fuse-ops",
+        "eliminate-concat",
+        "plan-memory",
+    ],
+}
+
+DEFAULT_LEVEL = 3
+
+
+def _pass_name(spec: str) -> str:
+    return spec.split("{", 1)[0].strip()
+
+
+def _check_level(level: int) -> list[str]:
+    if level not in PIPELINES:
+        raise PipelineError(
+            f"optimization level {level} does not exist",
+            hint=f"use one of {', '.join(str(k) for k in sorted(PIPELINES))}",
+        )
+    return PIPELINES[level]
+
+
+def available_specs(level: int, warn: bool = True) -> list[str]:
+    """The pass specs of `level` whose passes are registered (warns about the others)."""
+    from compiler import registry
+
+    passes = registry.all_passes()
+    specs = []
+    for spec in _check_level(level):
+        if _pass_name(spec) in passes:
+            specs.append(spec)
+        elif warn:
+            warnings.warn(
+                f"graph-optimize: pass '{_pass_name(spec)}' (level {level}) is not registered yet; skipping it",
+                stacklevel=3,
+            )
+    return specs
+
+
+def pipeline_spec(level: int) -> str:
+    """The `compiler-opt -p` string equivalent to `graph-optimize{level=N}` today."""
+    return ",".join(available_specs(level))
+
+
+def build_pipeline(level: int) -> list[ModulePass]:
+    """The passes of `level` that are registered, ready to apply in order."""
+    from compiler import registry
+
+    passes = registry.all_passes()
+    built = []
+    for spec in available_specs(level):
+        for arg_spec in parse_pipeline(spec):
+            built.append(passes[arg_spec.name]().from_pass_spec(arg_spec))
+    return built
+
+
+def describe_levels() -> str:
+    """A few lines listing the passes of each level (for --help and the README)."""
+    try:
+        from compiler import registry
+
+        registered = set(registry.all_passes())
+    except Exception:  # a half-written pass module must not break --help
+        registered = None
+    def mark(spec: str) -> str:
+        nonlocal missing
+        if registered is not None and _pass_name(spec) not in registered:
+            missing = True
+            return spec + "*"
+        return spec
+
+    missing = False
+    lines = ["optimization levels (-p 'graph-optimize{level=N}', compiler.compile(opt_level=N)):"]
+    for level, specs in sorted(PIPELINES.items()):
+        prefix = ""
+        if level > 1 and specs[: len(_LEVEL1)] == _LEVEL1:
+            prefix, specs = "O1 + ", specs[len(_LEVEL1) :]
+        text = prefix + ", ".join(mark(s) for s in specs) if specs else "(no graph passes)"
+        lines.append(f"  O{level}: {text}")
+    if missing:
+        lines.append("  (* not registered yet: skipped with a warning)")
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class GraphOptimizePass(ModulePass):
+    """Runs the default graph pipeline of optimization level `level` (0 to 3):
+
+      0: nothing
+      1: fold-constants, remove-identity, dce, cse, fold-batchnorm
+      2: level 1 + fuse-ops, plan-memory
+      3: level 1 + fuse-horizontal, convert-layout{layout=NCHW16c}, fuse-ops,
+         eliminate-concat, plan-memory
+
+    Passes not registered yet are skipped with a warning.
+    """
+
+    name = "graph-optimize"
+
+    level: int = DEFAULT_LEVEL
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for module_pass in build_pipeline(self.level):
+            module_pass.apply(ctx, op)
