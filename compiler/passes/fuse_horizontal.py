@@ -130,6 +130,8 @@ def _hoist_epilogue(
         merged = _merge_operand(values, first, index, axis, len(wide_shape))
         if merged is None:
             return None
+        if (hint := first.operands[index].name_hint) is not None:
+            merged.result.name_hint = hint + "_wide"
         new_constants.append(merged)
         operands.append(merged.result)
 
