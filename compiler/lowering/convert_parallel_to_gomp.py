@@ -127,7 +127,8 @@ def _launch(call: llvm.CallOp, module: ModuleOp) -> None:
     ops: list[Operation] = []
     if call.args:
         one = llvm.ConstantOp(IntegerAttr(1, i64), i64)
-        alloca = llvm.AllocaOp(one, struct, alignment=16)
+        # 64: captured AVX-512 vectors are stored with their natural alignment.
+        alloca = llvm.AllocaOp(one, struct, alignment=64)
         # In the entry block: a fixed stack slot, not a per-call stack bump.
         Rewriter.insert_op([one, alloca], InsertPoint.at_start(caller.body.blocks[0]))
         data = alloca.res

@@ -210,7 +210,7 @@ class AllocaToLLVM(RewritePattern):
         count = llvm.ConstantOp(IntegerAttr(_num_elements(memref_type), i64), i64)
         alloca = llvm.AllocaOp(count, storage_type(memref_type.element_type), alignment)
         # Hoisted to the entry block: a static alloca there is a fixed stack slot.
-        rewriter.insert_op([count, alloca], _entry_block_insert_point(op))
+        rewriter.insert([count, alloca], _entry_block_insert_point(op))
         _replace_with_pointer(op, alloca.res, rewriter)
 
 

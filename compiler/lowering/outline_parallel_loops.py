@@ -220,10 +220,11 @@ class ParallelToSequentialFor(RewritePattern):
             loop.body.blocks[0].args[0].name_hint = old.name_hint
             old.replace_all_uses_with(loop.body.blocks[0].args[0])
         for inner_op in list(old_block.ops):
-            inner_op.detach()
             if isinstance(inner_op, scf.ReduceOp):
-                inner_op.erase()
+                # Through the rewriter: the walker's worklist must forget it.
+                rewriter.erase(inner_op)
                 continue
+            inner_op.detach()
             innermost.add_op(inner_op)
         innermost.add_op(scf.YieldOp())
         rewriter.replace(op, loops[0], [])

@@ -207,7 +207,7 @@ def llvm_module(module: ModuleOp) -> ModuleOp:
     return lowered
 
 
-def _resolve_cache(cache: ObjectCache | bool | None) -> ObjectCache | None:
+def resolve_cache(cache: ObjectCache | bool | None) -> ObjectCache | None:
     if cache is True:
         return ObjectCache()
     if cache is False or cache is None:
@@ -235,7 +235,7 @@ def jit_compile(
     else:
         lowered = llvm_module(module)
         ir_text, function_signatures = to_llvm_ir(lowered, target.triple), signatures(lowered)
-    object_code = compile_object(ir_text, target, opt_level, _resolve_cache(cache))
+    object_code = compile_object(ir_text, target, opt_level, resolve_cache(cache))
     return load_object(object_code, function_signatures, target)
 
 

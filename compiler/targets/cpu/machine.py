@@ -59,6 +59,10 @@ class HostTarget:
         initialize_llvm()
         return HostTarget(triple=llvm.get_process_triple(), cpu="x86-64", features="")
 
+    @property
+    def data_layout(self) -> str:
+        return _data_layout(self)
+
     def target_machine(self, opt_level: int = 3) -> llvm.TargetMachine:
         """A fresh target machine (MCJIT takes ownership of the one it is given)."""
         initialize_llvm()
@@ -70,6 +74,11 @@ class HostTarget:
             reloc="pic",
             codemodel="default",
         )
+
+
+@cache
+def _data_layout(target: HostTarget) -> str:
+    return str(target.target_machine().target_data)
 
 
 def optimize(module: llvm.ModuleRef, machine: llvm.TargetMachine, opt_level: int = 3) -> None:

@@ -25,7 +25,8 @@ from compiler.targets.cpu.translate import to_llvm_ir
 
 
 def _ir(module: ModuleOp) -> str:
-    return to_llvm_ir(llvm_module(module), HostTarget.detect().triple)
+    host = HostTarget.detect()
+    return to_llvm_ir(llvm_module(module), host.triple, host.data_layout)
 
 
 @dataclass(frozen=True)

@@ -165,6 +165,35 @@ def _convert_memcpy(op: llvm_ext.MemcpyOp, builder: ir.IRBuilder, values: ValueM
     builder.call(fn, [dst, src, length, volatile])
 
 
+def _convert_gep(op: llvm.GEPOp, builder: ir.IRBuilder, values: ValueMap) -> None:
+    # xDSL bitcasts the base to a typed pointer first, which makes llvmlite
+    # type the result as a pointer to the *source* element type (a struct GEP
+    # then looks like a struct pointer). With opaque pointers no cast is needed.
+    dynamic = iter(op.ssa_indices)
+    indices = [
+        values[next(dynamic)]
+        if index == llvm.GEP_USE_SSA_VAL
+        else ir.Constant(ir.IntType(32), index)
+        for index in op.rawConstantIndices.iter_values()
+    ]
+    values[op.result] = builder.gep(
+        values[op.ptr],
+        indices,
+        inbounds=op.inbounds is not None,
+        source_etype=convert_type(op.elem_type),
+    )
+
+
+def _convert_alloca(op: llvm.AllocaOp, builder: ir.IRBuilder, values: ValueMap) -> None:
+    instr = builder.alloca(convert_type(op.elem_type), size=values[op.size])
+    # llvmlite types an alloca as a typed pointer to its element, which then
+    # refuses stores of any other type through it; LLVM pointers are opaque.
+    instr.type = ir.PointerType()
+    if op.alignment is not None:
+        instr.align = op.alignment.value.data
+    values[op.res] = instr
+
+
 def _convert_assume(op: llvm_ext.AssumeOp, builder: ir.IRBuilder, values: ValueMap) -> None:
     builder.assume(values[op.cond])
 
@@ -192,6 +221,8 @@ _HANDLERS: dict[type[Operation], _Handler] = {
     llvm_ext.MaskedStoreOp: _convert_masked_store,  # type: ignore[dict-item]
     llvm_ext.MemcpyOp: _convert_memcpy,  # type: ignore[dict-item]
     llvm_ext.AssumeOp: _convert_assume,  # type: ignore[dict-item]
+    llvm.GEPOp: _convert_gep,  # type: ignore[dict-item]
+    llvm.AllocaOp: _convert_alloca,  # type: ignore[dict-item]
 }
 
 
