@@ -9,6 +9,7 @@ order in the interpreter, so a wrongly parallelized loop shows.
 from __future__ import annotations
 
 import pytest
+from loop_kernels import ALL_KERNELS, CONV, MATMUL, ROW_SUM, TRANSPOSE, Kernel
 from xdsl.context import Context
 from xdsl.dialects import scf, vector
 
@@ -26,7 +27,6 @@ from compiler.schedule import (
     Vectorize,
     apply_schedule,
 )
-from loop_kernels import ALL_KERNELS, CONV, MATMUL, ROW_SUM, TRANSPOSE, Kernel
 
 CTX: Context = make_context()
 
