@@ -106,6 +106,8 @@ def _split_runs(concat: g.ConcatOp) -> g.ConcatOp | None:
             copy = g.ConcatOp.make(list(run), axis=axis)
             copy.attributes.update({k: v for k, v in concat.attributes.items() if k != IN_PLACE})
             Rewriter.insert_op(copy, InsertPoint.before(concat))
+            if concat.result.name_hint is not None:
+                copy.result.name_hint = concat.result.name_hint + "_copy"
             new_operands.append(copy.result)
             run.clear()
 
