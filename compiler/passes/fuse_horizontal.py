@@ -27,6 +27,13 @@ sliced axis, or per-channel (full extent along the sliced axis), in which
 case the constants are concatenated. So conv + ReLU stays one `fuse-ops`
 group and the slices stay views.
 
+Option `require-same-epilogue` (default true): siblings are merged only if,
+after that shared chain, none of them has an epilogue of its own left (an
+elementwise op that `fuse-ops` would fuse into the sibling's group). Merging
+them would cost that fusion: e.g. ResNet's first block, where one 1x1 conv
+feeds a ReLU and its sibling feeds the residual add. With false, such
+siblings are merged anyway and their own epilogues read the slices.
+
 Run it before `fuse-ops` (it rewrites plain ops, not groups). New constants
 replace the siblings' ones, which are erased once unused.
 """
@@ -40,7 +47,7 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp, TensorType
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     GreedyRewritePatternApplier,
@@ -92,76 +99,71 @@ def _same_props(a: Operation, b: Operation) -> bool:
 # Epilogues shared by all siblings
 
 
-def _hoist_epilogue(
-    values: list[SSAValue], wide: SSAValue, axis: int, rewriter: PatternRewriter
-) -> tuple[list[SSAValue], SSAValue] | None:
-    """Applies the epilogue that every value in `values` has to `wide` instead.
+@dataclass
+class _Level:
+    """One epilogue op that every sibling applies, to be applied once to the wide value."""
 
-    Returns the epilogue results (to be replaced by slices) and the new wide
-    value, or None when the siblings' consumers differ.
-    """
-    users: list[Operation] = []
-    for value in values:
-        user = value.get_user_of_unique_use()
-        if user is None or len(user.results) != 1:
-            return None
-        if fusion_kind(user) not in (FusionKind.ELEMWISE, FusionKind.BROADCAST):
-            return None
-        users.append(user)
-    first = users[0]
-    if any(type(u) is not type(first) or not _same_props(u, first) for u in users):
-        return None
-    positions = [list(u.operands).index(v) for u, v in zip(users, values, strict=True)]
-    if len(set(positions)) != 1 or any(
-        list(u.operands).count(v) != 1 for u, v in zip(users, values, strict=True)
+    users: list[Operation]  # each sibling's epilogue op
+    position: int  # the operand that reads the sibling's value
+    constants: dict[int, g.ConstantOp]  # the merged other operands, by index
+
+
+def _fusable_epilogue(value: SSAValue) -> Operation | None:
+    """The op that `fuse-ops` would append to `value`'s group as an epilogue."""
+    user = value.get_user_of_unique_use()
+    if (
+        user is None
+        or len(user.results) != 1
+        or fusion_kind(user) not in (FusionKind.ELEMWISE, FusionKind.BROADCAST)
+        or g.shape_of(user.results[0]) != g.shape_of(value)
     ):
         return None
-    pos = positions[0]
-    if any(g.shape_of(u.results[0]) != g.shape_of(v) for u, v in zip(users, values, strict=True)):
-        return None  # the epilogue must keep the shape so that slicing commutes with it
+    return user
 
-    wide_shape = g.shape_of(wide)
-    operands: list[SSAValue] = []
-    new_constants: list[g.ConstantOp] = []
+
+def _shared_epilogue(values: list[SSAValue], axis: int) -> _Level | None:
+    """The epilogue op that every value in `values` has, if they agree."""
+    users = [_fusable_epilogue(v) for v in values]
+    first = users[0]
+    if first is None or any(
+        u is None or type(u) is not type(first) or not _same_props(u, first) for u in users
+    ):
+        return None
+    ops = [u for u in users if u is not None]
+    positions = {list(u.operands).index(v) for u, v in zip(ops, values, strict=True)}
+    if len(positions) != 1 or any(
+        list(u.operands).count(v) != 1 for u, v in zip(ops, values, strict=True)
+    ):
+        return None
+    position = positions.pop()
+    rank = len(g.shape_of(values[0]))
+    constants: dict[int, g.ConstantOp] = {}
     for index in range(len(first.operands)):
-        if index == pos:
-            operands.append(wide)
-            continue
-        merged = _merge_operand(values, first, index, axis, len(wide_shape))
-        if merged is None:
-            return None
-        if (hint := first.operands[index].name_hint) is not None:
-            merged.result.name_hint = hint + "_wide"
-        new_constants.append(merged)
-        operands.append(merged.result)
-
-    result_type = TensorType(g.elem_of(first.results[0]), list(wide_shape))
-    props: dict[str, Attribute] = dict(first.properties)
-    op_type = type(first)
-    assert issubclass(op_type, g.GraphOp)
-    epilogue = op_type.make(operands, [result_type], **props)
-    epilogue.attributes.update(first.attributes)
-    if first.results[0].name_hint is not None:
-        epilogue.results[0].name_hint = first.results[0].name_hint + "_wide"
-    rewriter.insert_op([*new_constants, epilogue], InsertPoint.after(wide.owner))  # pyright: ignore[reportArgumentType]
-    return [u.results[0] for u in users], epilogue.results[0]
+        if index != position:
+            merged = _merge_operand(ops, values, index, axis, rank)
+            if merged is None:
+                return None
+            if (hint := first.operands[index].name_hint) is not None:
+                merged.result.name_hint = hint + "_wide"
+            constants[index] = merged
+    return _Level(ops, position, constants)
 
 
 def _merge_operand(
-    values: list[SSAValue], user: Operation, index: int, axis: int, rank: int
+    users: list[Operation], values: list[SSAValue], index: int, axis: int, rank: int
 ) -> g.ConstantOp | None:
-    """One constant standing for the siblings' `index`-th epilogue operands.
+    """One constant standing for the `index`-th operands of the siblings' epilogue ops.
 
-    `values` are the siblings' (pre-epilogue) results; `axis` is the sliced
-    axis of the wide result, of rank `rank`.
+    `values` are the siblings' values that the epilogue ops read; `axis` is
+    the sliced axis, `rank` their rank.
     """
-    operands = [v.get_user_of_unique_use().operands[index] for v in values]  # pyright: ignore[reportOptionalMemberAccess]
+    operands = [u.operands[index] for u in users]
     constants = [c for v in operands if (c := _constant(v)) is not None]
     if len(constants) != len(operands):
         return None
     arrays = [c.to_numpy() for c in constants]
     elem = g.elem_of(operands[0])
-    if isinstance(user, g.BatchNormOp):
+    if isinstance(users[0], g.BatchNormOp):
         # Per-channel parameters of dim 1, whatever numpy broadcasting says.
         return g.ConstantOp.from_numpy(np.concatenate(arrays), elem) if axis == 1 else None
     shape = arrays[0].shape
@@ -182,6 +184,16 @@ def _merge_operand(
     return g.ConstantOp.from_numpy(np.concatenate(arrays, axis=local), elem)
 
 
+def _plan_epilogues(siblings: list[Operation], axis: int) -> tuple[list[_Level], list[SSAValue]]:
+    """The chain of shared epilogue ops, and the values the slices will replace."""
+    values = [s.results[0] for s in siblings]
+    levels: list[_Level] = []
+    while (level := _shared_epilogue(values, axis)) is not None:
+        levels.append(level)
+        values = [u.results[0] for u in level.users]
+    return levels, values
+
+
 # ---------------------------------------------------------------------------
 # The merge itself
 
@@ -189,40 +201,50 @@ def _merge_operand(
 def _merge(
     siblings: list[Operation],
     wide_ops: list[Operation],
+    levels: list[_Level],
+    values: list[SSAValue],
     axis: int,
     rewriter: PatternRewriter,
 ) -> None:
     """Inserts `wide_ops` (last one: the wide op) before the first sibling,
-    hoists shared epilogues, slices the result and erases the siblings."""
+    applies the shared epilogues to it, slices the result into `values`'
+    replacements and erases the siblings and their epilogues."""
     first = siblings[0]
-    rewriter.insert_op(wide_ops, InsertPoint.before(first))
-    wide = wide_ops[-1].results[0]
     _name_like(wide_ops, first)
-    values = [s.results[0] for s in siblings]
-    to_erase: list[Operation] = list(siblings)
-    while (hoisted := _hoist_epilogue(values, wide, axis, rewriter)) is not None:
-        values, wide = hoisted
-        to_erase.extend(v.owner for v in values)  # pyright: ignore[reportArgumentType]
+    new_ops = list(wide_ops)
+    wide = wide_ops[-1].results[0]
+    for level in levels:
+        template = level.users[0]
+        operands = [
+            wide if i == level.position else level.constants[i].result
+            for i in range(len(template.operands))
+        ]
+        op_type = type(template)
+        assert issubclass(op_type, g.GraphOp)
+        result_type = TensorType(g.elem_of(template.results[0]), list(g.shape_of(wide)))
+        epilogue = op_type.make(operands, [result_type], **dict(template.properties))
+        epilogue.attributes.update(template.attributes)
+        if (hint := template.results[0].name_hint) is not None:
+            epilogue.results[0].name_hint = hint + "_wide"
+        new_ops.extend([*level.constants.values(), epilogue])
+        wide = epilogue.results[0]
 
     offset = 0
-    last: Operation = wide.owner  # pyright: ignore[reportAssignmentType]
     for value in values:
         shape = g.shape_of(value)
         offsets = [0] * len(shape)
         offsets[axis] = offset
-        piece = g.SliceOp.make(
-            [wide], [value.type], offsets=offsets, strides=[1] * len(shape)
-        )
-        rewriter.insert_op(piece, InsertPoint.after(last))
-        last = piece
+        piece = g.SliceOp.make([wide], [value.type], offsets=offsets, strides=[1] * len(shape))
         if value.name_hint is not None:
             piece.result.name_hint = value.name_hint
-        value.replace_all_uses_with(piece.result)
+        new_ops.append(piece)
         offset += shape[axis]
+    rewriter.insert_op(new_ops, InsertPoint.before(first))
+    for value, piece in zip(values, new_ops[-len(values) :], strict=True):
+        value.replace_all_uses_with(piece.results[0])
 
-    old_constants = {
-        c for op in to_erase for v in op.operands if (c := _constant(v)) is not None
-    }
+    to_erase = [*siblings, *(u for level in levels for u in level.users)]
+    old_constants = {c for op in to_erase for v in op.operands if (c := _constant(v)) is not None}
     for op in reversed(to_erase):
         rewriter.erase_op(op)
     for constant in old_constants:
@@ -231,19 +253,31 @@ def _merge(
 
 
 def _name_like(new_ops: list[Operation], first: Operation) -> None:
-    """Names the new values after the first sibling's, for readable IR."""
+    """Names the wide op and its constants after the first sibling's values."""
+    wide = new_ops[-1]
     for new in new_ops:
+        source: SSAValue | None = first.results[0]
         if isinstance(new, g.ConstantOp):
-            uses = [u for u in new.result.uses]
-            index = uses[0].index if uses else 1
+            index = next(i for i, v in enumerate(wide.operands) if v is new.result)
             source = first.operands[index] if index < len(first.operands) else None
-        else:
-            source = first.results[0]
         if source is not None and source.name_hint is not None:
             new.results[0].name_hint = source.name_hint + "_wide"
 
 
-class MergeSiblingConvs(RewritePattern):
+@dataclass
+class _SiblingMerge(RewritePattern):
+    """Shared driver: find siblings, plan epilogues, build the wide op, merge."""
+
+    require_same_epilogue: bool = True
+
+    def worth_it(self, values: list[SSAValue]) -> bool:
+        # After the shared epilogue chain, a sibling that still has an
+        # epilogue of its own would lose it (fuse-ops cannot put it in the
+        # wide op's group): leave such siblings apart unless asked not to.
+        return not self.require_same_epilogue or all(_fusable_epilogue(v) is None for v in values)
+
+
+class MergeSiblingConvs(_SiblingMerge):
     """Parallel convolutions of one batch-1 input -> one conv + channel slices."""
 
     @staticmethod
@@ -268,6 +302,9 @@ class MergeSiblingConvs(RewritePattern):
         siblings = _siblings(op, op.input, self.mergeable)
         if siblings is None:
             return
+        levels, values = _plan_epilogues(siblings, 1)
+        if not self.worth_it(values):
+            return
         convs = [s for s in siblings if isinstance(s, g.ConvOp)]
         elem = g.elem_of(op.weight)
         weights = [c.to_numpy() for s in convs if (c := _constant(s.weight)) is not None]
@@ -286,10 +323,10 @@ class MergeSiblingConvs(RewritePattern):
         wide = g.ConvOp.make(operands, **dict(op.properties))
         wide.attributes.update(op.attributes)
         new_ops.append(wide)
-        _merge(siblings, new_ops, 1, rewriter)
+        _merge(siblings, new_ops, levels, values, 1, rewriter)
 
 
-class MergeSiblingMatmuls(RewritePattern):
+class MergeSiblingMatmuls(_SiblingMerge):
     """Matmuls of one left operand by constants -> one matmul + last-dim slices."""
 
     @staticmethod
@@ -307,10 +344,14 @@ class MergeSiblingMatmuls(RewritePattern):
         siblings = _siblings(op, op.lhs, self.mergeable)
         if siblings is None:
             return
+        axis = len(g.shape_of(op.result)) - 1
+        levels, values = _plan_epilogues(siblings, axis)
+        if not self.worth_it(values):
+            return
         rhs = [c.to_numpy() for s in siblings if (c := _constant(s.operands[1])) is not None]
         weight = g.ConstantOp.from_numpy(np.concatenate(rhs, axis=-1), g.elem_of(op.rhs))
         wide = g.MatMulOp.make([op.lhs, weight.result])
-        _merge(siblings, [weight, wide], len(g.shape_of(wide.result)) - 1, rewriter)
+        _merge(siblings, [weight, wide], levels, values, axis, rewriter)
 
 
 @dataclass(frozen=True)
@@ -319,8 +360,14 @@ class FuseHorizontalPass(ModulePass):
 
     name = "fuse-horizontal"
 
+    require_same_epilogue: bool = True
+    """Merge only siblings whose fusable epilogues can all move to the wide op."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        same = self.require_same_epilogue
         PatternRewriteWalker(
-            GreedyRewritePatternApplier([MergeSiblingConvs(), MergeSiblingMatmuls()]),
+            GreedyRewritePatternApplier(
+                [MergeSiblingConvs(same), MergeSiblingMatmuls(same)]
+            ),
             apply_recursively=False,
         ).rewrite_module(op)

@@ -1,4 +1,5 @@
 // RUN: compiler-opt --split-input-file %s -p fuse-horizontal | filecheck %s
+// RUN: compiler-opt --split-input-file %s -p 'fuse-horizontal{require-same-epilogue=false}' | filecheck %s --check-prefix=ANY
 
 // Three 1x1 convs of one batch-1 input (Inception): one conv with the weights
 // and biases concatenated along the output channels (a missing bias is
@@ -29,19 +30,30 @@ func.func @main(%x: tensor<1x2x3x3xf32>) -> (tensor<1x1x3x3xf32>, tensor<1x2x3x3
 
 // -----
 
-// Different epilogues (relu / sigmoid) are not hoisted: the slices are taken
-// of the conv itself. A per-channel bias add shared by both is concatenated
-// first (bias add then relu / sigmoid).
+// Different epilogues (relu / sigmoid) after a shared bias add: merging would
+// take the relu and the sigmoid out of their convs' groups, so by default the
+// convs stay apart. With require-same-epilogue=false they are merged: the
+// per-channel bias add is concatenated and applied once, the slices are
+// taken after it and feed the relu and the sigmoid.
 // CHECK-LABEL: func.func @main(%x: tensor<1x2x3x3xf32>) -> (tensor<1x1x3x3xf32>, tensor<1x1x3x3xf32>)
-// CHECK-NEXT:    %[[W:.*]] = graph.constant {{.*}} : tensor<2x2x1x1xf32>
-// CHECK-NEXT:    %[[C:.*]] = graph.conv %x, %[[W]] {{.*}} -> tensor<1x2x3x3xf32>
-// CHECK-NEXT:    %[[A:.*]] = graph.constant dense<{{\[\[\[}}2.500000e-01]], {{\[\[}}7.500000e-01]]]> : tensor<2x1x1xf32>
-// CHECK-NEXT:    %[[D:.*]] = graph.add %[[C]], %[[A]] : (tensor<1x2x3x3xf32>, tensor<2x1x1xf32>) -> tensor<1x2x3x3xf32>
-// CHECK-NEXT:    %d1 = graph.slice %[[D]] {offsets = array<i64: 0, 0, 0, 0>
-// CHECK-NEXT:    %d2 = graph.slice %[[D]] {offsets = array<i64: 0, 1, 0, 0>
+// CHECK-NEXT:    graph.constant
+// CHECK-NEXT:    graph.constant
+// CHECK-NEXT:    graph.constant
+// CHECK-NEXT:    graph.constant
+// CHECK-NEXT:    %c1 = graph.conv %x, %w1
+// CHECK-NEXT:    %d1 = graph.add %c1, %a1
 // CHECK-NEXT:    %r1 = graph.relu %d1
-// CHECK-NEXT:    %r2 = graph.sigmoid %d2
-// CHECK-NEXT:    func.return %r1, %r2
+// CHECK-NEXT:    %c2 = graph.conv %x, %w2
+// ANY-LABEL: func.func @main(%x: tensor<1x2x3x3xf32>) -> (tensor<1x1x3x3xf32>, tensor<1x1x3x3xf32>)
+// ANY-NEXT:    %[[W:.*]] = graph.constant {{.*}} : tensor<2x2x1x1xf32>
+// ANY-NEXT:    %[[C:.*]] = graph.conv %x, %[[W]] {{.*}} -> tensor<1x2x3x3xf32>
+// ANY-NEXT:    %[[A:.*]] = graph.constant dense<{{\[\[\[}}2.500000e-01]], {{\[\[}}7.500000e-01]]]> : tensor<2x1x1xf32>
+// ANY-NEXT:    %[[D:.*]] = graph.add %[[C]], %[[A]] : (tensor<1x2x3x3xf32>, tensor<2x1x1xf32>) -> tensor<1x2x3x3xf32>
+// ANY-NEXT:    %d1 = graph.slice %[[D]] {offsets = array<i64: 0, 0, 0, 0>
+// ANY-NEXT:    %d2 = graph.slice %[[D]] {offsets = array<i64: 0, 1, 0, 0>
+// ANY-NEXT:    %r1 = graph.relu %d1
+// ANY-NEXT:    %r2 = graph.sigmoid %d2
+// ANY-NEXT:    func.return %r1, %r2
 func.func @main(%x: tensor<1x2x3x3xf32>) -> (tensor<1x1x3x3xf32>, tensor<1x1x3x3xf32>) {
   %w1 = graph.constant dense<1.0> : tensor<1x2x1x1xf32>
   %w2 = graph.constant dense<2.0> : tensor<1x2x1x1xf32>
