@@ -115,9 +115,29 @@ _KEEPS_SIGN = {
     "Identity",
 }
 
+# Share of the second moment given to the BN scale that closes a residual branch
+# (its output feeds a Sum/Add): the residual stream then grows by 10% per block
+# instead of doubling (ShuffleNet has 13 such blocks and no projection to reset it).
+_RESIDUAL_GAIN = 0.1
+
+# Extra std factor for each model's classifier (its last Conv/Gemm weight), tuned
+# so that with standard-normal images the logits have a std of about 2: the
+# softmax is then neither near-uniform nor one-hot. White-noise images make
+# features spatially uncorrelated, so global pooling shrinks them by a
+# model-dependent amount that no local rule predicts.
+_CLASSIFIER_STD: dict[str, float] = {
+    "resnet50": 5.0,
+    "inception_v1": 10.0,
+    "inception_v2": 1.0,
+    "densenet121": 1.0,
+    "shufflenet": 0.5,
+    "squeezenet": 2.0,
+    "vgg19": 0.7,
+    "bvlc_alexnet": 0.5,
+    "zfnet512": 1.5,
+}
 # E[u^2] of u ~ uniform(0.5, 1.5) and E[1/v] of v ~ uniform(0.5, 1.5): multiplicative
 # scales are divided by these so that, on average, they keep the second moment.
-_RESIDUAL_GAIN = 0.1
 _UNIFORM_SECOND_MOMENT = 13.0 / 12.0
 _UNIFORM_INV_MEAN = float(np.log(3.0))
 
@@ -145,7 +165,7 @@ def _classify(
 
     For weights the gain is the He factor: 2 when the layer's input went
     through a Relu (which halves its second moment), else 1. For the BN scale
-    that closes a residual branch (its output feeds a Sum/Add) it is 0.25, to
+    that closes a residual branch (its output feeds a Sum/Add) it is _RESIDUAL_GAIN, to
     keep the residual stream from doubling its variance in every block.
     """
     seen: set[str] = set()
@@ -192,7 +212,8 @@ def _sample(role: str, gain: float, shape: tuple[int, ...], rng: np.random.Gener
             fan_in = shape[0]
         else:
             fan_in = int(np.prod(shape[1:])) if len(shape) > 1 else 1
-        values = rng.standard_normal(shape) * np.sqrt(gain / max(fan_in, 1))
+        values = rng.standard_normal(shape, dtype=np.float32)
+        values *= np.float32(np.sqrt(gain / max(fan_in, 1)))
     elif role == _VARIANCE:
         values = rng.uniform(0.5, 1.5, shape)
     elif role == _BN_SCALE:
@@ -225,7 +246,8 @@ def _used_values(graph: onnx.GraphProto) -> set[str]:
 
 
 @functools.lru_cache(maxsize=4)
-def _seeded_light_model_bytes(name: str, seed: int) -> bytes:
+def _seeded_light_model_cached(name: str, seed: int) -> onnx.ModelProto:
+    """Build the seeded model; callers must not mutate the cached result."""
     model = onnx.load(str(light_model_path(name)))
     graph = model.graph
     initializers = {init.name: init for init in graph.initializer}
@@ -252,25 +274,30 @@ def _seeded_light_model_bytes(name: str, seed: int) -> bytes:
 
     consumers = _consumer_map(graph)
     producers = {out: node for node in graph.node for out in node.output if out}
-    new_inits: dict[str, TensorProto] = {}
-    for pname, shape in params.items():
-        if pname not in consumers:
-            continue  # unused: dropped below
-        role, gain = _classify(pname, consumers, producers)
-        values = _sample(role, gain, shape, _tensor_rng(seed, pname))
-        new_inits[pname] = numpy_helper.from_array(values, pname)
+    weight_layers = [n for n in graph.node if n.op_type in ("Conv", "Gemm") and len(n.input) > 1]
+    classifier_weight = weight_layers[-1].input[1] if weight_layers else ""
+    while classifier_weight in producers and producers[classifier_weight].op_type in _PASS_THROUGH:
+        classifier_weight = producers[classifier_weight].input[0]  # Inception v1 reshapes it
+    used = _used_values(graph)
+    seeded = [p for p in params if p in consumers]  # unused ones are dropped
 
     # 3. Keep the non-float initializers that are still used (Reshape shapes),
-    #    drop shape tensors of removed placeholders and unused tensors.
-    used = _used_values(graph)
-    kept: list[TensorProto] = []
-    for init in graph.initializer:
-        if init.name in new_inits or init.name not in used:
-            continue
-        kept.append(init)
+    #    drop shape tensors of removed placeholders and unused tensors, then add
+    #    the seeded parameters (built in place: copying 500 MB of VGG costs seconds).
+    kept = [init for init in graph.initializer if init.name not in params and init.name in used]
     del graph.initializer[:]
     graph.initializer.extend(kept)
-    graph.initializer.extend(new_inits[n] for n in params if n in new_inits)
+    for pname in seeded:
+        shape = params[pname]
+        role, gain = _classify(pname, consumers, producers)
+        if pname == classifier_weight:
+            gain *= _CLASSIFIER_STD.get(name, 1.0) ** 2
+        values = _sample(role, gain, shape, _tensor_rng(seed, pname))
+        tensor = graph.initializer.add()
+        tensor.name = pname
+        tensor.data_type = TensorProto.FLOAT
+        tensor.dims.extend(shape)
+        tensor.raw_data = values.astype("<f4", copy=False).tobytes()
 
     # 4. Graph inputs: only the real inputs. The models are IR version 3, where
     #    every initializer is also a graph input; with IR >= 4 they need not be,
@@ -281,28 +308,40 @@ def _seeded_light_model_bytes(name: str, seed: int) -> bytes:
     graph.input.extend(real_inputs)
     model.ir_version = max(model.ir_version, 4)
     graph.name = f"{graph.name or name}_seeded_{seed}"
-    onnx.checker.check_model(model)
-    return model.SerializeToString()
+    return model
 
 
 def seeded_light_model(name: str, seed: int = 0) -> onnx.ModelProto:
     """Return the light model ``name`` with seeded random weights.
 
     The ``ConstantOfShape`` placeholder nodes are removed, and every float
-    parameter (placeholder or not) becomes an initializer drawn from a
-    generator seeded by ``seed`` and the tensor's name: He-scaled normal for
-    conv and gemm weights (std = sqrt(2 / fan_in)), uniform(0.5, 1.5) for
-    per-channel scales and BN variances (a quarter of that for the BN scale
-    that closes a ResNet residual branch), normal * 0.1 for biases and BN
-    means. Shape tensors of the placeholders, unused initializers and the
-    initializers' duplicate graph inputs are dropped, leaving the image as the
-    only graph input; the IR version is raised to 4 for that.
+    parameter (placeholder or one of the few real float initializers the files
+    keep) becomes an initializer drawn from a generator seeded by ``seed`` and
+    the tensor's name:
+
+    * conv and gemm weights: He-scaled normal, std = sqrt(gain / fan_in), with
+      gain 2 when the layer's input comes out of a Relu and 1 otherwise; the
+      classifier (the last Conv/Gemm) gets a per-model factor so the logits
+      have a std of about 2 for standard-normal images;
+    * BN variances: uniform(0.5, 1.5); BN scales: uniform(0.5, 1.5) divided by
+      a constant (about 1.09) so that scale / sqrt(variance) keeps the second
+      moment, and shrunk to a tenth of the energy for the BN that closes a
+      residual branch (ResNet, ShuffleNet); other per-channel multipliers
+      (the Unsqueeze -> Mul of Inception v2 / DenseNet): uniform(0.5, 1.5)
+      over sqrt(13/12);
+    * biases, BN biases and means: normal * 0.1.
+
+    With these, intermediate activations of every model stay within a std of
+    about 0.15 to 8 for standard-normal input. Shape tensors of the
+    placeholders, unused initializers and the initializers' duplicate graph
+    inputs are dropped, leaving the image as the only graph input; the IR
+    version is raised to 4 for that.
 
     The built model is cached; each call returns a fresh copy that the caller
     may mutate.
     """
     model = onnx.ModelProto()
-    model.ParseFromString(_seeded_light_model_bytes(name, seed))
+    model.CopyFrom(_seeded_light_model_cached(name, seed))
     return model
 
 
@@ -316,7 +355,7 @@ def save_seeded_light_model(name: str, directory: str | Path, seed: int = 0) -> 
     path = directory / f"{name}_seed{seed}.onnx"
     if not path.exists():
         tmp = path.with_suffix(".onnx.tmp")
-        tmp.write_bytes(_seeded_light_model_bytes(name, seed))
+        tmp.write_bytes(_seeded_light_model_cached(name, seed).SerializeToString())
         tmp.replace(path)
     return path
 
@@ -400,4 +439,3 @@ def random_inputs(
         else:
             feeds[value.name] = rng.integers(0, _BERT_VOCAB, shape).astype(dtype)
     return feeds
-

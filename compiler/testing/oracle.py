@@ -7,9 +7,10 @@ with the project's metric: the max abs error relative to the output's max abs.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import onnx
@@ -65,13 +66,120 @@ def run_onnxruntime(
     return [np.asarray(out) for out in outputs]
 
 
-def run_reference(model: ModelLike, feeds: Mapping[str, np.ndarray]) -> list[np.ndarray]:
-    """Run the model with ``onnx.reference.ReferenceEvaluator`` (slow, pure numpy)."""
+def _node_attributes(node: onnx.NodeProto) -> dict[str, Any]:
+    return {att.name: onnx.helper.get_attribute_value(att) for att in node.attribute}
+
+
+@functools.cache
+def _reference_fixes() -> tuple[type, ...]:
+    """Replacements for ReferenceEvaluator kernels that are wrong in onnx 1.23.
+
+    * ``LRN`` loops over the batch axis instead of channels, so with batch 1
+      every channel but the first is divided by ``bias ** beta`` only
+      (onnx/onnx#7805).
+    * ``BatchNormalization`` opset 7-13 picks training mode whenever
+      ``momentum`` is set, and the schema default sets it: one-output
+      (inference) nodes are normalized with statistics blended from the batch.
+    * ``Softmax`` / ``LogSoftmax`` before opset 13 use the opset-13 semantics
+      (one axis, default -1) instead of flattening from ``axis`` (default 1):
+      a (1, 1000, 1, 1) softmax comes out all ones.
+    """
+    from onnx.reference.op_run import OpRun
+
+    def opset(op: OpRun) -> int:
+        return int(op.run_params["opsets"].get("", onnx.defs.onnx_opset_version()))
+
+    class LRN(OpRun):
+        op_domain = ""
+
+        def _run(self, x: np.ndarray, *args: Any, **kwargs: Any) -> tuple[np.ndarray]:
+            attrs = _node_attributes(self.onnx_node)
+            size = int(attrs["size"])
+            alpha = float(attrs.get("alpha", 1e-4))
+            beta = float(attrs.get("beta", 0.75))
+            bias = float(attrs.get("bias", 1.0))
+            channels = x.shape[1]
+            lo = (size - 1) // 2
+            hi = (size - 1) - lo  # ceil((size - 1) / 2)
+            squares = x.astype(np.float64) ** 2
+            square_sum = np.zeros_like(squares)
+            for c in range(channels):
+                begin, end = max(0, c - lo), min(channels, c + hi + 1)
+                square_sum[:, c] = squares[:, begin:end].sum(axis=1)
+            y = x / (bias + (alpha / size) * square_sum) ** beta
+            return (y.astype(x.dtype),)
+
+    class BatchNormalization(OpRun):
+        op_domain = ""
+
+        def _run(self, x: np.ndarray, *args: Any, **kwargs: Any) -> tuple[np.ndarray]:
+            scale, bias, mean, var = args[:4]
+            attrs = _node_attributes(self.onnx_node)
+            version = opset(self)
+            if version >= 14:
+                training = bool(attrs.get("training_mode", 0))
+            elif version >= 7:
+                training = len([o for o in self.onnx_node.output if o]) > 1
+            else:
+                training = not attrs.get("is_test", 0)
+            if training:
+                raise NotImplementedError("run_reference: training-mode BatchNormalization")
+            eps = float(attrs.get("epsilon", 1e-5))
+            shape = (1, -1) + (1,) * (x.ndim - 2)
+            y = (x - mean.reshape(shape)) / np.sqrt(var.reshape(shape) + eps)
+            y = y * scale.reshape(shape) + bias.reshape(shape)
+            return (y.astype(x.dtype),)
+
+    def softmax_like(op: OpRun, x: np.ndarray, log: bool) -> np.ndarray:
+        attrs = _node_attributes(op.onnx_node)
+        if opset(op) >= 13:
+            axis = int(attrs.get("axis", -1))
+            shaped = x
+        else:
+            axis = int(attrs.get("axis", 1))
+            axis = axis + x.ndim if axis < 0 else axis
+            shaped = x.reshape(int(np.prod(x.shape[:axis])), -1)
+            axis = 1
+        shifted = shaped - shaped.max(axis=axis, keepdims=True)
+        if log:
+            out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        else:
+            out = np.exp(shifted)
+            out = out / out.sum(axis=axis, keepdims=True)
+        return out.reshape(x.shape).astype(x.dtype)
+
+    class Softmax(OpRun):
+        op_domain = ""
+
+        def _run(self, x: np.ndarray, *args: Any, **kwargs: Any) -> tuple[np.ndarray]:
+            return (softmax_like(self, x, log=False),)
+
+    class LogSoftmax(OpRun):
+        op_domain = ""
+
+        def _run(self, x: np.ndarray, *args: Any, **kwargs: Any) -> tuple[np.ndarray]:
+            return (softmax_like(self, x, log=True),)
+
+    return (LRN, BatchNormalization, Softmax, LogSoftmax)
+
+
+def run_reference(
+    model: ModelLike, feeds: Mapping[str, np.ndarray], fix_known_bugs: bool = True
+) -> list[np.ndarray]:
+    """Run the model with ``onnx.reference.ReferenceEvaluator`` (slow, pure numpy).
+
+    With ``fix_known_bugs`` (the default), the evaluator's LRN,
+    BatchNormalization and pre-opset-13 Softmax/LogSoftmax kernels, which
+    disagree with the ONNX spec in onnx 1.23 (see :func:`_reference_fixes`),
+    are replaced by correct ones. Training-mode BatchNormalization is then
+    not supported.
+    """
     from onnx.reference import ReferenceEvaluator
 
     if not isinstance(model, onnx.ModelProto):
         model = onnx.load(str(model))
-    evaluator = ReferenceEvaluator(model)
+    new_ops = list(_reference_fixes()) if fix_known_bugs else None
+    evaluator = ReferenceEvaluator(model, new_ops=new_ops)
     outputs = evaluator.run(None, dict(feeds))
     return [np.asarray(out) for out in outputs]
 
@@ -125,9 +233,7 @@ def assert_close(
     error, and reports every failing output in one ``AssertionError`` message.
     """
     if len(actual_list) != len(expected_list):
-        raise AssertionError(
-            f"expected {len(expected_list)} outputs, got {len(actual_list)}"
-        )
+        raise AssertionError(f"expected {len(expected_list)} outputs, got {len(actual_list)}")
     problems: list[str] = []
     for index, (actual, expected) in enumerate(zip(actual_list, expected_list, strict=True)):
         label = names[index] if names is not None and index < len(names) else f"output {index}"
