@@ -9,8 +9,6 @@ kernel, which is why `is_view` lives here and nowhere else.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
-
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, TensorType, UnitAttr
 from xdsl.ir import Block, Operation, OpResult, SSAValue
@@ -213,10 +211,6 @@ def offsets_of(op: Operation) -> tuple[int, ...] | None:
 def int_attr_of(op: Operation, name: str) -> int | None:
     attr = op.attributes.get(name)
     return attr.value.data if isinstance(attr, IntegerAttr) else None
-
-
-def values_of(ops: Iterable[Operation]) -> list[SSAValue]:
-    return [res for op in ops for res in op.results]
 
 
 __all__ = [
