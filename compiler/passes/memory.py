@@ -9,6 +9,7 @@ kernel, which is why `is_view` lives here and nowhere else.
 from __future__ import annotations
 
 import math
+
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DenseArrayBase, IntegerAttr, TensorType, UnitAttr
 from xdsl.ir import Block, Operation, OpResult, SSAValue
