@@ -5,6 +5,8 @@ Public API:
   interpret(module, feeds) -> list[np.ndarray]         numpy reference interpreter
   parse_mlir(text) -> ModuleOp                         read our IR
   run_pipeline(module, "p1,p2{opt=v}") -> ModuleOp     apply a compiler-opt pipeline
+  compile(model, input_shapes=None, opt_level=3, num_threads=None) -> CompiledModel
+  load(path) -> CompiledModel                          an exported .so (no xDSL work)
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ if TYPE_CHECKING:
     from compiler.errors import CompilerError  # noqa: F401
 
 __all__ = [
+    "CompiledModel",
     "CompilerError",
+    "compile",
+    "load",
     "import_onnx",
     "interpret",
     "parse_mlir",
@@ -38,6 +43,14 @@ def __getattr__(name: str) -> Any:
         from compiler import api
 
         return getattr(api, name)
+    if name == "compile":
+        from compiler.driver import compile
+
+        return compile
+    if name in ("load", "CompiledModel"):
+        from compiler import runtime
+
+        return getattr(runtime, name)
     if name == "CompilerError":
         from compiler.errors import CompilerError
 
