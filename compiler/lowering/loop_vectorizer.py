@@ -132,12 +132,14 @@ def vectorization_blocker(loop: ForOp) -> str | None:
 
 def vector_length(loop: ForOp, vector_bits: int) -> int:
     """Lanes per chunk: vector_bits over the narrowest element type, a power of two <= trips."""
-    widths = [
-        _bits(op.memref.type.element_type)
+    types = [
+        op.memref.type.element_type
         for op in loop.body.block.ops
         if isinstance(op, memref.LoadOp | memref.StoreOp)
         and isinstance(op.memref.type, MemRefType)
     ]
+    # i1 buffers (masks) do not set the width: their vectors are built lane by lane.
+    widths = [_bits(t) for t in types if t != IntegerType(1)] or [_bits(t) for t in types]
     lanes = max(1, vector_bits // (min(widths) if widths else 64))
     trips = loop.trip_count
     vl = 1

@@ -1,0 +1,180 @@
+// RUN: compiler-opt %s --split-input-file -p convert-loop-to-scf | filecheck %s
+
+// Contiguous loads/stores, a uniform load broadcast, mulf+addf contracted to fma; 16 f32 lanes.
+func.func @contiguous(%a: memref<4x16xf32>, %b: memref<16xf32>, %s: memref<4xf32>, %y: memref<4x16xf32>) {
+  loop.for %i = 0 to 4 step 1 axis "i" {
+    loop.for %j = 0 to 16 step 1 axis "j" vectorize {
+      %av = memref.load %a[%i, %j] : memref<4x16xf32>
+      %bv = memref.load %b[%j] : memref<16xf32>
+      %sv = memref.load %s[%i] : memref<4xf32>
+      %p = arith.mulf %av, %bv : f32
+      %r = arith.addf %p, %sv : f32
+      memref.store %r, %y[%i, %j] : memref<4x16xf32>
+    }
+  }
+  func.return
+}
+
+// CHECK-LABEL: func.func @contiguous
+// CHECK:         scf.for %i = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK-NEXT:      %[[J:.*]] = arith.constant 0 : index
+// CHECK-NEXT:      %[[A:.*]] = vector.load %a[%i, %[[J]]] : memref<4x16xf32>, vector<16xf32>
+// CHECK-NEXT:      %[[B:.*]] = vector.load %b[%[[J]]] : memref<16xf32>, vector<16xf32>
+// CHECK-NEXT:      %sv = memref.load %s[%i] : memref<4xf32>
+// CHECK-NEXT:      %[[S:.*]] = vector.broadcast %sv : f32 to vector<16xf32>
+// CHECK-NEXT:      %[[R:.*]] = vector.fma %[[A]], %[[B]], %[[S]] : vector<16xf32>
+// CHECK-NEXT:      vector.store %[[R]], %y[%i, %[[J]]] : memref<4x16xf32>, vector<16xf32>
+// CHECK-NEXT:    }
+
+// -----
+
+// 40 iterations of f64: 8 lanes, 5 chunks in an scf.for; a stride-2 load is gathered.
+func.func @strided_gather(%x: memref<80xf64>, %y: memref<40xf64>) {
+  loop.for %i = 0 to 40 step 1 axis "i" vectorize {
+    %c2 = arith.constant 2 : index
+    %i2 = arith.muli %i, %c2 : index
+    %v = memref.load %x[%i2] : memref<80xf64>
+    %e = math.exp %v : f64
+    memref.store %e, %y[%i] : memref<40xf64>
+  }
+  func.return
+}
+
+// CHECK-LABEL: func.func @strided_gather
+// CHECK:         %[[LB:.*]] = arith.constant 0 : index
+// CHECK-NEXT:    %[[UB:.*]] = arith.constant 40 : index
+// CHECK-NEXT:    %[[VL:.*]] = arith.constant 8 : index
+// CHECK-NEXT:    scf.for %i = %[[LB]] to %[[UB]] step %[[VL]] {
+// CHECK:           %[[I2:.*]] = arith.muli %i, %c2 : index
+// CHECK-NEXT:      %[[L0:.*]] = memref.load %x[%[[I2]]] : memref<80xf64>
+// CHECK-NEXT:      %[[C2:.*]] = arith.constant 2 : index
+// CHECK-NEXT:      %[[I2B:.*]] = arith.addi %[[I2]], %[[C2]] : index
+// CHECK-NEXT:      %[[L1:.*]] = memref.load %x[%[[I2B]]] : memref<80xf64>
+// CHECK:           %[[G0:.*]] = vector.broadcast %[[L0]] : f64 to vector<8xf64>
+// CHECK-NEXT:      %[[G1:.*]] = vector.insert %[[L1]], %[[G0]] [1] : f64 into vector<8xf64>
+// CHECK:           %[[G7:.*]] = vector.insert %{{.*}}, %{{.*}} [7] : f64 into vector<8xf64>
+// CHECK-NEXT:      %[[E:.*]] = math.exp %[[G7]] : vector<8xf64>
+// CHECK-NEXT:      vector.store %[[E]], %y[%i] : memref<40xf64>, vector<8xf64>
+// CHECK-NEXT:    }
+// CHECK-NEXT:    func.return
+
+// -----
+
+// A transposed (strided) store is scattered; 11 iterations: 8 lanes + a scalar tail of 3.
+func.func @scatter_tail(%x: memref<11xf32>, %y: memref<11x2xf32>) {
+  loop.for %i = 0 to 11 step 1 axis "i" vectorize {
+    %v = memref.load %x[%i] : memref<11xf32>
+    %c1 = arith.constant 1 : index
+    memref.store %v, %y[%i, %c1] : memref<11x2xf32>
+  }
+  func.return
+}
+
+// CHECK-LABEL: func.func @scatter_tail
+// CHECK-NEXT:    %[[B:.*]] = arith.constant 0 : index
+// CHECK-NEXT:    %[[V:.*]] = vector.load %x[%[[B]]] : memref<11xf32>, vector<8xf32>
+// CHECK-NEXT:    %c1 = arith.constant 1 : index
+// CHECK-NEXT:    %[[E0:.*]] = vector.extract %[[V]][0] : f32 from vector<8xf32>
+// CHECK-NEXT:    memref.store %[[E0]], %y[%[[B]], %c1] : memref<11x2xf32>
+// CHECK-NEXT:    %[[K1:.*]] = arith.constant 1 : index
+// CHECK-NEXT:    %[[I1:.*]] = arith.addi %[[B]], %[[K1]] : index
+// CHECK-NEXT:    %[[E1:.*]] = vector.extract %[[V]][1] : f32 from vector<8xf32>
+// CHECK-NEXT:    memref.store %[[E1]], %y[%[[I1]], %c1] : memref<11x2xf32>
+// CHECK:         %[[E7:.*]] = vector.extract %[[V]][7] : f32 from vector<8xf32>
+// CHECK-NEXT:    memref.store %[[E7]], %y[%{{.*}}, %c1] : memref<11x2xf32>
+// CHECK-NEXT:    %[[TLB:.*]] = arith.constant 8 : index
+// CHECK-NEXT:    %[[TUB:.*]] = arith.constant 11 : index
+// CHECK-NEXT:    %[[TST:.*]] = arith.constant 1 : index
+// CHECK-NEXT:    scf.for %i = %[[TLB]] to %[[TUB]] step %[[TST]] {
+// CHECK-NEXT:      %v = memref.load %x[%i] : memref<11xf32>
+// CHECK-NEXT:      %{{.*}} = arith.constant 1 : index
+// CHECK-NEXT:      memref.store %v, %y[%i, %{{.*}}] : memref<11x2xf32>
+// CHECK-NEXT:    }
+
+// -----
+
+// A store to an address that does not depend on the loop is a reduction: refused.
+func.func @reduction(%x: memref<32xf32>, %acc: memref<1xf32>) {
+  loop.for %i = 0 to 32 step 1 axis "i" vectorize {
+    %c0 = arith.constant 0 : index
+    %v = memref.load %x[%i] : memref<32xf32>
+    %a = memref.load %acc[%c0] : memref<1xf32>
+    %s = arith.addf %a, %v : f32
+    memref.store %s, %acc[%c0] : memref<1xf32>
+  }
+  func.return
+}
+
+// CHECK-LABEL: func.func @reduction
+// CHECK:         scf.for %i = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:           %s = arith.addf %a, %v : f32
+// CHECK-NEXT:      memref.store %s, %acc[%c0] : memref<1xf32>
+// CHECK-NEXT:    } {loop.not_vectorized = "%acc is stored at an address that does not depend on 'i' (a reduction over it)"}
+// CHECK-NOT:     vector.
+
+// -----
+
+// Compare + select: relu-like selects become maxnumf; a general select and an i1
+// store go lane by lane (xDSL's cmpf/select take scalars only).
+func.func @select(%x: memref<4xf32>, %y: memref<4xf32>, %m: memref<4xi1>) {
+  loop.for %i = 0 to 4 step 1 axis "i" vectorize {
+    %v = memref.load %x[%i] : memref<4xf32>
+    %w = memref.load %y[%i] : memref<4xf32>
+    %z = arith.constant 0.0 : f32
+    %pos = arith.cmpf ogt, %v, %z : f32
+    %relu = arith.select %pos, %v, %z : f32
+    %gt = arith.cmpf ogt, %relu, %w : f32
+    %r = arith.select %gt, %w, %relu : f32
+    memref.store %r, %y[%i] : memref<4xf32>
+    memref.store %gt, %m[%i] : memref<4xi1>
+  }
+  func.return
+}
+
+// CHECK-LABEL: func.func @select
+// CHECK-NEXT:    %[[B:.*]] = arith.constant 0 : index
+// CHECK-NEXT:    %[[X:.*]] = vector.load %x[%[[B]]] : memref<4xf32>, vector<4xf32>
+// CHECK-NEXT:    %[[Y:.*]] = vector.load %y[%[[B]]] : memref<4xf32>, vector<4xf32>
+// CHECK-NEXT:    %z = arith.constant 0.000000e+00 : f32
+// CHECK-NEXT:    %[[Z:.*]] = vector.broadcast %z : f32 to vector<4xf32>
+// CHECK-NEXT:    %[[RELU:.*]] = arith.maxnumf %[[X]], %[[Z]] : vector<4xf32>
+// CHECK-NEXT:    %[[R0:.*]] = vector.extract %[[RELU]][0] : f32 from vector<4xf32>
+// CHECK-NEXT:    %[[Y0:.*]] = vector.extract %[[Y]][0] : f32 from vector<4xf32>
+// CHECK-NEXT:    %gt = arith.cmpf ogt, %[[R0]], %[[Y0]] : f32
+// CHECK:         %[[S0:.*]] = arith.select %gt, %[[Y0]], %[[R0]] : f32
+// CHECK:         %[[V0:.*]] = vector.broadcast %[[S0]] : f32 to vector<4xf32>
+// CHECK:         %[[V3:.*]] = vector.insert %{{.*}}, %{{.*}} [3] : f32 into vector<4xf32>
+// CHECK-NEXT:    vector.store %[[V3]], %y[%[[B]]] : memref<4xf32>, vector<4xf32>
+// CHECK-NEXT:    %[[M0:.*]] = vector.broadcast %gt : i1 to vector<4xi1>
+// CHECK:         %[[M3:.*]] = vector.insert %gt_3, %{{.*}} [3] : i1 into vector<4xi1>
+// CHECK-NEXT:    vector.store %[[M3]], %m[%[[B]]] : memref<4xi1>, vector<4xi1>
+
+// -----
+
+// Integer index math: the IV used as data becomes an index vector (iota).
+func.func @iota(%y: memref<8xi64>) {
+  loop.for %i = 0 to 8 step 1 axis "i" vectorize {
+    %c3 = arith.constant 3 : index
+    %t = arith.muli %i, %c3 : index
+    %c5 = arith.constant 5 : index
+    %u = arith.addi %t, %c5 : index
+    %v = arith.index_cast %u : index to i64
+    %w = arith.muli %v, %v : i64
+    memref.store %w, %y[%i] : memref<8xi64>
+  }
+  func.return
+}
+
+// CHECK-LABEL: func.func @iota
+// CHECK-NEXT:    %[[B:.*]] = arith.constant 0 : index
+// CHECK-NEXT:    %c3 = arith.constant 3 : index
+// CHECK-NEXT:    %[[T:.*]] = arith.muli %[[B]], %c3 : index
+// CHECK-NEXT:    %c5 = arith.constant 5 : index
+// CHECK-NEXT:    %[[U:.*]] = arith.addi %[[T]], %c5 : index
+// CHECK-NEXT:    %v = arith.index_cast %[[U]] : index to i64
+// CHECK-NEXT:    %[[S:.*]] = vector.broadcast %v : i64 to vector<8xi64>
+// CHECK-NEXT:    %[[O:.*]] = arith.constant dense<[0, 3, 6, 9, 12, 15, 18, 21]> : vector<8xi64>
+// CHECK-NEXT:    %[[V:.*]] = arith.addi %[[S]], %[[O]] : vector<8xi64>
+// CHECK-NEXT:    %[[W:.*]] = arith.muli %[[V]], %[[V]] : vector<8xi64>
+// CHECK-NEXT:    vector.store %[[W]], %y[%[[B]]] : memref<8xi64>, vector<8xi64>
+
