@@ -6,9 +6,9 @@ the dense bytes). This wrapper, registered under the same name (ours win on
 a clash, see `compiler.registry.all_passes`), adds two things:
 
 * identical `graph.constant`s are merged even when one stores a splat as one
-  element and the other as every element; the key is the result type plus
-  the canonical bytes, so the comparison is a hash of the bytes (cached by
-  Python) and a memcmp on a hash hit, never an element-wise Python loop;
+  element and the other as every element; they are grouped by type, size and
+  first and last bytes and compared with a memcmp, never hashed in full nor
+  compared element by element in Python;
 * a `graph.fused` region is a scope of its own: an op inside it is never
   replaced by an equal op outside it, since the region may only read its
   block arguments (docs/graph-contracts.md).
@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.ir import Block, Region
+from xdsl.ir import Block, Operation, Region
 from xdsl.passes import ModulePass
 from xdsl.transforms.common_subexpression_elimination import CSEDriver, KnownOps
 
@@ -38,14 +38,19 @@ def _canonical_bytes(op: g.ConstantOp) -> bytes:
 
 def merge_constants(block: Block) -> int:
     """Replaces each `graph.constant` of `block` equal to an earlier one; returns how many."""
-    first: dict[tuple[object, bytes], g.ConstantOp] = {}
+    # Candidates are grouped by type, size and the first and last bytes, so
+    # that distinct weights (which differ there) are never compared or hashed
+    # in full; the full comparison is a memcmp.
+    groups: dict[tuple[object, int, bytes, bytes], list[tuple[bytes, g.ConstantOp]]] = {}
     merged = 0
     for op in list(block.ops):
         if not isinstance(op, g.ConstantOp) or op.attributes:
             continue
-        key = (op.result.type, _canonical_bytes(op))
-        kept = first.setdefault(key, op)
-        if kept is op:
+        raw = _canonical_bytes(op)
+        group = groups.setdefault((op.result.type, len(raw), raw[:64], raw[-64:]), [])
+        kept = next((other for data, other in group if data == raw), None)
+        if kept is None:
+            group.append((raw, op))
             continue
         # `kept` comes first in the block, so it dominates every use of `op`.
         op.result.replace_all_uses_with(kept.result)
@@ -56,7 +61,13 @@ def merge_constants(block: Block) -> int:
 
 
 class _GraphCSEDriver(CSEDriver):
-    """xDSL's CSE driver, with `graph.fused` regions as fresh scopes."""
+    """xDSL's CSE driver, with `graph.fused` regions as fresh scopes, that
+    leaves constants to `merge_constants` (which does not hash their bytes)."""
+
+    def _simplify_operation(self, op: Operation) -> None:
+        if isinstance(op, g.ConstantOp) and op.result.uses:
+            return
+        super()._simplify_operation(op)
 
     def _simplify_region(self, region: Region) -> None:
         if not isinstance(region.parent_op(), g.FusedOp):
