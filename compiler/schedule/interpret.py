@@ -130,7 +130,9 @@ _UNARY: dict[str, Callable[[Any], Any]] = {
     "math.log10": np.log10, "math.exp2": np.exp2, "math.tan": np.tan, "math.atan": np.arctan,
     "math.rsqrt": lambda x: 1 / np.sqrt(x), "math.round": np.round,
     "math.roundeven": np.round, "math.trunc": np.trunc, "math.log1p": np.log1p,
-    "math.expm1": np.expm1, "math.erf": np.vectorize(math.erf),
+    "math.expm1": np.expm1, "math.erf": np.vectorize(math.erf), "math.acos": np.arccos,
+    "math.asin": np.arcsin, "math.sinh": np.sinh, "math.cosh": np.cosh, "math.cbrt": np.cbrt,
+    "math.asinh": np.arcsinh, "math.acosh": np.arccosh, "math.atanh": np.arctanh,
 }
 
 _CASTS = (

@@ -303,3 +303,75 @@ func.func @rowsum(%x: memref<{RS_R}x{RS_C}xf32>, %y: memref<{RS_R}xf32>) attribu
 )
 
 ALL_KERNELS = [MATMUL, CONV, TRANSPOSE, SELECT_F64, INDEX_MATH, ROW_SUM]
+
+MX = 24
+
+MISC = Kernel(
+    "misc_vectorize_edges",
+    f"""
+func.func @misc(%x: memref<4x{MX}xf32>, %y: memref<{MX}xf32>, %r: memref<{MX}xf32>,
+                %q: memref<{MX}xf32>, %idx: memref<{MX}xindex>) attributes {{loop.kernel}} {{
+  // An unrolled inner loop inside a vectorized loop; y is updated in place.
+  loop.for %j = 0 to {MX} step 1 axis "j" vectorize {{
+    %z = arith.constant 0.0 : f32
+    memref.store %z, %y[%j] : memref<{MX}xf32>
+    loop.for %u = 0 to 4 step 1 axis "u" unroll {{
+      %v = memref.load %x[%u, %j] : memref<4x{MX}xf32>
+      %acc = memref.load %y[%j] : memref<{MX}xf32>
+      %s = arith.addf %acc, %v : f32
+      memref.store %s, %y[%j] : memref<{MX}xf32>
+    }}
+  }}
+  // lb 1, step 2: odd elements (a stride-2 gather/scatter); a reversed read (stride -1).
+  loop.for %k = 1 to {MX} step 2 axis "k" vectorize {{
+    %c = arith.constant {MX - 1} : index
+    %rev = arith.subi %c, %k : index
+    %a = memref.load %y[%rev] : memref<{MX}xf32>
+    %kf = arith.index_cast %k : index to i64
+    %f = arith.sitofp %kf : i64 to f32
+    %p = arith.mulf %a, %f : f32
+    memref.store %p, %r[%k] : memref<{MX}xf32>
+  }}
+  loop.for %e = 0 to {MX} step 2 axis "e" vectorize {{
+    %z = arith.constant -1.0 : f32
+    memref.store %z, %r[%e] : memref<{MX}xf32>
+  }}
+  // An indirect (non-affine) gather through an index buffer, and a division.
+  loop.for %g = 0 to {MX} step 1 axis "g" vectorize {{
+    %i = memref.load %idx[%g] : memref<{MX}xindex>
+    %v = memref.load %y[%i] : memref<{MX}xf32>
+    %c3 = arith.constant 3 : index
+    %h = arith.divui %g, %c3 : index
+    %w = memref.load %y[%h] : memref<{MX}xf32>
+    %s = arith.subf %v, %w : f32
+    %n = arith.negf %s : f32
+    memref.store %n, %q[%g] : memref<{MX}xf32>
+  }}
+  func.return
+}}
+""",
+    lambda rng: [
+        f32(rng, 4, MX),
+        np.zeros(MX, np.float32),
+        np.zeros(MX, np.float32),
+        np.zeros(MX, np.float32),
+        rng.permutation(MX).astype(np.int64),
+    ],
+    lambda a: _misc_ref(a),
+    (1, 2, 3),
+)
+
+
+def _misc_ref(a: list[np.ndarray]) -> list[np.ndarray]:
+    x, idx = a[0], a[4]
+    y = x.astype(np.float32).sum(axis=0, dtype=np.float32)
+    y = ((x[0] + x[1]) + x[2]) + x[3]
+    r = np.full(MX, -1.0, np.float32)
+    k = np.arange(1, MX, 2)
+    r[k] = y[MX - 1 - k] * k.astype(np.float32)
+    g = np.arange(MX)
+    q = -(y[idx] - y[g // 3])
+    return [y, r, q.astype(np.float32)]
+
+
+ALL_KERNELS.append(MISC)

@@ -207,3 +207,20 @@ def test_schedules_do_not_change_results_on_a_copy() -> None:
     assert find_loop(f, "j2").trip_count == MATMUL.inputs(np.random.default_rng(0))[1].shape[1]
     assert find_loop(copy, "j2.inner").kind == "vectorize"
     MATMUL.check(module)
+
+
+def test_loop_features() -> None:
+    from compiler.schedule.features import loop_features
+
+    module = MATMUL.parse()
+    f = MATMUL.func(module)
+    apply_schedule(f, [Split("j2", 16), Vectorize("j2.inner"), Parallel("i2")])
+    feats = {x.axis: x for x in loop_features(f)}
+    # A is 6x5, B 5x37, C 6x37 f32: the whole of each is touched by the i1 nest.
+    assert feats["i1"].bytes_touched == {"A": 120, "B": 740, "C": 888}
+    # One k loop reads a row of A, a column of B and one element of C.
+    assert feats["k"].bytes_touched == {"A": 20, "B": 20, "C": 4}
+    assert (feats["j2.inner"].extent, feats["j2.inner"].annotation) == (16, "vectorize")
+    assert feats["j2.inner"].bytes_touched == {"C": 64, "bias": 64}
+    assert feats["i2"].annotation == "parallel" and feats["i2"].depth == 0
+    assert feats["j2.outer"].depth == 1

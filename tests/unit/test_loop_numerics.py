@@ -146,7 +146,13 @@ def test_vectorize_every_leaf_directly(kernel: Kernel) -> None:
     """Vectorize each innermost loop as is (strided, gathered, refused...): still exact."""
     module = kernel.parse()
     f = kernel.func(module)
-    leaves = [op.axis_name for op in f.walk() if isinstance(op, ForOp) and not op.child_loops()]
+    leaves = [
+        op.axis_name
+        for op in f.walk()
+        if isinstance(op, ForOp)
+        and not op.child_loops()
+        and all(lp.kind == "serial" for lp in (op, *op.enclosing_loops()))
+    ]
     apply_schedule(f, [Vectorize(a) for a in leaves])
     kernel.check(module)
     ConvertLoopToScf(vector_bits=256).apply(CTX, module)
