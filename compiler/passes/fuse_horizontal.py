@@ -239,17 +239,17 @@ def _merge(
             piece.result.name_hint = value.name_hint
         new_ops.append(piece)
         offset += shape[axis]
-    rewriter.insert_op(new_ops, InsertPoint.before(first))
+    rewriter.insert(new_ops, InsertPoint.before(first))
     for value, piece in zip(values, new_ops[-len(values) :], strict=True):
         value.replace_all_uses_with(piece.results[0])
 
     to_erase = [*siblings, *(u for level in levels for u in level.users)]
     old_constants = {c for op in to_erase for v in op.operands if (c := _constant(v)) is not None}
     for op in reversed(to_erase):
-        rewriter.erase_op(op)
+        rewriter.erase(op)
     for constant in old_constants:
         if not constant.result.uses:
-            rewriter.erase_op(constant)
+            rewriter.erase(constant)
 
 
 def _name_like(new_ops: list[Operation], first: Operation) -> None:
