@@ -24,7 +24,7 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
     op_type_rewrite_pattern,
 )
-from xdsl.rewriter import BlockInsertPoint, InsertPoint
+from xdsl.rewriter import BlockInsertPoint, InsertPoint, Rewriter
 
 from compiler.lowering.llvm_common import (
     constant,
@@ -86,7 +86,7 @@ class SwitchToLLVM(RewritePattern):
             is_case = rewriter.insert(llvm.ICmpOp(flag, cmp_value, pred)).res
             args = _args(case_args, rewriter)
             next_block = Block()
-            rewriter.insert_block(next_block, BlockInsertPoint.after(block))
+            Rewriter.insert_block(next_block, BlockInsertPoint.after(block))
             rewriter.insert(llvm.CondBrOp(is_case, target, args, next_block, []))
             block = next_block
             rewriter.insertion_point = InsertPoint.at_end(next_block)
@@ -104,7 +104,7 @@ class AssertToLLVM(RewritePattern):
         declare_function(enclosing_module(op), "abort", [], llvm.LLVMVoidType(), rewriter)
         # Split: everything after the assert moves to a continuation block.
         continuation = Block()
-        rewriter.insert_block(continuation, BlockInsertPoint.after(block))
+        Rewriter.insert_block(continuation, BlockInsertPoint.after(block))
         after = op.next_op
         while after is not None:
             following = after.next_op
@@ -112,7 +112,7 @@ class AssertToLLVM(RewritePattern):
             continuation.add_op(after)
             after = following
         failure = Block()
-        rewriter.insert_block(failure, BlockInsertPoint.after(continuation))
+        Rewriter.insert_block(failure, BlockInsertPoint.after(continuation))
         failure.add_op(llvm.CallOp("abort"))
         failure.add_op(llvm.UnreachableOp())
         rewriter.replace(op, llvm.CondBrOp(op.arg, continuation, [], failure, []))

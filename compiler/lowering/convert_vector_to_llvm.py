@@ -70,26 +70,43 @@ def _alignment(memref_type: Attribute) -> int:
     return element_bytes(memref_type.element_type)
 
 
+def _is_bool_vector(type_: Attribute) -> bool:
+    return isinstance(type_, VectorType) and type_.element_type == IntegerType(1)
+
+
+def _as_bytes(type_: VectorType) -> VectorType:
+    return VectorType(IntegerType(8), type_.get_shape())
+
+
 class LoadToLLVM(RewritePattern):
+    """A vector<N x i1> is loaded as N bytes: in memory LLVM packs i1 vectors into bits,
+    while a memref<... x i1> (and numpy's bool) holds one byte per element."""
+
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: vector.LoadOp, rewriter: PatternRewriter, /) -> None:
         result_type = _vector_type(op.result.type)
         pointer = element_pointer(op.base, op.indices, rewriter)
-        load = rewriter.insert(
-            llvm.LoadOp(pointer, convert_type(result_type), alignment=_alignment(op.base.type))
-        )
+        alignment = _alignment(op.base.type)
+        if _is_bool_vector(result_type):
+            load = rewriter.insert(
+                llvm.LoadOp(pointer, _as_bytes(result_type), alignment=alignment)
+            )
+            bits = rewriter.insert(llvm.TruncOp(load.dereferenced_value, result_type)).res
+            rewriter.replace(op, [], [bits])
+            return
+        load = rewriter.insert(llvm.LoadOp(pointer, convert_type(result_type), alignment=alignment))
         rewriter.replace(op, [], [from_llvm(load.dereferenced_value, result_type, rewriter)])
 
 
 class StoreToLLVM(RewritePattern):
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: vector.StoreOp, rewriter: PatternRewriter, /) -> None:
-        _vector_type(op.vector.type)
+        vector_type = _vector_type(op.vector.type)
         pointer = element_pointer(op.base, op.indices, rewriter)
-        rewriter.replace(
-            op,
-            llvm.StoreOp(to_llvm(op.vector, rewriter), pointer, alignment=_alignment(op.base.type)),
-        )
+        value = to_llvm(op.vector, rewriter)
+        if _is_bool_vector(vector_type):
+            value = rewriter.insert(llvm.ZExtOp(value, _as_bytes(vector_type))).res
+        rewriter.replace(op, llvm.StoreOp(value, pointer, alignment=_alignment(op.base.type)))
 
 
 class MaskedLoadToLLVM(RewritePattern):

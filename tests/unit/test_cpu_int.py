@@ -146,3 +146,54 @@ def test_int_float_casts_and_index_results() -> None:
     np.testing.assert_array_equal(i32, np.trunc(x).astype(np.int32))
     np.testing.assert_array_equal(u8, i32.astype(np.int8))
     np.testing.assert_array_equal(back, u8.view(np.uint8).astype(np.float32) + np.arange(16))
+
+
+BOOL_VECTORS = """
+func.func @bvec(%a: memref<32xi1>, %m: memref<32xi1>, %out: memref<32xi1>) {
+  %c0 = arith.constant 0 : index
+  %c16 = arith.constant 16 : index
+  %c32 = arith.constant 32 : index
+  scf.for %i = %c0 to %c32 step %c16 {
+    %p = vector.load %a[%i] : memref<32xi1>, vector<16xi1>
+    %k = vector.load %m[%i] : memref<32xi1>, vector<16xi1>
+    %both = arith.xori %p, %k : vector<16xi1>
+    vector.store %both, %out[%i] : memref<32xi1>, vector<16xi1>
+  }
+  func.return
+}
+"""
+
+
+def test_bool_vectors_are_one_byte_per_lane_in_memory() -> None:
+    rng = np.random.default_rng(3)
+    a = rng.random(32) < 0.5
+    m = rng.random(32) < 0.5
+    out = np.zeros(32, np.bool_)
+    jit(BOOL_VECTORS)["bvec"](a, m, out)
+    np.testing.assert_array_equal(out.view(np.uint8), (a ^ m).astype(np.uint8))
+
+
+SWITCH = """
+func.func @pick(%k: index, %x: f32) -> f32 {
+  %r = scf.index_switch %k -> f32
+  case 0 {
+    %a = arith.addf %x, %x : f32
+    scf.yield %a : f32
+  }
+  case 2 {
+    %m = arith.mulf %x, %x : f32
+    scf.yield %m : f32
+  }
+  default {
+    scf.yield %x : f32
+  }
+  %ok = arith.constant true
+  cf.assert %ok, "unreachable"
+  func.return %r : f32
+}
+"""
+
+
+def test_index_switch_and_assert() -> None:
+    pick = jit(SWITCH)["pick"]
+    assert [pick(k, 3.0) for k in range(4)] == [6.0, 3.0, 9.0, 3.0]

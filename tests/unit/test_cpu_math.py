@@ -139,3 +139,66 @@ def test_f64_keeps_exact_routes() -> None:
     y = np.zeros(64)
     jit(F64)["k"](x, y)
     np.testing.assert_allclose(y, np.exp(x) * np.tanh(x) + x**3, rtol=1e-14)
+
+
+MISC = """
+func.func @misc(%x: memref<8xf32>, %out: memref<7x8xf32>, %ints: memref<8xi32>, %iout: memref<2x8xi32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %r0 = arith.constant 0 : index
+  %r1 = arith.constant 1 : index
+  %r2 = arith.constant 2 : index
+  %r3 = arith.constant 3 : index
+  %r4 = arith.constant 4 : index
+  %r5 = arith.constant 5 : index
+  %r6 = arith.constant 6 : index
+  %three = arith.constant 3 : i32
+  %half = arith.constant -0.5 : f32
+  scf.for %i = %c0 to %c8 step %c1 {
+    %v = memref.load %x[%i] : memref<8xf32>
+    %p = math.fpowi %v, %three : f32, i32
+    %t = math.trunc %v : f32
+    %rd = math.round %v : f32
+    %cs = math.copysign %v, %half : f32
+    %at = math.atan2 %v, %half : f32
+    %cb = math.cbrt %v : f32
+    %fm = math.fma %v, %v, %half : f32
+    memref.store %p, %out[%r0, %i] : memref<7x8xf32>
+    memref.store %t, %out[%r1, %i] : memref<7x8xf32>
+    memref.store %rd, %out[%r2, %i] : memref<7x8xf32>
+    memref.store %cs, %out[%r3, %i] : memref<7x8xf32>
+    memref.store %at, %out[%r4, %i] : memref<7x8xf32>
+    memref.store %cb, %out[%r5, %i] : memref<7x8xf32>
+    memref.store %fm, %out[%r6, %i] : memref<7x8xf32>
+    %n = memref.load %ints[%i] : memref<8xi32>
+    %a = math.absi %n : i32
+    %c = math.ctpop %n : i32
+    memref.store %a, %iout[%r0, %i] : memref<2x8xi32>
+    memref.store %c, %iout[%r1, %i] : memref<2x8xi32>
+  }
+  func.return
+}
+"""
+
+
+def test_other_math_ops() -> None:
+    x = np.array([-2.5, -1.5, -0.3, 0.0, 0.5, 1.5, 2.5, 8.0], np.float32)
+    out = np.zeros((7, 8), np.float32)
+    ints = np.array([-7, -1, 0, 1, 5, 255, -(2**31), 2**31 - 1], np.int32)
+    iout = np.zeros((2, 8), np.int32)
+    jit(MISC)["misc"](x, out, ints, iout)
+    x64 = x.astype(np.float64)
+    expected = [
+        x64**3,
+        np.trunc(x64),
+        np.where(x64 >= 0, np.floor(x64 + 0.5), np.ceil(x64 - 0.5)),  # half away from zero
+        -np.abs(x64),
+        np.arctan2(x64, -0.5),
+        np.cbrt(x64),
+        x64 * x64 - 0.5,
+    ]
+    for row, want in enumerate(expected):
+        np.testing.assert_allclose(out[row], want, rtol=1e-6, atol=1e-7, err_msg=f"row {row}")
+    np.testing.assert_array_equal(iout[0], np.abs(ints))  # INT_MIN wraps, as in C
+    np.testing.assert_array_equal(iout[1], [bin(v & 0xFFFFFFFF).count("1") for v in ints.tolist()])
