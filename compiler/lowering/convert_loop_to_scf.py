@@ -10,7 +10,7 @@ Loops are lowered innermost first, by annotation:
 - parallel: a one-dimensional `scf.parallel` with static bounds and the empty
   `scf.reduce` terminator (outlining it onto threads is a later pass);
 - vectorize: explicit vector code (see `loop_vectorizer`): chunks of VL lanes
-  then a scalar tail. A loop that cannot be vectorized safely stays serial,
+  then smaller chunks and scalar code for the rest. A loop that cannot be vectorized safely stays serial,
   with the reason in a `loop.not_vectorized` attribute on its `scf.for`
   (and on stderr with `remarks=true`).
 

@@ -3,8 +3,9 @@
 The body of a vectorized loop must be straight-line code: memref loads and
 stores, arith and math ops. It is emitted VL iterations at a time (VL lanes),
 where VL = vector-bits / (the narrowest element type the body touches), capped
-by the trip count (rounded down to a power of two); the last `trips % VL`
-iterations run in a scalar tail loop.
+by the trip count (rounded down to a power of two). The last `trips % VL`
+iterations run as halving power-of-two chunks (VL/2, VL/4, ... 2 lanes) and
+at most one scalar iteration.
 
 Every value of the body gets one of four representations in the vector code:
 
@@ -564,7 +565,7 @@ def scalar_loop(loop: ForOp, lb: int, ub: int, step: int) -> list[Operation]:
 
 
 def vectorize(loop: ForOp, vector_bits: int = 512, *, fma: bool = True) -> list[Operation] | str:
-    """The vector code for `loop` (chunks, then a scalar tail), or why it cannot be."""
+    """The vector code for `loop` (chunks, smaller chunks, a scalar rest), or why it cannot be."""
     reason = vectorization_blocker(loop)
     if reason is not None:
         return reason
@@ -585,5 +586,14 @@ def vectorize(loop: ForOp, vector_bits: int = 512, *, fma: bool = True) -> list[
         block.add_ops(VectorBody(loop, vl, block.args[0], fma=fma).run())
         block.add_op(scf.YieldOp())
         ops.append(scf.ForOp(lo, hi, st, [], block))
+    # The remainder: halving power-of-two chunks (8, 4, 2 lanes), then scalar code.
+    rest, width = loop.trip_count - chunks * vl, vl // 2
+    while rest >= 2 and width >= 2:
+        if rest >= width:
+            base = _index_const(end, ops)
+            ops.extend(VectorBody(loop, width, base, fma=fma).run())
+            end += width * step
+            rest -= width
+        width //= 2
     ops.extend(scalar_loop(loop, end, loop.upper, step))
     return ops
