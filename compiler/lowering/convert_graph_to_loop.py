@@ -41,7 +41,7 @@ from xdsl.printer import Printer
 from compiler import dtypes
 from compiler.dialects import graph as g
 from compiler.errors import CompilerError
-from compiler.lowering.compute import nn, reduce
+from compiler.lowering.compute import layout, nn, reduce  # noqa: F401  (layout: element rules)
 from compiler.lowering.compute.common import KernelContext
 from compiler.lowering.compute.element import ElementEmitter, Source, is_injective
 from compiler.lowering.kernel_builder import Buffer, KernelBuilder, index, memref_type, storage_type

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from xdsl.dialects import arith
-from xdsl.ir import SSAValue
+from xdsl.ir import Block, SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
@@ -80,7 +80,7 @@ class ElementEmitter:
         self.kb = kb
         self.sources = sources
         self.overrides: dict[SSAValue, Callable[[list[SSAValue]], SSAValue]] = {}
-        self._cache: dict[tuple[SSAValue, tuple[SSAValue, ...]], SSAValue] = {}
+        self._cache: dict[tuple[SSAValue, tuple[SSAValue, ...]], tuple[SSAValue, Block]] = {}
 
     def reset(self) -> None:
         """Forget emitted values (call when moving to another loop body)."""
@@ -89,10 +89,11 @@ class ElementEmitter:
     def emit(self, value: SSAValue, idx: Sequence[SSAValue]) -> SSAValue:
         key = (value, tuple(idx))
         hit = self._cache.get(key)
-        if hit is not None:
-            return hit
+        here = self.kb.ip.block
+        if hit is not None and _encloses(hit[1], here):
+            return hit[0]
         result = self._emit(value, list(idx))
-        self._cache[key] = result
+        self._cache[key] = (result, here)
         return result
 
     def _emit(self, value: SSAValue, idx: list[SSAValue]) -> SSAValue:
@@ -257,6 +258,17 @@ def element_rule(op_type: type) -> Callable:
         return fn
 
     return register
+
+
+def _encloses(outer: Block, inner: Block) -> bool:
+    """Whether values defined in `outer` are visible in `inner` (same or nested block)."""
+    block: Block | None = inner
+    while block is not None:
+        if block is outer:
+            return True
+        parent = block.parent_op()
+        block = parent.parent_block() if parent is not None else None
+    return False
 
 
 def _constant_index(v: SSAValue) -> int | None:

@@ -14,6 +14,8 @@ from xdsl.dialects import arith, math
 from xdsl.ir import SSAValue
 
 from compiler.dialects import graph as g
+from compiler.dialects import layouts
+from compiler.dialects.loop import VECTORIZE
 from compiler.lowering.compute.common import KernelContext, identity_value, select
 from compiler.lowering.compute.element import broadcast_index
 from compiler.lowering.compute.scalar import add, mul
@@ -53,6 +55,11 @@ def _has_epilogue(ctx: KernelContext) -> bool:
 def conv_kernel(ctx: KernelContext) -> None:
     op = ctx.anchor
     assert isinstance(op, g.ConvOp)
+    from compiler.lowering.compute.conv_blocked import conv_blocked_kernel, is_blocked
+
+    if is_blocked(op):
+        conv_blocked_kernel(ctx)
+        return
     kb = ctx.kb
     n_, cin, h, w = g.shape_of(op.input)
     cout, cin_g, kh_, kw_ = g.shape_of(op.weight)
@@ -124,12 +131,17 @@ def _float(elem: object) -> bool:
 
 
 def pool_kernel(ctx: KernelContext) -> None:
+    """Pools in NCHW (vectorized along output columns) or NCHW{c}c (along the channel block)."""
     op = ctx.anchor
     assert isinstance(op, g.MaxPoolOp | g.AvgPoolOp)
     kb = ctx.kb
     is_max = isinstance(op, g.MaxPoolOp)
-    n_, c_, h, w = g.shape_of(op.input)
-    _, _, oh_, ow_ = g.shape_of(op.result)
+    layout = op.properties.get("layout")
+    block = layouts.data_block(layout.data) if layout is not None else 0  # type: ignore[union-attr]
+    shape = g.shape_of(op.input)
+    h, w = shape[2], shape[3]
+    out_shape = g.shape_of(op.result)
+    oh_, ow_ = out_shape[2], out_shape[3]
     kh_, kw_ = op.ints("kernel_shape")
     sh, sw = op.ints("strides")
     pt, pl, pb, pr = op.ints("pads")
@@ -137,9 +149,38 @@ def pool_kernel(ctx: KernelContext) -> None:
     elem = g.elem_of(op.result)
     padded = any((pt, pl, pb, pr))
     fill = float("-inf") if is_max else 0.0
-    with kb.nest([n_, c_, oh_], ["n", "c", "oh"]) as (n, c, oh):
+    kind = "max" if is_max else "sum"
+
+    def combine(acc: SSAValue, x: SSAValue) -> SSAValue:
+        return kb.value(arith.MaximumfOp(acc, x)) if is_max else kb.value(arith.AddfOp(acc, x))
+
+    def finalize(v: SSAValue, oh: SSAValue, ow: SSAValue) -> SSAValue:
+        if is_max:
+            return v
+        return kb.value(arith.DivfOp(v, _pool_count(kb, op, oh, ow, (h, w), elem)))
+
+    if block:
+        with kb.nest([shape[0], shape[1], oh_, ow_], ["n", "cb", "oh", "ow"]) as (n, cb, oh, ow):
+            with kb.loop(block, "c.init", VECTORIZE) as c:
+                kb.store(identity_value(kb, kind, elem), ctx.out, [n, cb, oh, ow, c])
+            with kb.nest([kh_, kw_], ["kh", "kw"]) as (kh, kw):
+                ih = kb.affine([(oh, sh), (kh, dh)], -pt)
+                iw = kb.affine([(ow, sw), (kw, dw)], -pl)
+                with kb.loop(block, "c", VECTORIZE) as c:
+                    ctx.emitter.reset()
+                    idx = [n, cb, ih, iw, c]
+                    xv = _guarded(ctx, op.input, idx, [(2, h), (3, w)], fill) if padded else ctx.emitter.emit(op.input, idx)
+                    acc = kb.load(ctx.out, [n, cb, oh, ow, c])
+                    kb.store(combine(acc, xv), ctx.out, [n, cb, oh, ow, c])
+            if not is_max or _has_epilogue(ctx):
+                with kb.loop(block, "c.epi", VECTORIZE) as c:
+                    idx = [n, cb, oh, ow, c]
+                    ctx.emitter.reset()
+                    kb.store(ctx.finish(finalize(kb.load(ctx.out, idx), oh, ow), idx), ctx.out, idx)
+        return
+    with kb.nest([shape[0], shape[1], oh_], ["n", "c", "oh"]) as (n, c, oh):
         with kb.loop(ow_, "ow.init") as ow:
-            kb.store(identity_value(kb, "max" if is_max else "sum", elem), ctx.out, [n, c, oh, ow])
+            kb.store(identity_value(kb, kind, elem), ctx.out, [n, c, oh, ow])
         with kb.nest([kh_, kw_], ["kh", "kw"]) as (kh, kw):
             ih = kb.affine([(oh, sh), (kh, dh)], -pt)
             with kb.loop(ow_, "ow") as ow:
@@ -150,16 +191,12 @@ def pool_kernel(ctx: KernelContext) -> None:
                 else:
                     xv = ctx.emitter.emit(op.input, [n, c, ih, iw])
                 acc = kb.load(ctx.out, [n, c, oh, ow])
-                combined = kb.value(arith.MaximumfOp(acc, xv)) if is_max else kb.value(arith.AddfOp(acc, xv))
-                kb.store(combined, ctx.out, [n, c, oh, ow])
+                kb.store(combine(acc, xv), ctx.out, [n, c, oh, ow])
         if not is_max or _has_epilogue(ctx):
             with kb.loop(ow_, "ow.epi") as ow:
                 idx = [n, c, oh, ow]
                 ctx.emitter.reset()
-                v = kb.load(ctx.out, idx)
-                if not is_max:
-                    v = kb.value(arith.DivfOp(v, _pool_count(kb, op, oh, ow, (h, w), elem)))
-                kb.store(ctx.finish(v, idx), ctx.out, idx)
+                kb.store(ctx.finish(finalize(kb.load(ctx.out, idx), oh, ow), idx), ctx.out, idx)
 
 
 def _pool_count(kb: KernelBuilder, op: g.AvgPoolOp, oh: SSAValue, ow: SSAValue, hw: tuple[int, int], elem: object) -> SSAValue:
