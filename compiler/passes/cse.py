@@ -65,8 +65,8 @@ class _GraphCSEDriver(CSEDriver):
     leaves constants to `merge_constants` (which does not hash their bytes)."""
 
     def _simplify_operation(self, op: Operation) -> None:
-        if isinstance(op, g.ConstantOp) and op.result.uses:
-            return
+        if isinstance(op, g.ConstantOp) and op.result.uses and not op.attributes:
+            return  # merge_constants already saw it
         super()._simplify_operation(op)
 
     def _simplify_region(self, region: Region) -> None:
