@@ -35,13 +35,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
+from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, UnitAttr
 from xdsl.ir import Operation, OpResult, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler.dialects import graph as g
-from compiler.passes.fuse_ops import main_function
 
 IN_PLACE = "graph.in_place"
 
@@ -124,6 +124,13 @@ def _split_runs(concat: g.ConcatOp) -> g.ConcatOp | None:
     if concat.result.name_hint is not None:
         outer.result.name_hint = concat.result.name_hint
     return outer
+
+
+def main_function(module: ModuleOp) -> func.FuncOp | None:
+    for op in module.ops:
+        if isinstance(op, func.FuncOp) and op.sym_name.data == "main":
+            return op
+    return None
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,12 @@ its root, is P) when P's value is consumed by X alone. Then:
   there is no prologue.
 - Opaque ops (LRN, existing `graph.fused`, non-graph ops) stay alone and
   nothing joins them.
-- `graph.concat` stays alone too, although TVM calls it injective:
-  `eliminate-concat` (which runs after this pass) can then make it free by
-  letting its producers write into its slices, which beats inlining it into
-  one group's loop nest.
+- A `graph.concat` whose dims before the axis are all 1 stays alone too,
+  although TVM calls it injective: `eliminate-concat` (which runs after this
+  pass) can then make it free by letting its producers write into its
+  slices, which beats inlining it into one group's loop nest. Other concats
+  (batch > 1 along a later axis) can never be in place, so they fuse like
+  any injective op.
 
 Choices:
 - A value with several consumers ends its group: it becomes the group's only
@@ -53,7 +55,6 @@ import math
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Operation, OpResult, Region, SSAValue
 from xdsl.passes import ModulePass
@@ -62,6 +63,7 @@ from xdsl.traits import HasParent
 
 from compiler.dialects import graph as g
 from compiler.dialects.graph import FusionKind, fusion_kind
+from compiler.passes.eliminate_concat import contiguous, main_function
 
 _EPILOGUE_KINDS = (FusionKind.ELEMWISE, FusionKind.BROADCAST)
 
@@ -159,7 +161,7 @@ class _Planner:
         if not _is_groupable(op) or isinstance(op, g.ConstantOp):
             return
         kind = fusion_kind(op)
-        if kind == FusionKind.OPAQUE or isinstance(op, g.ConcatOp):
+        if kind == FusionKind.OPAQUE or isinstance(op, g.ConcatOp) and contiguous(op):
             self._new(op, closed=True)
             return
         if kind == FusionKind.COMPLEX_OUT_FUSABLE:
@@ -243,13 +245,6 @@ def _outline(group: _Group, position: dict[Operation, int], max_inline: int) -> 
     for constant in copied_constants:
         if constant.parent is not None and not constant.result.uses:
             Rewriter.erase_op(constant)
-
-
-def main_function(module: ModuleOp) -> func.FuncOp | None:
-    for op in module.ops:
-        if isinstance(op, func.FuncOp) and op.sym_name.data == "main":
-            return op
-    return None
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,9 @@ def check_contracts(module: ModuleOp) -> None:
         assert len(body) >= 2, "a lone op must stay a plain op"
         root = op.body.block.last_op.operands[0].owner  # pyright: ignore[reportOptionalMemberAccess]
         for member in body:
-            assert not isinstance(member, g.ConcatOp | g.FusedOp)
+            assert not isinstance(member, g.FusedOp)
+            # Only concats that could never be in place may be inlined into a group.
+            assert not (isinstance(member, g.ConcatOp) and contiguous(member))
             assert fusion_kind(member) != FusionKind.OPAQUE, member.name
             if member is not root:
                 # A tree: every intermediate feeds exactly one op of the group.

@@ -129,7 +129,7 @@ func.func @main(%x: tensor<2x6xf32>) -> tensor<3x2xf32> {
 // -----
 
 // Two injective producers merge into their consumer (a DAG); the concat stays
-// alone, so that eliminate-concat can make it free.
+// alone (batch 1 before its axis), so that eliminate-concat can make it free.
 // CHECK-LABEL: func.func @main(%x: tensor<1x2x4xf32>, %z: tensor<1x2x4xf32>) -> tensor<1x4x4xf32>
 // CHECK-NEXT:    %a = graph.fused(%x, %z) {kind = "injective"}
 // CHECK-NEXT:    ^bb0(%[[X:.*]]: tensor<1x2x4xf32>, %[[Z:.*]]: tensor<1x2x4xf32>):
@@ -259,4 +259,26 @@ func.func @main(%scalar: tensor<4xf32>) -> tensor<4xf32> {
   %m = graph.mul %scalar, %k : (tensor<4xf32>, tensor<f32>) -> tensor<4xf32>
   %y = graph.exp %m : (tensor<4xf32>) -> tensor<4xf32>
   func.return %y : tensor<4xf32>
+}
+
+// -----
+
+// A concat with batch 2 before its axis can never be in place, so it fuses
+// like any injective op (here with its producers and its consumer).
+// CHECK-LABEL: func.func @main(%x: tensor<2x2x4xf32>) -> tensor<2x4x4xf32>
+// CHECK-NEXT:    %z = graph.fused(%x) {kind = "injective"}
+// CHECK-NEXT:    ^bb0(%[[X:.*]]: tensor<2x2x4xf32>):
+// CHECK-NEXT:      %a = graph.relu %[[X]]
+// CHECK-NEXT:      %b = graph.exp %[[X]]
+// CHECK-NEXT:      %y = graph.concat %a, %b {axis = 1 : i64}
+// CHECK-NEXT:      %[[Z:.*]] = graph.sigmoid %y
+// CHECK-NEXT:      graph.yield %[[Z]]
+// CHECK-NEXT:    }
+// CHECK-NEXT:    func.return %z
+func.func @main(%x: tensor<2x2x4xf32>) -> tensor<2x4x4xf32> {
+  %a = graph.relu %x : (tensor<2x2x4xf32>) -> tensor<2x2x4xf32>
+  %b = graph.exp %x : (tensor<2x2x4xf32>) -> tensor<2x2x4xf32>
+  %y = graph.concat %a, %b {axis = 1 : i64} : (tensor<2x2x4xf32>, tensor<2x2x4xf32>) -> tensor<2x4x4xf32>
+  %z = graph.sigmoid %y : (tensor<2x4x4xf32>) -> tensor<2x4x4xf32>
+  func.return %z : tensor<2x4x4xf32>
 }
