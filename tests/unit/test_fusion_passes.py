@@ -385,3 +385,14 @@ def test_resnet50_epilogues_in_conv_groups() -> None:
             assert op.bias is not None
             (use,) = op.results[0].uses
             assert isinstance(use.operation, g.FusedOp)
+
+
+def test_bert_qkv_projections_merged() -> None:
+    from compiler.testing import bert_model_path
+
+    model = onnx.load(str(bert_model_path()))
+    module = _prepare(compiler.import_onnx(model))
+    before = _count(module, "graph.matmul")
+    _run_and_compare(module, random_inputs(model), FULL)
+    after = sum(1 for op in module.walk() if isinstance(op, g.MatMulOp))
+    assert before - after == 4  # two layers, Q/K/V: three matmuls become one in each
