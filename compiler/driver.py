@@ -18,7 +18,6 @@ import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import onnx
 from xdsl.dialects.builtin import ModuleOp
@@ -97,14 +96,32 @@ def compile(  # noqa: A001  (the public name users expect)
     cache: bool = True,
     stats: CompileStats | None = None,
 ) -> CompiledModel:
-    """Compiles an ONNX model (path, bytes, ModelProto) or a graph-dialect module."""
+    """Compiles an ONNX model (path, bytes, ModelProto) or a graph-dialect module.
+
+    With `cache` (default), an unchanged model with the same options loads
+    from the on-disk model cache without running any pass.
+    """
     from compiler.frontend.onnx import import_onnx
-    from compiler.targets.cpu.jit import SET_NUM_THREADS, jit_compile
+    from compiler.targets.cpu.machine import HostTarget
+    from compiler.targets.cpu.model_cache import ModelCache, model_key
 
     if target != "cpu":
         raise CompilerError(f"target {target!r} is not supported", hint="use target='cpu'")
+    graph_pipeline(opt_level)
     stats = stats or CompileStats()
+    host = HostTarget.detect()
     t = time.perf_counter()
+    key = None
+    store = ModelCache() if cache else None
+    if store is not None and not isinstance(model, ModuleOp):
+        data = _model_bytes(model)
+        if data is not None:
+            key = model_key(data, input_shapes, opt_level, f"{host.triple}/{host.cpu}/{host.features}")
+            hit = store.get(key)
+            if hit is not None:
+                obj, params, meta = hit
+                stats.time("cache", t)
+                return _load(obj, params, ModelMetadata.from_json(meta), num_threads)
     if isinstance(model, ModuleOp):
         module = model.clone()
     else:
@@ -115,39 +132,64 @@ def compile(  # noqa: A001  (the public name users expect)
     stats.time("graph-optimize", t)
     inputs, outputs = _specs(module)
     module, params, arena = lower_to_llvm(module, stats)
-    t = time.perf_counter()
-    from compiler.targets.cpu.jit import signatures
-    from compiler.targets.cpu.machine import HostTarget
+    obj = object_for(module, host, cache, stats)
+    meta = ModelMetadata(
+        inputs=inputs, outputs=outputs, params_bytes=len(params), arena_bytes=arena
+    )
+    if store is not None and key is not None:
+        store.put(key, obj, params, meta.to_json())
+    return _load(obj, params, meta, num_threads)
+
+
+def object_for(module: ModuleOp, host: object, cache: bool, stats: CompileStats) -> bytes:
+    """llvm-dialect module -> object code for the host (LLVM O3, object cache)."""
+    from compiler.targets.cpu.jit import resolve_cache
+    from compiler.targets.cpu.machine import compile_object
     from compiler.targets.cpu.translate import to_llvm_ir
 
-    host = HostTarget.detect()
-    ir_text = to_llvm_ir(module, host.triple)
+    t = time.perf_counter()
+    ir_text = to_llvm_ir(module, host.triple)  # type: ignore[attr-defined]
     stats.time("translate", t)
     t = time.perf_counter()
-    handle = jit_compile(ir_text, cache=cache, target=host)
+    obj = compile_object(ir_text, host, 3, resolve_cache(cache))  # type: ignore[arg-type]
     stats.time("llvm", t)
-    del signatures
-    meta = ModelMetadata(
-        inputs=inputs,
-        outputs=outputs,
-        params_bytes=len(params),
-        arena_bytes=arena,
-        num_threads=int(num_threads or 0),
-    )
-    setter = handle.address(SET_NUM_THREADS) if _has_symbol(handle, SET_NUM_THREADS) else None
-    return CompiledModel(
+    return obj
+
+
+def _load(obj: bytes, params: bytes, meta: ModelMetadata, num_threads: int | None) -> CompiledModel:
+    from compiler.targets.cpu.jit import SET_NUM_THREADS, load_object
+
+    handle = load_object(obj)
+    model = CompiledModel(
         meta,
         handle.address("main"),
         params,
         keepalive=[handle],
-        set_threads_address=setter,
-        code=ir_text,
+        set_threads_address=handle.address(SET_NUM_THREADS),
+        code=obj,
     )
+    if num_threads is not None:
+        model.set_num_threads(num_threads)
+    return model
 
 
-def _has_symbol(handle: Any, name: str) -> bool:
+def _model_bytes(model: str | os.PathLike[str] | bytes | onnx.ModelProto) -> bytes | None:
+    """The bytes that identify a model for the cache (None: do not cache)."""
+    if isinstance(model, bytes):
+        return model
+    if isinstance(model, onnx.ModelProto):
+        return model.SerializeToString()
+    path = os.fspath(model)
     try:
-        handle.address(name)
-    except KeyError:
-        return False
-    return True
+        data = open(path, "rb").read()
+    except OSError:
+        return None  # the importer reports the missing file
+    # External data files change the model without changing its .onnx bytes.
+    directory = os.path.dirname(os.path.abspath(path))
+    extra = b""
+    for name in sorted(os.listdir(directory)):
+        full = os.path.join(directory, name)
+        if name != os.path.basename(path) and not name.endswith(".onnx") and os.path.isfile(full):
+            st = os.stat(full)
+            extra += f"{name}:{st.st_size}:{st.st_mtime_ns};".encode()
+    return data + extra

@@ -110,7 +110,7 @@ class CompiledModel:
     ):
         self.metadata = metadata
         self._keepalive = list(keepalive)
-        self._code = code  # what export() needs (object code), None for loaded models
+        self._code = code  # object code for export(); None for loaded models
         n_args = len(metadata.inputs) + len(metadata.outputs) + 2
         proto = ctypes.CFUNCTYPE(None, *([ctypes.c_void_p] * n_args))
         self._entry = proto(entry_address)
@@ -218,11 +218,11 @@ class CompiledModel:
         """Writes `path` (.so) with `.json` metadata and `.params` weights beside it."""
         if self._code is None:
             raise ModelLoadError("this model was loaded from disk; export the original compile")
-        from compiler.targets.cpu.export import export_shared_library
+        from compiler.targets.cpu.export import link_shared_library
 
         so_path = Path(path)
         meta = self.metadata.to_json()
-        export_shared_library(self._code, so_path)
+        link_shared_library(self._code, so_path)
         _atomic_write(so_path.with_suffix(".json"), json.dumps(meta, indent=2).encode())
         _atomic_write(so_path.with_suffix(".params"), self._params.tobytes()[: self.metadata.params_bytes])
         return so_path

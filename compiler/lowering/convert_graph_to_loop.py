@@ -44,7 +44,7 @@ from compiler.errors import CompilerError
 from compiler.lowering.compute import layout, nn, reduce  # noqa: F401  (layout: element rules)
 from compiler.lowering.compute.common import KernelContext
 from compiler.lowering.compute.element import ElementEmitter, Source, is_injective
-from compiler.lowering.kernel_builder import Buffer, KernelBuilder, index, memref_type, storage_type
+from compiler.lowering.kernel_builder import KernelBuilder, index, memref_type, storage_type
 from compiler.passes import memory
 
 ComputeDef = Callable[[KernelContext], None]

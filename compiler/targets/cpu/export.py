@@ -96,23 +96,16 @@ def _gomp_link_flags() -> list[str]:
     return ["-lgomp"]
 
 
-def export_shared_library(
-    module: ModuleOp | str,
-    path: str | os.PathLike[str],
-    *,
-    opt_level: int = 3,
-    cache: ObjectCache | bool | None = True,
-    target: HostTarget | None = None,
-) -> Path:
-    """Compile `module` and link it into the shared library `path` with `cc -shared`."""
+def link_shared_library(data: bytes, path: str | os.PathLike[str], *, parallel: bool = True) -> Path:
+    """Link an object file (bytes) into the shared library `path` with `cc -shared`.
+
+    `parallel`: the object calls libgomp (link it in).
+    """
     compiler = find_c_compiler()
-    target = target or HostTarget.detect()
-    ir_text = module if isinstance(module, str) else to_llvm_ir(llvm_module(module), target.triple)
-    data = compile_object(ir_text, target, opt_level, resolve_cache(cache))
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     libs = ["-lm"]
-    if "GOMP_" in ir_text or "omp_get_" in ir_text:
+    if parallel:
         libs += _gomp_link_flags()
     with tempfile.TemporaryDirectory(prefix="compiler-link-") as work:
         obj = Path(work) / "module.o"
@@ -130,3 +123,18 @@ def export_shared_library(
             )
         os.replace(tmp_out, out)
     return out
+
+
+def export_shared_library(
+    module: ModuleOp | str,
+    path: str | os.PathLike[str],
+    *,
+    opt_level: int = 3,
+    cache: ObjectCache | bool | None = True,
+    target: HostTarget | None = None,
+) -> Path:
+    """Compile `module` and link it into the shared library `path` with `cc -shared`."""
+    target = target or HostTarget.detect()
+    ir_text = module if isinstance(module, str) else to_llvm_ir(llvm_module(module), target.triple)
+    data = compile_object(ir_text, target, opt_level, resolve_cache(cache))
+    return link_shared_library(data, path, parallel="GOMP_" in ir_text or "omp_get_" in ir_text)

@@ -1,0 +1,86 @@
+"""On-disk cache of whole compiled models, so recompiling an unchanged model is fast.
+
+The key hashes the ONNX model bytes, the pinned input shapes, the
+optimization level, the host CPU (triple, name, features) and the compiler's
+own source files (a changed pass must not hit an old entry). An entry is a
+directory `<key>/` holding `model.o` (object code), `model.params` and
+`model.json` (metadata), written to a temporary directory and renamed, so a
+reader never sees half an entry. The directory is the object cache's:
+`$COMPILER_CACHE_DIR` or ~/.cache/compiler; an empty value disables both.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from functools import cache
+from pathlib import Path
+
+from compiler.targets.cpu.cache import default_cache_dir
+
+MODEL_CACHE_FORMAT = "1"
+
+
+@cache
+def compiler_fingerprint() -> str:
+    """Hash of every source file of the `compiler` package."""
+    root = Path(__file__).resolve().parents[2]
+    digest = hashlib.sha256(MODEL_CACHE_FORMAT.encode())
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def model_key(
+    model_bytes: bytes,
+    input_shapes: Mapping[str, Sequence[int]] | None,
+    opt_level: int,
+    host: str,
+) -> str:
+    digest = hashlib.sha256()
+    shapes = sorted((k, list(v)) for k, v in (input_shapes or {}).items())
+    for part in (compiler_fingerprint().encode(), json.dumps(shapes).encode(), str(opt_level).encode(), host.encode()):
+        digest.update(part)
+        digest.update(b"\0")
+    digest.update(hashlib.sha256(model_bytes).digest())
+    return digest.hexdigest()
+
+
+class ModelCache:
+    def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
+        base = Path(directory) if directory is not None else default_cache_dir()
+        self.directory = None if base is None else base / "models"
+
+    def get(self, key: str) -> tuple[bytes, bytes, dict] | None:
+        if self.directory is None:
+            return None
+        entry = self.directory / key
+        try:
+            return (
+                (entry / "model.o").read_bytes(),
+                (entry / "model.params").read_bytes(),
+                json.loads((entry / "model.json").read_text()),
+            )
+        except (OSError, ValueError):
+            return None
+
+    def put(self, key: str, obj: bytes, params: bytes, meta: dict) -> None:
+        if self.directory is None:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(dir=self.directory, prefix=".tmp-"))
+            (tmp / "model.o").write_bytes(obj)
+            (tmp / "model.params").write_bytes(params)
+            (tmp / "model.json").write_text(json.dumps(meta))
+            try:
+                os.rename(tmp, self.directory / key)
+            except OSError:  # another process stored it first
+                shutil.rmtree(tmp, ignore_errors=True)
+        except OSError:
+            return  # an unwritable cache only costs time
