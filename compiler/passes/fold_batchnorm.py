@@ -276,10 +276,13 @@ class CombineScaleShiftChain(RewritePattern):
 
 class FoldBatchNormPass(ModulePass):
     """Folds graph.batch_norm into the graph.conv (or 2-D graph.matmul with a
-    constant weight) before it; any other batch norm becomes a mul and an add
-    by per-channel constants. Also folds a per-channel constant mul/add/sub
-    straight after a conv into its weight/bias and merges chains of constant
-    muls and adds. No graph.batch_norm remains."""
+    constant weight) before it when that op has no other user; any other batch
+    norm becomes a mul and an add by per-channel constants (or, if its
+    parameters are not constants, the same computed with graph ops). Also
+    folds a per-channel constant mul/add/sub straight after a conv into its
+    weight/bias and merges chains of constant muls and adds. No
+    graph.batch_norm remains. Convs in a blocked layout (after convert-layout)
+    are left alone, so run it before convert-layout."""
 
     name = "fold-batchnorm"
 
