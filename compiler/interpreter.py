@@ -225,9 +225,10 @@ def _gather(op: g.GatherOp, args: list[np.ndarray]) -> list[np.ndarray]:
     data, idx = args
     axis = op.int_prop("axis")
     n = data.shape[axis]
+    bad = (idx < -n) | (idx >= n)
+    if bad.any():
+        raise InputError(f"graph.gather index {int(idx[bad].flat[0])} is out of range for a dim of size {n}")
     idx = np.where(idx < 0, idx + n, idx)
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
-        raise InputError(f"graph.gather index out of range [0, {n})")
     return _out(op, np.take(data, idx, axis=axis))
 
 

@@ -96,11 +96,16 @@ class NodeBuilder:
 
     # errors ------------------------------------------------------------------
 
+    @property
+    def display_name(self) -> str:
+        """The node's name, or (exporters often leave names empty) its first output's."""
+        return self.node.name or (self.node.output[0] if self.node.output else "")
+
     def error(self, message: str, hint: str | None = None) -> CompilerError:
         return UnsupportedOpError(
             message,
             file=self.state.source,
-            node=self.node.name or (self.node.output[0] if self.node.output else ""),
+            node=self.display_name,
             op_type=self.node.op_type,
             opset=self.opset,
             hint=hint,
@@ -143,6 +148,10 @@ class NodeBuilder:
         if a is None:
             return default
         value = onnx.helper.get_attribute_value(a)
+        if a.type == onnx.AttributeProto.FLOAT:
+            # ONNX float attributes are float32: keep the shortest decimal that
+            # names the same float32 (0.2, not 0.20000000298023224) so the IR reads well.
+            return float(str(np.float32(value)))
         if isinstance(value, bytes):
             return value.decode()
         if isinstance(value, onnx.TensorProto):
@@ -265,7 +274,19 @@ def parse_onnx_text(text: str, source: str | None = None) -> onnx.ModelProto:
     try:
         return onnx.parser.parse_model(text)
     except Exception as err:  # onnx.parser raises a bare ParseError type
-        raise ModelLoadError(f"not valid ONNX text ({_short(err)})", file=source) from None
+        raise ModelLoadError(f"not valid ONNX text ({_parse_error_text(err)})", file=source) from None
+
+
+def _parse_error_text(err: BaseException) -> str:
+    """onnx.parser's error (bytes: "[ParseError at position (...)]", context, reason) as one line."""
+    arg = err.args[0] if err.args else str(err)
+    text = arg.decode(errors="replace") if isinstance(arg, bytes) else str(arg)
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    if not lines:
+        return type(err).__name__
+    where = lines[0].strip("[]")
+    reason = lines[-1] if len(lines) > 1 and not lines[-1].startswith("Error context") else ""
+    return f"{where}: {reason}"[:200] if reason else where[:200]
 
 
 def _short(err: BaseException) -> str:
@@ -308,7 +329,8 @@ def _input_type(
     try:
         elem = dtypes.from_onnx_dtype(tt.elem_type)
     except CompilerError as err:
-        raise err.with_context(file=source, node=f"input {vi.name}") from None
+        # Not a node: say which input, keep the dtype message and its hint.
+        raise type(err)(f"input '{vi.name}': {err.message}", file=source, hint=err.hint) from None
     dims = list(tt.shape.dim) if tt.HasField("shape") else None
     if vi.name in pinned:
         shape = [int(d) for d in pinned[vi.name]]
@@ -413,7 +435,9 @@ def _add_initializer(state: ImportState, tensor: onnx.TensorProto) -> None:
     try:
         elem = dtypes.from_onnx_dtype(tensor.data_type)
     except CompilerError as err:
-        raise err.with_context(file=state.source, node=f"initializer {tensor.name}") from None
+        raise type(err)(
+            f"initializer '{tensor.name}': {err.message}", file=state.source, hint=err.hint
+        ) from None
     try:
         array = numpy_helper.to_array(tensor)
     except Exception as err:  # external data missing, truncated raw data, ...
@@ -448,7 +472,7 @@ def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
         results = list(conv(builder))
     except CompilerError as err:
         raise err.with_context(
-            file=state.source, node=node.name, op_type=node.op_type, opset=state.opset
+            file=state.source, node=builder.display_name, op_type=node.op_type, opset=state.opset
         ) from None
     for i, name in enumerate(node.output):
         if not name:

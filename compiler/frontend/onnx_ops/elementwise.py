@@ -140,6 +140,8 @@ def convert_clip(b: NodeBuilder) -> list[SSAValue]:
     x = b.input(0)
     if b.opset < 11:
         lo, hi = b.attr("min"), b.attr("max")
+        if lo is None and hi is None:
+            return [x]
         return [b.make(g.ClipOp, [x], min=_f(lo), max=_f(hi))]
     bounds: list[float | None] = []
     dynamic: list[tuple[type[g.GraphOp], SSAValue]] = []
@@ -168,6 +170,8 @@ def convert_clip(b: NodeBuilder) -> list[SSAValue]:
             if b.has_input(i):
                 out = binary(b, cls, out, b.input(i))
         return [out]
+    if bounds == [None, None]:
+        return [x]  # Clip without bounds is the identity
     return [b.make(g.ClipOp, [x], min=_f(bounds[0]), max=_f(bounds[1]))]
 
 
@@ -248,5 +252,7 @@ def convert_dropout(b: NodeBuilder) -> list[SSAValue]:
         if training is None or bool(np.asarray(training).reshape(-1)[0]):
             raise b.error("training_mode=true is not supported", hint="export the model in eval mode")
     x = b.input(0)
-    mask = b.constant(np.ones(shape(x), dtype=np.bool_))
-    return [x, mask]
+    # A splat stores one element, however big the mask.
+    op = g.ConstantOp(dtypes.dense_splat(np.ones(1, np.bool_), shape(x), dtypes.from_numpy_dtype(np.bool_)))
+    b.state.block.add_op(op)
+    return [x, op.result]

@@ -159,7 +159,7 @@ def _from_2d(b: NodeBuilder, y: SSAValue, one_d: bool) -> SSAValue:
 @converter("AveragePool")
 def convert_avg_pool(b: NodeBuilder) -> list[SSAValue]:
     x = b.input(0)
-    include_pad = int(b.attr("count_include_pad", 0))
+    include_pad = bool(b.attr("count_include_pad", 0))
     kernel, strides, dilations, pads, grew = _pool_geometry(b, x)
     if any(d != 1 for d in dilations):
         raise b.error("dilated AveragePool is not supported")

@@ -318,6 +318,10 @@ def convert_tile(b: NodeBuilder) -> list[SSAValue]:
     src = shape(x)
     if len(repeats) != len(src):
         raise b.error(f"repeats has {len(repeats)} values for rank {len(src)}")
+    if any(r < 0 for r in repeats):
+        raise b.error(f"repeats {repeats} must be non-negative")
+    if all(r == 1 for r in repeats):
+        return [x]
     # Tile = interleave size-1 dims, broadcast them to the repeats, merge pairs.
     inter = [v for d in src for v in (1, d)]
     wide = [v for r, d in zip(repeats, src, strict=True) for v in (r, d)]
