@@ -21,7 +21,7 @@ from compiler import registry
 from compiler.dialects import graph as g
 from compiler.dialects.graph import FusionKind, fusion_kind
 from compiler.interpreter import main_function
-from compiler.passes.eliminate_concat import IN_PLACE, contiguous, qualifies
+from compiler.passes.eliminate_concat import IN_PLACE, contiguous, is_view, qualifies
 from compiler.testing import LIGHT_MODELS, max_rel_error, random_inputs, seeded_light_model
 
 # Horizontal fusion changes the summation order of a GEMM (a wider N), so
@@ -173,15 +173,20 @@ def _residual_block() -> onnx.ModelProto:
     return _model(nodes, inits, [("x", [1, 4, 6, 6])], ["y"])
 
 
-def _inception_block(batch: int = 1) -> onnx.ModelProto:
-    """Inception v1 block: 1x1 / 1x1->3x3 / 1x1->5x5 / pool->1x1, concatenated; twice."""
+def _inception_block(batch: int = 1, scale: int = 1) -> onnx.ModelProto:
+    """Inception v1 block: 1x1 / 1x1->3x3 / 1x1->5x5 / pool->1x1, concatenated; twice.
+
+    Channel counts are multiplied by `scale` (8 makes them multiples of 16,
+    as the blocked layout of convert-layout needs).
+    """
     rng = np.random.default_rng(2)
     nodes: list[onnx.NodeProto] = []
     inits: list[onnx.TensorProto] = []
-    x, c = "x", 8
+    x, c = "x", 8 * scale
     for block in ("i1", "i2"):
         branches = []
         for name, mid, k, out in (("a", 0, 1, 4), ("b", 6, 3, 8), ("c", 2, 5, 4)):
+            mid, out = mid * scale, out * scale
             src = x
             if mid:
                 src = _conv(f"{block}{name}_red", x, c, mid, 1, rng, nodes, inits)
@@ -191,12 +196,12 @@ def _inception_block(batch: int = 1) -> onnx.ModelProto:
             nodes.append(helper.make_node("Relu", [conv], [conv + "_r"]))
             branches.append(conv + "_r")
         nodes.append(helper.make_node("MaxPool", [x], [f"{block}p"], kernel_shape=[3, 3], pads=[1] * 4))
-        proj = _conv(f"{block}proj", f"{block}p", c, 4, 1, rng, nodes, inits)
+        proj = _conv(f"{block}proj", f"{block}p", c, 4 * scale, 1, rng, nodes, inits)
         nodes.append(helper.make_node("Relu", [proj], [proj + "_r"]))
         branches.append(proj + "_r")
         nodes.append(helper.make_node("Concat", branches, [f"{block}cat"], axis=1))
-        x, c = f"{block}cat", 20
-    return _model(nodes, inits, [("x", [batch, 8, 7, 7])], [x])
+        x, c = f"{block}cat", 20 * scale
+    return _model(nodes, inits, [("x", [batch, 8 * scale, 7, 7])], [x])
 
 
 def _attention() -> onnx.ModelProto:
@@ -273,6 +278,24 @@ def test_small_inception_block_batch2_untouched() -> None:
     assert _in_place(module) == 0  # batch 2 along the channel axis: not contiguous
 
 
+def test_fuse_horizontal_on_blocked_layout() -> None:
+    """After convert-layout the convs are blocked (NCHW16c, packed weights):
+    the merge concatenates the packed weights along their outer O/16 dim and
+    slices whole channel blocks, which are views, so no layout transform is
+    needed around them."""
+    if "convert-layout" not in registry.all_passes():
+        pytest.skip("convert-layout is not registered")
+    model = _inception_block(scale=8)
+    module = _prepare(compiler.import_onnx(model))
+    _run_and_compare(module, random_inputs(model), "convert-layout{layout=NCHW16c}," + FULL)
+    convs = [op for op in module.walk() if isinstance(op, g.ConvOp)]
+    assert len(convs) == 8 and all(len(g.shape_of(c.result)) == 5 for c in convs)
+    slices = [op for op in _ops(module) if isinstance(op, g.SliceOp)]
+    assert len(slices) == 6 and all(len(g.shape_of(s.result)) == 5 for s in slices)
+    assert _count(module, "graph.layout_transform") == 2  # at the model's edges only
+    assert _in_place(module) == 2
+
+
 def test_attention_qkv_merged() -> None:
     model = _attention()
     module = _prepare(compiler.import_onnx(model))
@@ -334,7 +357,8 @@ def test_inception_v1_merges_sibling_1x1_convs() -> None:
     wide = [op for op in _ops(module) if isinstance(op, g.ConvOp) and op.results[0].name_hint and op.results[0].name_hint.endswith("_wide")]
     assert len(wide) == 9
     # Their shared ReLU moved before the channel slices, which are views.
-    assert _count(module, "graph.slice") == 27
+    slices = [op for op in _ops(module) if isinstance(op, g.SliceOp)]
+    assert len(slices) == 27 and all(is_view(op) for op in slices)
 
 
 @pytest.mark.parametrize(
