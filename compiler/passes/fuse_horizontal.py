@@ -35,7 +35,14 @@ feeds a ReLU and its sibling feeds the residual add. With false, such
 siblings are merged anyway and their own epilogues read the slices.
 
 Run it before `fuse-ops` (it rewrites plain ops, not groups). New constants
-replace the siblings' ones, which are erased once unused.
+replace the siblings' ones, which are erased once unused. It also works on
+the blocked convolutions of `convert-layout` (equal layout properties are
+part of "same geometry"): packed weights [O/o, I/i, KH, KW, i, o] are
+concatenated along O/o and the slices take whole channel blocks of the
+[N, C/c, H, W, c] result, which are views too. Running it after
+`convert-layout` is the better order: `convert-layout` does not carry the
+blocked layout through `graph.slice`, so slices made before it get layout
+transforms on both sides.
 """
 
 from __future__ import annotations
