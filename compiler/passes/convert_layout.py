@@ -34,9 +34,11 @@ The walk goes over a function's block in order, tracking for every logical
   compile time: a [C, 1, 1] scale becomes [1, C/c, 1, 1, c], a scalar stays
   broadcastable), pools (`layout`), concats (on the channel axis only when
   every operand's C divides by c: the blocks of the result are then the
-  blocks of the operands, in order), reductions over H and W with keepdims,
-  and inference batch norms with constant parameters, which become
-  `x * a + b` on blocked per-channel vectors.
+  blocks of the operands, in order), slices whose channel range is whole
+  blocks (how `fuse-horizontal` splits a wide conv's result; such a slice of
+  [N, C/c, H, W, c] is a contiguous view), reductions over H and W with
+  keepdims, and inference batch norms with constant parameters, which
+  become `x * a + b` on blocked per-channel vectors.
 - Every other use of a blocked value (reshape, matmul, softmax, LRN, a
   function return, an unconverted conv) reads an NCHW form, made by one
   `graph.layout_transform` before its first such use and shared by the rest;
@@ -304,6 +306,24 @@ class _FunctionConverter:
         self.replace(op, new)
         return True
 
+    def convert_slice(self, op: g.SliceOp) -> bool:
+        """A slice whose channel range is whole blocks (fuse-horizontal's
+        split of a wide conv) slices the blocks; H and W slice as they are."""
+        offsets, strides = op.ints("offsets"), op.ints("strides")
+        if not self.blockable(op.input) or not self.blockable(op.result):
+            return False
+        if strides[1] != 1 or offsets[1] % self.c or not self.follows(op, [op.input]):
+            return False
+        result = op.result
+        new = g.SliceOp.make(
+            [self.get_blocked(op.input, op)],
+            [_tensor(layouts.data_physical_shape(_shape(result), self.c), result)],
+            offsets=[offsets[0], offsets[1] // self.c, offsets[2], offsets[3], 0],
+            strides=[strides[0], 1, strides[2], strides[3], 1],
+        )
+        self.replace(op, new)
+        return True
+
     def convert_reduce(self, op: g.ReduceOp) -> bool:
         axes = op.ints("axes")
         if not self.blockable(op.input) or not op.int_prop("keepdims") or not set(axes) <= {2, 3}:
@@ -350,6 +370,8 @@ class _FunctionConverter:
             return self.convert_concat(op)
         if isinstance(op, g.ReduceOp):
             return self.convert_reduce(op)
+        if isinstance(op, g.SliceOp):
+            return self.convert_slice(op)
         if isinstance(op, g.BatchNormOp):
             return self.convert_batch_norm(op)
         if _is_agnostic_elementwise(op):
@@ -357,7 +379,7 @@ class _FunctionConverter:
         return False
 
     def is_agnostic(self, op: Operation) -> bool:
-        return isinstance(op, g.PoolOp | g.ConcatOp | g.ReduceOp | g.BatchNormOp) or (
+        return isinstance(op, g.PoolOp | g.ConcatOp | g.ReduceOp | g.BatchNormOp | g.SliceOp) or (
             _is_agnostic_elementwise(op)
         )
 

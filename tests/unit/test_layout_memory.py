@@ -231,6 +231,23 @@ def test_concat_residual_depthwise_and_lrn() -> None:
     assert _blocked_convs(module) == 4
 
 
+def test_wide_conv_split_by_slices() -> None:
+    rng = np.random.default_rng(6)
+    text = f"""
+    func.func @main(%x: tensor<1x16x5x5xf32>) -> (tensor<1x16x5x5xf32>, tensor<1x32x3x5xf32>, tensor<1x8x5x5xf32>) {{
+      %w = graph.constant {_f32(rng, 64, 16, 3, 3)}
+      %wide = graph.conv %x, %w {{{_conv(1)}}} : (tensor<1x16x5x5xf32>, tensor<64x16x3x3xf32>) -> tensor<1x64x5x5xf32>
+      %a = graph.slice %wide {{offsets = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1, 1, 1>}} : (tensor<1x64x5x5xf32>) -> tensor<1x16x5x5xf32>
+      %b = graph.slice %wide {{offsets = array<i64: 0, 16, 1, 0>, strides = array<i64: 1, 1, 1, 1>}} : (tensor<1x64x5x5xf32>) -> tensor<1x32x3x5xf32>
+      %rb = graph.relu %b : (tensor<1x32x3x5xf32>) -> tensor<1x32x3x5xf32>
+      %c = graph.slice %wide {{offsets = array<i64: 0, 52, 0, 0>, strides = array<i64: 1, 1, 1, 1>}} : (tensor<1x64x5x5xf32>) -> tensor<1x8x5x5xf32>
+      func.return %a, %rb, %c : tensor<1x16x5x5xf32>, tensor<1x32x3x5xf32>, tensor<1x8x5x5xf32>
+    }}"""
+    x = rng.standard_normal((1, 16, 5, 5)).astype(np.float32)
+    module = _check_layout_numerics(text, [x])
+    assert _ops(module)["graph.layout_transform"] == 4  # in; %a, %rb, %wide (for %c) out
+
+
 def test_idempotent_and_untouched_graphs() -> None:
     rng = np.random.default_rng(5)
     text = f"""
@@ -417,3 +434,21 @@ def test_resnet50_layout_then_memory() -> None:
     verify_plan(main_function(module))
     got = compiler.interpret(module, feeds)
     assert max_rel_error(got[0], want[0]) <= 1e-4
+
+
+def test_inception_v1_optimize_pipeline() -> None:
+    """graph-optimize level 3 (fuse-horizontal, convert-layout, fuse-ops,
+    eliminate-concat, plan-memory): a consistent plan, unchanged results."""
+    model = seeded_light_model("inception_v1")
+    feeds = random_inputs(model)
+    module = compiler.import_onnx(model)
+    if "fold-constants" in registry.our_passes():
+        compiler.run_pipeline(module, "fold-constants")
+    want = compiler.interpret(module, feeds)
+    compiler.run_pipeline(module, "graph-optimize{level=3}")
+    module.verify()
+    fn = main_function(module)
+    verify_plan(fn)
+    assert max_rel_error(compiler.interpret(module, feeds)[0], want[0]) <= 1e-4
+    transforms = sum(1 for op in fn.walk() if isinstance(op, g.LayoutTransformOp))
+    print(f"inception_v1 at O3: {transforms} layout transforms")

@@ -146,3 +146,25 @@ func.func @main(%x: tensor<1x16x4x4xf32>, %wv: tensor<32x16x1x1xf32>, %m: tensor
   %mm = graph.matmul %m, %t : (tensor<4x16xf32>, tensor<16x4xf32>) -> tensor<4x4xf32>
   func.return %a, %r, %v, %d, %mm : tensor<1x24x4x4xf32>, tensor<1x32x4x4xf32>, tensor<1x32x4x4xf32>, tensor<1x16x4x4xf32>, tensor<4x4xf32>
 }
+
+// -----
+
+// A wide conv split by channel slices (what fuse-horizontal makes): slices
+// of whole blocks slice the blocks (contiguous views of the blocked
+// result); a slice starting inside a block reads the NCHW form.
+// CHECK-LABEL: func.func @main(%x: tensor<1x16x4x4xf32>) -> (tensor<1x16x4x4xf32>, tensor<1x32x4x4xf32>, tensor<1x8x4x4xf32>)
+// CHECK:         %wide = graph.conv {{.*}} -> tensor<1x4x4x4x16xf32>
+// CHECK-NEXT:    %a = graph.slice %wide {offsets = array<i64: 0, 0, 0, 0, 0>, strides = array<i64: 1, 1, 1, 1, 1>} : (tensor<1x4x4x4x16xf32>) -> tensor<1x1x4x4x16xf32>
+// CHECK-NEXT:    %b = graph.slice %wide {offsets = array<i64: 0, 1, 0, 0, 0>, strides = array<i64: 1, 1, 1, 1, 1>} : (tensor<1x4x4x4x16xf32>) -> tensor<1x2x4x4x16xf32>
+// CHECK-NEXT:    %rb = graph.relu %b : (tensor<1x2x4x4x16xf32>) -> tensor<1x2x4x4x16xf32>
+// CHECK-NEXT:    %[[P:.*]] = graph.layout_transform %wide {src_layout = "NCHW16c", dst_layout = "NCHW"} : (tensor<1x4x4x4x16xf32>) -> tensor<1x64x4x4xf32>
+// CHECK-NEXT:    %c = graph.slice %[[P]] {offsets = array<i64: 0, 52, 0, 0>, strides = array<i64: 1, 1, 1, 1>} : (tensor<1x64x4x4xf32>) -> tensor<1x8x4x4xf32>
+func.func @main(%x: tensor<1x16x4x4xf32>) -> (tensor<1x16x4x4xf32>, tensor<1x32x4x4xf32>, tensor<1x8x4x4xf32>) {
+  %w = graph.constant dense<0.5> : tensor<64x16x1x1xf32>
+  %wide = graph.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x16x4x4xf32>, tensor<64x16x1x1xf32>) -> tensor<1x64x4x4xf32>
+  %a = graph.slice %wide {offsets = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1, 1, 1>} : (tensor<1x64x4x4xf32>) -> tensor<1x16x4x4xf32>
+  %b = graph.slice %wide {offsets = array<i64: 0, 16, 0, 0>, strides = array<i64: 1, 1, 1, 1>} : (tensor<1x64x4x4xf32>) -> tensor<1x32x4x4xf32>
+  %rb = graph.relu %b : (tensor<1x32x4x4xf32>) -> tensor<1x32x4x4xf32>
+  %c = graph.slice %wide {offsets = array<i64: 0, 52, 0, 0>, strides = array<i64: 1, 1, 1, 1>} : (tensor<1x64x4x4xf32>) -> tensor<1x8x4x4xf32>
+  func.return %a, %rb, %c : tensor<1x16x4x4xf32>, tensor<1x32x4x4xf32>, tensor<1x8x4x4xf32>
+}
