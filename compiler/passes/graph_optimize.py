@@ -32,13 +32,15 @@ PIPELINES: dict[int, list[str]] = {
     1: _LEVEL1,
     # Vertical fusion (TVM's rules), then a static arena.
     2: [*_LEVEL1, "fuse-ops", "plan-memory"],
-    # Horizontal fusion and the blocked layout change the ops that fuse-ops
-    # groups, so they come before it; concat elimination needs the groups'
-    # results, so it comes after; memory planning sees the final kernels.
+    # The blocked layout and horizontal fusion change the ops that fuse-ops
+    # groups, so they come before it; fuse-horizontal after convert-layout,
+    # since convert-layout does not carry the blocked layout through the
+    # slices fuse-horizontal makes. Concat elimination needs the groups'
+    # results, so it comes after fuse-ops; memory planning sees the final kernels.
     3: [
         *_LEVEL1,
-        "fuse-horizontal",
         "convert-layout{layout=NCHW16c}",
+        "fuse-horizontal",
         "fuse-ops",
         "eliminate-concat",
         "plan-memory",
@@ -130,7 +132,7 @@ class GraphOptimizePass(ModulePass):
       0: nothing
       1: fold-constants, remove-identity, dce, cse, fold-batchnorm
       2: level 1 + fuse-ops, plan-memory
-      3: level 1 + fuse-horizontal, convert-layout{layout=NCHW16c}, fuse-ops,
+      3: level 1 + convert-layout{layout=NCHW16c}, fuse-horizontal, fuse-ops,
          eliminate-concat, plan-memory
 
     Passes not registered yet are skipped with a warning.
