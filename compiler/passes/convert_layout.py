@@ -158,27 +158,29 @@ class _FunctionConverter:
             self.replaced_constants.append(const)
         return self.constant_cache[key]
 
-    def broadcast_operand(self, value: SSAValue, channels: int, before: Operation) -> SSAValue | None:
-        """Blocked form of an operand of a blocked elementwise op with C = channels.
+    @staticmethod
+    def broadcast_ok(value: SSAValue, channels: int) -> bool:
+        """Whether an operand of an elementwise op with C = channels has a blocked form.
 
         Constants of any broadcastable shape are re-laid-out; other values
         must be full-channel 4-D tensors (they get a layout transform).
         """
         shape = _shape(value)
+        if _constant(value) is None:
+            return len(shape) == 4 and shape[1] == channels
+        return len(shape) <= 4 and ((1,) * (4 - len(shape)) + shape)[1] in (1, channels)
+
+    def broadcast_operand(self, value: SSAValue, channels: int, before: Operation) -> SSAValue:
+        """The blocked form of an operand that `broadcast_ok` accepts."""
         const = _constant(value)
         if const is None:
-            if len(shape) == 4 and shape[1] == channels:
-                return self.get_blocked(value, before)
-            return None
-        if len(shape) > 4:
-            return None
+            return self.get_blocked(value, before)
+        shape = _shape(value)
         full = (1,) * (4 - len(shape)) + shape
         array = const.to_numpy().reshape(full)
         if full[1] == channels:
             return self._new_constant(const, layouts.pack_data(array, self.c), "_" + self.layout)
-        if full[1] == 1:
-            return self._new_constant(const, array.reshape(*full, 1), "_" + self.layout)
-        return None
+        return self._new_constant(const, array.reshape(*full, 1), "_" + self.layout)
 
     # --- rewriting -------------------------------------------------------------
 
@@ -272,13 +274,12 @@ class _FunctionConverter:
         full = _shape(op.results[0])
         if not self.follows(op, [v for v in op.operands if _shape(v) == full and not _constant(v)]):
             return False
-        channels = _shape(op.results[0])[1]
-        operands: list[SSAValue] = []
-        for v in op.operands:
-            b = self.broadcast_operand(v, channels, op)
-            if b is None:
-                return False
-            operands.append(b)
+        channels = full[1]
+        # Check every operand before creating anything, so that a refusal
+        # leaves no dead transforms or constants behind.
+        if not all(self.broadcast_ok(v, channels) for v in op.operands):
+            return False
+        operands = [self.broadcast_operand(v, channels, op) for v in op.operands]
         result = op.results[0]
         new_type = _tensor(layouts.data_physical_shape(_shape(result), self.c), result)
         new = type(op).make(operands, [new_type], **dict(op.properties))  # pyright: ignore
