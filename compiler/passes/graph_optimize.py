@@ -30,8 +30,9 @@ PIPELINES: dict[int, list[str]] = {
     # Nothing: every op of the import is lowered as it is.
     0: [],
     1: _LEVEL1,
-    # Vertical fusion (TVM's rules), then a static arena.
-    2: [*_LEVEL1, "fuse-ops", "plan-memory"],
+    # Vertical fusion (TVM's rules), then a static arena. Conv padding
+    # becomes an explicit graph.pad first, so conv kernels read in bounds.
+    2: [*_LEVEL1, "explicit-padding", "fuse-ops", "plan-memory"],
     # The blocked layout and horizontal fusion change the ops that fuse-ops
     # groups, so they come before it; fuse-horizontal after convert-layout,
     # since convert-layout does not carry the blocked layout through the
@@ -41,6 +42,7 @@ PIPELINES: dict[int, list[str]] = {
         *_LEVEL1,
         "convert-layout{layout=NCHW16c}",
         "fuse-horizontal",
+        "explicit-padding",
         "fuse-ops",
         "eliminate-concat",
         "plan-memory",
