@@ -37,6 +37,7 @@ from xdsl.irdl import (
     ParsePropInAttrDict,
     base,
     irdl_op_definition,
+    lazy_traits_def,
     operand_def,
     opt_operand_def,
     opt_prop_def,
@@ -395,7 +396,7 @@ class YieldOp(IRDLOperation):
 
     name = "graph.yield"
     values = var_operand_def(AnyTensor)
-    traits = traits_def(IsTerminator(), HasParent(lambda: FusedOp), Pure())
+    traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(FusedOp), Pure()))
     assembly_format = "($values^ `:` type($values))? attr-dict"
 
     def __init__(self, *values: SSAValue):

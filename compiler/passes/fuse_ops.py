@@ -59,33 +59,12 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Operation, OpResult, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
-from xdsl.traits import HasParent
 
 from compiler.dialects import graph as g
 from compiler.dialects.graph import FusionKind, fusion_kind
 from compiler.passes.eliminate_concat import contiguous, main_function
 
 _EPILOGUE_KINDS = (FusionKind.ELEMWISE, FusionKind.BROADCAST)
-
-
-def _repair_yield_parent_trait() -> None:
-    """Workaround for compiler/dialects/graph.py (not ours to edit).
-
-    `graph.yield` declares `HasParent(lambda: FusedOp)`; xDSL 0.74's HasParent
-    wants classes (a forward reference needs `lazy_traits_def`), so verifying
-    any module that holds a `graph.fused` raises a TypeError. This swaps in
-    the intended trait; it does nothing once the dialect is fixed.
-    """
-    traits = g.YieldOp.traits
-    broken = [
-        t for t in traits if isinstance(t, HasParent) and not all(isinstance(p, type) for p in t.op_types)
-    ]
-    if broken:
-        fixed = (traits.traits - set(broken)) | {HasParent(g.FusedOp)}
-        traits._traits = frozenset(fixed)  # pyright: ignore[reportPrivateUsage]
-
-
-_repair_yield_parent_trait()
 
 
 @dataclass(eq=False)
