@@ -17,6 +17,8 @@ from __future__ import annotations
 import ctypes
 import json
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -144,31 +146,53 @@ class CompiledModel:
 
     def set_num_threads(self, n: int | None) -> None:
         """Threads for parallel loops (0 or None: all cores)."""
-        self._num_threads = int(n or 0)
+        if n is None:
+            n = 0
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
+            raise InputError(f"bad thread count {n!r}", hint="use an integer >= 1, or 0/None for all cores")
+        self._num_threads = int(n)
 
     # -- running ---------------------------------------------------------------
 
-    def _check(self, feeds: Mapping[str, Any] | Sequence[Any]) -> list[np.ndarray]:
+    def _as_array(self, spec: TensorSpec, value: Any) -> np.ndarray:
+        if isinstance(value, np.ndarray):
+            return value
+        # Lists and numpy scalars are fine; anything numpy can only wrap as an
+        # object/str array (None, dicts, strings, ragged lists) is not a tensor.
+        try:
+            arr = np.asarray(value)
+        except Exception:
+            arr = None
+        if arr is None or arr.dtype.kind in "OUSV":
+            raise InputError(
+                f"input {spec.name!r} is not an array (got {type(value).__name__})",
+                hint=f"pass a numpy array of shape {spec.shape} and dtype {spec.dtype}",
+            )
+        return arr
+
+    def _check(self, feeds: Any) -> list[np.ndarray]:
         names = self.input_names
         if isinstance(feeds, Mapping):
-            unknown = sorted(set(feeds) - set(names))
+            unknown = sorted(str(k) for k in set(feeds) - set(names))
             if unknown:
                 raise InputError(f"unknown input {unknown[0]!r}", hint=f"inputs are {names}")
             missing = [n for n in names if n not in feeds]
             if missing:
                 raise InputError(f"missing input {missing[0]!r}", hint=f"inputs are {names}")
             arrays = [feeds[n] for n in names]
-        else:
+        elif isinstance(feeds, list | tuple):
             arrays = list(feeds)
             if len(arrays) != len(names):
                 raise InputError(f"expected {len(names)} inputs {names}, got {len(arrays)}")
+        else:
+            # An ndarray is iterable too, but splitting it into rows is never what was meant.
+            raise InputError(
+                f"inputs must be a dict {{name: array}} or a list of arrays, not {type(feeds).__name__}",
+                hint=f"inputs are {names}",
+            )
         checked = []
-        for spec, dt, arr in zip(self.metadata.inputs, self._dtypes_in, arrays, strict=True):
-            if not isinstance(arr, np.ndarray):
-                try:
-                    arr = np.asarray(arr)
-                except Exception:
-                    raise InputError(f"input {spec.name!r} is not an array") from None
+        for spec, dt, value in zip(self.metadata.inputs, self._dtypes_in, arrays, strict=True):
+            arr = self._as_array(spec, value)
             if arr.dtype != dt:
                 raise InputError(
                     f"input {spec.name!r} has dtype {arr.dtype}, expected {dt}",
@@ -179,6 +203,20 @@ class CompiledModel:
             checked.append(np.ascontiguousarray(arr))
         return checked
 
+    def _output_indices(self, output_names: Any) -> list[int] | None:
+        if output_names is None:
+            return None
+        if isinstance(output_names, str | bytes) or not isinstance(output_names, Sequence):
+            raise InputError(
+                f"output names must be a list of names or None, not {type(output_names).__name__}",
+                hint=f"outputs are {self.output_names}",
+            )
+        index = {n: i for i, n in enumerate(self.output_names)}
+        for name in output_names:
+            if name not in index:
+                raise InputError(f"unknown output {name!r}", hint=f"outputs are {self.output_names}")
+        return [index[n] for n in output_names]
+
     def run(
         self,
         output_names: Sequence[str] | Mapping[str, Any] | None,
@@ -186,12 +224,15 @@ class CompiledModel:
     ) -> list[np.ndarray]:
         """`run(None, {"x": x})` -> list of outputs, as onnxruntime's InferenceSession.run.
 
-        `run({"x": x})` works too.
+        `run({"x": x})` works too. Every wrong input (name, count, shape, dtype,
+        not an array) is an `InputError` raised before any native code runs.
         """
         if feeds is None and isinstance(output_names, Mapping):
             feeds, output_names = output_names, None
         if feeds is None:
             raise InputError("no inputs given", hint="call run(None, {name: array})")
+        # Validate the requested outputs first: a typo must not cost an inference.
+        selected = self._output_indices(output_names)
         inputs = self._check(feeds)
         outputs = [np.empty(t.shape, dtype=dt) for t, dt in zip(self.metadata.outputs, self._dtypes_out, strict=True)]
         args = [a.ctypes.data for a in inputs] + [o.ctypes.data for o in outputs]
@@ -200,13 +241,9 @@ class CompiledModel:
             if self._set_threads is not None:
                 self._set_threads(self._num_threads)
             self._entry(*args)
-        if output_names is None:
+        if selected is None:
             return outputs
-        index = {n: i for i, n in enumerate(self.output_names)}
-        try:
-            return [outputs[index[n]] for n in output_names]
-        except KeyError as err:
-            raise InputError(f"unknown output {err.args[0]!r}", hint=f"outputs are {self.output_names}") from None
+        return [outputs[i] for i in selected]
 
     def __call__(self, *arrays: Any) -> list[np.ndarray]:
         """Positional inputs, in `input_names` order."""
@@ -215,51 +252,112 @@ class CompiledModel:
     # -- export ------------------------------------------------------------------
 
     def export(self, path: str | os.PathLike[str]) -> Path:
-        """Writes `path` (.so) with `.json` metadata and `.params` weights beside it."""
+        """Writes `path` (.so) with `.json` metadata and `.params` weights beside it.
+
+        All three files appear together or not at all: each is written to a
+        temporary name in the target directory and renamed at the end.
+        """
         if self._code is None:
             raise ModelLoadError("this model was loaded from disk; export the original compile")
+        from compiler.errors import CompilerError
         from compiler.targets.cpu.export import link_shared_library
 
         so_path = Path(path)
+        if so_path.suffix in (".json", ".params"):
+            raise CompilerError(
+                f"cannot export to '{so_path}': the metadata and weights use that suffix",
+                hint="name the library model.so",
+            )
+        directory = so_path.parent
+        if not directory.is_dir():
+            raise CompilerError("directory does not exist", file=str(directory), hint="create it first")
+        if not os.access(directory, os.W_OK):
+            raise CompilerError("directory is not writable", file=str(directory))
         meta = self.metadata.to_json()
-        link_shared_library(self._code, so_path)
-        _atomic_write(so_path.with_suffix(".json"), json.dumps(meta, indent=2).encode())
-        _atomic_write(so_path.with_suffix(".params"), self._params.tobytes()[: self.metadata.params_bytes])
+        # The thread count chosen at compile time (or set since) is the default of load().
+        meta["num_threads"] = self._num_threads
+        final = [so_path, so_path.with_suffix(".json"), so_path.with_suffix(".params")]
+        tmps = [p.with_name(f".{p.name}.{os.getpid()}.tmp") for p in final]
+        try:
+            # Only objects that call libgomp need it at link time.
+            link_shared_library(self._code, tmps[0], parallel=b"GOMP_" in bytes(self._code))
+            tmps[1].write_bytes(json.dumps(meta, indent=2).encode())
+            self._params[: self.metadata.params_bytes].tofile(tmps[2])
+            for tmp, dst in zip(tmps, final, strict=True):
+                os.replace(tmp, dst)
+        except OSError as err:
+            raise CompilerError(f"cannot write {so_path} ({err.strerror or err})", file=str(so_path)) from None
+        finally:
+            for tmp in tmps:
+                tmp.unlink(missing_ok=True)
         return so_path
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-    os.replace(tmp, path)
+# Paths dlopen()ed by this process, with the identity of the file at that time.
+# dlopen returns the already loaded library for a path it has seen, even after
+# the file was replaced, so a re-exported model must be loaded from a copy.
+_dlopened: dict[str, tuple[int, int, int, int]] = {}
+_dlopen_lock = threading.Lock()
+
+
+def _file_identity(path: Path) -> tuple[int, int, int, int]:
+    st = path.stat()
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _dlopen(so_path: Path) -> ctypes.CDLL:
+    resolved = str(so_path.resolve())
+    with _dlopen_lock:
+        identity = _file_identity(so_path)
+        seen = _dlopened.get(resolved)
+        if seen is None or seen == identity:
+            lib = ctypes.CDLL(resolved)
+            _dlopened[resolved] = identity
+            return lib
+        # The file changed since this process loaded it: load a private copy.
+        with tempfile.TemporaryDirectory(prefix="compiler-load-") as work:
+            copy = Path(work) / so_path.name
+            shutil.copyfile(so_path, copy)
+            return ctypes.CDLL(str(copy))  # the mapping outlives the deleted file
+
+
+def _symbol_address(lib: ctypes.CDLL, name: str) -> int | None:
+    try:
+        return ctypes.cast(getattr(lib, name), ctypes.c_void_p).value
+    except AttributeError:
+        return None
 
 
 def load(path: str | os.PathLike[str], num_threads: int | None = None) -> CompiledModel:
     """Loads an exported model (`.so` with its `.json` and `.params` beside it)."""
     so_path = Path(path)
+    if not so_path.exists() and so_path.suffix == "" and so_path.with_suffix(".so").exists():
+        so_path = so_path.with_suffix(".so")
     meta_path, params_path = so_path.with_suffix(".json"), so_path.with_suffix(".params")
     for p in (so_path, meta_path, params_path):
-        if not p.exists():
+        if not p.is_file():
             raise ModelLoadError("missing file of an exported model", file=str(p),
                                  hint="export writes .so, .json and .params side by side")
     try:
         meta = ModelMetadata.from_json(json.loads(meta_path.read_text()))
-    except (ValueError, KeyError) as err:
-        raise ModelLoadError(f"bad metadata ({err})", file=str(meta_path)) from None
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise ModelLoadError(f"bad metadata ({type(err).__name__}: {err})", file=str(meta_path)) from None
+    if meta.target != "cpu":
+        raise ModelLoadError(f"model was built for target {meta.target!r}", file=str(meta_path))
     try:
-        lib = ctypes.CDLL(str(so_path.resolve()))
+        lib = _dlopen(so_path)
     except OSError as err:
         raise ModelLoadError(f"cannot load shared library ({err})", file=str(so_path)) from None
-    params = params_path.read_bytes()
+    params = np.fromfile(params_path, dtype=np.uint8)
     if len(params) != meta.params_bytes:
         raise ModelLoadError(
             f"params file has {len(params)} bytes, metadata says {meta.params_bytes}", file=str(params_path)
         )
-    entry = ctypes.cast(getattr(lib, meta.entry), ctypes.c_void_p).value
-    setter = getattr(lib, meta.set_threads, None)
-    setter_addr = ctypes.cast(setter, ctypes.c_void_p).value if setter is not None else None
-    assert entry is not None
+    entry = _symbol_address(lib, meta.entry)
+    if entry is None:
+        raise ModelLoadError(f"the library has no entry function '{meta.entry}'", file=str(so_path),
+                             hint="the .so and .json do not belong together; export the model again")
+    setter_addr = _symbol_address(lib, meta.set_threads)
     model = CompiledModel(meta, entry, params, keepalive=[lib], set_threads_address=setter_addr)
     if num_threads is not None:
         model.set_num_threads(num_threads)
