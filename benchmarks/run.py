@@ -1,0 +1,326 @@
+#!/usr/bin/env python3
+"""Inference time of compiled models next to onnxruntime, in one process.
+
+For each model: compile it once with `compiler.compile`, then for each thread
+count open an onnxruntime session (`compiler.testing.oracle.ort_session`) with
+the same number of intra-op threads, feed both the same seeded inputs, check
+that the outputs agree (the project's max relative error), warm both up and
+time them in alternating repetitions (ours, ort, ort, ours, ...) so that
+drift in the machine's load hits both alike. The table reports medians.
+
+Nothing here asserts a time: the numbers are for reading (see
+benchmarks/README.md). The exit status is 1 only when a model fails to
+compile or run, or gives NaN.
+
+    python benchmarks/run.py                       # ten models, 1 thread, O3
+    python benchmarks/run.py --models resnet50 bert --threads 1 2 --repeat 30
+    python benchmarks/run.py -O 2 --json results.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+
+# Runnable as `python benchmarks/run.py` from a checkout without installing.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from compiler.testing.models import (  # noqa: E402
+    LIGHT_MODELS,
+    bert_model_path,
+    random_inputs,
+    seeded_light_model,
+)
+
+BERT = "bert"
+DEFAULT_MODELS: tuple[str, ...] = (*LIGHT_MODELS, BERT)
+
+
+@dataclass
+class Result:
+    """One (model, thread count) measurement; times in milliseconds."""
+
+    model: str
+    threads: int
+    opt_level: int
+    ours_ms: float | None = None
+    ort_ms: float | None = None
+    ratio: float | None = None
+    max_rel_err: float | None = None
+    compile_s: float | None = None
+    compile_cached: bool = False
+    ours_samples_ms: list[float] = field(default_factory=list)
+    ort_samples_ms: list[float] = field(default_factory=list)
+    error: str | None = None
+
+
+def load_model(name: str, seed: int) -> onnx.ModelProto:
+    """A light model with seeded weights, the committed BERT encoder, or an .onnx path."""
+    if name in LIGHT_MODELS:
+        return seeded_light_model(name, seed)
+    if name in (BERT, "bert_tiny"):
+        return onnx.load(str(bert_model_path()))
+    path = Path(name)
+    if path.suffix == ".onnx" and path.is_file():
+        return onnx.load(str(path))
+    choices = ", ".join(DEFAULT_MODELS)
+    raise SystemExit(
+        f"run.py: unknown model {name!r}; use one of {choices}, or a path to an .onnx file"
+    )
+
+
+def time_alternating(
+    ours: Callable[[], object], theirs: Callable[[], object], warmup: int, repeat: int
+) -> tuple[list[float], list[float]]:
+    """Seconds per call of each, measured in alternating order after `warmup` rounds."""
+    for _ in range(warmup):
+        ours()
+        theirs()
+    t_ours: list[float] = []
+    t_theirs: list[float] = []
+    for i in range(repeat):
+        order = ((ours, t_ours), (theirs, t_theirs))
+        if i % 2:
+            order = order[::-1]
+        for fn, samples in order:
+            start = time.perf_counter()
+            fn()
+            samples.append(time.perf_counter() - start)
+    return t_ours, t_theirs
+
+
+def max_error(ours: Sequence[np.ndarray], theirs: Sequence[np.ndarray]) -> float:
+    from compiler.testing.oracle import max_rel_error
+
+    if len(ours) != len(theirs):
+        return float("inf")
+    errors = [
+        max_rel_error(np.asarray(a), np.asarray(b)) for a, b in zip(ours, theirs, strict=True)
+    ]
+    if any(math.isnan(e) for e in errors):
+        return float("nan")
+    return max(errors, default=0.0)
+
+
+def bench_model(name: str, args: argparse.Namespace) -> list[Result]:
+    import compiler
+    from compiler.driver import CompileStats
+    from compiler.testing.oracle import ort_session
+
+    model = load_model(name, args.seed)
+    feeds = random_inputs(model, seed=args.seed)
+    results = [Result(name, n, args.opt_level) for n in args.threads]
+    stats = CompileStats()
+    start = time.perf_counter()
+    try:
+        compiled = compiler.compile(
+            model, opt_level=args.opt_level, cache=not args.no_cache, stats=stats
+        )
+    except Exception as err:  # report and go on with the next model
+        for r in results:
+            r.error = f"compile: {type(err).__name__}: {err}".splitlines()[0]
+        if args.verbose:
+            traceback.print_exc()
+        return results
+    compile_s = time.perf_counter() - start
+    for r in results:
+        r.compile_s = compile_s
+        r.compile_cached = "cache" in stats.seconds
+    for r in results:
+        try:
+            compiled.set_num_threads(r.threads)
+            measure(r, compiled, ort_session(model, num_threads=r.threads), feeds, args)
+        except Exception as err:
+            r.error = f"run: {type(err).__name__}: {err}".splitlines()[0]
+            if args.verbose:
+                traceback.print_exc()
+    return results
+
+
+def measure(
+    r: Result, compiled: Any, session: Any, feeds: dict[str, np.ndarray], args: argparse.Namespace
+) -> None:
+    """Fills `r` with the error of ours against onnxruntime and both medians."""
+    r.max_rel_err = max_error(compiled.run(None, feeds), session.run(None, feeds))
+    t_ours, t_ort = time_alternating(
+        lambda: compiled.run(None, feeds),
+        lambda: session.run(None, feeds),
+        args.warmup,
+        args.repeat,
+    )
+    r.ours_samples_ms = [t * 1e3 for t in t_ours]
+    r.ort_samples_ms = [t * 1e3 for t in t_ort]
+    r.ours_ms = statistics.median(r.ours_samples_ms)
+    r.ort_ms = statistics.median(r.ort_samples_ms)
+    r.ratio = r.ours_ms / r.ort_ms if r.ort_ms > 0 else float("inf")
+
+
+# -- output -------------------------------------------------------------------
+
+COLUMNS = ("model", "threads", "ours ms", "ort ms", "ours/ort", "max rel err", "compile s")
+WIDTHS = (14, 7, 10, 10, 9, 11, 12)
+
+
+def _fmt_row(cells: Sequence[str]) -> str:
+    first = f"{cells[0]:<{WIDTHS[0]}}"
+    rest = [f"{c:>{w}}" for c, w in zip(cells[1:], WIDTHS[1:], strict=True)]
+    return "  ".join([first, *rest])
+
+
+def format_result(r: Result) -> str:
+    if r.error is not None:
+        return _fmt_row([r.model, str(r.threads), "-", "-", "-", "-", "-"]) + f"  FAILED {r.error}"
+    assert r.ours_ms is not None and r.ort_ms is not None and r.ratio is not None
+    err = "nan" if r.max_rel_err is None or math.isnan(r.max_rel_err) else f"{r.max_rel_err:.1e}"
+    compiled = (
+        "-"
+        if r.compile_s is None
+        else f"{r.compile_s:.1f}" + (" (cache)" if r.compile_cached else "")
+    )
+    return _fmt_row(
+        [
+            r.model,
+            str(r.threads),
+            f"{r.ours_ms:.2f}",
+            f"{r.ort_ms:.2f}",
+            f"{r.ratio:.2f}",
+            err,
+            compiled,
+        ]
+    )
+
+
+def summary(results: Sequence[Result], threads: Sequence[int]) -> list[str]:
+    """Geometric mean of the ratios per thread count (the models that ran)."""
+    lines = []
+    for n in threads:
+        ratios = [
+            r.ratio for r in results if r.threads == n and r.ratio is not None and r.ratio > 0
+        ]
+        if ratios:
+            geo = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
+            lines.append(
+                f"geometric mean ours/ort, {n} thread{'s' if n > 1 else ''}: {geo:.2f} over {len(ratios)} models"
+            )
+    return lines
+
+
+def environment() -> dict[str, Any]:
+    import onnxruntime
+
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "python": platform.python_version(),
+        "onnxruntime": onnxruntime.__version__,
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "loadavg_start": list(load) if load else None,
+    }
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Time compiled models against onnxruntime on the same inputs and thread count.",
+    )
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=list(DEFAULT_MODELS),
+        metavar="NAME",
+        help=f"models to run (default: all of {', '.join(DEFAULT_MODELS)}); "
+        "commas work too; an .onnx path is accepted",
+    )
+    parser.add_argument(
+        "--threads",
+        nargs="+",
+        type=int,
+        default=[1],
+        choices=[1, 2],
+        help="thread counts (default: 1)",
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=20, help="timed runs of each side (default: 20)"
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=3, help="untimed runs of each side first (default: 3)"
+    )
+    parser.add_argument(
+        "-O",
+        dest="opt_level",
+        type=int,
+        default=3,
+        choices=[0, 1, 2, 3],
+        help="opt level (default: 3)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="seed of the weights and inputs (default: 0)"
+    )
+    parser.add_argument(
+        "--no-cache", action="store_true", help="compile without the on-disk model/object cache"
+    )
+    parser.add_argument(
+        "--json", type=Path, metavar="OUT", help="also write every result (and all samples) as JSON"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failures")
+    args = parser.parse_args(argv)
+    args.models = [m for item in args.models for m in item.split(",") if m]
+    args.threads = sorted(set(args.threads))
+    if args.repeat < 1 or args.warmup < 0:
+        parser.error("--repeat must be >= 1 and --warmup >= 0")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    for name in args.models:  # fail fast on a typo, before any compile
+        if name not in DEFAULT_MODELS and name != "bert_tiny" and not Path(name).is_file():
+            load_model(name, args.seed)
+    env = environment()
+    load = env["loadavg_start"]
+    print(
+        f"compiler vs onnxruntime {env['onnxruntime']}: -O{args.opt_level}, {args.warmup} warm-up + "
+        f"{args.repeat} timed runs each, median; {env['cpus']} CPUs"
+        + (f", load average {load[0]:.2f}" if load else "")
+    )
+    print(_fmt_row(COLUMNS))
+    print(_fmt_row(["-" * w for w in WIDTHS]))
+    results: list[Result] = []
+    for name in args.models:
+        for r in bench_model(name, args):
+            results.append(r)
+            print(format_result(r), flush=True)
+    for line in summary(results, args.threads):
+        print(line)
+    if args.json:
+        env["loadavg_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+        payload = {
+            "environment": env,
+            "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+            "results": [asdict(r) for r in results],
+        }
+        args.json.write_text(json.dumps(payload, indent=2, allow_nan=True) + "\n")
+        print(f"wrote {args.json}")
+    failed = [
+        r
+        for r in results
+        if r.error is not None or (r.max_rel_err is not None and math.isnan(r.max_rel_err))
+    ]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
