@@ -110,9 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Compile an ONNX model and export it as OUT (.so) with OUT's .json "
         "metadata and .params weights beside it; load it with compiler.load(OUT).",
     )
-    build.add_argument("model", help="the .onnx model")
+    build.add_argument("model", metavar="MODEL", help="the .onnx model")
     build.add_argument(
-        "-o", "--output", help="the shared library to write (default: MODEL's name with .so, here)"
+        "-o", "--output", metavar="OUT", help="the shared library to write (default: MODEL's name with .so, here)"
     )
     _add_compile_options(build)
 
@@ -122,7 +122,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run a model on given or random inputs; print each output and the "
         "median latency.",
     )
-    run.add_argument("model", help="an .onnx model or a .so written by 'compiler build'")
+    run.add_argument("model", metavar="MODEL", help="an .onnx model or a .so written by 'compiler build'")
     run.add_argument(
         "--inputs",
         metavar="FEEDS.npz",
@@ -354,7 +354,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     outputs = compiled.run(None, feeds)
     for spec, value in zip(compiled.metadata.outputs, outputs, strict=True):
         print(f"output {spec.name}: shape {tuple(value.shape)} {value.dtype}  {summarize(value)}")
-    threads = "all cores" if not args.threads else f"{args.threads} thread(s)"
+    # A .so remembers the thread count it was built with; report what actually runs.
+    threads = "all cores" if not compiled.num_threads else f"{compiled.num_threads} thread(s)"
     ours = time_runs(lambda: compiled.run(None, feeds), args.repeat)
     print(f"latency: {_ms(ours)} (median of {args.repeat} runs, {threads})")
 
@@ -380,7 +381,7 @@ def _compare(
     from compiler.testing.oracle import max_rel_error, ort_session
 
     try:
-        session = ort_session(model_path, num_threads=args.threads or 0)
+        session = ort_session(model_path, num_threads=compiled.num_threads)
     except Exception as err:  # onnxruntime's own exception types
         message = str(err).strip().splitlines()[0][:200] if str(err).strip() else type(err).__name__
         raise CompilerError(f"onnxruntime cannot load the model ({message})", file=str(model_path)) from None
@@ -391,7 +392,7 @@ def _compare(
     theirs = time_runs(lambda: session.run(None, ort_feeds), args.repeat)
     print(
         f"onnxruntime latency: {_ms(theirs)} (median of {args.repeat} runs); "
-        f"ratio onnxruntime/compiler: {theirs / ours:.2f}x"
+        f"ratio onnxruntime/compiler: {theirs / ours:.3g}x"
     )
 
 
