@@ -238,6 +238,11 @@ builtin.module {
     assert [len(op.value.data.data) for op in constants] == [4, 12]
     assert np.array_equal(constants[0].to_numpy(), np.full((64, 64), 2.0, np.float32))
     assert np.array_equal(constants[1].to_numpy(), np.array([-1.0, -2.0, -3.0], np.float32))
+    # A compact splat prints as one value and reads back as the same tensor.
+    printed = compiler.print_mlir(module)
+    assert "dense<2.000000e+00> : tensor<64x64xf32>" in printed
+    again = [op for op in compiler.parse_mlir(printed).walk() if isinstance(op, g.ConstantOp)]
+    assert np.array_equal(again[0].to_numpy(), constants[0].to_numpy())
 
 
 def test_fold_constants_size_limit() -> None:
