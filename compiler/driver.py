@@ -62,7 +62,9 @@ def _specs(module: ModuleOp) -> tuple[list[TensorSpec], list[TensorSpec]]:
     return ins, outs
 
 
-def lower_to_llvm(module: ModuleOp, stats: CompileStats | None = None) -> tuple[ModuleOp, bytes, int]:
+def lower_to_llvm(
+    module: ModuleOp, stats: CompileStats | None = None, profile: bool = False
+) -> tuple[ModuleOp, bytes, int]:
     """Graph-dialect module (optimized) -> llvm-dialect module, params blob, arena size."""
     from compiler.targets.cpu.params import extract_params
 
@@ -74,7 +76,7 @@ def lower_to_llvm(module: ModuleOp, stats: CompileStats | None = None) -> tuple[
         stats.time("plan-memory", t)
     arena = memory.int_attr_of(fn, memory.ARENA_ATTR) or 0
     t = time.perf_counter()
-    run_pipeline(module, ",".join(LOWERING_PIPELINE))
+    run_pipeline(module, "convert-graph-to-loop{profile=true}" if profile else ",".join(LOWERING_PIPELINE))
     stats.time("convert-graph-to-loop", t)
     t = time.perf_counter()
     params = extract_params(module)
@@ -95,11 +97,14 @@ def compile(  # noqa: A001  (the public name users expect)
     target: str = "cpu",
     cache: bool = True,
     stats: CompileStats | None = None,
+    profile: bool = False,
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes, ModelProto) or a graph-dialect module.
 
     With `cache` (default), an unchanged model with the same options loads
-    from the on-disk model cache without running any pass.
+    from the on-disk model cache without running any pass. `profile` times
+    every kernel call (`CompiledModel.profile()`); such a model cannot be
+    exported.
     """
     from compiler.frontend.onnx import import_onnx
     from compiler.targets.cpu.machine import HostTarget
@@ -112,7 +117,7 @@ def compile(  # noqa: A001  (the public name users expect)
     host = HostTarget.detect()
     t = time.perf_counter()
     key = None
-    store = ModelCache() if cache else None
+    store = ModelCache() if cache and not profile else None
     if store is not None and not isinstance(model, ModuleOp):
         data = _model_bytes(model)
         if data is not None:
@@ -131,11 +136,14 @@ def compile(  # noqa: A001  (the public name users expect)
     run_pipeline(module, graph_pipeline(opt_level))
     stats.time("graph-optimize", t)
     inputs, outputs = _specs(module)
-    module, params, arena = lower_to_llvm(module, stats)
+    module, params, arena = lower_to_llvm(module, stats, profile)
+    kernels = _profiled_kernels(module) if profile else []
     obj = object_for(module, host, cache, stats)
     meta = ModelMetadata(
         inputs=inputs, outputs=outputs, params_bytes=len(params), arena_bytes=arena
     )
+    if profile:
+        meta.extra["profile"] = kernels
     if store is not None and key is not None:
         store.put(key, obj, params, meta.to_json())
     return _load(obj, params, meta, num_threads)
@@ -156,9 +164,26 @@ def object_for(module: ModuleOp, host: object, cache: bool, stats: CompileStats)
     return obj
 
 
+def _profiled_kernels(module: ModuleOp) -> list[str]:
+    from xdsl.dialects.builtin import ArrayAttr, StringAttr
+
+    from compiler.lowering.convert_graph_to_loop import PROFILE_ATTR
+
+    attr = module.attributes.get(PROFILE_ATTR)
+    if isinstance(attr, ArrayAttr):
+        return [a.data for a in attr.data if isinstance(a, StringAttr)]
+    return []
+
+
 def _load(obj: bytes, params: bytes, meta: ModelMetadata, num_threads: int | None) -> CompiledModel:
     from compiler.targets.cpu.jit import SET_NUM_THREADS, load_object
 
+    recorder = None
+    if "profile" in meta.extra:
+        from compiler.runtime import ProfileRecorder
+
+        recorder = ProfileRecorder(meta.extra["profile"])
+        recorder.install()
     handle = load_object(obj)
     model = CompiledModel(
         meta,
@@ -166,7 +191,8 @@ def _load(obj: bytes, params: bytes, meta: ModelMetadata, num_threads: int | Non
         params,
         keepalive=[handle],
         set_threads_address=handle.address(SET_NUM_THREADS),
-        code=obj,
+        code=None if recorder is not None else obj,
+        profiler=recorder,
     )
     if num_threads is not None:
         model.set_num_threads(num_threads)

@@ -33,6 +33,7 @@ from xdsl.dialects.builtin import (
     TensorType,
     UnitAttr,
     i8,
+    i64,
 )
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
@@ -48,6 +49,9 @@ from compiler.lowering.kernel_builder import KernelBuilder, index, memref_type, 
 from compiler.passes import memory
 
 ComputeDef = Callable[[KernelContext], None]
+
+PROFILE_HOOK = "compiler_profile"
+PROFILE_ATTR = "graph.profile"
 
 COMPUTE: dict[type[Operation], ComputeDef] = {
     g.ConvOp: nn.conv_kernel,
@@ -107,6 +111,8 @@ class _Lowering:
     names: dict[str, int] = field(default_factory=dict)
     arena: SSAValue | None = None
     output_slot: dict[SSAValue, SSAValue] = field(default_factory=dict)
+    profile: bool = False
+    profiled: list[str] = field(default_factory=list)
 
     def lower(self) -> func.FuncOp:
         fn = self.fn
@@ -143,6 +149,8 @@ class _Lowering:
         for v, arg in zip(outputs, out_args, strict=True):
             if self.values.get(v) is not arg:
                 self._copy(self.values[v], _tensor(v), arg)
+        if self.profile:
+            self._profile_mark(-1)
         self.entry.add_op(func.ReturnOp())
         arg_attrs = list(fn.arg_attrs.data) if fn.arg_attrs is not None else [DictionaryAttr({})] * len(in_types)
         res_attrs = list(fn.res_attrs.data) if fn.res_attrs is not None else [DictionaryAttr({})] * len(outputs)
@@ -155,6 +163,8 @@ class _Lowering:
         entry.attributes["graph.num_inputs"] = IntegerAttr(len(in_types), 64)
         entry.attributes["graph.num_outputs"] = IntegerAttr(len(outputs), 64)
         entry.attributes[memory.ARENA_ATTR] = IntegerAttr(arena_bytes, 64)
+        if self.profile:
+            entry.attributes[PROFILE_ATTR] = ArrayAttr([StringAttr(n) for n in self.profiled])
         return entry
 
     # -- entry-level values ----------------------------------------------------
@@ -264,7 +274,7 @@ class _Lowering:
             compute(ctx)
         kernel = kb.finish()
         name = self._dedup(kernel)
-        self.entry.add_op(func.CallOp(name, [*arg_values, out], []))
+        self._call(name, [*arg_values, out])
 
     def _copy(self, src: SSAValue, t: TensorType, dst: SSAValue) -> None:
         kb = KernelBuilder(self._name([], None, "copy"), [t, t])
@@ -272,7 +282,17 @@ class _Lowering:
         with kb.nest(src_buf.shape, [f"d{d}" for d in range(len(src_buf.shape))]) as idx:
             kb.store(kb.load(src_buf, idx), dst_buf, idx)
         name = self._dedup(kb.finish())
-        self.entry.add_op(func.CallOp(name, [src, dst], []))
+        self._call(name, [src, dst])
+
+    def _call(self, name: str, args: list[SSAValue]) -> None:
+        if self.profile:
+            self._profile_mark(len(self.profiled))
+            self.profiled.append(name)
+        self.entry.add_op(func.CallOp(name, args, []))
+
+    def _profile_mark(self, index: int) -> None:
+        mark = self._emit(arith.ConstantOp(IntegerAttr(index, i64)))
+        self.entry.add_op(func.CallOp(PROFILE_HOOK, [mark], []))
 
     def _name(self, body: list[Operation], anchor: Operation | None, base: str | None = None) -> str:
         if base is None:
@@ -306,10 +326,18 @@ def _tensor(v: SSAValue) -> TensorType:
     return v.type
 
 
+@dataclass(frozen=True)
 class ConvertGraphToLoopPass(ModulePass):
-    """Lowers the graph-dialect `@main` into loop kernels and a loop-level `@main`."""
+    """Lowers the graph-dialect `@main` into loop kernels and a loop-level `@main`.
+
+    `profile=true` calls the external `compiler_profile(i64 k)` before kernel
+    call k (and with -1 at the end), for per-kernel timings; the kernel names
+    are listed in the entry's `graph.profile` attribute.
+    """
 
     name = "convert-graph-to-loop"
+
+    profile: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         main = None
@@ -318,7 +346,7 @@ class ConvertGraphToLoopPass(ModulePass):
                 main = o
         if main is None:
             raise CompilerError("convert-graph-to-loop: the module has no func.func @main")
-        lowering = _Lowering(op, main)
+        lowering = _Lowering(op, main, profile=self.profile)
         entry = lowering.lower()
         main.detach()
         main.erase()
@@ -326,4 +354,8 @@ class ConvertGraphToLoopPass(ModulePass):
             op.body.block.add_op(glob)
         for kernel in lowering.kernels:
             op.body.block.add_op(kernel)
+        if self.profile:
+            op.body.block.add_op(func.FuncOp.external(PROFILE_HOOK, [i64], []))
+            # The module keeps the list through the LLVM lowering (functions do not).
+            op.attributes[PROFILE_ATTR] = entry.attributes[PROFILE_ATTR]
         op.body.block.add_op(entry)
