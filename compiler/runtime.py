@@ -97,6 +97,50 @@ def _aligned_bytes(n: int) -> np.ndarray:
     return raw[shift : shift + n]
 
 
+class ProfileRecorder:
+    """Receives `compiler_profile(k)` calls of a model compiled with `profile=True`.
+
+    The entry calls the hook before kernel k and with -1 after the last one;
+    the time between two marks is kernel k's. Native code resolves the hook
+    by name, so `install()` must run before the object code is loaded.
+    """
+
+    HOOK = "compiler_profile"
+
+    def __init__(self, kernels: Sequence[str]):
+        self.kernels = list(kernels)
+        self.totals = np.zeros(len(self.kernels))
+        self.runs = 0
+        self._last: tuple[int, int] | None = None
+        self._callback = ctypes.CFUNCTYPE(None, ctypes.c_int64)(self._mark)
+
+    def _mark(self, k: int) -> None:
+        import time
+
+        now = time.perf_counter_ns()
+        if self._last is not None:
+            self.totals[self._last[0]] += (now - self._last[1]) / 1e6
+        self._last = (k, now) if k >= 0 else None
+        if k < 0:
+            self.runs += 1
+
+    def install(self) -> None:
+        import llvmlite.binding as llvm
+
+        llvm.add_symbol(self.HOOK, ctypes.cast(self._callback, ctypes.c_void_p).value)
+
+    def report(self, top: int = 20) -> str:
+        """Milliseconds per run of each kernel call site, slowest first."""
+        runs = max(self.runs, 1)
+        total = self.totals.sum() / runs
+        order = np.argsort(self.totals)[::-1][:top]
+        lines = [f"{total:8.2f} ms total over {len(self.kernels)} kernel calls ({self.runs} runs)"]
+        for i in order:
+            ms = self.totals[i] / runs
+            lines.append(f"{ms:8.3f} ms {100 * ms / max(total, 1e-9):5.1f}%  #{i} {self.kernels[i]}")
+        return "\n".join(lines)
+
+
 class CompiledModel:
     """A model compiled to native code: call it like onnxruntime's session.run."""
 
@@ -109,8 +153,10 @@ class CompiledModel:
         keepalive: Sequence[object] = (),
         set_threads_address: int | None = None,
         code: Any = None,
+        profiler: ProfileRecorder | None = None,
     ):
         self.metadata = metadata
+        self.profiler = profiler
         self._keepalive = list(keepalive)
         self._code = code  # object code for export(); None for loaded models
         n_args = len(metadata.inputs) + len(metadata.outputs) + 2
