@@ -390,7 +390,8 @@ class VectorBody:
                 if isinstance(r, Deferred):
                     mul = r.op
                     a, b = (self.get(o) for o in mul.operands)
-                    acc = reprs[1 - i]
+                    # a*b + c*d: both mulfs were deferred; only one fuses.
+                    acc = self._undefer(reprs[1 - i])
                     fma = self.emit(vector.FMAOp(self.vec(a), self.vec(b), self.vec(acc)))
                     self.values[op.results[0]] = Vec(fma.results[0])
                     return
