@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from xdsl.dialects import arith, math
-from xdsl.dialects.builtin import IntegerType, i1
+from xdsl.dialects.builtin import IntegerAttr, IntegerType, i1
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from compiler import dtypes
@@ -122,7 +122,76 @@ def _cmp(pred_f: str, pred_s: str, pred_u: str) -> Callable[[KernelBuilder, SSAV
 def _pow(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
     if _float(elem):
         return kb.value(math.PowFOp(a, b))
-    return kb.value(math.IPowIOp(a, b))
+    return _ipow(kb, a, b, elem)
+
+
+def _ipow(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+    """Integer a ** b as the interpreter defines it (compiler/interpreter.py `_pow`).
+
+    b >= 0: exact, wrapping like numpy. b < 0: what runtimes get from
+    trunc(pow(double a, double b)): 1 for a = 1, +-1 for a = -1, 0 for |a| >= 2,
+    and for a = 0 the x86 conversion of inf (INT_MIN).
+
+    math.ipowi has no LLVM lowering, and a loop would stop the vectorizer, so
+    this is straight-line square-and-multiply over the exponent's bits, with
+    multiplies instead of selects (factor = 1 + bit * (base - 1)) so that it
+    stays in vector registers.
+    """
+    width = value_type(elem).width.data  # type: ignore[attr-defined]
+    one = kb.const(1, elem)
+    known = _int_constant(b)
+    if known is not None and known >= 0:
+        # Constant exponent (x ** 2, x ** 3): only its bits, no selects.
+        result: SSAValue | None = None
+        base = a
+        while known:
+            if known & 1:
+                result = base if result is None else kb.value(arith.MuliOp(result, base))
+            known >>= 1
+            if known:
+                base = kb.value(arith.MuliOp(base, base))
+        return result if result is not None else one
+    bits = width if is_unsigned(elem) else width - 1
+    result = one
+    base = a
+    for k in range(bits):
+        bit = kb.value(arith.AndIOp(kb.value(arith.ShRUIOp(b, kb.const(k, elem))), one))
+        factor = kb.value(arith.AddiOp(one, kb.value(arith.MuliOp(bit, kb.value(arith.SubiOp(base, one))))))
+        result = kb.value(arith.MuliOp(result, factor))
+        if k + 1 < bits:
+            base = kb.value(arith.MuliOp(base, base))
+    if is_unsigned(elem):
+        return result
+    zero = kb.const(0, elem)
+    minus_one = kb.const(-1, elem)
+    odd = kb.value(arith.CmpiOp(kb.value(arith.AndIOp(b, one)), zero, "ne"))
+    negative = kb.value(
+        arith.SelectOp(
+            kb.value(arith.CmpiOp(a, one, "eq")),
+            one,
+            kb.value(
+                arith.SelectOp(
+                    kb.value(arith.CmpiOp(a, minus_one, "eq")),
+                    kb.value(arith.SelectOp(odd, minus_one, one)),
+                    kb.value(
+                        arith.SelectOp(
+                            kb.value(arith.CmpiOp(a, zero, "eq")),
+                            kb.const(-(1 << (width - 1)), elem),
+                            zero,
+                        )
+                    ),
+                )
+            ),
+        )
+    )
+    return kb.value(arith.SelectOp(kb.value(arith.CmpiOp(b, zero, "slt")), negative, result))
+
+
+def _int_constant(v: SSAValue) -> int | None:
+    owner = v.owner
+    if isinstance(owner, arith.ConstantOp) and isinstance(owner.value, IntegerAttr):
+        return owner.value.value.data
+    return None
 
 
 _BINARY: dict[type[Operation], Callable[[KernelBuilder, SSAValue, SSAValue, Attribute], SSAValue]] = {
