@@ -10,6 +10,7 @@ from xdsl.ir import SSAValue
 from compiler.dialects import graph as g
 from compiler.lowering.compute.common import KernelContext, identity_value, select
 from compiler.lowering.compute.scalar import add, max_value, min_value, mul
+from compiler.lowering.kernel_builder import is_unsigned
 
 _KIND = {
     g.ReduceSumOp: "sum",
@@ -93,8 +94,10 @@ def arg_reduce_kernel(ctx: KernelContext) -> None:
             x = ctx.emitter.emit(op.input, full)
             b = kb.load(best, zero)
             pred = ("ogt" if not last else "oge") if isinstance(op, g.ArgMaxOp) else ("olt" if not last else "ole")
+            # uint8 compares unsigned: 200 > 100 although its bits say -56 < 100.
+            sign = "u" if is_unsigned(elem) else "s"
             better = kb.value(arith.CmpfOp(x, b, pred)) if _is_float(elem) else kb.value(
-                arith.CmpiOp(x, b, {"ogt": "sgt", "oge": "sge", "olt": "slt", "ole": "sle"}[pred])
+                arith.CmpiOp(x, b, sign + pred[1:])
             )
             kb.store(select(kb, better, x, b), best, zero)
             r64 = kb.value(arith.IndexCastOp(r, g.elem_of(op.result)))
