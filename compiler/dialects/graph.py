@@ -354,16 +354,33 @@ class ConstantOp(IRDLOperation):
 
 
 def format_dense(attr: DenseIntOrFPElementsAttr) -> str:
-    """`dense<...>` text equal to xDSL's printer's, computed with numpy."""
-    array = dtypes.dense_to_numpy(attr)
+    """`dense<...>` text that xDSL's parser reads back to the same bytes, computed with numpy.
+
+    Splats and small tensors print their values; big ones, and any float
+    tensor holding NaN or infinities, print as hex bytes: xDSL prints those
+    as integer bit patterns (0x7fc00000) that its parser reads back as
+    integers converted to floats.
+    """
     elem = attr.get_element_type()
-    if array.size == 0:
+    n = math.prod(attr.get_shape())
+    if n == 0:
         return "dense<>"
-    flat = array.reshape(-1)
-    if array.size == 1 or bool(np.all(flat == flat[0])) and not np.isnan(flat[0:1].astype(np.float64)).any():
-        return f"dense<{_format_scalar(flat[0], elem)}>"
-    if array.size > 100:
-        raw = attr.data.data
+    raw = attr.data.data
+    width = dtypes.to_numpy_dtype(elem).itemsize
+    if len(raw) == width:
+        splat = True  # stored once (a splat constant): never expand it
+    else:
+        # Compare bit patterns, not values: -0.0 == 0.0 and NaN != NaN.
+        bits = np.frombuffer(raw, dtype=f"<u{width}")
+        splat = bool(np.all(bits == bits[0]))
+    first = dtypes.dense_to_numpy(attr).reshape(-1)[:1]
+    if splat:
+        if dtypes.is_float(elem) and not np.isfinite(first).all():
+            return f'dense<"0x{raw[:width].hex().upper()}">'
+        return f"dense<{_format_scalar(first[0], elem)}>"
+    array = dtypes.dense_to_numpy(attr)
+    finite = not dtypes.is_float(elem) or bool(np.isfinite(array).all())
+    if n > 100 or not finite:
         return f'dense<"0x{raw.hex().upper()}">'
     return f"dense<{_format_nested(array, elem)}>"
 

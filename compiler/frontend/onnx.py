@@ -295,6 +295,13 @@ def _short(err: BaseException) -> str:
 
 
 def _opset(model: onnx.ModelProto, source: str | None) -> int:
+    if not model.HasField("graph") and not model.opset_import:
+        # Protobuf reads an empty (or some garbage) file as an empty message.
+        raise ModelLoadError(
+            "not a valid ONNX model (it has no graph)",
+            file=source,
+            hint="check that the file is a complete .onnx model",
+        )
     for imp in model.opset_import:
         if imp.domain in ("", "ai.onnx"):
             version = imp.version

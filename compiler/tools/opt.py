@@ -3,18 +3,23 @@
 It keeps every xdsl-opt flag (`-p` pipelines with options,
 `--print-between-passes`, `--split-input-file`, `--verify-diagnostics`, `-t`).
 `.onnx` inputs go through the ONNX importer; `--input-shape name=1x3x224x224`
-pins symbolic dims. User errors print one line and exit with status 1.
+pins symbolic dims. User errors (bad files, unsupported ops, parse and
+verifier errors) print one line and exit with status 1; `-o` is written only
+by a run that succeeds.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
+import tempfile
 from collections.abc import Sequence
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.utils.exceptions import DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from compiler import registry
@@ -86,27 +91,87 @@ class CompilerOptMain(xDSLOptMain):
         )
 
 
+    def prepare_input(self) -> tuple[list[tuple[IO[bytes], int]], str]:
+        try:
+            return super().prepare_input()
+        except ValueError as err:  # xDSL: "Unrecognized file extension 'x'"
+            raise CompilerError(
+                str(err), file=self.args.input_file, hint="name the frontend with -f (mlir, onnx, onnxtxt)"
+            ) from None
+
+    def prepare_output(self) -> IO[str]:
+        # Write to a temporary file beside the output and rename it into place
+        # only when the whole run succeeded (see run): a failing run never
+        # leaves a half-written output file, nor clobbers an existing one.
+        if self.args.output_file is None:
+            return sys.stdout
+        directory = os.path.dirname(os.path.abspath(self.args.output_file))
+        fd, self._tmp_output = tempfile.mkstemp(prefix=".compiler-opt-", suffix=".tmp", dir=directory)
+        return os.fdopen(fd, "w")
+
+    def run(self) -> None:
+        self._tmp_output: str | None = None
+        try:
+            super().run()
+        except BaseException:
+            if self._tmp_output is not None and os.path.exists(self._tmp_output):
+                os.remove(self._tmp_output)
+            raise
+        if self._tmp_output is not None:
+            os.replace(self._tmp_output, self.args.output_file)
+
+
+def _parse_error_line(err: ParseError) -> str:
+    """xDSL's parse error (location, source line, carets, message) as one line."""
+    loc = err.span.get_location()
+    return f"{loc.file}:{loc.line}:{loc.col}: {err.msg}"
+
+
+def _diagnostic_line(err: DiagnosticException, file: str | None) -> str:
+    """xDSL's verifier error as one line: file, the failing op's name, the message.
+
+    xDSL attaches the whole module, with carets under the failing op, as a
+    note; the op's name is taken from the line above the carets.
+    """
+    message = next((line.strip() for line in str(err).splitlines() if line.strip()), "")
+    op_name = None
+    note_lines = "\n".join(getattr(err, "__notes__", [])).splitlines()
+    for i, line in enumerate(note_lines):
+        if "does not verify" in line:
+            for above in reversed(note_lines[:i]):
+                if above.strip() and above.strip()[0] not in "^|-":
+                    found = re.search(r'"([A-Za-z_][\w.$]*)"', above)
+                    op_name = found.group(1) if found else None
+                    break
+            break
+    parts = [p for p in (file, op_name and f"'{op_name}'", message or type(err).__name__) if p]
+    return ": ".join(parts)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
-    output = None
+    path: str | None = None
     try:
         opt = CompilerOptMain(args=argv)
-        output = opt.args.output_file
-        if opt.args.input_file is not None and not os.path.exists(opt.args.input_file):
-            raise CompilerError(
-                "no such file", file=opt.args.input_file, hint="check the path"
-            )
+        path = opt.args.input_file
+        if path is not None and not os.path.exists(path):
+            raise CompilerError("no such file", file=path, hint="check the path")
+        if path is not None and os.path.isdir(path):
+            raise CompilerError("is a directory, not an input file", file=path)
+        # Check --input-shape up front, whatever the input's format.
+        parse_input_shapes(opt.args.input_shape or [])
         opt.run()
     except CompilerError as err:
-        _fail(str(err), output)
+        _fail(str(err))
+    except ParseError as err:
+        _fail(_parse_error_line(err))
+    except DiagnosticException as err:  # verifier or pass failure outside --verify-diagnostics
+        _fail(_diagnostic_line(err, path))
     except KeyboardInterrupt:
-        _fail("interrupted", output)
+        _fail("interrupted")
 
 
-def _fail(message: str, output: str | None) -> None:
-    # A failing run never leaves a half-written output file behind.
-    if output and os.path.exists(output):
-        os.remove(output)
-    print(f"compiler-opt: error: {message}", file=sys.stderr)
+def _fail(message: str) -> None:
+    print(f"compiler-opt: error: {' '.join(message.split())}", file=sys.stderr)
     sys.exit(1)
 
 
