@@ -252,6 +252,22 @@ for pattern, (sa, sb) in _BCAST.items():
     for name in ["Equal", "Less", "LessOrEqual", "Greater", "GreaterOrEqual"]:
         s.op(name, ["qa", "qb"], name)
 
+s = spec("fmod")  # C fmod is exact: no double rounding, a quotient rounded across an integer
+a = s.f32(37, 64, lo=-200.0, hi=200.0)
+b = (s.f32(64, lo=0.05, hi=3.0) * np.where(s.bools(64), 1, -1)).astype(np.float32)
+s.input("a", a)
+s.input("b", b)
+s.input("a64", a.astype(np.float64))
+s.input("b64", b.astype(np.float64))
+s.op("Mod", ["a", "b"], "Fmod_f32", fmod=1)
+s.op("Mod", ["a64", "b64"], "Fmod_f64", fmod=1)
+# a / b rounds to an integer here although the true quotient is just below it.
+s.input("qa", np.asarray([-87.13903, 54.037594, -151.16005, -4.0, 7.0, -0.0, 5.5, 3.0],
+                         np.float32))
+s.input("qb", np.asarray([0.08001748, 1.6375029, 2.1594293, 2.0, -3.0, 2.0, np.inf, -np.inf],
+                         np.float32))
+s.op("Mod", ["qa", "qb"], "Fmod_edges", fmod=1)
+
 s = spec("binary-f32-const-operands")
 s.input("a", s.f32(7, 13))
 s.const(np.float32(1.5), "k")
