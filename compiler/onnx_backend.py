@@ -104,9 +104,13 @@ class CompilerBackendRep(BackendRep):
         self._all_input_names = [vi.name for vi in model.graph.input]
         self._pinned = dict(input_shapes) if input_shapes else None
         self._compiled: dict[tuple[tuple[int, ...], ...], CompiledModel] = {}
-        static = all(_is_static(vi) for vi in _real_inputs(model.graph))
-        # Compile now when the shapes are known, so that errors show at prepare time.
-        self.compiled: CompiledModel | None = self._compile(self._pinned) if static or self._pinned else None
+        inputs = _real_inputs(model.graph)
+        # Defer only tensors whose shapes come with the arrays; compile everything
+        # else now, so that errors (sequence inputs, unsupported ops) show at prepare time.
+        deferred = not self._pinned and not all(_is_static(vi) for vi in inputs) and all(
+            vi.type.HasField("tensor_type") and vi.type.tensor_type.HasField("shape") for vi in inputs
+        )
+        self.compiled: CompiledModel | None = None if deferred else self._compile(self._pinned)
 
     def _compile(self, input_shapes: Mapping[str, Sequence[int]] | None) -> CompiledModel:
         from compiler.driver import compile
@@ -136,7 +140,10 @@ class CompilerBackendRep(BackendRep):
         for name in self.input_names:
             if name not in feeds:
                 raise InputError(f"missing input {name!r}", hint=f"inputs are {self.input_names}")
-            shapes[name] = tuple(np.shape(feeds[name]))
+            value = feeds[name]
+            if not isinstance(value, np.ndarray):
+                raise InputError(f"input {name!r} is not an array (got {type(value).__name__})")
+            shapes[name] = tuple(value.shape)
         key = tuple(shapes[n] for n in self.input_names)
         if key not in self._compiled:
             self._compiled[key] = self._compile(shapes)

@@ -208,3 +208,25 @@ def test_prepare_rejects_an_invalid_model() -> None:
     model.graph.node[0].input[1] = "undefined"
     with pytest.raises(CompilerError, match="ONNX checker rejects the model"):
         backend.prepare(model)
+
+
+def test_sequence_inputs_fail_at_prepare_with_a_clear_error() -> None:
+    seq = helper.make_tensor_sequence_value_info("s", TensorProto.FLOAT, None)
+    graph = helper.make_graph(
+        [helper.make_node("SequenceLength", ["s"], ["n"])],
+        "g",
+        [seq],
+        [helper.make_tensor_value_info("n", TensorProto.INT64, [])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+    assert not backend.is_compatible(model)
+    with pytest.raises(CompilerError, match="'s' is not a tensor"):
+        backend.prepare(model)
+
+
+def test_deferred_compile_checks_the_arrays() -> None:
+    rep = CompilerBackend.prepare(dynamic_batch())
+    with pytest.raises(InputError, match=r"input 'x' is not an array \(got list\)"):
+        rep.run([[[1.0] * 8, [2.0]]])
+    with pytest.raises(InputError, match=r"missing input 'x'"):
+        rep.run({"y": np.ones((2, 8), np.float32)})
