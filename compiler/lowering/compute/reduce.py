@@ -5,12 +5,12 @@ reduction reads them; the epilogue runs where the result is stored."""
 from __future__ import annotations
 
 from xdsl.dialects import arith, math
-from xdsl.ir import SSAValue
+from xdsl.ir import Attribute, SSAValue
 
 from compiler.dialects import graph as g
 from compiler.lowering.compute.common import KernelContext, identity_value, select
 from compiler.lowering.compute.scalar import add, max_value, min_value, mul
-from compiler.lowering.kernel_builder import is_unsigned
+from compiler.lowering.kernel_builder import KernelBuilder, is_unsigned
 
 _KIND = {
     g.ReduceSumOp: "sum",
@@ -67,8 +67,16 @@ def reduce_kernel(ctx: KernelContext) -> None:
     with kb.nest(out_shape, [f"{n}.out" for n in [f"d{d}" for d in range(len(out_shape))]]) as idx:
         v = kb.load(ctx.out, idx)
         if isinstance(op, g.ReduceMeanOp):
-            v = kb.value(arith.DivfOp(v, kb.const(float(count), elem)))
+            v = _divide(kb, v, count, elem)
         kb.store(ctx.finish(v, idx), ctx.out, idx)
+
+
+def _divide(kb: KernelBuilder, v: SSAValue, count: int, elem: Attribute) -> SSAValue:
+    """v / count in v's type: integer means truncate toward zero (as onnxruntime and numpy)."""
+    if _is_float(elem):
+        return kb.value(arith.DivfOp(v, kb.const(float(count), elem)))
+    divide = arith.DivUIOp if is_unsigned(elem) else arith.DivSIOp
+    return kb.value(divide(v, kb.const(count, elem)))
 
 
 def arg_reduce_kernel(ctx: KernelContext) -> None:
