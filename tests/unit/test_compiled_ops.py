@@ -469,7 +469,10 @@ for name in ["ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", 
 
 s = spec("reduce-int")
 s.input("x", s.i64(3, 5, 7, lo=-3, hi=4))
-for name in ["ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd"]:
+s.input("k", s.i32(4, 37, lo=-50, hi=50))
+for name in ["ReduceMean", "ReduceL1", "ReduceSumSquare"]:  # means truncate toward zero
+    s.op(name, ["k", s.const(ints(1))], f"{name}_i32", keepdims=0)
+for name in ["ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceMean"]:
     for axes in [(1,), (0, 2), None]:
         for keep in (0, 1):
             ins = ["x"] if axes is None else ["x", s.const(ints(*axes))]
