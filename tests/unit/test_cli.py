@@ -335,7 +335,7 @@ def test_so_only_options_and_usage_errors(
         (["run", small, "--repeat", "0"], r"repeat count must be >= 1"),
         (["run", small, "--threads", "-2"], r"thread count must be >= 0"),
         (["run", small, "--threads", "two"], r"invalid thread count 'two'"),
-        (["build"], r"the following arguments are required: model; see 'compiler build --help'"),
+        (["build"], r"the following arguments are required: MODEL; see 'compiler build --help'"),
         (["frobnicate"], r"invalid choice: 'frobnicate'"),
         (["run", small, "--bogus"], r"unrecognized arguments: --bogus"),
     ]
