@@ -207,15 +207,36 @@ def _model_bytes(model: str | os.PathLike[str] | bytes | onnx.ModelProto) -> byt
         return model.SerializeToString()
     path = os.fspath(model)
     try:
-        data = open(path, "rb").read()
+        with open(path, "rb") as f:
+            data = f.read()
     except OSError:
         return None  # the importer reports the missing file
-    # External data files change the model without changing its .onnx bytes.
-    directory = os.path.dirname(os.path.abspath(path))
-    extra = b""
-    for name in sorted(os.listdir(directory)):
-        full = os.path.join(directory, name)
-        if name != os.path.basename(path) and not name.endswith(".onnx") and os.path.isfile(full):
-            st = os.stat(full)
-            extra += f"{name}:{st.st_size}:{st.st_mtime_ns};".encode()
-    return data + extra
+    return data + _external_data_stamp(data, os.path.dirname(os.path.abspath(path)))
+
+
+def _external_data_stamp(data: bytes, directory: str) -> bytes:
+    """Size and mtime of the external data files the model references.
+
+    Their contents can change without the .onnx bytes changing. Only models
+    that mention a `location` are parsed to find them.
+    """
+    if b"location" not in data:
+        return b""
+    try:
+        proto = onnx.load_model_from_string(data)
+    except Exception:
+        return b""
+    stamps = []
+    tensors = list(proto.graph.initializer) + [
+        a.t for node in proto.graph.node for a in node.attribute if a.HasField("t")
+    ]
+    for tensor in tensors:
+        for entry in tensor.external_data:
+            if entry.key == "location":
+                full = os.path.join(directory, entry.value)
+                try:
+                    st = os.stat(full)
+                except OSError:
+                    continue
+                stamps.append(f"{entry.value}:{st.st_size}:{st.st_mtime_ns}")
+    return ";".join(sorted(set(stamps))).encode()

@@ -15,7 +15,8 @@ its root, is P) when P's value is consumed by X alone. Then:
   complex-out-fusable op): X joins the anchor's group as an epilogue op when X
   produces the anchor's result shape and reads the anchor-derived value
   through exactly one operand (bias add, ReLU, clip, batch norm, residual
-  add, ...). This is preferred over merging X with injective producers, as it
+  add, ...) and keeps its element type (anchors accumulate in the output
+  buffer, so a cast or a compare does not join). This is preferred over merging X with injective producers, as it
   saves the anchor's large intermediate. The other operands stay outside
   (block arguments), so when X has two anchored producers (a residual add of
   two conv branches) only the first operand's group takes it (shape 3).
@@ -164,6 +165,9 @@ class _Planner:
                     and group.anchor is not None
                     and list(op.operands).count(value) == 1
                     and g.shape_of(op.results[0]) == g.shape_of(value)
+                    # Anchors accumulate in their output buffer, so the
+                    # epilogue keeps the element type (no cast, no compare).
+                    and g.elem_of(op.results[0]) == g.elem_of(value)
                 ):
                     self._merge_into(group, [], op)
                     return

@@ -8,7 +8,13 @@ from xdsl.dialects import arith, math
 from xdsl.ir import Attribute, SSAValue
 
 from compiler.dialects import graph as g
-from compiler.lowering.compute.common import KernelContext, identity_value, select
+from compiler.errors import CompilerError
+from compiler.lowering.compute.common import (
+    KernelContext,
+    epilogue_may_change_type,
+    identity_value,
+    select,
+)
 from compiler.lowering.compute.scalar import add, max_value, min_value, mul
 from compiler.lowering.kernel_builder import KernelBuilder, is_unsigned
 
@@ -32,6 +38,7 @@ def _combine(ctx: KernelContext, kind: str, a: SSAValue, b: SSAValue) -> SSAValu
     return min_value(ctx.kb, a, b, elem)
 
 
+@epilogue_may_change_type
 def reduce_kernel(ctx: KernelContext) -> None:
     """out = init; for every input element: out[proj] op= x; then finalize + epilogue."""
     op = ctx.anchor
@@ -45,7 +52,7 @@ def reduce_kernel(ctx: KernelContext) -> None:
     out_shape = list(g.shape_of(op.result))
     elem = g.elem_of(op.result)
     if ctx.out.elem != elem:
-        raise NotImplementedError("a reduction's epilogue may not change the element type")
+        raise CompilerError(f"{op.name}: a fused epilogue may not change the element type")
 
     def out_index(full: list[SSAValue]) -> list[SSAValue]:
         # Index of the output buffer for a keepdims-shaped accumulator index.
@@ -120,6 +127,7 @@ def _is_float(elem: object) -> bool:
     return dtypes.is_float(elem)  # type: ignore[arg-type]
 
 
+@epilogue_may_change_type
 def softmax_kernel(ctx: KernelContext) -> None:
     """Per row: m = max x; out = exp(x - m); s = sum out; out = out / s (or log form)."""
     op = ctx.anchor
