@@ -227,6 +227,14 @@ class KernelBuilder:
         op = memref.AllocaOp.get(storage_type(elem), shape=list(shape))
         return Buffer(self.value(op), t)
 
+    def alloc(self, elem: Attribute, shape: Sequence[int]) -> Buffer:
+        """A heap buffer (aligned_alloc): for tensors too big for the stack; pair with dealloc."""
+        t = TensorType(elem, list(shape))
+        return Buffer(self.value(memref.AllocOp.get(storage_type(elem), shape=list(shape))), t)
+
+    def dealloc(self, buf: Buffer) -> None:
+        self.insert(memref.DeallocOp.get(buf.value))
+
     def annotate(self, op: Operation, key: str, value: str) -> None:
         op.attributes[key] = StringAttr(value)
 

@@ -3,7 +3,8 @@ the anchor op, the group's result value and the output buffer."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from xdsl.dialects import arith
@@ -37,6 +38,43 @@ class KernelContext:
 
     def store_result(self, value: SSAValue, idx: Sequence[SSAValue]) -> None:
         self.kb.store(value, self.out, idx)
+
+
+def epilogue_may_change_type(compute: Callable[[KernelContext], None]) -> Callable[[KernelContext], None]:
+    """For compute definitions that accumulate in the output buffer.
+
+    The graph contracts allow an epilogue that changes the element type
+    (conv -> Cast, matmul -> Greater, softmax -> Cast); fuse-ops no longer
+    forms such groups, but hand-written or future groupings may, and the
+    output buffer then cannot hold the anchor's partial sums (the LLVM
+    translation failed with mismatched operand types). In that case the
+    anchor computes into a heap buffer of its own type and one loop nest over
+    the result runs the epilogue from it. Same-type groups take the direct path.
+    """
+
+    @functools.wraps(compute)
+    def wrapper(ctx: KernelContext) -> None:
+        anchor = ctx.anchor
+        if anchor is None or ctx.out.elem == g.elem_of(anchor.results[0]):
+            compute(ctx)
+            return
+        kb = ctx.kb
+        value = anchor.results[0]
+        tmp = kb.alloc(g.elem_of(value), g.shape_of(value))
+        compute(KernelContext(kb, ctx.emitter, anchor, value, tmp))
+        ctx.emitter.reset()
+        ctx.emitter.overrides[value] = lambda idx: kb.load(tmp, idx)
+        try:
+            shape = ctx.out.shape
+            with kb.nest(shape, [f"d{d}.epi" for d in range(len(shape))]) as idx:
+                ctx.emitter.reset()
+                kb.store(ctx.emitter.emit(ctx.result, idx), ctx.out, idx)
+        finally:
+            del ctx.emitter.overrides[value]
+            ctx.emitter.reset()
+        kb.dealloc(tmp)
+
+    return wrapper
 
 
 def identity_value(kb: KernelBuilder, kind: str, elem: Attribute) -> SSAValue:

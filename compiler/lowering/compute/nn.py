@@ -16,7 +16,12 @@ from xdsl.ir import SSAValue
 from compiler.dialects import graph as g
 from compiler.dialects import layouts
 from compiler.dialects.loop import VECTORIZE
-from compiler.lowering.compute.common import KernelContext, identity_value, select
+from compiler.lowering.compute.common import (
+    KernelContext,
+    epilogue_may_change_type,
+    identity_value,
+    select,
+)
 from compiler.lowering.compute.element import broadcast_index
 from compiler.lowering.compute.scalar import add, mul
 from compiler.lowering.kernel_builder import KernelBuilder
@@ -52,6 +57,7 @@ def _has_epilogue(ctx: KernelContext) -> bool:
     return ctx.anchor is not None and ctx.result is not ctx.anchor.results[0]
 
 
+@epilogue_may_change_type
 def conv_kernel(ctx: KernelContext) -> None:
     op = ctx.anchor
     assert isinstance(op, g.ConvOp)
@@ -97,6 +103,7 @@ def conv_kernel(ctx: KernelContext) -> None:
             _epilogue_row(ctx, [n, co, oh], ow_, "ow.epi")
 
 
+@epilogue_may_change_type
 def matmul_kernel(ctx: KernelContext) -> None:
     op = ctx.anchor
     assert isinstance(op, g.MatMulOp)
@@ -130,6 +137,7 @@ def _float(elem: object) -> bool:
     return dtypes.is_float(elem)  # type: ignore[arg-type]
 
 
+@epilogue_may_change_type
 def pool_kernel(ctx: KernelContext) -> None:
     """Pools in NCHW (vectorized along output columns) or NCHW{c}c (along the channel block)."""
     op = ctx.anchor
@@ -219,6 +227,7 @@ def _pool_count(kb: KernelBuilder, op: g.AvgPoolOp, oh: SSAValue, ow: SSAValue, 
     return kb.value(arith.SIToFPOp(as_int, elem))  # type: ignore[arg-type]
 
 
+@epilogue_may_change_type
 def lrn_kernel(ctx: KernelContext) -> None:
     op = ctx.anchor
     assert isinstance(op, g.LRNOp)
