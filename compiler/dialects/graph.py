@@ -148,6 +148,13 @@ def broadcast_shapes(*shapes: Sequence[int]) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _check_element_type(elem: Attribute) -> None:
+    """A diagnostic, not dtypes' UnsupportedDtypeError: verifiers raise VerifyException."""
+    if elem not in dtypes.supported_element_types():
+        supported = ", ".join(str(t) for t in dtypes.supported_element_types())
+        raise VerifyException(f"element type {elem} is not supported (supported: {supported})")
+
+
 def _tensor(shape: Sequence[int], elem: Attribute) -> TensorType:
     return TensorType(elem, list(shape))
 
@@ -179,12 +186,13 @@ class GraphOp(IRDLOperation):
         return None
 
     def verify_(self) -> None:
-        for operand in self.operands:
-            if not isinstance(operand.type, TensorType):
-                raise VerifyException(f"operands must be tensors, got {operand.type}")
-            if any(d < 0 for d in operand.type.get_shape()):
-                raise VerifyException("operand shapes must be static")
-            dtypes.to_numpy_dtype(operand.type.get_element_type())
+        for what, values in (("operand", self.operands), ("result", self.results)):
+            for value in values:
+                if not isinstance(value.type, TensorType):
+                    raise VerifyException(f"{what}s must be tensors, got {value.type}")
+                if any(d < 0 for d in value.type.get_shape()):
+                    raise VerifyException(f"{what} shapes must be static, got {value.type}")
+                _check_element_type(value.type.get_element_type())
         self.check()
         expected = self.infer([cast(TensorType, o.type) for o in self.operands], self.properties)
         if expected is None:
@@ -328,6 +336,7 @@ class ConstantOp(IRDLOperation):
             )
         if any(d < 0 for d in self.value.get_shape()):
             raise VerifyException("constant shapes must be static")
+        _check_element_type(self.value.get_element_type())
         n = math.prod(self.value.get_shape())
         width = dtypes.to_numpy_dtype(self.value.get_element_type()).itemsize
         if len(self.value.data.data) not in (width, n * width):
@@ -653,7 +662,6 @@ class CastOp(GraphOp):
     def check(self) -> None:
         if shape_of(self.input) != shape_of(self.result):
             raise VerifyException("graph.cast must keep the shape")
-        dtypes.to_numpy_dtype(elem_of(self.result))
 
 
 # ---------------------------------------------------------------------------
@@ -977,6 +985,16 @@ class PadOp(GraphOp):
         if not isinstance(mode, StringAttr) or mode.data not in ("constant", "reflect", "edge"):
             raise VerifyException("mode must be \"constant\", \"reflect\" or \"edge\"")
         rank = len(shape)
+        for d in range(rank):
+            before, after = pads[d], pads[rank + d]
+            # Reflection mirrors without repeating the border element, so it
+            # needs pad < size (numpy would reflect again; ONNX runtimes refuse).
+            if mode.data == "reflect" and max(before, after) >= shape[d] and (before or after):
+                raise VerifyException(
+                    f"reflect pads of dim {d} ({before}, {after}) must be smaller than its size {shape[d]}"
+                )
+            if mode.data == "edge" and shape[d] == 0 and (before or after):
+                raise VerifyException(f"edge padding of dim {d} needs a non-empty dim")
         out = [shape[d] + pads[d] + pads[rank + d] for d in range(rank)]
         return [_tensor(out, t.get_element_type())]
 
