@@ -914,13 +914,6 @@ s.op("ReduceSum", [k, s.const(ints(1))], "ReduceSum_i32")
 s.op("MatMul", [k, s.const(s.i32(37, 3))], "MatMul_i32")
 s.op("Neg", [k], "Neg_i32")
 
-s = spec("dtypes-f16")
-x16 = s.input("x16", s.f32(5, 37).astype(np.float16))
-s.op("Cast", [x16], "Cast_f16_to_f32", to=TensorProto.FLOAT)
-s.op("Cast", [s.input("x32", s.f32(5, 37))], "Cast_f32_to_f16", to=TensorProto.FLOAT16)
-s.op("Add", [x16, x16], "Add_f16", rtol=1e-3)
-s.op("Relu", [x16], "Relu_f16")
-
 # ---------------------------------------------------------------------------
 # Larger shapes: several vector chunks plus every remainder size, loops that
 # the default schedule parallelizes across both threads.
@@ -1051,6 +1044,106 @@ s.op("Conv", ["x32", s.const(s.f32(16, 32, 3, 3))], "batch2_dilated_s2", dilatio
      strides=[2, 2], pads=[2, 1, 2, 1])
 
 # ---------------------------------------------------------------------------
+# IEEE special values through every float function (approximations included)
+
+s = spec("float-specials", opset=20)
+s.input("x", np.asarray([np.inf, -np.inf, np.nan, 0.0, -0.0, 1.0, -1.0, 100.0, -100.0, 1e-40,
+                         3.4e38, -3.4e38, 88.8, -104.0, 0.5, 20.0, 9.5], np.float32))
+s.input("z", np.asarray([0.0, -0.0, 0.0, 1.0, -1.0, np.inf, np.nan, 2.0, 0.0, -0.0, 1.0, 1.0,
+                         1.0, 1.0, 1.0, 1.0, 1.0], np.float32))
+for name in ["Exp", "Tanh", "Sigmoid", "Erf", "Abs", "Neg", "Floor", "Ceil", "Round", "Softplus",
+             "Softsign", "Elu", "Gelu", "Sin", "Cos", "Log", "Sqrt", "Reciprocal", "Relu",
+             "LeakyRelu", "HardSigmoid", "HardSwish"]:
+    s.op(name, ["x"], name)
+for name in ["Div", "Mul", "Add", "Less", "Greater", "Pow"]:
+    s.op(name, ["x", "z"], name)
+s.op("Equal", ["x", "x"], "Equal_self")
+s.op("Cast", ["x"], "Cast_f64", to=TensorProto.DOUBLE)
+s.op("Cast", ["x"], "Cast_bool", to=TensorProto.BOOL)
+
+s = spec("float64-nn")
+s.input("x", s.f64(2, 3, 7, 9))
+s.input("v", s.f64(4, 37))
+s.op("Softmax", ["v"], "Softmax", axis=-1)
+s.op("LogSoftmax", ["v"], "LogSoftmax", axis=0)
+s.op("LayerNormalization", ["v", s.const(s.f64(37)), s.const(s.f64(37))], "LayerNormalization")
+s.op("MatMul", ["v", s.const(s.f64(37, 5))], "MatMul")
+s.op("Gemm", ["v", s.const(s.f64(5, 37)), s.const(s.f64(5))], "Gemm", transB=1)
+s.op("MaxPool", ["x"], "MaxPool", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+s.op("ReduceLogSumExp", ["v", s.const(ints(1))], "ReduceLogSumExp")
+s.op("ReduceL2", ["v", s.const(ints(1))], "ReduceL2")
+s.op("Tanh", ["v"], "Tanh")
+s.op("BatchNormalization", ["x", s.const(s.f64(3)), s.const(s.f64(3)), s.const(s.f64(3)),
+                            s.const(s.f64(3, lo=0.5, hi=2.0))], "BatchNormalization")
+s.op("Where", [s.input("c", s.bools(4, 37)), "v", s.const(np.float64(2.0))], "Where")
+s.op("Pad", ["v", s.const(ints(1, 2, 0, 3)), s.const(np.float64(-1.5))], "Pad")
+
+# ---------------------------------------------------------------------------
+# Memory plan and outputs: in-place chains, views of intermediates, nested
+# in-place concats, an input / one value twice / a constant as outputs
+
+s = spec("memory-and-outputs")
+s.input("x", s.f32(1, 6, 5))
+s.input("y", s.f32(7, 13))
+s.input("row", s.f32(13))
+e = s.op("Exp", ["y"], check=False)
+b = s.op("Add", [e, "row"], check=False)
+s.op("Sigmoid", [s.op("Mul", [b, b], check=False)], "chain_end")
+s.op("Sub", [e, "chain_end"], "reads_early_value", rtol=1e-4)
+r = s.op("Relu", ["x"], check=False)
+v = s.op("Slice", [r, s.const(ints(2)), s.const(ints(4)), s.const(ints(1))], check=False)
+s.op("Neg", [v], "neg_of_view")
+s.op("Reshape", [v, s.const(ints(10))], "reshape_of_view")
+s.op("Tanh", [r], "view_source_again")
+inner = s.op("Concat", [s.op("Abs", ["x"], check=False), s.op("Neg", ["x"], check=False)],
+             check=False, axis=1)
+s.op("Concat", [inner, s.op("Relu", ["x"], check=False)], "nested_concat", axis=1)
+s.op("Identity", ["x"], "input_as_output")
+twice = s.op("Exp", ["x"], "exp_once")
+s.op("Identity", [twice], "exp_twice")
+s.op("Identity", [s.const(s.f32(3))], "constant_as_output")
+s.op("Concat", [s.op("Sigmoid", ["y"], check=False), "y"], "concat_with_input", axis=0, rtol=1e-4)
+
+# ---------------------------------------------------------------------------
+# Injective ops computed inline at O3: index maps of reshape groups, pads,
+# gathers, expands, negative slices of fused expressions
+
+s = spec("injective-inline")
+s.input("x", s.f32(2, 3, 4))
+s.input("y", s.f32(6, 1, 4))
+s.input("z", s.f32(1, 24))
+s.input("w", s.f32(3, 5))
+for i, (src, perm, shape) in enumerate([
+    ("x", [2, 0, 1], (4, 3, 2)), ("x", [1, 0, 2], (3, 1, 8)), ("x", [0, 2, 1], (2, 12)),
+    ("y", [1, 0, 2], (2, 1, 3, 4)), ("y", [2, 1, 0], (2, 2, 6)), ("z", [1, 0], (4, 6)),
+    ("z", [1, 0], (2, 3, 2, 2)), ("x", [2, 1, 0], (24,)),
+]):
+    tr = s.op("Transpose", [src], check=False, perm=perm)
+    s.op("Neg", [s.op("Reshape", [tr, s.const(ints(*shape))], check=False)], f"regroup{i}")
+ew = s.op("Exp", ["w"], check=False)
+s.op("Pad", [s.op("Transpose", [ew], check=False), s.const(ints(1, 2, 2, 0))], "pad_transposed",
+     mode="reflect", rtol=1e-4)
+s.op("Gather", [s.op("Relu", ["w"], check=False), s.const(np.asarray([[2, 0], [-1, 1]], np.int64))],
+     "gather_fused", axis=1)
+s.op("Expand", [s.op("Sigmoid", [s.input("c", s.f32(3, 1))], check=False), s.const(ints(2, 3, 4))],
+     "expand_fused", rtol=1e-4)
+s.op("Concat", [s.op("Add", ["w", s.const(s.f32(5))], check=False),
+                s.op("Expand", [s.const(s.f32(1, 5)), s.const(ints(2, 5))], check=False)],
+     "concat_broadcast", axis=0)
+s.op("Slice", [s.op("Mul", ["w", "w"], check=False), s.const(ints(-1, -2)), s.const(ints(-100, -100)),
+               s.const(ints(0, 1)), s.const(ints(-1, -2))], "slice_negative_fused")
+s.op("Tile", [s.op("Abs", ["w"], check=False), s.const(ints(2, 3))], "tile_fused")
+s.op("DepthToSpace", [s.op("Neg", [s.input("d", s.f32(1, 8, 3, 2))], check=False)], "d2s_fused",
+     blocksize=2, mode="CRD")
+s.op("Where", [s.op("Greater", ["w", s.const(np.float32(0))], check=False),
+               s.op("Transpose", [s.input("w2", s.f32(5, 3))], check=False),
+               s.const(np.float32(7))], "where_fused")
+rt = s.op("Transpose", [s.op("Reshape", ["x", s.const(ints(6, 4))], check=False)], check=False)
+s.op("ReduceSum", [rt, s.const(ints(1))], "reduce_of_reshape_transpose", keepdims=0)
+s.op("Softmax", [s.op("Transpose", ["x"], check=False, perm=[0, 2, 1])], "softmax_of_transpose",
+     axis=1)
+
+# ---------------------------------------------------------------------------
 # Fused chains (O3 groups them: epilogues, prologues, injective DAGs)
 
 s = spec("fusion-chains")
@@ -1072,6 +1165,38 @@ mx = s.op("ReduceMax", ["q", s.const(ints(1))], check=False, keepdims=1)
 s.op("Sub", ["q", mx], "reduce_broadcast_sub")
 am = s.op("ArgMax", [s.op("Neg", ["q"], check=False)], check=False, axis=1)
 s.op("Cast", [am], "argmax_cast", to=TensorProto.FLOAT)
+s.op("Equal", [am, s.const(np.int64(3))], "argmax_equal")
+# Epilogues that change the element type, or read runtime operands
+r = s.op("ReduceSum", ["q", s.const(ints(1))], check=False, keepdims=0)
+s.op("Cast", [r], "reduce_cast_i64", to=TensorProto.INT64)
+s.op("Greater", [r, s.const(np.float32(0))], "reduce_greater")
+s.op("Cast", [s.op("Softmax", ["q"], check=False, axis=1)], "softmax_cast_f64",
+     to=TensorProto.DOUBLE)
+s.op("Less", [c, s.const(np.float32(0))], "conv_less")
+s.op("Add", [c, s.const(s.f32(7))], "conv_add_row")
+s.op("Add", [s.op("MatMul", [s.input("b3", s.f32(2, 3, 17)), s.const(s.f32(17, 5))], check=False),
+             s.input("rb", s.f32(3, 5))], "matmul_add_runtime")
+p = s.op("MaxPool", ["x"], check=False, kernel_shape=[2, 2])
+s.op("Cast", [p], "pool_cast", to=TensorProto.INT64)
+s.op("Mul", [p, s.const(s.f32(5, 1, 1))], "pool_mul_channel")
+s.op("Cast", [s.op("LayerNormalization", ["q", s.const(s.f32(37))], check=False)], "ln_cast",
+     to=TensorProto.INT64)
+s.op("Sqrt", [s.op("ReduceMean", [s.op("Mul", ["q", "q"], check=False), s.const(ints(2))],
+                   check=False)], "rms")
+# Normalizations and biases from runtime inputs (nothing to fold)
+s.input("x16", s.f32(2, 16, 5, 6))
+for n in ["sc", "bi", "mu"]:
+    s.input(n, s.f32(16))
+s.input("va", s.f32(16, lo=0.5, hi=2.0))
+s.op("BatchNormalization", ["x16", "sc", "bi", "mu", "va"], "bn_runtime_params")
+cb = s.op("Conv", ["x16", s.const(s.f32(16, 16, 3, 3)), "bi"], "conv_runtime_bias", pads=[1, 1, 1, 1])
+s.op("BatchNormalization", [cb, s.const(s.f32(16)), s.const(s.f32(16)), s.const(s.f32(16)),
+                            s.const(s.f32(16, lo=0.5, hi=2.0))], "conv_then_bn")
+s.op("InstanceNormalization", ["x16", "sc", "bi"], "instancenorm_runtime")
+s.op("MatMul", [s.const(s.f32(3, 6)), s.input("mr", s.f32(6, 20))], "matmul_const_lhs")
+s.op("MaxPool", ["x16"], "pool_kernel_as_big_as_input", kernel_shape=[5, 6], pads=[2, 2, 2, 2])
+s.op("AveragePool", ["x16"], "avgpool_big_kernel", kernel_shape=[5, 6], pads=[2, 3, 2, 3],
+     strides=[3, 3])
 
 
 # ---------------------------------------------------------------------------
@@ -1152,3 +1277,48 @@ def test_every_supported_op_is_compiled() -> None:
 def test_spec_ids_are_unique() -> None:
     ids = [sp.id for sp in SPECS]
     assert len(ids) == len(set(ids))
+
+
+_TYPE_CHANGING_EPILOGUES = """
+func.func @main(%x: tensor<3x4xf32> {graph.name = "x"}, %w: tensor<4x5xf32> {graph.name = "w"})
+    -> (tensor<3x1xi64> {graph.name = "r"}, tensor<3x5xi1> {graph.name = "m"},
+        tensor<3x4xf64> {graph.name = "s"}) {
+  %r = graph.fused(%x) {kind = "reduction"} : (tensor<3x4xf32>) -> tensor<3x1xi64> {
+  ^bb0(%a: tensor<3x4xf32>):
+    %0 = graph.reduce_sum %a {axes = array<i64: 1>, keepdims = true} : (tensor<3x4xf32>) -> tensor<3x1xf32>
+    %1 = graph.relu %0 : (tensor<3x1xf32>) -> tensor<3x1xf32>
+    %2 = graph.cast %1 : (tensor<3x1xf32>) -> tensor<3x1xi64>
+    graph.yield %2 : tensor<3x1xi64>
+  }
+  %m = graph.fused(%x, %w) {kind = "complex-out-fusable"} : (tensor<3x4xf32>, tensor<4x5xf32>) -> tensor<3x5xi1> {
+  ^bb0(%a: tensor<3x4xf32>, %b: tensor<4x5xf32>):
+    %0 = graph.matmul %a, %b : (tensor<3x4xf32>, tensor<4x5xf32>) -> tensor<3x5xf32>
+    %z = graph.constant dense<0.0> : tensor<f32>
+    %1 = graph.greater %0, %z : (tensor<3x5xf32>, tensor<f32>) -> tensor<3x5xi1>
+    graph.yield %1 : tensor<3x5xi1>
+  }
+  %s = graph.fused(%x) {kind = "reduction"} : (tensor<3x4xf32>) -> tensor<3x4xf64> {
+  ^bb0(%a: tensor<3x4xf32>):
+    %0 = graph.softmax %a {axis = 1 : i64} : (tensor<3x4xf32>) -> tensor<3x4xf32>
+    %1 = graph.cast %0 : (tensor<3x4xf32>) -> tensor<3x4xf64>
+    graph.yield %1 : tensor<3x4xf64>
+  }
+  func.return %r, %m, %s : tensor<3x1xi64>, tensor<3x5xi1>, tensor<3x4xf64>
+}
+"""
+
+
+def test_groups_with_type_changing_epilogues() -> None:
+    """fuse-ops keeps epilogues in the anchor's type, but the lowering takes any
+    group the contracts allow: anchors that accumulate in the output buffer
+    (reduce, matmul, softmax) go through a buffer of their own type."""
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((3, 4)) * 3).astype(np.float32)
+    w = rng.standard_normal((4, 5)).astype(np.float32)
+    compiled = compiler.compile(compiler.parse_mlir(_TYPE_CHANGING_EPILOGUES), opt_level=0)
+    r, m, s = compiled.run(None, {"x": x, "w": w})
+    np.testing.assert_array_equal(r, np.maximum(x.sum(1, keepdims=True), 0).astype(np.int64))
+    np.testing.assert_array_equal(m, x @ w > 0)
+    e = np.exp(x - x.max(1, keepdims=True))
+    assert s.dtype == np.float64
+    assert oracle.max_rel_error(s, e / e.sum(1, keepdims=True)) < 1e-6
