@@ -376,6 +376,28 @@ def _input_type(
     return TensorType(elem, shape)
 
 
+def _check_pinned(
+    input_shapes: Mapping[str, Sequence[int]], source: str | None
+) -> dict[str, tuple[int, ...]]:
+    """input_shapes as {name: tuple of non-negative ints}, or a ShapeError."""
+    pinned: dict[str, tuple[int, ...]] = {}
+    for name, dims in input_shapes.items():
+        ok = not isinstance(dims, str | bytes)
+        try:
+            shape = tuple(int(d) for d in dims) if ok else ()
+            ok = ok and all(isinstance(d, int | np.integer) and d >= 0 for d in dims)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ShapeError(
+                f"input_shapes[{name!r}] = {dims!r} is not a shape",
+                file=source,
+                hint=f"give a tuple of non-negative ints, e.g. input_shapes={{{name!r}: (1, 3, 224, 224)}}",
+            )
+        pinned[name] = shape
+    return pinned
+
+
 def import_onnx(
     model: str | os.PathLike[str] | bytes | onnx.ModelProto,
     input_shapes: Mapping[str, Sequence[int]] | None = None,
@@ -387,7 +409,7 @@ def import_onnx(
     proto, source = _load_model(model, source_name)
     opset = _opset(proto, source)
     graph = proto.graph
-    pinned = dict(input_shapes or {})
+    pinned = _check_pinned(input_shapes or {}, source)
 
     initializer_names = {t.name for t in graph.initializer}
     real_inputs = [vi for vi in graph.input if vi.name not in initializer_names]

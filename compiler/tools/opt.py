@@ -35,6 +35,8 @@ def parse_input_shapes(specs: Sequence[str]) -> dict[str, tuple[int, ...]]:
             if not sep or not name:
                 raise ValueError
             shapes[name] = tuple(int(d) for d in dims.lower().split("x"))
+            if any(d < 0 for d in shapes[name]):
+                raise ValueError
         except ValueError:
             raise CompilerError(
                 f"bad --input-shape '{spec}'", hint="write it as name=1x3x224x224"
