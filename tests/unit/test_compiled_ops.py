@@ -404,9 +404,6 @@ s.op("Clip", ["x", hi, lo], "Clip_min_above_max")
 s.op("Clip", ["xi", s.const(np.int64(-3)), s.const(np.int64(4))], "Clip_i64")
 s.op("Clip", ["xd", s.const(np.float64(-0.5)), s.const(np.float64(0.5))], "Clip_f64")
 
-# ---------------------------------------------------------------------------
-# Casts between every pair of types
-
 _CAST_TYPES = {
     "f32": TensorProto.FLOAT,
     "f64": TensorProto.DOUBLE,
@@ -415,6 +412,56 @@ _CAST_TYPES = {
     "u8": TensorProto.UINT8,
     "bool": TensorProto.BOOL,
 }
+
+s = spec("rank0")
+s.input("a", np.asarray(1.25, np.float32))
+s.input("b", np.asarray(-0.5, np.float32))
+s.input("i", np.asarray(-7, np.int64))
+s.input("t", np.asarray(True))
+s.input("v", s.f32(5))
+for name in ["Add", "Sub", "Mul", "Div", "Pow", "Max", "Less", "Equal"]:
+    s.op(name, ["a", "b"], f"{name}_rank0")
+s.op("Mul", ["i", s.const(np.int64(3))], "Mul_i64_rank0")
+s.op("Where", ["t", "a", "b"], "Where_rank0")
+s.op("Where", ["t", "v", "b"], "Where_rank0_cond")
+s.op("Clip", ["a", s.const(np.float32(0.0)), s.const(np.float32(1.0))], "Clip_rank0")
+for dst in ["f64", "i64", "i32", "u8", "bool"]:
+    s.op("Cast", ["a"], f"Cast_rank0_to_{dst}", to=_CAST_TYPES[dst])
+s.op("Cast", ["i"], "Cast_rank0_i64_to_f32", to=TensorProto.FLOAT)
+s.op("Expand", ["a", s.const(ints(2, 3))], "Expand_rank0")
+s.op("ReduceSum", ["v"], "ReduceSum_to_rank0", keepdims=0)
+s.op("ReduceMax", ["v"], "ReduceMax_to_rank0", keepdims=0)
+s.op("Concat", [s.op("Unsqueeze", ["a", s.const(ints(0))], check=False), "v"], "Concat_unsqueezed",
+     axis=0)
+s.op("Add", ["v", "a"], "Add_rank1_rank0")
+
+s = spec("opset13-variants", opset=13)  # attribute/input forms the frontend maps differently
+s.input("x", s.f32(3, 5, 7))
+s.input("y", s.f32(1, 3, 1, 4))
+for name in ["ReduceMean", "ReduceMax", "ReduceProd", "ReduceL1"]:
+    s.op(name, ["x"], f"{name}_attr_axes", axes=[0, 2], keepdims=0)
+s.op("ReduceSum", ["x", s.const(ints(1))], "ReduceSum_input_axes")
+s.op("Squeeze", ["y", s.const(ints(0, 2))], "Squeeze_input")
+s.op("Unsqueeze", ["x", s.const(ints(1, -1))], "Unsqueeze_input")
+s.op("Split", ["x", s.const(ints(2, 5))], "Split_input", outs=2, axis=2)
+s.op("Split", ["x"], "Split_equal", outs=5, axis=1)
+s.op("Clip", ["x", s.const(np.float32(-1)), s.const(np.float32(1))], "Clip")
+s.op("Dropout", ["x", s.const(np.float32(0.5)), s.const(np.bool_(False))], "Dropout_inference")
+
+s = spec("opset11-variants", opset=11)
+s.input("x", s.f32(3, 5, 7))
+s.input("y", s.f32(1, 3, 1, 4))
+s.op("Squeeze", ["y"], "Squeeze_attr", axes=[0, -2])
+s.op("Unsqueeze", ["x"], "Unsqueeze_attr", axes=[0, 4])
+s.op("Split", ["x"], "Split_attr", outs=2, axis=0, split=[1, 2])
+s.op("ReduceSum", ["x"], "ReduceSum_attr", axes=[1], keepdims=1)
+s.op("Softmax", ["y"], "Softmax_flatten_default")
+s.op("Clip", ["x", s.const(np.float32(-0.5)), s.const(np.float32(0.5))], "Clip")
+s.op("Pad", ["x", s.const(ints(0, 1, 2, 1, 0, 1))], "Pad_input_pads", mode="reflect")
+
+# ---------------------------------------------------------------------------
+# Casts between every pair of types
+
 s = spec("cast-pairs")
 # Float -> int casts of negative or out-of-range values are undefined (C++
 # semantics in onnxruntime), so float sources stay in range of every target.
@@ -873,6 +920,56 @@ n = s.op("Gather", [sh, s.const(np.int64(0))], check=False, axis=0)
 tgt = s.op("Concat", [s.op("Unsqueeze", [n, s.const(ints(0))], check=False), s.const(ints(-1))],
            check=False, axis=0)
 s.op("Relu", [s.op("Reshape", ["x", tgt], check=False)], "shape_subgraph_reshape")
+
+s = spec("layout-epilogues")  # epilogues of blocked convs, in NCHW16c and in NCHW (O = 24)
+s.input("x", s.f32(1, 16, 6, 9))
+s.input("r24", s.f32(1, 24, 6, 9))
+s.input("r16", s.f32(1, 16, 6, 9))
+h = s.op("Relu", [s.op("Conv", ["x", s.const(s.f32(16, 16, 3, 3))], check=False, pads=[1, 1, 1, 1])],
+         check=False)
+c = s.op("Conv", [h, s.const(s.f32(24, 16, 1, 1)), s.const(s.f32(24))], check=False)
+s.op("Relu", [s.op("Add", [c, "r24"], check=False)], "O24_residual_relu")
+c = s.op("Conv", [h, s.const(s.f32(16, 16, 3, 3))], check=False, pads=[1, 1, 1, 1])
+c = s.op("Mul", [s.op("Add", [c, "r16"], check=False), s.const(s.f32(16, 1, 1))], check=False)
+s.op("Sigmoid", [c], "O16_add_mul_sigmoid")
+c = s.op("Conv", [h, s.const(s.f32(16, 16, 3, 3))], check=False, pads=[1, 1, 1, 1])
+s.op("Add", [c, s.const(s.f32(9))], "O16_add_row_constant")
+c = s.op("Conv", [h, s.const(s.f32(32, 16, 3, 3))], check=False, strides=[2, 2])
+s.op("Clip", [c, s.const(np.float32(0)), s.const(np.float32(6))], "O32_relu6")
+d = s.op("Conv", [h, s.const(s.f32(16, 1, 3, 3)), s.const(s.f32(16))], check=False, group=16,
+         pads=[1, 1, 1, 1])
+s.op("HardSwish", [d], "depthwise_hardswish")
+
+s = spec("attention")  # masked softmax with -inf, additive masks, fully masked rows
+s.input("q", s.f32(2, 4, 7, 8))
+s.input("k", s.f32(2, 4, 8, 7))
+s.input("v", s.f32(2, 4, 7, 8))
+causal = np.triu(np.ones((7, 7), bool), 1)
+s.input("m", causal)
+s.input("all", np.ones((7, 7), bool))
+sc = s.op("Mul", [s.op("MatMul", ["q", "k"], check=False), s.const(np.float32(0.35))], check=False)
+masked = s.op("Where", ["m", s.const(np.float32(-np.inf)), sc], check=False)
+s.op("MatMul", [s.op("Softmax", [masked], "probs", axis=-1), "v"], "context", rtol=1e-4)
+s.op("Softmax", [s.op("Add", [sc, s.const((causal * -10000.0).astype(np.float32))], check=False)],
+     "probs_additive_mask", axis=-1)
+s.op("Softmax", [s.op("Where", ["all", s.const(np.float32(-np.inf)), sc], check=False)],
+     "probs_fully_masked", axis=-1)
+s.op("LogSoftmax", [masked], "logprobs", axis=-1)
+s.op("ReduceMax", [masked, s.const(ints(-1))], "rowmax")
+s.op("ArgMax", [masked], "argmax_masked", axis=-1)
+
+s = spec("gather-large")  # embedding lookups: runtime ids, vectorized rows and gathered columns
+s.input("emb", s.f32(100, 64))
+s.input("ids", s.i64(2, 37, lo=-100, hi=100))
+s.input("ids32", s.i32(40, lo=-64, hi=64))
+s.input("t", s.f32(3, 64))
+s.op("Gather", ["emb", "ids"], "embedding")
+s.op("Gather", ["t", "ids32"], "columns", axis=1)
+s.op("Add", [s.op("Gather", ["emb", "ids"], check=False), s.const(s.f32(64))], "embedding_plus_pos")
+s.op("Gather", ["emb", s.input("one", np.asarray(-3, np.int64))], "row_scalar_index")
+s.op("Gather", [s.input("iemb", s.i64(50, 33)), s.input("ids2", s.i64(70, lo=-50, hi=50))],
+     "i64_rows")
+s.op("Gather", [s.input("bemb", s.bools(50, 33)), "ids2"], "bool_rows")
 
 # ---------------------------------------------------------------------------
 # Other element types (uint8, int8, int16, int32, float16) where onnxruntime
