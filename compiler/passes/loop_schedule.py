@@ -68,8 +68,8 @@ class DefaultSchedulePass(ModulePass):
     threads: int = 0
     """Threads to feed with parallel loops; 0: the host's CPU count, 1: no parallel loops."""
 
-    min_parallel_work: int = 1024
-    """Nests with fewer innermost iterations than this stay serial."""
+    min_parallel_work: int = 1 << 19
+    """Nests executing fewer body ops than this stay serial (see CpuTarget)."""
 
     annotate_only: bool = False
 

@@ -1,8 +1,12 @@
-// RUN: compiler-opt %s -p 'default-schedule{threads=2 annotate-only=true}' | filecheck %s --check-prefix=JSON
-// RUN: compiler-opt %s -p 'default-schedule{threads=2}' | filecheck %s --check-prefix=LOOPS
-// RUN: compiler-opt %s -p 'default-schedule{threads=2},convert-loop-to-scf' | filecheck %s --check-prefix=SCF
-// RUN: compiler-opt %s -p 'default-schedule{threads=2 annotate-only=true},apply-schedule' | filecheck %s --check-prefix=LOOPS
-// RUN: compiler-opt %s -p 'default-schedule{threads=1 vector-bits=256}' | filecheck %s --check-prefix=AVX2
+// RUN: compiler-opt %s -p 'default-schedule{threads=2 min-parallel-work=1024 annotate-only=true}' | filecheck %s --check-prefix=JSON
+// RUN: compiler-opt %s -p 'default-schedule{threads=2 min-parallel-work=1024}' | filecheck %s --check-prefix=LOOPS
+// RUN: compiler-opt %s -p 'default-schedule{threads=2 min-parallel-work=1024},convert-loop-to-scf' | filecheck %s --check-prefix=SCF
+// RUN: compiler-opt %s -p 'default-schedule{threads=2 min-parallel-work=1024 annotate-only=true},apply-schedule' | filecheck %s --check-prefix=LOOPS
+// RUN: compiler-opt %s -p 'default-schedule{threads=1 vector-bits=256 min-parallel-work=1024}' | filecheck %s --check-prefix=AVX2
+// RUN: compiler-opt %s -p 'default-schedule{threads=2}' | filecheck %s --check-prefix=SMALL
+
+// With the default min-parallel-work, nests this small stay on one thread.
+// SMALL-NOT: parallel
 
 // matmul (batch 1) with a bias + relu epilogue. The accumulation nest n,i,j,k is
 // reordered so that j is innermost; j is split by 16 (f32 lanes of AVX-512),
