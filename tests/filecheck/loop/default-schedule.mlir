@@ -5,8 +5,10 @@
 // RUN: compiler-opt %s -p 'default-schedule{threads=1 vector-bits=256 min-parallel-work=1024}' | filecheck %s --check-prefix=AVX2
 // RUN: compiler-opt %s -p 'default-schedule{threads=2}' | filecheck %s --check-prefix=SMALL
 
-// With the default min-parallel-work, nests this small stay on one thread.
-// SMALL-NOT: parallel
+// With the default min-parallel-work (2^19 body ops), the matmul nest
+// (82K iterations of 8 ops) runs on threads, the epilogue nest stays serial.
+// SMALL: axis "n.i.fused" parallel
+// SMALL: loop.for %i2 = 0 to 64 step 1 axis "i2" {
 
 // matmul (batch 1) with a bias + relu epilogue. The accumulation nest n,i,j,k is
 // reordered so that j is innermost; j is split by 16 (f32 lanes of AVX-512),
