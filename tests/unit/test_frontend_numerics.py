@@ -489,6 +489,28 @@ case("cond-lower-rank", "Where", bools(4), f32(3, 4), f32(3, 1))
 case("rank2-indices-axis1", "Gather", f32(2, 5), C(np.asarray([[0, 1], [4, -2]], np.int64)), axis=1)
 case("uneven-3-of-4", "Split", f32(4, 2), opset=18, outs=3, num_outputs=3)
 
+# masked attention scores, integer means, f64 and 1x1 spatial edges
+_masked = f32(2, 5)
+_masked[:, 3:] = -np.inf
+case("masked-inf", "Softmax", _masked, opset=13)
+case("masked-inf", "LogSoftmax", _masked, opset=13)
+case("i64-negative", "ReduceMean", np.asarray([[-7, 2, 3], [5, -1, -1]], np.int64), C(ints(1)), opset=18)
+case("f64", "MatMul", f64(2, 3, 4), f64(4, 2))
+case("f64", "Max", f64(2, 3), f64(3))
+case("i32", "Neg", i32(5))
+case("f64-to-f32", "Cast", f64(3, 4), to=TensorProto.FLOAT)
+case("i32", "Clip", i32(6, lo=-9, hi=9), C(np.int32(-2)), C(np.int32(3)), opset=13)
+case("1x1-padded-3x3", "Conv", f32(1, 2, 1, 1), C(f32(3, 2, 3, 3)), C(f32(3)), pads=[1, 1, 1, 1])
+case("1x1-ceil-padded", "MaxPool", f32(1, 2, 1, 1), kernel_shape=[3, 3], strides=[2, 2],
+     pads=[1, 1, 1, 1], ceil_mode=1)
+case("whole-input-window", "AveragePool", f32(1, 2, 3, 5), kernel_shape=[3, 5])
+case("1x1-spatial", "BatchNormalization", f32(1, 3, 1, 1), C(f32(3)), C(f32(3)), C(f32(3)),
+     C(f32(3, lo=0.5, hi=2)), opset=15)
+# Here x - mean is exactly 0; onnxruntime folds the normalization into
+# x * a + b with a = scale / sqrt(eps) ~ 300 and loses ~1e-5 to cancellation.
+case("1x1-spatial", "InstanceNormalization", f32(2, 3, 1, 1), C(f32(3)), C(f32(3)),
+     oracle="reference")
+
 # A shape subgraph: Reshape to [batch, -1] computed from Shape; it must fold.
 graph_case(
     "shape-subgraph-Shape-Gather-Unsqueeze-Concat-Reshape",

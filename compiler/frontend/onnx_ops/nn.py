@@ -77,6 +77,8 @@ def convert_conv(b: NodeBuilder) -> list[SSAValue]:
     spatial = shape(x)[2:]
     n_sp = len(spatial)
     kernel = b.ints_attr("kernel_shape") or list(shape(w)[2:])
+    if list(kernel) != list(shape(w)[2:]):
+        raise b.error(f"kernel_shape {kernel} differs from the weight's spatial dims {list(shape(w)[2:])}")
     strides = b.ints_attr("strides") or [1] * n_sp
     dilations = b.ints_attr("dilations") or [1] * n_sp
     pads = _auto_pads(b, spatial, kernel, strides, dilations)

@@ -155,8 +155,9 @@ def convert_unsqueeze(b: NodeBuilder) -> list[SSAValue]:
     if not axes:
         raise b.error("axes are required")
     out_rank = rank(x) + len(axes)
-    for a in axes:
-        norm_axis(b, a, out_rank)
+    norm = [norm_axis(b, a, out_rank) for a in axes]
+    if len(set(norm)) != len(norm):
+        raise b.error(f"axes {axes} name an output dim twice")
     return [unsqueeze(b, x, axes)]
 
 
@@ -257,6 +258,9 @@ def convert_split(b: NodeBuilder) -> list[SSAValue]:
         split = None if value is None else [int(v) for v in value.reshape(-1)]
     if split is None:
         parts = b.attr("num_outputs", n_out)
+        if b.opset < 18 and src[axis] % parts:
+            # Only opset 18's num_outputs allows a smaller last part.
+            raise b.error(f"dim {axis} ({src[axis]}) does not split into {parts} equal parts")
         chunk = -(-src[axis] // parts)
         split = [min(chunk, src[axis] - i * chunk) for i in range(parts)]
     if sum(split) != src[axis] or len(split) != n_out:
