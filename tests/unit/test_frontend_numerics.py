@@ -628,6 +628,11 @@ def test_matches_onnxruntime(c: Case) -> None:
     assert len(got) == len(want)
     for i, (g, w) in enumerate(zip(got, want, strict=True)):
         assert_close(np.asarray(g), np.asarray(w), c.rtol, f"output {i}")
+    # The printed IR is the whole program: parsed back, it computes the same bits.
+    reparsed = compiler.parse_mlir(compiler.print_mlir(module))
+    for i, (g, r) in enumerate(zip(got, compiler.interpret(reparsed, feeds), strict=True)):
+        assert g.dtype == r.dtype and g.shape == r.shape, f"output {i} after print/parse"
+        np.testing.assert_array_equal(g, r, err_msg=f"output {i} after print/parse")
 
 
 def test_every_supported_op_has_a_case() -> None:
