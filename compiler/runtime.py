@@ -352,6 +352,10 @@ def _file_identity(path: Path) -> tuple[int, int, int, int]:
 
 
 def _dlopen(so_path: Path) -> ctypes.CDLL:
+    # Short spins before idle libgomp workers sleep (see targets/cpu/jit.py:
+    # prefer_passive_waits); libgomp reads this when the .so pulls it in.
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["GOMP_SPINCOUNT"] = "10000"
     resolved = str(so_path.resolve())
     with _dlopen_lock:
         identity = _file_identity(so_path)

@@ -114,6 +114,7 @@ class _Lowering:
     output_slot: dict[SSAValue, SSAValue] = field(default_factory=dict)
     profile: bool = False
     profiled: list[str] = field(default_factory=list)
+    last_get_global: memref.GetGlobalOp | None = None
 
     def lower(self) -> func.FuncOp:
         fn = self.fn
@@ -149,7 +150,7 @@ class _Lowering:
         # Outputs not produced in place: inputs, constants, repeated values, views.
         for v, arg in zip(outputs, out_args, strict=True):
             if self.values.get(v) is not arg:
-                self._copy(self.values[v], _tensor(v), arg)
+                self._copy(self._buffer(v), _tensor(v), arg)
         if self.profile:
             self._profile_mark(-1)
         self.entry.add_op(func.ReturnOp())
@@ -203,12 +204,31 @@ class _Lowering:
             StringAttr(name), mt, value, constant=UnitAttr(), alignment=64
         )
         self.globals_.append(glob)
-        return self._emit(memref.GetGlobalOp(SymbolRefAttr(name), mt))
+        # Weights are read at the top of @main, in order of first use.
+        get = memref.GetGlobalOp(SymbolRefAttr(name), mt)
+        if self.last_get_global is None:
+            first = self.entry.first_op
+            if first is None:
+                self.entry.add_op(get)
+            else:
+                self.entry.insert_op_before(get, first)
+        else:
+            self.entry.insert_op_after(get, self.last_get_global)
+        self.last_get_global = get
+        return get.memref
+
+    def _buffer(self, value: SSAValue) -> SSAValue:
+        """The entry-level memref holding `value`; constants become globals on first use."""
+        found = self.values.get(value)
+        if found is None:
+            owner = value.owner
+            assert isinstance(owner, g.ConstantOp), f"{value} has no buffer"
+            found = self.values[value] = self._global(owner)
+        return found
 
     def _lower_op(self, op: Operation) -> None:
         if isinstance(op, g.ConstantOp):
-            self.values[op.result] = self._global(op)
-            return
+            return  # a global only when a kernel reads it as a buffer (see _buffer)
         if memory.is_view(op) or memory.is_in_place_concat(op):
             offsets = memory.offsets_of(op)
             if offsets is None:
@@ -253,7 +273,7 @@ class _Lowering:
                 sources[inner] = const.to_numpy().reshape(-1)[0].item()
                 continue
             arg_tensors.append(_tensor(outer))
-            arg_values.append(self.values[outer])
+            arg_values.append(self._buffer(outer))
             bind.append(inner)
         for inner_op in body:
             if isinstance(inner_op, g.ConstantOp) and not _is_splat_constant(inner_op.result):

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from xdsl.dialects.builtin import ModuleOp
-from xdsl.utils.exceptions import DiagnosticException, ParseError
+from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from compiler import registry
@@ -168,6 +168,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         _fail(_parse_error_line(err))
     except DiagnosticException as err:  # verifier or pass failure outside --verify-diagnostics
         _fail(_diagnostic_line(err, path))
+    except ArgSpecParseError as err:  # a malformed -p spec (xDSL raises a BaseException)
+        # xDSL's text: a header, "pass-pipeline:1:COL", the spec, a caret, the reason.
+        lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+        if len(lines) >= 5:
+            col = lines[1].rsplit(":", 1)[-1]
+            _fail(f"bad pass pipeline '{lines[2]}': {lines[-1]} at column {col}; quote option values with \"...\"")
+        _fail(f"bad pass pipeline: {lines[-1] if lines else err!r}")
     except KeyboardInterrupt:
         _fail("interrupted")
 

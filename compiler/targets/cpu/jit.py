@@ -61,6 +61,18 @@ def find_libgomp() -> str | None:
     return None
 
 
+def prefer_passive_waits() -> None:
+    """Idle libgomp threads sleep instead of spinning, unless the user says otherwise.
+
+    Spinning workers keep a core busy between parallel loops; on a machine
+    whose cores are shared (other processes, onnxruntime's own spinning
+    pool in the same process) that made two threads several times slower
+    than one. libgomp reads these variables once, when it is loaded.
+    """
+    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
+        os.environ["GOMP_SPINCOUNT"] = "10000"
+
+
 def load_runtime_libraries() -> None:
     """Make libm and libgomp symbols visible to JIT-compiled code (once per process)."""
     global _runtime_loaded
@@ -72,6 +84,7 @@ def load_runtime_libraries() -> None:
         llvm.load_library_permanently(libm)
         gomp = find_libgomp()
         if gomp is not None:
+            prefer_passive_waits()
             llvm.load_library_permanently(gomp)
         _runtime_loaded = True
 

@@ -29,6 +29,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler import dtypes
+from compiler.errors import CompilerError
 from compiler.lowering.kernel_builder import index
 
 ALIGNMENT = 64
@@ -38,8 +39,17 @@ PARAMS_ATTR = "graph.params_bytes"
 def _entry(module: ModuleOp) -> func.FuncOp:
     for op in module.ops:
         if isinstance(op, func.FuncOp) and op.sym_name.data == "main":
+            if PARAMS_ATTR in op.attributes:
+                raise CompilerError("extract-params already ran on this module")
+            if not op.function_type.inputs.data or not all(
+                isinstance(t, MemRefType) for t in op.function_type.inputs.data
+            ):
+                raise CompilerError(
+                    "extract-params needs the loop-level @main over memrefs",
+                    hint="run it after convert-graph-to-loop",
+                )
             return op
-    raise ValueError("the module has no func.func @main")
+    raise CompilerError("extract-params: the module has no func.func @main")
 
 
 def extract_params(module: ModuleOp) -> bytes:

@@ -62,9 +62,9 @@ func.func @main(%x: tensor<2x3xf32> {graph.name = "x"}, %c: tensor<3xf32> {graph
 // CHECK-SAME:        graph.params_bytes = 80 : i64
 // CHECK-NEXT:      %[[O0:.*]] = arith.constant 0 : index
 // CHECK-NEXT:      %[[W:.*]] = memref.view %params[%[[O0]]][] : memref<80xi8> to memref<4x4xf32>
-// CHECK:           func.call @matmul_0(%x, %[[W]], %[[T:.*]]) :
 // CHECK-NEXT:      %[[O1:.*]] = arith.constant 64 : index
 // CHECK-NEXT:      %[[K:.*]] = memref.view %params[%[[O1]]][] : memref<80xi8> to memref<4xf32>
+// CHECK:           func.call @matmul_0(%x, %[[W]], %[[T:.*]]) :
 // CHECK-NEXT:      func.call @matmul_add_0(%[[T]], %[[W]], %[[K]], %out)
 // CHECK-NEXT:      func.return
 func.func @main(%x: tensor<4x4xf32>) -> tensor<4x4xf32> {
