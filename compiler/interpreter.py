@@ -311,7 +311,10 @@ def _log_softmax(op: g.LogSoftmaxOp, args: list[np.ndarray]) -> list[np.ndarray]
 
 @kernel(g.LayerNormOp)
 def _layer_norm(op: g.LayerNormOp, args: list[np.ndarray]) -> list[np.ndarray]:
-    x, scale = args[0], args[1]
+    # ONNX computes the statistics in float32 at least (stash_type=1), so f16
+    # inputs are normalized in float32 and rounded once at the end.
+    wide = np.promote_types(args[0].dtype, np.float32)
+    x, scale = args[0].astype(wide), args[1].astype(wide)
     axes = tuple(range(op.int_prop("axis"), x.ndim))
     mean = np.mean(x, axis=axes, keepdims=True)
     var = np.mean(np.square(x - mean), axis=axes, keepdims=True)

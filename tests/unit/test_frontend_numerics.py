@@ -329,6 +329,10 @@ case("3d", "InstanceNormalization", f32(2, 3, 6), C(f32(3)), C(f32(3)), epsilon=
 case("last-axis", "LayerNormalization", f32(2, 3, 8), C(f32(8)), C(f32(8)))
 case("axis1-no-bias", "LayerNormalization", f32(2, 3, 4), C(f32(3, 4)), axis=1)
 case("runtime-scale", "LayerNormalization", f32(4, 6), f32(6), f32(6), epsilon=1e-3)
+# f16 whose squared deviations overflow f16 when summed: statistics are
+# computed in float32 (stash_type=1).
+case("f16", "LayerNormalization", (f32(2, 64) * 60 + 200).astype(np.float16),
+     C(np.ones(64, np.float16)), C(np.zeros(64, np.float16)), rtol=1e-3)
 case("size3", "LRN", f32(1, 5, 3, 3), size=3)
 case("size5", "LRN", f32(2, 6, 2, 2), size=5, alpha=1e-3, beta=0.5, bias=2.0)
 case("size4", "LRN", f32(2, 6, 2, 2), size=4, alpha=1e-3, beta=0.5, bias=2.0, oracle="lrn")
