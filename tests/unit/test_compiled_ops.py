@@ -46,9 +46,10 @@ _TRANSCENDENTAL = {
 }
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="module", autouse=True)
 def _hermetic_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """A per-session object/model cache: fast within a run, nothing shared across runs."""
+    """A fresh object/model cache per session (and xdist worker): reruns within the
+    run hit it, nothing leaks between runs or into the other test modules."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("COMPILER_CACHE_DIR", str(tmp_path_factory.mktemp("compiler-cache")))
         yield
