@@ -270,8 +270,16 @@ def _reduce(op: g.ReduceOp, args: list[np.ndarray]) -> list[np.ndarray]:
         return _out(op, x)
     keep = op.int_prop("keepdims") != 0
     if isinstance(op, g.ReduceMaxOp | g.ReduceMinOp):
-        # np.max/np.min take no dtype (and need none: they keep the input's).
-        return _out(op, _REDUCE[type(op)](x, axis=axes, keepdims=keep))
+        # np.max/np.min take no dtype (they keep the input's). Over empty dims
+        # ONNX gives the identity of max/min: -inf/+inf, or the int type's
+        # min/max (numpy would raise).
+        is_max = isinstance(op, g.ReduceMaxOp)
+        if np.issubdtype(x.dtype, np.floating):
+            initial = -np.inf if is_max else np.inf
+        else:
+            info = np.iinfo(x.dtype)
+            initial = info.min if is_max else info.max
+        return _out(op, _REDUCE[type(op)](x, axis=axes, keepdims=keep, initial=initial))
     # dtype keeps numpy from widening small ints (and from a float64 mean of ints).
     return _out(op, _REDUCE[type(op)](x, axis=axes, keepdims=keep, dtype=x.dtype))
 

@@ -159,12 +159,6 @@ def _tensor(shape: Sequence[int], elem: Attribute) -> TensorType:
     return TensorType(elem, list(shape))
 
 
-def _norm_axis(axis: int, rank: int, what: str = "axis") -> int:
-    if not -rank <= axis < max(rank, 1):
-        raise VerifyException(f"{what} {axis} is out of range for rank {rank}")
-    return axis % rank if rank else 0
-
-
 # ---------------------------------------------------------------------------
 # Base class
 
@@ -1094,6 +1088,8 @@ class ArgReduceOp(GraphOp):
         axis = _props_int(props, "axis")
         if not 0 <= axis < len(shape):
             raise VerifyException(f"axis {axis} is out of range for rank {len(shape)}")
+        if shape[axis] == 0:
+            raise VerifyException(f"{cls.name} of an empty dim (axis {axis}) has no answer")
         keep = _props_int(props, "keepdims") != 0
         out = [1 if d == axis else n for d, n in enumerate(shape) if keep or d != axis]
         return [_tensor(out, i64)]

@@ -138,6 +138,13 @@ class NodeBuilder:
             )
         return value
 
+    def one_value(self, array: np.ndarray, what: str) -> np.generic:
+        """The single element of a scalar-like constant (min, max, ratio, pad value, ...)."""
+        array = np.asarray(array)
+        if array.size != 1:
+            raise self.error(f"{what} must hold one value, got shape {array.shape}")
+        return array.reshape(-1)[0]
+
     def opt_const_input(self, i: int, what: str = "") -> np.ndarray | None:
         return self.const_input(i, what) if self.has_input(i) else None
 
@@ -158,6 +165,13 @@ class NodeBuilder:
             return numpy_helper.to_array(value)
         if isinstance(value, list):
             return [v.decode() if isinstance(v, bytes) else v for v in value]
+        return value
+
+    def required_attr(self, name: str) -> Any:
+        """An attribute the op cannot do without (Cast's `to`, LRN's `size`, ...)."""
+        value = self.attr(name)
+        if value is None:
+            raise self.error(f"attribute '{name}' is required")
         return value
 
     def ints_attr(self, name: str, default: Sequence[int] | None = None) -> list[int] | None:

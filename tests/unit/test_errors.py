@@ -26,6 +26,7 @@ from compiler.errors import (
     UnsupportedDtypeError,
     UnsupportedOpError,
 )
+from compiler.frontend.onnx import supported_ops
 
 # ---------------------------------------------------------------------------
 # Models
@@ -339,3 +340,63 @@ def test_constant_with_too_few_bytes_is_a_diagnostic() -> None:
     value = DenseIntOrFPElementsAttr(TensorType(f32, [3]), BytesAttr(b"\0" * 8))
     with pytest.raises(VerifyException, match="constant holds 8 bytes for 3 elements"):
         ConstantOp(value).verify()
+
+
+# ---------------------------------------------------------------------------
+# Malformed nodes: whatever the inputs and attributes, a CompilerError
+
+
+_FUZZ_ATTRS: dict[str, list[object]] = {
+    "axis": [5, -7, 1], "axes": [[7], [0, 0], [-1]], "perm": [[0], [1, 1, 0]],
+    "kernel_shape": [[9, 9], [0, 1], [2]], "pads": [[-1, 0, 0, 0], [1], [5, 5, 5, 5]],
+    "strides": [[0, 0], [1]], "dilations": [[0, 1], [3, 3]], "group": [0, 3, -1],
+    "blocksize": [0, 3, -2], "to": [999, 8, 16], "mode": ["bogus", "wrap"], "size": [0, -1, 4],
+    "split": [[1], [0, 5]], "num_outputs": [0, 5], "keepdims": [0], "starts": [[5]], "ends": [[1]],
+    "epsilon": [-1.0], "transA": [1], "transB": [1], "ceil_mode": [1], "count_include_pad": [1],
+    "auto_pad": ["SAME_UPPER", "bogus"], "select_last_index": [1], "value": [1.5], "fmod": [1],
+    "allowzero": [1], "start": [9], "end": [-9], "approximate": ["x"], "training_mode": [1],
+    "noop_with_empty_axes": [1], "min": [1.0], "max": [-1.0], "spatial": [0], "shape": [[1]],
+}
+_FUZZ_SHAPES = [[2, 3], [1, 2, 4, 4], [3], [], [1, 4, 6], [0, 2]]
+_FUZZ_TYPES = [TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL, TensorProto.INT32]
+
+
+def _fuzz_models(op_type: str, count: int) -> list[onnx.ModelProto]:
+    """Seeded random nodes of one op type: odd input counts, shapes, dtypes, constants, attributes."""
+    import random
+    import zlib
+
+    rng = random.Random(zlib.crc32(op_type.encode()))
+    models = []
+    while len(models) < count:
+        names = [f"i{k}" for k in range(rng.randint(0, 5))]
+        inputs, inits = [], []
+        for name in names:
+            dtype, shape = rng.choice(_FUZZ_TYPES), rng.choice(_FUZZ_SHAPES)
+            if rng.random() < 0.4:
+                array = np.arange(int(np.prod(shape)), dtype=np.int64).reshape(shape) % 7 - 3
+                inits.append(onnx.numpy_helper.from_array(array.astype(helper.tensor_dtype_to_np_dtype(dtype)), name))
+            else:
+                inputs.append(helper.make_tensor_value_info(name, dtype, shape))
+        attrs = {k: rng.choice(v) for k, v in _FUZZ_ATTRS.items() if rng.random() < 0.15}
+        outputs = [f"y{k}" for k in range(rng.choice([1, 1, 2, 3]))]
+        node = helper.make_node(op_type, names, outputs, name="n", **attrs)
+        graph = helper.make_graph(
+            [node], "g", inputs, [onnx.ValueInfoProto(name=o) for o in outputs], initializer=inits
+        )
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", rng.choice([9, 11, 13, 18, 20]))])
+        model.ir_version = 8
+        models.append(model)
+    return models
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("op_type", supported_ops())
+def test_malformed_nodes_raise_compiler_errors(op_type: str) -> None:
+    for model in _fuzz_models(op_type, 12):
+        try:
+            module = compiler.import_onnx(model)
+        except CompilerError:
+            continue
+        # What imports must also print, parse back and verify.
+        compiler.parse_mlir(compiler.print_mlir(module)).verify()

@@ -26,9 +26,25 @@ def rank(value: SSAValue) -> int:
 
 
 def norm_axis(b: NodeBuilder, axis: int, r: int) -> int:
-    if not -r <= axis < max(r, 1):
+    """axis in [-r, r) as a non-negative axis; a rank-0 tensor has none."""
+    if not -r <= axis < r:
         raise b.error(f"axis {axis} is out of range for rank {r}")
-    return axis % r if r else 0
+    return axis % r
+
+
+def variadic_inputs(b: NodeBuilder) -> list[SSAValue]:
+    """The inputs of Sum/Max/Min/Mean/Concat, of which there must be one at least."""
+    inputs = b.inputs
+    if not inputs:
+        raise b.error("needs at least one input")
+    return inputs
+
+
+def require_rank(b: NodeBuilder, value: SSAValue, exactly: int | None = None, at_least: int = 0) -> None:
+    r = rank(value)
+    if (exactly is not None and r != exactly) or r < at_least:
+        want = exactly if exactly is not None else f"{at_least} or more"
+        raise b.error(f"input must have rank {want}, got {r}")
 
 
 def scalar(b: NodeBuilder, value: float | int | bool, like: SSAValue) -> SSAValue:

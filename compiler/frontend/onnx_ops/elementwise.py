@@ -11,7 +11,15 @@ from xdsl.ir import SSAValue
 from compiler import dtypes
 from compiler.dialects import graph as g
 from compiler.frontend.onnx import NodeBuilder, constant_value, converter
-from compiler.frontend.onnx_ops.common import binary, cast, elem, require_float, scalar, shape
+from compiler.frontend.onnx_ops.common import (
+    binary,
+    cast,
+    elem,
+    require_float,
+    scalar,
+    shape,
+    variadic_inputs,
+)
 
 _UNARY: dict[str, type[g.GraphOp]] = {
     "Relu": g.ReluOp,
@@ -98,25 +106,26 @@ def _chain(b: NodeBuilder, cls: type[g.GraphOp], values: Sequence[SSAValue]) -> 
 
 @converter("Sum")
 def convert_sum(b: NodeBuilder) -> list[SSAValue]:
-    return [_chain(b, g.AddOp, b.inputs)]
+    return [_chain(b, g.AddOp, variadic_inputs(b))]
 
 
 @converter("Max")
 def convert_max(b: NodeBuilder) -> list[SSAValue]:
-    return [_chain(b, g.MaxOp, b.inputs)]
+    return [_chain(b, g.MaxOp, variadic_inputs(b))]
 
 
 @converter("Min")
 def convert_min(b: NodeBuilder) -> list[SSAValue]:
-    return [_chain(b, g.MinOp, b.inputs)]
+    return [_chain(b, g.MinOp, variadic_inputs(b))]
 
 
 @converter("Mean")
 def convert_mean(b: NodeBuilder) -> list[SSAValue]:
-    total = _chain(b, g.AddOp, b.inputs)
-    if len(b.inputs) == 1:
+    inputs = variadic_inputs(b)
+    total = _chain(b, g.AddOp, inputs)
+    if len(inputs) == 1:
         return [total]
-    return [binary(b, g.DivOp, total, scalar(b, len(b.inputs), total))]
+    return [binary(b, g.DivOp, total, scalar(b, len(inputs), total))]
 
 
 @converter("Where")
@@ -126,7 +135,7 @@ def convert_where(b: NodeBuilder) -> list[SSAValue]:
 
 @converter("Cast")
 def convert_cast(b: NodeBuilder) -> list[SSAValue]:
-    to = dtypes.from_onnx_dtype(int(b.attr("to")))
+    to = dtypes.from_onnx_dtype(int(b.required_attr("to")))
     return [cast(b, b.input(0), to)]
 
 
@@ -155,7 +164,7 @@ def convert_clip(b: NodeBuilder) -> list[SSAValue]:
             dynamic.append((cls, v))
             bounds.append(None)
         else:
-            bounds.append(float(np.asarray(value).reshape(-1)[0]))
+            bounds.append(float(b.one_value(value, "min" if i == 1 else "max")))
     if dynamic:
         out = x
         for cls, v in dynamic:
@@ -249,8 +258,10 @@ def convert_dropout(b: NodeBuilder) -> list[SSAValue]:
     # Inference: Dropout is the identity; the optional mask is all true.
     if b.opset >= 12 and b.has_input(2):
         training = constant_value(b.input(2))
-        if training is None or bool(np.asarray(training).reshape(-1)[0]):
-            raise b.error("training_mode=true is not supported", hint="export the model in eval mode")
+        if training is None or bool(b.one_value(training, "training_mode")):
+            raise b.error(
+                "training_mode must be a constant false", hint="export the model in eval mode"
+            )
     x = b.input(0)
     # A splat stores one element, however big the mask.
     op = g.ConstantOp(dtypes.dense_splat(np.ones(1, np.bool_), shape(x), dtypes.from_numpy_dtype(np.bool_)))

@@ -14,6 +14,7 @@ from compiler.frontend.onnx_ops.common import (
     norm_axis,
     rank,
     require_float,
+    require_rank,
     reshape,
     scalar,
     shape,
@@ -31,6 +32,10 @@ def _auto_pads(
 ) -> list[int]:
     """ONNX pads [begins..., ends...] from `pads` or `auto_pad`."""
     n = len(spatial)
+    # Checked here, before any arithmetic divides by them (graph verifiers come later).
+    for name, values in (("kernel_shape", kernel), ("strides", strides), ("dilations", dilations)):
+        if len(values) != n or any(v < 1 for v in values):
+            raise b.error(f"{name} {list(values)} must be {n} positive values")
     auto_pad = b.attr("auto_pad", "NOTSET")
     if auto_pad in ("NOTSET", ""):
         pads = b.ints_attr("pads") or [0] * (2 * n)
@@ -74,6 +79,9 @@ def _lift_pads(pads: Sequence[int], one_d: bool) -> list[int]:
 def convert_conv(b: NodeBuilder) -> list[SSAValue]:
     x, w = b.input(0), b.input(1)
     require_float(b, x)
+    require_rank(b, x, at_least=3)
+    if rank(w) != rank(x):
+        raise b.error(f"the weight has rank {rank(w)}, the input rank {rank(x)}")
     spatial = shape(x)[2:]
     n_sp = len(spatial)
     kernel = b.ints_attr("kernel_shape") or list(shape(w)[2:])
@@ -206,6 +214,7 @@ def convert_batch_norm(b: NodeBuilder) -> list[SSAValue]:
 def convert_instance_norm(b: NodeBuilder) -> list[SSAValue]:
     x, scale, bias = b.input(0), b.input(1), b.input(2)
     require_float(b, x)
+    require_rank(b, x, at_least=3)
     axes = list(range(2, rank(x)))
     mean = b.make(g.ReduceMeanOp, [x], axes=axes, keepdims=True)
     centered = binary(b, g.SubOp, x, mean)
@@ -236,7 +245,7 @@ def convert_lrn(b: NodeBuilder) -> list[SSAValue]:
         b.make(
             g.LRNOp,
             [b.input(0)],
-            size=int(b.attr("size")),
+            size=int(b.required_attr("size")),
             alpha=float(b.attr("alpha", 1e-4)),
             beta=float(b.attr("beta", 0.75)),
             bias=float(b.attr("bias", 1.0)),

@@ -20,10 +20,12 @@ from compiler.frontend.onnx_ops.common import (
     elem,
     norm_axis,
     rank,
+    require_rank,
     reshape,
     shape,
     transpose,
     unsqueeze,
+    variadic_inputs,
 )
 
 
@@ -69,8 +71,10 @@ def convert_constant_of_shape(b: NodeBuilder) -> list[SSAValue]:
     fill = b.attr("value")
     if fill is None:
         fill = np.zeros((1,), dtype=np.float32)
+    if not isinstance(fill, np.ndarray):
+        raise b.error("attribute 'value' must be a one-element tensor")
+    value = np.asarray(b.one_value(fill, "attribute 'value'")).reshape(1)
     elem_type = dtypes.from_numpy_dtype(fill.dtype)
-    value = np.asarray(fill).reshape(-1)[:1]
     # A splat keeps one element; huge placeholder weights cost nothing.
     op = g.ConstantOp(dtypes.dense_splat(value, dims, elem_type))
     b.state.block.add_op(op)
@@ -79,8 +83,13 @@ def convert_constant_of_shape(b: NodeBuilder) -> list[SSAValue]:
 
 @converter("Range")
 def convert_range(b: NodeBuilder) -> list[SSAValue]:
-    start, limit, delta = (b.const_input(i, n) for i, n in enumerate(("start", "limit", "delta")))
-    return [b.constant(np.arange(start.item(), limit.item(), delta.item()).astype(start.dtype), elem(b.input(0)))]
+    start, limit, delta = (
+        b.one_value(b.const_input(i, name), name) for i, name in enumerate(("start", "limit", "delta"))
+    )
+    if delta == 0:
+        raise b.error("delta must not be zero")
+    values = np.arange(start.item(), limit.item(), delta.item()).astype(start.dtype)
+    return [b.constant(values, elem(b.input(0)))]
 
 
 @converter("Reshape")
@@ -183,7 +192,9 @@ def convert_expand(b: NodeBuilder) -> list[SSAValue]:
 
 @converter("Concat")
 def convert_concat(b: NodeBuilder) -> list[SSAValue]:
-    inputs = b.inputs
+    inputs = variadic_inputs(b)
+    if len({rank(v) for v in inputs}) != 1:
+        raise b.error(f"inputs have different ranks {[rank(v) for v in inputs]}")
     axis = norm_axis(b, b.attr("axis", 1 if b.opset < 4 else 0), rank(inputs[0]))
     inputs = [v for v in inputs if shape(v)[axis] != 0] or inputs[:1]
     if len(inputs) == 1:
@@ -258,6 +269,8 @@ def convert_split(b: NodeBuilder) -> list[SSAValue]:
         split = None if value is None else [int(v) for v in value.reshape(-1)]
     if split is None:
         parts = b.attr("num_outputs", n_out)
+        if parts < 1 or parts != n_out:
+            raise b.error(f"num_outputs={parts} does not match the {n_out} outputs")
         if b.opset < 18 and src[axis] % parts:
             # Only opset 18's num_outputs allows a smaller last part.
             raise b.error(f"dim {axis} ({src[axis]}) does not split into {parts} equal parts")
@@ -293,7 +306,7 @@ def convert_pad(b: NodeBuilder) -> list[SSAValue]:
     else:
         pads = [int(v) for v in b.const_input(1, "pads").reshape(-1)]
         cv = b.opt_const_input(2, "constant_value")
-        value = 0.0 if cv is None else float(np.asarray(cv).reshape(-1)[0])
+        value = 0.0 if cv is None else float(b.one_value(cv, "constant_value"))
         axes_value = b.opt_const_input(3, "axes")
         if axes_value is not None:
             axes = [norm_axis(b, int(a), r) for a in axes_value.reshape(-1)]
@@ -338,9 +351,15 @@ def convert_tile(b: NodeBuilder) -> list[SSAValue]:
 @converter("DepthToSpace")
 def convert_depth_to_space(b: NodeBuilder) -> list[SSAValue]:
     x = b.input(0)
+    require_rank(b, x, exactly=4)
     n, c, h, w = shape(x)
-    bs = int(b.attr("blocksize"))
-    if b.attr("mode", "DCR") == "DCR":
+    bs = int(b.required_attr("blocksize"))
+    if bs < 1 or c % (bs * bs):
+        raise b.error(f"blocksize {bs} does not divide {c} channels into blocksize**2 groups")
+    mode = b.attr("mode", "DCR")
+    if mode not in ("DCR", "CRD"):
+        raise b.error(f"mode={mode!r} is not supported (DCR or CRD)")
+    if mode == "DCR":
         y = reshape(b, x, [n, bs, bs, c // (bs * bs), h, w])
         y = transpose(b, y, [0, 3, 4, 1, 5, 2])
     else:
@@ -352,8 +371,11 @@ def convert_depth_to_space(b: NodeBuilder) -> list[SSAValue]:
 @converter("SpaceToDepth")
 def convert_space_to_depth(b: NodeBuilder) -> list[SSAValue]:
     x = b.input(0)
+    require_rank(b, x, exactly=4)
     n, c, h, w = shape(x)
-    bs = int(b.attr("blocksize"))
+    bs = int(b.required_attr("blocksize"))
+    if bs < 1 or h % bs or w % bs:
+        raise b.error(f"blocksize {bs} does not divide the spatial dims {h}x{w}")
     y = reshape(b, x, [n, c, h // bs, bs, w // bs, bs])
     y = transpose(b, y, [0, 3, 5, 1, 2, 4])
     return [reshape(b, y, [n, c * bs * bs, h // bs, w // bs])]
