@@ -62,45 +62,12 @@ def conv_kernel(ctx: KernelContext) -> None:
     op = ctx.anchor
     assert isinstance(op, g.ConvOp)
     from compiler.lowering.compute.conv_blocked import conv_blocked_kernel, is_blocked
+    from compiler.lowering.compute.conv_nchw import conv_nchw_kernel
 
     if is_blocked(op):
         conv_blocked_kernel(ctx)
-        return
-    kb = ctx.kb
-    n_, cin, h, w = g.shape_of(op.input)
-    cout, cin_g, kh_, kw_ = g.shape_of(op.weight)
-    _, _, oh_, ow_ = g.shape_of(op.result)
-    sh, sw = op.ints("strides")
-    pt, pl, _, _ = op.ints("pads")
-    dh, dw = op.ints("dilations")
-    group = op.int_prop("group")
-    cout_g = cout // group
-    elem = g.elem_of(op.result)
-    padded = any(op.ints("pads"))
-    with kb.nest([n_, cout, oh_], ["n", "co", "oh"]) as (n, co, oh):
-        with kb.loop(ow_, "ow.init") as ow:
-            init = ctx.emitter.emit(op.bias, [co]) if op.bias is not None else kb.const(0.0, elem)
-            kb.store(init, ctx.out, [n, co, oh, ow])
-        ctx.emitter.reset()
-        gbase = None
-        if group > 1:
-            gidx = kb.value(arith.DivUIOp(co, kb.index(cout_g)))
-            gbase = kb.mul(gidx, cin_g)
-        with kb.nest([cin_g, kh_, kw_], ["ci", "kh", "kw"]) as (ci, kh, kw):
-            wv = ctx.emitter.emit(op.weight, [co, ci, kh, kw])
-            c = ci if gbase is None else kb.value(arith.AddiOp(gbase, ci))
-            ih = kb.affine([(oh, sh), (kh, dh)], -pt)
-            with kb.loop(ow_, "ow") as ow:
-                iw = kb.affine([(ow, sw), (kw, dw)], -pl)
-                ctx.emitter.reset()
-                if padded:
-                    xv = _guarded(ctx, op.input, [n, c, ih, iw], [(2, h), (3, w)], 0.0)
-                else:
-                    xv = ctx.emitter.emit(op.input, [n, c, ih, iw])
-                acc = kb.load(ctx.out, [n, co, oh, ow])
-                kb.store(add(kb, acc, mul(kb, xv, wv, elem), elem), ctx.out, [n, co, oh, ow])
-        if _has_epilogue(ctx):
-            _epilogue_row(ctx, [n, co, oh], ow_, "ow.epi")
+    else:
+        conv_nchw_kernel(ctx)
 
 
 @epilogue_may_change_type
