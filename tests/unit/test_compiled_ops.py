@@ -102,6 +102,7 @@ class Spec:
     # graph --------------------------------------------------------------
 
     def input(self, name: str, value: np.ndarray) -> str:
+        assert name not in self.feeds and name not in self.inits, f"{self.id}: {name} twice"
         self.feeds[name] = np.asarray(value)
         return name
 
@@ -109,6 +110,7 @@ class Spec:
         if name is None:
             self._n += 1
             name = f"c{self._n}"
+        assert name not in self.feeds and name not in self.inits, f"{self.id}: {name} twice"
         self.inits[name] = np.asarray(value)
         return name
 
@@ -1075,6 +1077,27 @@ s.op("MaxPool", ["x"], "MaxPool_wide", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
 s.op("AveragePool", ["x"], "AvgPool_wide", kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
 s.op("LRN", ["x"], "LRN_wide", size=3)
 
+# Big enough for the default schedule's parallel loops (nests of at least
+# 2^19 iterations; the small models above run on one thread whatever the count).
+s = spec("parallel-default-schedule")
+s.input("x", s.f32(512, 1100))
+s.input("row", s.f32(1100))
+s.input("t", s.bools(512, 1100))
+s.op("Add", ["x", "row"], "Add_row")
+s.op("Where", ["t", "x", s.const(np.float32(0))], "Where")
+s.op("Transpose", ["x"], "Transpose")
+s.op("ReduceSum", ["x", s.const(ints(0))], "ReduceSum_axis0", keepdims=0)
+s.op("ReduceMax", ["x", s.const(ints(1))], "ReduceMax_axis1")
+s.op("Softmax", ["x"], "Softmax_rows", axis=-1)
+s.op("ArgMax", ["x"], "ArgMax_columns", axis=0)
+s.op("MatMul", [s.input("a", s.f32(96, 128)), s.const(s.f32(128, 80))], "MatMul")
+s.op("Conv", [s.input("x8", s.f32(1, 8, 40, 41)), s.const(s.f32(12, 8, 3, 3)), s.const(s.f32(12))],
+     "Conv_plain", pads=[1, 1, 1, 1])
+s.input("x16", s.f32(1, 16, 40, 41))
+h = s.op("Conv", ["x16", s.const(s.f32(32, 16, 3, 3))], check=False, pads=[1, 1, 1, 1])
+s.op("Relu", [h], "Conv_blocked_relu")
+s.op("MaxPool", [h], "MaxPool_blocked", kernel_shape=[3, 3], pads=[1, 1, 1, 1])
+
 # ---------------------------------------------------------------------------
 # Blocked layouts at O3 (convert-layout): what flows through NCHW16c regions
 
@@ -1363,6 +1386,41 @@ def test_compiled_model_matches_oracle(
             problem = _compare(np.asarray(g), np.asarray(w), sp.rtol.get(name, 1e-5))
             if problem is not None:
                 problems.append(f"{name} ({threads} thread{'s' * (threads > 1)}): {problem}")
+    assert not problems, f"{len(problems)} outputs differ:\n  " + "\n  ".join(problems)
+
+
+# Every nest parallel (min-parallel-work=1) and planned for 4 threads, so that
+# small loops are fused and split unevenly: outlining, libgomp chunking and the
+# independence analysis get checked on models of every kind.
+_PARALLEL_SPECS = [
+    "conv-plain", "conv-blocked-chain", "layout-regions", "avgpool", "matmul", "gemm",
+    "reduce-ReduceSum", "reduce-ReduceMax", "argmax", "softmax", "layernorm", "normalizations",
+    "fusion-chains", "injective-inline", "memory-and-outputs", "concat", "slice", "pad", "gather",
+    "cast-pairs", "binary-i64-rank-mismatch", "dtypes-small-ints",
+]
+
+
+@pytest.mark.parametrize("sp", [sp for sp in SPECS if sp.id in _PARALLEL_SPECS], ids=lambda sp: sp.id)
+def test_every_loop_parallel_matches_oracle(
+    sp: Spec, _expected: dict[str, list[np.ndarray]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import compiler.driver
+
+    monkeypatch.setattr(
+        compiler.driver,
+        "LOOP_PIPELINE",
+        ["default-schedule{threads=4 min-parallel-work=1}", "convert-loop-to-scf", "convert-to-llvm"],
+    )
+    model = sp.model()
+    want = _want(sp, model, _expected)
+    compiled = compiler.compile(model, opt_level=3, cache=False)  # the cache keys ignore schedules
+    problems = []
+    for threads in (1, 2, 3):
+        compiled.set_num_threads(threads)
+        for name, g, w in zip(sp.outputs, compiled.run(None, sp.feeds), want, strict=True):
+            problem = _compare(np.asarray(g), np.asarray(w), sp.rtol.get(name, 1e-5))
+            if problem is not None:
+                problems.append(f"{name} ({threads} threads): {problem}")
     assert not problems, f"{len(problems)} outputs differ:\n  " + "\n  ".join(problems)
 
 
