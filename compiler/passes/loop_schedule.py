@@ -13,7 +13,7 @@ from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.passes import ModulePass
 
-from compiler.dialects.loop import SCHEDULE_ATTR, SERIAL, ForOp
+from compiler.dialects.loop import SCHEDULE_ATTR, SERIAL, UNROLL, VECTORIZE, ForOp
 from compiler.schedule.default import CpuTarget, default_schedule
 from compiler.schedule.primitives import ScheduleError
 from compiler.schedule.schedule import apply_schedule
@@ -78,7 +78,10 @@ class DefaultSchedulePass(ModulePass):
         for kernel in kernels(op):
             if SCHEDULE_ATTR in kernel.attributes:
                 continue
-            if any(isinstance(o, ForOp) and o.kind != SERIAL for o in kernel.walk()):
+            # A kernel that already runs on threads is scheduled; one whose
+            # compute definition only chose vectorized/unrolled loops (a
+            # register tile) still gets its parallel outer loop here.
+            if any(isinstance(o, ForOp) and o.kind not in (SERIAL, VECTORIZE, UNROLL) for o in kernel.walk()):
                 continue
             schedule = default_schedule(kernel, target)
             if self.annotate_only:

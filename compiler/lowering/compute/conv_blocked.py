@@ -25,7 +25,7 @@ from compiler.dialects import graph as g
 from compiler.dialects import layouts
 from compiler.dialects.loop import UNROLL, VECTORIZE
 from compiler.lowering.compute.common import KernelContext, select
-from compiler.lowering.kernel_builder import KernelBuilder
+from compiler.lowering.kernel_builder import Buffer, KernelBuilder
 
 MAX_TILE = 8
 
@@ -86,9 +86,8 @@ def conv_blocked_kernel(ctx: KernelContext) -> None:
         raise NotImplementedError("blocked grouped convs other than depthwise are not supported")
 
     tile = register_tile(ow_n)
-    acc = kb.alloca(elem, [tile, ko])
 
-    def emit_tile(n: SSAValue, ob: SSAValue, oh: SSAValue, ow0: int | SSAValue, width: int) -> None:
+    def emit_tile(acc: Buffer, n: SSAValue, ob: SSAValue, oh: SSAValue, ow0: int | SSAValue, width: int) -> None:
         # ow0: first output column of the tile (an int offset or an index value).
         def col(r: SSAValue) -> SSAValue:
             base = kb.index(ow0) if isinstance(ow0, int) else ow0
@@ -130,11 +129,14 @@ def conv_blocked_kernel(ctx: KernelContext) -> None:
 
     full, rest = divmod(ow_n, tile)
     with kb.nest([n_n, ob_n, oh_n], ["n", "ob", "oh"]) as (n, ob, oh):
+        # Inside the outer loops, so each thread of a parallel loop gets its
+        # own tile (the LLVM lowering hoists allocas to the function entry).
+        acc = kb.alloca(elem, [tile, ko])
         if full:
             with kb.loop(full, "owb") as owb:
-                emit_tile(n, ob, oh, kb.mul(owb, tile), tile)
+                emit_tile(acc, n, ob, oh, kb.mul(owb, tile), tile)
         if rest:
-            emit_tile(n, ob, oh, full * tile, rest)
+            emit_tile(acc, n, ob, oh, full * tile, rest)
 
 
 def _load_x(ctx: KernelContext, idx: list[SSAValue], padded: bool, h: int, w: int) -> SSAValue:

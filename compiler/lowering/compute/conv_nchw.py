@@ -24,6 +24,7 @@ from xdsl.ir import SSAValue
 from compiler.dialects import graph as g
 from compiler.dialects.loop import UNROLL, VECTORIZE
 from compiler.lowering.compute.common import KernelContext, select
+from compiler.lowering.kernel_builder import Buffer
 
 CHANNEL_TILE = 8
 VECTOR_WIDTH = 16
@@ -45,7 +46,6 @@ def conv_nchw_kernel(ctx: KernelContext) -> None:
     padded = any(op.ints("pads"))
     cb_n = min(CHANNEL_TILE, cout_g)
     vw = min(VECTOR_WIDTH, ow_n)
-    acc = kb.alloca(elem, [cb_n, vw])
 
     def x_value(n: SSAValue, c: SSAValue, ih: SSAValue, iw: SSAValue) -> SSAValue:
         if not padded:
@@ -54,7 +54,9 @@ def conv_nchw_kernel(ctx: KernelContext) -> None:
         v = ctx.emitter.emit(op.input, [n, c, kb.clamp_index(ih, 0, h - 1), kb.clamp_index(iw, 0, w - 1)])
         return select(kb, ok, v, kb.const(0.0, elem))
 
-    def tile(n: SSAValue, gi: SSAValue, co0: SSAValue, oh: SSAValue, ow0: SSAValue | int, channels: int, width: int) -> None:
+    def tile(
+        acc: Buffer, n: SSAValue, gi: SSAValue, co0: SSAValue, oh: SSAValue, ow0: SSAValue | int, channels: int, width: int
+    ) -> None:
         def col(v: SSAValue) -> SSAValue:
             return kb.add(v, ow0) if isinstance(ow0, int) else kb.value(arith.AddiOp(ow0, v))
 
@@ -83,14 +85,17 @@ def conv_nchw_kernel(ctx: KernelContext) -> None:
             kb.store(ctx.finish(kb.load(acc, [cb, wi]), idx), ctx.out, idx)
 
     def row(n: SSAValue, gi: SSAValue, co0: SSAValue, oh: SSAValue, channels: int) -> None:
+        # Allocated inside the outer loops so each thread of a parallel loop
+        # gets its own tile (the LLVM lowering hoists allocas to the entry).
+        acc = kb.alloca(elem, [cb_n, vw])
         full, rest = divmod(ow_n, vw)
         if full > 1:
             with kb.loop(full, "owb") as owb:
-                tile(n, gi, co0, oh, kb.mul(owb, vw), channels, vw)
+                tile(acc, n, gi, co0, oh, kb.mul(owb, vw), channels, vw)
         elif full == 1:
-            tile(n, gi, co0, oh, 0, channels, vw)
+            tile(acc, n, gi, co0, oh, 0, channels, vw)
         if rest:
-            tile(n, gi, co0, oh, full * vw, channels, rest)
+            tile(acc, n, gi, co0, oh, full * vw, channels, rest)
 
     blocks, tail = divmod(cout_g, cb_n)
     with kb.nest([n_n, group], ["n", "g"]) as (n, gi):

@@ -96,10 +96,11 @@ def arg_reduce_kernel(ctx: KernelContext) -> None:
     in_shape = g.shape_of(op.input)
     elem = g.elem_of(op.input)
     outer = [n if d != axis else 1 for d, n in enumerate(in_shape)]
-    best = kb.alloca(elem)
-    best_i = kb.alloca(g.elem_of(op.result))
     zero = [kb.index(0)]
     with kb.nest(outer, [f"d{d}" for d in range(len(in_shape))]) as idx:
+        # Locals inside the outer loops: one per thread when they run in parallel.
+        best = kb.alloca(elem)
+        best_i = kb.alloca(g.elem_of(op.result))
         kb.store(identity_value(kb, "max" if isinstance(op, g.ArgMaxOp) else "min", elem), best, zero)
         kb.store(kb.const(0, g.elem_of(op.result)), best_i, zero)
         with kb.loop(in_shape[axis], "r") as r:
@@ -137,10 +138,10 @@ def softmax_kernel(ctx: KernelContext) -> None:
     shape = g.shape_of(op.input)
     elem = g.elem_of(op.input)
     outer = [n if d != axis else 1 for d, n in enumerate(shape)]
-    m_buf, s_buf = kb.alloca(elem), kb.alloca(elem)
     zero = [kb.index(0)]
     log = isinstance(op, g.LogSoftmaxOp)
     with kb.nest(outer, [f"d{d}" for d in range(len(shape))]) as idx:
+        m_buf, s_buf = kb.alloca(elem), kb.alloca(elem)  # per thread (see argmax)
 
         def row(name: str):
             return kb.loop(shape[axis], name)
@@ -189,10 +190,10 @@ def layer_norm_kernel(ctx: KernelContext) -> None:
     count = 1
     for n in inner:
         count *= n
-    mean_buf, var_buf = kb.alloca(elem), kb.alloca(elem)
     zero = [kb.index(0)]
     inner_names = [f"d{d}" for d in range(axis, len(shape))]
     with kb.nest(list(shape[:axis]), [f"d{d}" for d in range(axis)]) as outer:
+        mean_buf, var_buf = kb.alloca(elem), kb.alloca(elem)  # per thread (see argmax)
         kb.store(kb.const(0.0, elem), mean_buf, zero)
         with kb.nest(inner, [f"{n}.mean" for n in inner_names]) as idx:
             ctx.emitter.reset()
