@@ -65,42 +65,49 @@ func.func @main(%x: tensor<2x16xf32>, %y: tensor<16xf32>, %z: tensor<2x16xf32>) 
 
 // -----
 
-// conv + bias + relu (complex-out-fusable): per output row (co, oh) the row
-// is zeroed, accumulated over (ci, kh, kw) with the padding guard (an
-// in-range test and a select of 0.0 outside), then the epilogue loop
-// "ow.epi" adds the bias and applies the relu in place. The unit batch dim
-// and the single input channel get no loop. Both weights are globals passed
-// as kernel arguments.
+// conv + bias + relu (complex-out-fusable), plain NCHW: the register-tiled
+// micro-kernel. Per output row (oh) a local tile of 2 output channels x 4
+// columns is zeroed ("cb.init" unrolled, "w.init" vectorized), accumulated
+// over (kh, kw): one guarded input vector (an in-range test and a select of
+// 0.0 outside) times each channel's broadcast weight ("cb" unrolled inside
+// the vectorized "w"), and the bias + relu epilogue runs on the tile as it
+// is stored ("cb.out" / "w.out"). The unit batch dim, the single group and
+// the single input channel get no loop. Both weights are globals passed as
+// kernel arguments.
 
 // CHECK-LABEL: builtin.module
 // CHECK:         "memref.global"() <{sym_name = "[[WG:__constant_[0-9]+]]", type = memref<2x1x3x3xf32>
 // CHECK:         "memref.global"() <{sym_name = "[[BG:__constant_[0-9]+]]", type = memref<2x1x1xf32>
 // CHECK:         func.func private @conv_add_relu_0(%[[X:.*]]: memref<1x1x4x4xf32>, %[[W:.*]]: memref<2x1x3x3xf32>, %[[B:.*]]: memref<2x1x1xf32>, %[[O:.*]]: memref<1x2x4x4xf32>) attributes {loop.kernel} {
-// CHECK:           loop.for %[[CO:.*]] = 0 to 2 step 1 axis "co" {
-// CHECK-NEXT:        loop.for %[[OH:.*]] = 0 to 4 step 1 axis "oh" {
-// CHECK-NEXT:          loop.for %{{.*}} = 0 to 4 step 1 axis "ow.init" {
+// CHECK:           loop.for %[[OH:.*]] = 0 to 4 step 1 axis "oh" {
+// CHECK:             %[[ACC:.*]] = memref.alloca() : memref<2x4xf32>
+// CHECK-NEXT:        loop.for %{{.*}} = 0 to 2 step 1 axis "cb.init" unroll {
+// CHECK-NEXT:          loop.for %{{.*}} = 0 to 4 step 1 axis "w.init" vectorize {
 // CHECK-NEXT:            arith.constant 0.000000e+00 : f32
 // CHECK-NEXT:            memref.store
-// CHECK-NEXT:          }
-// CHECK:               loop.for %[[KH:.*]] = 0 to 3 step 1 axis "kh" {
-// CHECK-NEXT:            loop.for %[[KW:.*]] = 0 to 3 step 1 axis "kw" {
-// CHECK-NEXT:              %[[WV:.*]] = memref.load %[[W]][%[[CO]], %{{.*}}, %[[KH]], %[[KW]]] : memref<2x1x3x3xf32>
-// CHECK:                   loop.for %[[OW:.*]] = 0 to 4 step 1 axis "ow" {
-// CHECK:                     arith.cmpi sge
-// CHECK:                     arith.cmpi slt
-// CHECK:                     %[[XV:.*]] = memref.load %[[X]]
-// CHECK:                     %[[GUARDED:.*]] = arith.select %{{.*}}, %[[XV]], %{{.*}} : f32
-// CHECK-NEXT:                %[[ACC:.*]] = memref.load %[[O]][%{{.*}}, %[[CO]], %[[OH]], %[[OW]]]
+// CHECK:             loop.for %[[KH:.*]] = 0 to 3 step 1 axis "kh" {
+// CHECK-NEXT:          loop.for %[[KW:.*]] = 0 to 3 step 1 axis "kw" {
+// CHECK:                 loop.for %[[WI:.*]] = 0 to 4 step 1 axis "w" vectorize {
+// CHECK:                   arith.cmpi sge
+// CHECK:                   arith.cmpi slt
+// CHECK:                   %[[XV:.*]] = memref.load %[[X]]
+// CHECK:                   %[[GUARDED:.*]] = arith.select %{{.*}}, %[[XV]], %{{.*}} : f32
+// CHECK-NEXT:              loop.for %[[CB:.*]] = 0 to 2 step 1 axis "cb" unroll {
+// CHECK-NEXT:                %[[CO:.*]] = arith.addi %{{.*}}, %[[CB]] : index
+// CHECK-NEXT:                %[[WV:.*]] = memref.load %[[W]][%[[CO]], %{{.*}}, %[[KH]], %[[KW]]] : memref<2x1x3x3xf32>
 // CHECK-NEXT:                %[[P:.*]] = arith.mulf %[[GUARDED]], %[[WV]] : f32
-// CHECK-NEXT:                %[[SUM:.*]] = arith.addf %[[ACC]], %[[P]] : f32
-// CHECK-NEXT:                memref.store %[[SUM]], %[[O]][%{{.*}}, %[[CO]], %[[OH]], %[[OW]]]
-// CHECK:               loop.for %[[E:.*]] = 0 to 4 step 1 axis "ow.epi" {
-// CHECK-NEXT:            %[[V:.*]] = memref.load %[[O]][%{{.*}}, %[[CO]], %[[OH]], %[[E]]] : memref<1x2x4x4xf32>
-// CHECK:                 %[[BV:.*]] = memref.load %[[B]][%[[CO]], %{{.*}}, %{{.*}}] : memref<2x1x1xf32>
+// CHECK-NEXT:                %[[A:.*]] = memref.load %[[ACC]][%[[CB]], %[[WI]]] : memref<2x4xf32>
+// CHECK-NEXT:                %[[SUM:.*]] = arith.addf %[[A]], %[[P]] : f32
+// CHECK-NEXT:                memref.store %[[SUM]], %[[ACC]][%[[CB]], %[[WI]]] : memref<2x4xf32>
+// CHECK:             loop.for %[[C2:.*]] = 0 to 2 step 1 axis "cb.out" unroll {
+// CHECK-NEXT:          loop.for %[[E:.*]] = 0 to 4 step 1 axis "w.out" vectorize {
+// CHECK-NEXT:            %[[CO2:.*]] = arith.addi %{{.*}}, %[[C2]] : index
+// CHECK-NEXT:            %[[V:.*]] = memref.load %[[ACC]][%[[C2]], %[[E]]] : memref<2x4xf32>
+// CHECK:                 %[[BV:.*]] = memref.load %[[B]][%[[CO2]], %{{.*}}, %{{.*}}] : memref<2x1x1xf32>
 // CHECK-NEXT:            %[[VB:.*]] = arith.addf %[[V]], %[[BV]] : f32
 // CHECK-NEXT:            %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK-NEXT:            %[[R:.*]] = arith.maximumf %[[VB]], %[[ZERO]] : f32
-// CHECK-NEXT:            memref.store %[[R]], %[[O]][%{{.*}}, %[[CO]], %[[OH]], %[[E]]] : memref<1x2x4x4xf32>
+// CHECK-NEXT:            memref.store %[[R]], %[[O]][%{{.*}}, %[[CO2]], %[[OH]], %[[E]]] : memref<1x2x4x4xf32>
 // CHECK:         func.func @main(%x: memref<1x1x4x4xf32>, %out: memref<1x2x4x4xf32>, %arena: memref<1xi8> {graph.name = "arena"})
 // CHECK-NEXT:      %[[WP:.*]] = memref.get_global @[[WG]] : memref<2x1x3x3xf32>
 // CHECK-NEXT:      %[[BP:.*]] = memref.get_global @[[BG]] : memref<2x1x1xf32>
@@ -206,7 +213,8 @@ func.func @main(%x: tensor<2x6xf32>) -> tensor<3x2xf32> {
 // -----
 
 // Softmax over the last axis with a scale prologue (attention's x / sqrt(d)):
-// per row, a running max and a running sum in two one-element allocas; the
+// per row, a running max and a running sum in two one-element allocas
+// (inside the row loop, so each thread has its own when rows run in parallel); the
 // "max" and "exp" loops recompute the scaled input inline; "exp" stores
 // exp(x - max) into the output and "norm" multiplies it by 1 / sum.
 // LogSoftmax over axis 0 walks the columns: the row loops run along d0, and
@@ -214,9 +222,9 @@ func.func @main(%x: tensor<2x6xf32>) -> tensor<3x2xf32> {
 
 // CHECK-LABEL: builtin.module
 // CHECK:         func.func private @softmax_mul_0(%[[X:.*]]: memref<2x8xf32>, %[[O:.*]]: memref<2x8xf32>) attributes {loop.kernel} {
-// CHECK-NEXT:      %[[MAX:.*]] = memref.alloca() : memref<1xf32>
-// CHECK-NEXT:      %[[SUM:.*]] = memref.alloca() : memref<1xf32>
 // CHECK:           loop.for %[[ROW:.*]] = 0 to 2 step 1 axis "d0" {
+// CHECK:             %[[MAX:.*]] = memref.alloca() : memref<1xf32>
+// CHECK-NEXT:        %[[SUM:.*]] = memref.alloca() : memref<1xf32>
 // CHECK:             arith.constant 0xff800000 : f32
 // CHECK-NEXT:        memref.store %{{.*}}, %[[MAX]]
 // CHECK-NEXT:        loop.for %[[C1:.*]] = 0 to 8 step 1 axis "max" {
@@ -275,7 +283,8 @@ func.func @main(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
 
 // A blocked conv (NCHW16c in and out, weight packed OIHW16i16o) with a bias
 // and a relu: TVM's conv2d_NCHWc. An 8x16 register tile (8 output columns x
-// 16 output channels) lives in a memref.alloca; the column loops "r.init",
+// 16 output channels) lives in a memref.alloca inside the outer loops (one
+// per thread when "ob" runs in parallel); the column loops "r.init",
 // "r", "r.out" are unrolled and the channel loops "oc.*" vectorized. The
 // accumulation broadcasts one input element (loaded outside "oc") times one
 // weight vector. The output width 13 is one full tile of 8 ("owb") and a
@@ -284,9 +293,9 @@ func.func @main(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
 
 // CHECK-LABEL: builtin.module
 // CHECK:         func.func private @conv_relu_0(%[[X:.*]]: memref<1x1x2x13x16xf32>, %[[W:.*]]: memref<2x1x3x3x16x16xf32>, %[[B:.*]]: memref<32xf32>, %[[O:.*]]: memref<1x2x2x13x16xf32>) attributes {loop.kernel} {
-// CHECK-NEXT:      %[[ACC:.*]] = memref.alloca() : memref<8x16xf32>
 // CHECK:           loop.for %[[OB:.*]] = 0 to 2 step 1 axis "ob" {
 // CHECK-NEXT:        loop.for %[[OH:.*]] = 0 to 2 step 1 axis "oh" {
+// CHECK-NEXT:          %[[ACC:.*]] = memref.alloca() : memref<8x16xf32>
 // CHECK-NEXT:          loop.for %{{.*}} = 0 to 1 step 1 axis "owb" {
 // CHECK:                 loop.for %[[RI:.*]] = 0 to 8 step 1 axis "r.init" unroll {
 // CHECK-NEXT:              loop.for %[[CI:.*]] = 0 to 16 step 1 axis "oc.init" vectorize {
