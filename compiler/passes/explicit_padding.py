@@ -46,7 +46,7 @@ class HoistConvPadding(RewritePattern):
         operands = [pad.result, op.weight] + ([op.bias] if op.bias is not None else [])
         conv = g.ConvOp.make(operands, [op.result.type], **props)
         conv.attributes.update(op.attributes)
-        rewriter.replace_op(op, [pad, conv])
+        rewriter.replace(op, [pad, conv])
 
 
 @dataclass(frozen=True)
