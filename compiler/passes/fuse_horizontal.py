@@ -284,6 +284,11 @@ class _SiblingMerge(RewritePattern):
         return not self.require_same_epilogue or all(_fusable_epilogue(v) is None for v in values)
 
 
+def _out_channels(weight_shape: tuple[int, ...]) -> int:
+    """O of an OIHW weight, or of a packed OIHW{i}i{o}o one ([O/o, I/i, KH, KW, i, o])."""
+    return weight_shape[0] * weight_shape[5] if len(weight_shape) == 6 else weight_shape[0]
+
+
 class MergeSiblingConvs(_SiblingMerge):
     """Parallel convolutions of one batch-1 input -> one conv + channel slices."""
 
@@ -321,7 +326,7 @@ class MergeSiblingConvs(_SiblingMerge):
         if any(s.bias is not None for s in convs):
             biases = [
                 c.to_numpy() if s.bias is not None and (c := _constant(s.bias)) is not None
-                else np.zeros(g.shape_of(s.weight)[0], dtype=w.dtype)
+                else np.zeros(_out_channels(g.shape_of(s.weight)), dtype=w.dtype)
                 for s, w in zip(convs, weights, strict=True)
             ]
             bias = g.ConstantOp.from_numpy(np.concatenate(biases), elem)

@@ -1138,10 +1138,7 @@ s.op("AveragePool", [c32], "avgpool_excl_ceil", kernel_shape=[3, 3], strides=[2,
      pads=[1, 1, 1, 1], ceil_mode=1)
 s.op("MaxPool", [c32], "maxpool_dilated", kernel_shape=[2, 2], dilations=[2, 2])
 
-s = spec("sibling-convs-bias-mix", xfail={3: (
-    "fuse-horizontal (compiler/passes/fuse_horizontal.py, MergeSiblingConvs) sizes the zero "
-    "bias of a bias-less blocked conv by its packed weight's dim 0 (O/16 blocks, not O): "
-    "VerifyException 'bias must have shape (48,)'")})
+s = spec("sibling-convs-bias-mix")
 s.input("x", s.f32(1, 3, 8, 8))
 s.op("Conv", ["x", s.const(s.f32(16, 3, 3, 3)), s.const(s.f32(16))], "with_bias", pads=[1, 1, 1, 1])
 s.op("Conv", ["x", s.const(s.f32(32, 3, 3, 3))], "without_bias", pads=[1, 1, 1, 1])
