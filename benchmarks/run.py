@@ -5,8 +5,12 @@ For each model: compile it once with `compiler.compile`, then for each thread
 count open an onnxruntime session (`compiler.testing.oracle.ort_session`) with
 the same number of intra-op threads, feed both the same seeded inputs, check
 that the outputs agree (the project's max relative error), warm both up and
-time them in alternating repetitions (ours, ort, ort, ours, ...) so that
-drift in the machine's load hits both alike. The table reports medians.
+time them in alternating blocks (a few runs of ours, a few of ort, a few of
+ort, a few of ours, ...) so that drift in the machine's load hits both alike.
+Each block starts with one untimed run: onnxruntime's worker threads keep
+spinning for a while after a run, and so do libgomp's, which would otherwise
+charge one runtime's idle threads to the other's first timed run. The table
+reports medians.
 
 Nothing here asserts a time: the numbers are for reading (see
 benchmarks/README.md). The exit status is 1 only when a model fails to
@@ -83,23 +87,28 @@ def load_model(name: str, seed: int) -> onnx.ModelProto:
     )
 
 
+BLOCK = 5
+
+
 def time_alternating(
     ours: Callable[[], object], theirs: Callable[[], object], warmup: int, repeat: int
 ) -> tuple[list[float], list[float]]:
-    """Seconds per call of each, measured in alternating order after `warmup` rounds."""
+    """Seconds per call of each: `repeat` timed calls each, in alternating blocks."""
     for _ in range(warmup):
         ours()
         theirs()
     t_ours: list[float] = []
     t_theirs: list[float] = []
-    for i in range(repeat):
+    for i in range(-(-repeat // BLOCK)):
         order = ((ours, t_ours), (theirs, t_theirs))
         if i % 2:
             order = order[::-1]
         for fn, samples in order:
-            start = time.perf_counter()
-            fn()
-            samples.append(time.perf_counter() - start)
+            fn()  # settles the other runtime's spinning threads
+            for _ in range(min(BLOCK, repeat - i * BLOCK)):
+                start = time.perf_counter()
+                fn()
+                samples.append(time.perf_counter() - start)
     return t_ours, t_theirs
 
 
