@@ -7,9 +7,9 @@ the same number of intra-op threads, feed both the same seeded inputs, check
 that the outputs agree (the project's max relative error), warm both up and
 time them in alternating blocks (a few runs of ours, a few of ort, a few of
 ort, a few of ours, ...) so that drift in the machine's load hits both alike.
-Each block starts with one untimed run: onnxruntime's worker threads keep
-spinning for a while after a run, and so do libgomp's, which would otherwise
-charge one runtime's idle threads to the other's first timed run. The table
+Each block starts after a 50 ms pause and one untimed run: onnxruntime's
+worker threads keep spinning for a while after a run, and so do libgomp's,
+which would otherwise charge one runtime's idle threads to the other's runs. The table
 reports medians.
 
 Nothing here asserts a time: the numbers are for reading (see
@@ -88,6 +88,7 @@ def load_model(name: str, seed: int) -> onnx.ModelProto:
 
 
 BLOCK = 5
+IDLE_S = 0.05
 
 
 def time_alternating(
@@ -104,7 +105,8 @@ def time_alternating(
         if i % 2:
             order = order[::-1]
         for fn, samples in order:
-            fn()  # settles the other runtime's spinning threads
+            time.sleep(IDLE_S)  # the other runtime's workers stop spinning
+            fn()  # and this one's wake up
             for _ in range(min(BLOCK, repeat - i * BLOCK)):
                 start = time.perf_counter()
                 fn()
