@@ -124,8 +124,14 @@ class KernelBuilder:
             self.ip = saved
 
     @contextmanager
-    def nest(self, shape: Sequence[int], names: Sequence[str]) -> Iterator[list[SSAValue]]:
-        """A perfect nest over `shape`; dims of extent 1 get the constant 0, no loop."""
+    def nest(
+        self, shape: Sequence[int], names: Sequence[str], parallel: bool = False
+    ) -> Iterator[list[SSAValue]]:
+        """A perfect nest over `shape`; dims of extent 1 get the constant 0, no loop.
+
+        `parallel`: the outermost loop of the nest runs on threads (the
+        compute definition knows its iterations are independent).
+        """
         saved = self.ip
         ivs: list[SSAValue] = []
         ops: list[loop.ForOp] = []
@@ -134,7 +140,8 @@ class KernelBuilder:
                 if extent == 1:
                     ivs.append(self.index(0))
                     continue
-                op = loop.ForOp(0, extent, 1, self.axis(name))
+                annotation = loop.PARALLEL if parallel and not ops else loop.SERIAL
+                op = loop.ForOp(0, extent, 1, self.axis(name), annotation)
                 self.insert(op)
                 ops.append(op)
                 self.ip = InsertPoint.before(op.body.block.last_op) if op.body.block.last_op else InsertPoint.at_end(op.body.block)
@@ -237,6 +244,10 @@ class KernelBuilder:
 
     def annotate(self, op: Operation, key: str, value: str) -> None:
         op.attributes[key] = StringAttr(value)
+
+
+PARALLEL_MIN_MACS = 1 << 19
+"""Convolutions with fewer multiply-adds stay on one thread (fork/join costs more)."""
 
 
 def row_major_strides(shape: Sequence[int]) -> list[int]:

@@ -25,7 +25,7 @@ from compiler.dialects import graph as g
 from compiler.dialects import layouts
 from compiler.dialects.loop import UNROLL, VECTORIZE
 from compiler.lowering.compute.common import KernelContext, select
-from compiler.lowering.kernel_builder import Buffer, KernelBuilder
+from compiler.lowering.kernel_builder import PARALLEL_MIN_MACS, Buffer, KernelBuilder
 
 MAX_TILE = 8
 
@@ -128,7 +128,10 @@ def conv_blocked_kernel(ctx: KernelContext) -> None:
             kb.store(ctx.finish(kb.load(acc, [r, oc]), out_idx), ctx.out, out_idx)
 
     full, rest = divmod(ow_n, tile)
-    with kb.nest([n_n, ob_n, oh_n], ["n", "ob", "oh"]) as (n, ob, oh):
+    # Images, output-channel blocks and rows are independent: the outermost
+    # with more than one iteration runs on threads when there is enough work.
+    macs = n_n * ob_n * ko * oh_n * ow_n * icb_n * ki * kh_n * kw_n
+    with kb.nest([n_n, ob_n, oh_n], ["n", "ob", "oh"], parallel=macs >= PARALLEL_MIN_MACS) as (n, ob, oh):
         # Inside the outer loops, so each thread of a parallel loop gets its
         # own tile (the LLVM lowering hoists allocas to the function entry).
         acc = kb.alloca(elem, [tile, ko])

@@ -22,9 +22,9 @@ from xdsl.dialects import arith
 from xdsl.ir import SSAValue
 
 from compiler.dialects import graph as g
-from compiler.dialects.loop import UNROLL, VECTORIZE
+from compiler.dialects.loop import PARALLEL, SERIAL, UNROLL, VECTORIZE
 from compiler.lowering.compute.common import KernelContext, select
-from compiler.lowering.kernel_builder import Buffer
+from compiler.lowering.kernel_builder import PARALLEL_MIN_MACS, Buffer
 
 CHANNEL_TILE = 8
 VECTOR_WIDTH = 16
@@ -98,10 +98,15 @@ def conv_nchw_kernel(ctx: KernelContext) -> None:
             tile(acc, n, gi, co0, oh, full * vw, channels, rest)
 
     blocks, tail = divmod(cout_g, cb_n)
-    with kb.nest([n_n, group], ["n", "g"]) as (n, gi):
+    # Groups, channel blocks and rows are independent: the outermost of them
+    # with more than one iteration runs on threads when there is enough work.
+    threads = n_n * cout * oh_n * ow_n * cin_g * kh_n * kw_n >= PARALLEL_MIN_MACS
+    outer_parallel = threads and (n_n > 1 or group > 1)
+    with kb.nest([n_n, group], ["n", "g"], parallel=outer_parallel) as (n, gi):
         if blocks:
-            with kb.nest([blocks, oh_n], ["cob", "oh"]) as (cob, oh):
+            with kb.nest([blocks, oh_n], ["cob", "oh"], parallel=threads and not outer_parallel) as (cob, oh):
                 row(n, gi, kb.affine([(gi, cout_g), (cob, cb_n)]), oh, cb_n)
         if tail:
-            with kb.loop(oh_n, "oh.tail") as oh:
+            annotation = PARALLEL if threads and not outer_parallel else SERIAL
+            with kb.loop(oh_n, "oh.tail", annotation) as oh:
                 row(n, gi, kb.affine([(gi, cout_g)], blocks * cb_n), oh, tail)
