@@ -43,7 +43,7 @@ from xdsl.printer import Printer
 from compiler import dtypes
 from compiler.dialects import graph as g
 from compiler.errors import CompilerError
-from compiler.lowering.compute import layout, nn, reduce  # noqa: F401  (layout: element rules)
+from compiler.lowering.compute import layout, matmul, nn, reduce  # noqa: F401  (layout: element rules)
 from compiler.lowering.compute.common import KernelContext
 from compiler.lowering.compute.element import ElementEmitter, Source, is_injective
 from compiler.lowering.kernel_builder import KernelBuilder, index, memref_type, storage_type
@@ -56,7 +56,7 @@ PROFILE_ATTR = "graph.profile"
 
 COMPUTE: dict[type[Operation], ComputeDef] = {
     g.ConvOp: nn.conv_kernel,
-    g.MatMulOp: nn.matmul_kernel,
+    g.MatMulOp: matmul.matmul_kernel,
     g.MaxPoolOp: nn.pool_kernel,
     g.AvgPoolOp: nn.pool_kernel,
     g.LRNOp: nn.lrn_kernel,

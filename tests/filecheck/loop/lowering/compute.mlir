@@ -128,26 +128,30 @@ func.func @main(%x: tensor<1x1x4x4xf32>) -> tensor<1x2x4x4xf32> {
 
 // -----
 
-// matmul + bias: rows of the output accumulate over k with n innermost; the
-// bias add is the "n.epi" loop of each row.
+// matmul + bias: per row, a column panel accumulates in a local buffer (kept
+// in registers by LLVM) over k with the columns innermost ("j" loops,
+// vectorized); the bias add runs on the panel as it is stored.
 
 // CHECK-LABEL: builtin.module
 // CHECK:         func.func private @matmul_add_0(%[[A:.*]]: memref<2x4xf32>, %[[W:.*]]: memref<4x3xf32>, %[[B:.*]]: memref<3xf32>, %[[O:.*]]: memref<2x3xf32>) attributes {loop.kernel} {
-// CHECK-NEXT:      loop.for %[[M:.*]] = 0 to 2 step 1 axis "m" {
-// CHECK-NEXT:        loop.for %{{.*}} = 0 to 3 step 1 axis "n.init" {
+// CHECK:           loop.for %[[M:.*]] = 0 to 2 step 1 axis "m" {
+// CHECK-NEXT:        %[[ACC:.*]] = memref.alloca() : memref<3xf32>
+// CHECK-NEXT:        loop.for %{{.*}} = 0 to 3 step 1 axis "j" vectorize {
 // CHECK:             loop.for %[[K:.*]] = 0 to 4 step 1 axis "k" {
 // CHECK-NEXT:          %[[AV:.*]] = memref.load %[[A]][%[[M]], %[[K]]] : memref<2x4xf32>
-// CHECK-NEXT:          loop.for %[[N:.*]] = 0 to 3 step 1 axis "n" {
-// CHECK-NEXT:            %[[WV:.*]] = memref.load %[[W]][%[[K]], %[[N]]] : memref<4x3xf32>
-// CHECK-NEXT:            %[[ACC:.*]] = memref.load %[[O]][%[[M]], %[[N]]] : memref<2x3xf32>
+// CHECK-NEXT:          loop.for %[[N:.*]] = 0 to 3 step 1 axis "j.1" vectorize {
+// CHECK-NEXT:            %[[COL:.*]] = arith.addi %{{.*}}, %[[N]] : index
+// CHECK-NEXT:            %[[WV:.*]] = memref.load %[[W]][%[[K]], %[[COL]]] : memref<4x3xf32>
+// CHECK-NEXT:            %[[S0:.*]] = memref.load %[[ACC]][%[[N]]] : memref<3xf32>
 // CHECK-NEXT:            %[[P:.*]] = arith.mulf %[[AV]], %[[WV]] : f32
-// CHECK-NEXT:            %[[S:.*]] = arith.addf %[[ACC]], %[[P]] : f32
-// CHECK-NEXT:            memref.store %[[S]], %[[O]][%[[M]], %[[N]]] : memref<2x3xf32>
-// CHECK:             loop.for %[[E:.*]] = 0 to 3 step 1 axis "n.epi" {
-// CHECK-NEXT:          %[[V:.*]] = memref.load %[[O]][%[[M]], %[[E]]] : memref<2x3xf32>
-// CHECK-NEXT:          %[[BV:.*]] = memref.load %[[B]][%[[E]]] : memref<3xf32>
+// CHECK-NEXT:            %[[S:.*]] = arith.addf %[[S0]], %[[P]] : f32
+// CHECK-NEXT:            memref.store %[[S]], %[[ACC]][%[[N]]] : memref<3xf32>
+// CHECK:             loop.for %[[E:.*]] = 0 to 3 step 1 axis "j.2" vectorize {
+// CHECK-NEXT:          %[[COL2:.*]] = arith.addi %{{.*}}, %[[E]] : index
+// CHECK-NEXT:          %[[V:.*]] = memref.load %[[ACC]][%[[E]]] : memref<3xf32>
+// CHECK-NEXT:          %[[BV:.*]] = memref.load %[[B]][%[[COL2]]] : memref<3xf32>
 // CHECK-NEXT:          %[[R:.*]] = arith.addf %[[V]], %[[BV]] : f32
-// CHECK-NEXT:          memref.store %[[R]], %[[O]][%[[M]], %[[E]]] : memref<2x3xf32>
+// CHECK-NEXT:          memref.store %[[R]], %[[O]][%[[M]], %[[COL2]]] : memref<2x3xf32>
 // CHECK:         func.func @main(%x: memref<2x4xf32>, %w: memref<4x3xf32>, %b: memref<3xf32>, %out: memref<2x3xf32>, %arena: memref<1xi8> {graph.name = "arena"})
 // CHECK-NEXT:      func.call @matmul_add_0(%x, %w, %b, %out)
 func.func @main(%x: tensor<2x4xf32>, %w: tensor<4x3xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32> {

@@ -11,10 +11,9 @@
 // CHECK-LABEL: builtin.module
 // CHECK:         "memref.global"() <{sym_name = "__constant_0", type = memref<4x4xf32>, initial_value = dense<{{\[\[}}1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00], {{.*}}]> : tensor<4x4xf32>, sym_visibility = "private", constant, alignment = 64 : i64}>
 // CHECK:         func.func private @matmul_0(%{{.*}}: memref<4x4xf32>, %{{.*}}: memref<4x4xf32>, %{{.*}}: memref<4x4xf32>) attributes {loop.kernel} {
-// CHECK-NEXT:      loop.for %{{.*}} = 0 to 4 step 1 axis "m" {
-// CHECK-NEXT:        loop.for %{{.*}} = 0 to 4 step 1 axis "n.init" {
+// CHECK:           loop.for %{{.*}} = 0 to 4 step 1 axis "m" {
 // CHECK:             loop.for %{{.*}} = 0 to 4 step 1 axis "k" {
-// CHECK:               loop.for %{{.*}} = 0 to 4 step 1 axis "n" {
+// CHECK:               loop.for %{{.*}} = 0 to 4 step 1 axis "j.1" vectorize {
 // CHECK:           func.return
 // CHECK:         func.func private @transpose_0(%[[TI:.*]]: memref<4x4xf32>, %[[TO:.*]]: memref<4x4xf32>) attributes {loop.kernel} {
 // CHECK-NEXT:      loop.for %[[I:.*]] = 0 to 4 step 1 axis "d0" {
