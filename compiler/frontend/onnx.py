@@ -272,7 +272,7 @@ def _load_model(model: str | os.PathLike[str] | bytes | onnx.ModelProto, source:
         raise ModelLoadError("is a directory, not an ONNX file", file=path)
     try:
         proto = onnx.load(path, load_external_data=True)
-    except (DecodeError, ValueError, RuntimeError, OSError) as err:
+    except (DecodeError, ValueError, RuntimeError, OSError, onnx.checker.ValidationError) as err:
         raise ModelLoadError(
             f"not a valid ONNX model ({_short(err)})",
             file=path,
