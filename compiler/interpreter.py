@@ -514,31 +514,14 @@ def check_feeds(
     fn: func.FuncOp, feeds: Mapping[str, np.ndarray] | Sequence[np.ndarray]
 ) -> list[np.ndarray]:
     """Orders and validates the inputs of a model function; raises InputError."""
-    names = input_names(fn)
-    if isinstance(feeds, Mapping):
-        unknown = sorted(set(feeds) - set(names))
-        if unknown:
-            raise InputError(f"unknown input {unknown[0]!r}", hint=f"inputs are {names}")
-        missing = [n for n in names if n not in feeds]
-        if missing:
-            raise InputError(f"missing input {missing[0]!r}", hint=f"inputs are {names}")
-        arrays = [feeds[n] for n in names]
-    else:
-        arrays = list(feeds)
-        if len(arrays) != len(names):
-            raise InputError(f"expected {len(names)} inputs ({names}), got {len(arrays)}")
-    checked = []
-    for name, arr, t in zip(names, arrays, fn.function_type.inputs, strict=True):
+    from compiler.runtime import TensorSpec, check_inputs
+
+    specs = []
+    for name, t in zip(input_names(fn), fn.function_type.inputs, strict=True):
         assert isinstance(t, TensorType)
-        arr = np.asarray(arr)
-        want_dt = dtypes.to_numpy_dtype(t.get_element_type())
-        want_shape = tuple(t.get_shape())
-        if arr.dtype != want_dt:
-            raise InputError(f"input {name!r} has dtype {arr.dtype}, expected {want_dt}")
-        if arr.shape != want_shape:
-            raise InputError(f"input {name!r} has shape {arr.shape}, expected {want_shape}")
-        checked.append(np.asarray(arr, order="C"))
-    return checked
+        dt = dtypes.to_numpy_dtype(t.get_element_type())
+        specs.append(TensorSpec(name, tuple(t.get_shape()), dt.name))
+    return check_inputs(specs, feeds)
 
 
 def interpret(

@@ -97,6 +97,63 @@ def _aligned_bytes(n: int) -> np.ndarray:
     return raw[shift : shift + n]
 
 
+def _as_array(spec: TensorSpec, value: Any) -> np.ndarray:
+    if isinstance(value, np.ndarray):
+        return value
+    # Lists and numpy scalars are fine; anything numpy can only wrap as an
+    # object/str array (None, dicts, strings, ragged lists) is not a tensor.
+    try:
+        arr = np.asarray(value)
+    except Exception:
+        arr = None
+    if arr is None or arr.dtype.kind in "OUSV":
+        raise InputError(
+            f"input {spec.name!r} is not an array (got {type(value).__name__})",
+            hint=f"pass a numpy array of shape {spec.shape} and dtype {spec.dtype}",
+        )
+    return arr
+
+
+def check_inputs(specs: Sequence[TensorSpec], feeds: Any) -> list[np.ndarray]:
+    """Orders feeds (by name, or positional) and checks names, dtypes and shapes.
+
+    Raises `InputError` with one line saying what is wrong; shared by compiled
+    models and the reference interpreter.
+    """
+    names = [s.name for s in specs]
+    if isinstance(feeds, Mapping):
+        unknown = sorted(str(k) for k in set(feeds) - set(names))
+        if unknown:
+            raise InputError(f"unknown input {unknown[0]!r}", hint=f"inputs are {names}")
+        missing = [n for n in names if n not in feeds]
+        if missing:
+            raise InputError(f"missing input {missing[0]!r}", hint=f"inputs are {names}")
+        arrays = [feeds[n] for n in names]
+    elif isinstance(feeds, list | tuple):
+        arrays = list(feeds)
+        if len(arrays) != len(names):
+            raise InputError(f"expected {len(names)} inputs {names}, got {len(arrays)}")
+    else:
+        # An ndarray is iterable too, but splitting it into rows is never what was meant.
+        raise InputError(
+            f"inputs must be a dict {{name: array}} or a list of arrays, not {type(feeds).__name__}",
+            hint=f"inputs are {names}",
+        )
+    checked = []
+    for spec, value in zip(specs, arrays, strict=True):
+        arr = _as_array(spec, value)
+        dt = np.dtype(spec.dtype)
+        if arr.dtype != dt:
+            raise InputError(
+                f"input {spec.name!r} has dtype {arr.dtype}, expected {dt}",
+                hint=f"convert it with .astype(np.{dt})",
+            )
+        if tuple(arr.shape) != spec.shape:
+            raise InputError(f"input {spec.name!r} has shape {tuple(arr.shape)}, expected {spec.shape}")
+        checked.append(np.asarray(arr, order="C"))  # keeps rank 0 (ascontiguousarray does not)
+    return checked
+
+
 class ProfileRecorder:
     """Receives `compiler_profile(k)` calls of a model compiled with `profile=True`.
 
@@ -173,7 +230,6 @@ class CompiledModel:
         self._arena = _aligned_bytes(max(metadata.arena_bytes, 1))
         self._lock = threading.Lock()
         self._num_threads = metadata.num_threads
-        self._dtypes_in = [np.dtype(t.dtype) for t in metadata.inputs]
         self._dtypes_out = [np.dtype(t.dtype) for t in metadata.outputs]
 
     # -- introspection ---------------------------------------------------------
@@ -200,54 +256,8 @@ class CompiledModel:
 
     # -- running ---------------------------------------------------------------
 
-    def _as_array(self, spec: TensorSpec, value: Any) -> np.ndarray:
-        if isinstance(value, np.ndarray):
-            return value
-        # Lists and numpy scalars are fine; anything numpy can only wrap as an
-        # object/str array (None, dicts, strings, ragged lists) is not a tensor.
-        try:
-            arr = np.asarray(value)
-        except Exception:
-            arr = None
-        if arr is None or arr.dtype.kind in "OUSV":
-            raise InputError(
-                f"input {spec.name!r} is not an array (got {type(value).__name__})",
-                hint=f"pass a numpy array of shape {spec.shape} and dtype {spec.dtype}",
-            )
-        return arr
-
     def _check(self, feeds: Any) -> list[np.ndarray]:
-        names = self.input_names
-        if isinstance(feeds, Mapping):
-            unknown = sorted(str(k) for k in set(feeds) - set(names))
-            if unknown:
-                raise InputError(f"unknown input {unknown[0]!r}", hint=f"inputs are {names}")
-            missing = [n for n in names if n not in feeds]
-            if missing:
-                raise InputError(f"missing input {missing[0]!r}", hint=f"inputs are {names}")
-            arrays = [feeds[n] for n in names]
-        elif isinstance(feeds, list | tuple):
-            arrays = list(feeds)
-            if len(arrays) != len(names):
-                raise InputError(f"expected {len(names)} inputs {names}, got {len(arrays)}")
-        else:
-            # An ndarray is iterable too, but splitting it into rows is never what was meant.
-            raise InputError(
-                f"inputs must be a dict {{name: array}} or a list of arrays, not {type(feeds).__name__}",
-                hint=f"inputs are {names}",
-            )
-        checked = []
-        for spec, dt, value in zip(self.metadata.inputs, self._dtypes_in, arrays, strict=True):
-            arr = self._as_array(spec, value)
-            if arr.dtype != dt:
-                raise InputError(
-                    f"input {spec.name!r} has dtype {arr.dtype}, expected {dt}",
-                    hint=f"convert it with .astype(np.{dt})",
-                )
-            if tuple(arr.shape) != spec.shape:
-                raise InputError(f"input {spec.name!r} has shape {tuple(arr.shape)}, expected {spec.shape}")
-            checked.append(np.ascontiguousarray(arr))
-        return checked
+        return check_inputs(self.metadata.inputs, feeds)
 
     def _output_indices(self, output_names: Any) -> list[int] | None:
         if output_names is None:

@@ -1,9 +1,9 @@
-"""Compute definitions of complex-out-fusable ops: conv, matmul, pools; and LRN.
+"""Compute definitions of pools and LRN; conv dispatches to its layouts' kernels.
 
-Each accumulates into the output buffer row by row and then runs the fused
-epilogue over that row, so no intermediate tensor is stored. The innermost
-loop runs along the output's last (contiguous) dim, which the default
-schedule vectorizes.
+Conv kernels live in conv_nchw.py and conv_blocked.py, matmul in matmul.py.
+Pools and LRN accumulate into the output buffer row by row and then run the
+fused epilogue over that row, so no intermediate tensor is stored; their
+innermost loop runs along the output's last (contiguous) dim.
 """
 
 from __future__ import annotations
@@ -22,8 +22,6 @@ from compiler.lowering.compute.common import (
     identity_value,
     select,
 )
-from compiler.lowering.compute.element import broadcast_index
-from compiler.lowering.compute.scalar import add, mul
 from compiler.lowering.kernel_builder import KernelBuilder
 
 
@@ -44,15 +42,6 @@ def _guarded(
     return select(kb, valid, v, kb.const(fill, g.elem_of(value)))
 
 
-def _epilogue_row(ctx: KernelContext, prefix: list[SSAValue], width: int, name: str) -> None:
-    """out[prefix, i] = epilogue(out[prefix, i]) for i < width."""
-    kb = ctx.kb
-    with kb.loop(width, name) as i:
-        idx = [*prefix, i]
-        ctx.emitter.reset()
-        kb.store(ctx.finish(kb.load(ctx.out, idx), idx), ctx.out, idx)
-
-
 def _has_epilogue(ctx: KernelContext) -> bool:
     return ctx.anchor is not None and ctx.result is not ctx.anchor.results[0]
 
@@ -68,34 +57,6 @@ def conv_kernel(ctx: KernelContext) -> None:
         conv_blocked_kernel(ctx)
     else:
         conv_nchw_kernel(ctx)
-
-
-@epilogue_may_change_type
-def matmul_kernel(ctx: KernelContext) -> None:
-    op = ctx.anchor
-    assert isinstance(op, g.MatMulOp)
-    kb = ctx.kb
-    a_shape, b_shape = g.shape_of(op.lhs), g.shape_of(op.rhs)
-    out_shape = g.shape_of(op.result)
-    batch = list(out_shape[:-2])
-    m_, n_ = out_shape[-2:]
-    k_ = a_shape[-1]
-    elem = g.elem_of(op.result)
-    with kb.nest([*batch, m_], [*(f"b{d}" for d in range(len(batch))), "m"]) as outer:
-        bidx, m = outer[:-1], outer[-1]
-        a_batch = broadcast_index(kb, a_shape[:-2], batch, bidx)
-        b_batch = broadcast_index(kb, b_shape[:-2], batch, bidx)
-        with kb.loop(n_, "n.init") as j:
-            kb.store(kb.const(0.0, elem) if _float(elem) else kb.const(0, elem), ctx.out, [*bidx, m, j])
-        with kb.loop(k_, "k") as k:
-            ctx.emitter.reset()
-            av = ctx.emitter.emit(op.lhs, [*a_batch, m, k])
-            with kb.loop(n_, "n") as j:
-                bv = ctx.emitter.emit(op.rhs, [*b_batch, k, j])
-                acc = kb.load(ctx.out, [*bidx, m, j])
-                kb.store(add(kb, acc, mul(kb, av, bv, elem), elem), ctx.out, [*bidx, m, j])
-        if _has_epilogue(ctx):
-            _epilogue_row(ctx, [*bidx, m], n_, "n.epi")
 
 
 def _float(elem: object) -> bool:
