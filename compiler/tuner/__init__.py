@@ -1,0 +1,1 @@
+"""Auto-tuner (search spaces, features, cost model, measurement): a later issue."""

@@ -1,0 +1,1 @@
+"""CUDA target (CUDA C emission, NVRTC, launch): a later issue."""
