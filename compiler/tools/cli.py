@@ -45,24 +45,23 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message, hint=f"see '{self.prog} --help'")
 
 
-def _parse_threads(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid thread count '{text}'") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("thread count must be >= 0 (0: all cores)")
-    return value
+def _count_parser(what: str, minimum: int, note: str = "") -> Callable[[str], int]:
+    """An argparse `type` for an integer count of at least `minimum`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid {what} '{text}'") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{what} must be >= {minimum}{note}")
+        return value
+
+    return parse
 
 
-def _parse_repeat(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid repeat count '{text}'") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("repeat count must be >= 1")
-    return value
+_parse_threads = _count_parser("thread count", 0, " (0: all cores)")
+_parse_repeat = _count_parser("repeat count", 1)
 
 
 def _add_compile_options(p: argparse.ArgumentParser) -> None:
