@@ -29,7 +29,6 @@ from compiler.interpreter import input_names, main_function, output_names
 from compiler.passes import memory
 from compiler.runtime import CompiledModel, ModelMetadata, TensorSpec
 
-LOWERING_PIPELINE = ["convert-graph-to-loop"]
 LOOP_PIPELINE = ["default-schedule", "convert-loop-to-scf", "convert-to-llvm"]
 
 
@@ -76,7 +75,7 @@ def lower_to_llvm(
         stats.time("plan-memory", t)
     arena = memory.int_attr_of(fn, memory.ARENA_ATTR) or 0
     t = time.perf_counter()
-    run_pipeline(module, "convert-graph-to-loop{profile=true}" if profile else ",".join(LOWERING_PIPELINE))
+    run_pipeline(module, f"convert-graph-to-loop{{profile={'true' if profile else 'false'}}}")
     stats.time("convert-graph-to-loop", t)
     t = time.perf_counter()
     params = extract_params(module)

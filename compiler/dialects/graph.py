@@ -31,7 +31,7 @@ from xdsl.dialects.builtin import (
     i1,
     i64,
 )
-from xdsl.ir import Attribute, Block, Dialect, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Dialect, Operation, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     ParsePropInAttrDict,
@@ -54,7 +54,6 @@ from xdsl.traits import (
     ConstantLike,
     HasParent,
     IsTerminator,
-    NoTerminator,
     Pure,
     SingleBlockImplicitTerminator,
 )
@@ -1481,11 +1480,4 @@ def fusion_kind(op: Operation) -> FusionKind:
     return getattr(type(op), "FUSION_KIND", FusionKind.OPAQUE)
 
 
-__all__ = [
-    "Block",
-    "Graph",
-    "FusionKind",
-    "GraphOp",
-    "NoTerminator",
-    "fusion_kind",
-]
+__all__ = ["FusionKind", "Graph", "GraphOp", "fusion_kind"]

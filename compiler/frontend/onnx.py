@@ -19,7 +19,6 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -540,6 +539,3 @@ def _erase_dead_ops(block: Block) -> None:
             op.detach()
             op.erase()
 
-
-def import_path(path: str | Path, **kwargs: Any) -> ModuleOp:
-    return import_onnx(os.fspath(path), **kwargs)

@@ -19,7 +19,6 @@ from xdsl.dialects.builtin import (
     IntegerType,
     MemRefType,
     Signedness,
-    StringAttr,
     TensorType,
     UnitAttr,
     i1,
@@ -241,9 +240,6 @@ class KernelBuilder:
 
     def dealloc(self, buf: Buffer) -> None:
         self.insert(memref.DeallocOp.get(buf.value))
-
-    def annotate(self, op: Operation, key: str, value: str) -> None:
-        op.attributes[key] = StringAttr(value)
 
 
 PARALLEL_MIN_MACS = 1 << 19

@@ -16,7 +16,7 @@ from xdsl.ir import Block, SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
-from compiler.lowering.compute.scalar import convert, emit_scalar, is_scalar_op
+from compiler.lowering.compute.scalar import emit_scalar, is_scalar_op
 from compiler.lowering.kernel_builder import Buffer, KernelBuilder, index, row_major_strides
 
 Source = Buffer | float | int | bool | Callable[[list[SSAValue]], SSAValue]
@@ -242,9 +242,6 @@ class ElementEmitter:
         inv = kb.value(math.RsqrtOp(kb.value(arith.AddfOp(var, eps))))
         y = kb.value(arith.MulfOp(kb.value(arith.SubfOp(x, mean)), kb.value(arith.MulfOp(inv, scale))))
         return kb.value(arith.AddfOp(y, bias))
-
-    def convert(self, v: SSAValue, src: SSAValue, dst: SSAValue) -> SSAValue:
-        return convert(self.kb, v, g.elem_of(src), g.elem_of(dst))
 
 
 # Element rules for ops defined after this module (e.g. layout transforms):

@@ -50,24 +50,16 @@ def convert(kb: KernelBuilder, v: SSAValue, src: Attribute, dst: Attribute) -> S
     return kb.value(arith.ExtUIOp(v, vd) if is_unsigned(src) else arith.ExtSIOp(v, vd))
 
 
-def _max(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+def max_value(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
     if _float(elem):
         return kb.value(arith.MaximumfOp(a, b))
     return kb.value(arith.MaxUIOp(a, b) if is_unsigned(elem) else arith.MaxSIOp(a, b))
 
 
-def _min(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
+def min_value(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
     if _float(elem):
         return kb.value(arith.MinimumfOp(a, b))
     return kb.value(arith.MinUIOp(a, b) if is_unsigned(elem) else arith.MinSIOp(a, b))
-
-
-def max_value(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
-    return _max(kb, a, b, elem)
-
-
-def min_value(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
-    return _min(kb, a, b, elem)
 
 
 def add(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute) -> SSAValue:
@@ -221,8 +213,8 @@ _BINARY: dict[type[Operation], Callable[[KernelBuilder, SSAValue, SSAValue, Attr
     g.MulOp: mul,
     g.DivOp: _div,
     g.PowOp: _pow,
-    g.MaxOp: _max,
-    g.MinOp: _min,
+    g.MaxOp: max_value,
+    g.MinOp: min_value,
     g.ModOp: _mod,
     g.EqualOp: _cmp("oeq", "eq", "eq"),
     g.LessOp: _cmp("olt", "slt", "ult"),
@@ -274,7 +266,7 @@ def _sign(kb: KernelBuilder, x: SSAValue, elem: Attribute) -> SSAValue:
 
 
 def _relu(kb: KernelBuilder, x: SSAValue, elem: Attribute) -> SSAValue:
-    return _max(kb, x, kb.const(0, elem), elem)
+    return max_value(kb, x, kb.const(0, elem), elem)
 
 
 _UNARY: dict[type[Operation], Callable[[KernelBuilder, SSAValue, Attribute], SSAValue]] = {
@@ -338,9 +330,9 @@ def emit_scalar(kb: KernelBuilder, op: Operation, args: Sequence[SSAValue]) -> S
             assert x is not None
             y = x
             if op.min is not None:
-                y = _max(kb, y, _bound(kb, op.min.value.data, out_elem), out_elem)
+                y = max_value(kb, y, _bound(kb, op.min.value.data, out_elem), out_elem)
             if op.max is not None:
-                y = _min(kb, y, _bound(kb, op.max.value.data, out_elem), out_elem)
+                y = min_value(kb, y, _bound(kb, op.max.value.data, out_elem), out_elem)
             return y
     raise NotImplementedError(f"no scalar semantics for {op.name}")
 
