@@ -20,6 +20,7 @@ from xdsl.universe import Universe
 
 PASS_PACKAGES = (
     "compiler.passes",
+    "compiler.schedule",
     "compiler.lowering",
     "compiler.targets.cpu",
     "compiler.targets.cuda",

@@ -43,10 +43,10 @@ from xdsl.printer import Printer
 from compiler import dtypes
 from compiler.dialects import graph as g
 from compiler.errors import CompilerError
-from compiler.lowering.compute import layout, matmul, nn, reduce  # noqa: F401  (layout: element rules)
-from compiler.lowering.compute.common import KernelContext
-from compiler.lowering.compute.element import ElementEmitter, Source, is_injective
-from compiler.lowering.kernel_builder import KernelBuilder, index, memref_type, storage_type
+from compiler.compute import layout, matmul, nn, reduce  # noqa: F401  (layout: element rules)
+from compiler.compute.common import KernelContext
+from compiler.compute.element import ElementEmitter, Source, is_injective
+from compiler.compute.builder import KernelBuilder, index, memref_type, storage_type
 from compiler.passes import memory
 
 ComputeDef = Callable[[KernelContext], None]

@@ -15,7 +15,7 @@ from xdsl.dialects import scf, vector
 
 from compiler.dialects.loop import ForOp
 from compiler.lowering.convert_loop_to_scf import ConvertLoopToScf
-from compiler.passes.loop_schedule import DefaultSchedulePass
+from compiler.schedule.passes import DefaultSchedulePass
 from compiler.registry import make_context
 from compiler.schedule import (
     Fuse,

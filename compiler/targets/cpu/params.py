@@ -30,7 +30,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler import dtypes
 from compiler.errors import CompilerError
-from compiler.lowering.kernel_builder import index
+from compiler.compute.builder import index
 
 ALIGNMENT = 64
 PARAMS_ATTR = "graph.params_bytes"

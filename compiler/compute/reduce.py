@@ -9,14 +9,14 @@ from xdsl.ir import Attribute, SSAValue
 
 from compiler.dialects import graph as g
 from compiler.errors import CompilerError
-from compiler.lowering.compute.common import (
+from compiler.compute.common import (
     KernelContext,
     epilogue_may_change_type,
     identity_value,
     select,
 )
-from compiler.lowering.compute.scalar import add, max_value, min_value, mul
-from compiler.lowering.kernel_builder import KernelBuilder, is_unsigned
+from compiler.compute.scalar import add, max_value, min_value, mul
+from compiler.compute.builder import KernelBuilder, is_unsigned
 
 _KIND = {
     g.ReduceSumOp: "sum",
@@ -216,7 +216,7 @@ def layer_norm_kernel(ctx: KernelContext) -> None:
             full = [*outer, *idx]
             x = ctx.emitter.emit(op.input, full)
             y = kb.value(arith.MulfOp(kb.value(arith.SubfOp(x, kb.load(mean_buf, zero))), kb.load(var_buf, zero)))
-            from compiler.lowering.compute.element import broadcast_index
+            from compiler.compute.element import broadcast_index
 
             scale = ctx.emitter.emit(op.scale, broadcast_index(kb, g.shape_of(op.scale), inner, idx))
             y = kb.value(arith.MulfOp(y, scale))

@@ -24,8 +24,8 @@ from xdsl.ir import SSAValue
 from compiler.dialects import graph as g
 from compiler.dialects import layouts
 from compiler.dialects.loop import UNROLL, VECTORIZE
-from compiler.lowering.compute.common import KernelContext, select
-from compiler.lowering.kernel_builder import PARALLEL_MIN_MACS, Buffer, KernelBuilder
+from compiler.compute.common import KernelContext, select
+from compiler.compute.builder import PARALLEL_MIN_MACS, Buffer, KernelBuilder
 
 MAX_TILE = 8
 

@@ -23,8 +23,8 @@ from xdsl.ir import SSAValue
 
 from compiler.dialects import graph as g
 from compiler.dialects.loop import PARALLEL, SERIAL, UNROLL, VECTORIZE
-from compiler.lowering.compute.common import KernelContext, select
-from compiler.lowering.kernel_builder import PARALLEL_MIN_MACS, Buffer
+from compiler.compute.common import KernelContext, select
+from compiler.compute.builder import PARALLEL_MIN_MACS, Buffer
 
 CHANNEL_TILE = 8
 VECTOR_WIDTH = 16

@@ -22,10 +22,10 @@ from xdsl.ir import SSAValue
 
 from compiler.dialects import graph as g
 from compiler.dialects.loop import UNROLL, VECTORIZE
-from compiler.lowering.compute.common import KernelContext, epilogue_may_change_type
-from compiler.lowering.compute.element import broadcast_index
-from compiler.lowering.compute.scalar import add, mul
-from compiler.lowering.kernel_builder import PARALLEL_MIN_MACS
+from compiler.compute.common import KernelContext, epilogue_may_change_type
+from compiler.compute.element import broadcast_index
+from compiler.compute.scalar import add, mul
+from compiler.compute.builder import PARALLEL_MIN_MACS
 
 LANES = 16
 PANEL = 4 * LANES

@@ -15,7 +15,7 @@ from xdsl.ir import Attribute, Operation, SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
-from compiler.lowering.kernel_builder import KernelBuilder, is_unsigned, value_type
+from compiler.compute.builder import KernelBuilder, is_unsigned, value_type
 
 
 def _float(elem: Attribute) -> bool:

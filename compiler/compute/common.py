@@ -12,8 +12,8 @@ from xdsl.ir import Attribute, SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
-from compiler.lowering.compute.element import ElementEmitter
-from compiler.lowering.kernel_builder import Buffer, KernelBuilder
+from compiler.compute.element import ElementEmitter
+from compiler.compute.builder import Buffer, KernelBuilder
 
 
 @dataclass

@@ -7,7 +7,7 @@ from xdsl.ir import SSAValue
 
 from compiler.dialects import graph as g
 from compiler.dialects import layouts
-from compiler.lowering.compute.element import ElementEmitter, element_rule
+from compiler.compute.element import ElementEmitter, element_rule
 
 
 @element_rule(g.LayoutTransformOp)

@@ -16,8 +16,8 @@ from xdsl.ir import Block, SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
-from compiler.lowering.compute.scalar import emit_scalar, is_scalar_op
-from compiler.lowering.kernel_builder import Buffer, KernelBuilder, index, row_major_strides
+from compiler.compute.scalar import emit_scalar, is_scalar_op
+from compiler.compute.builder import Buffer, KernelBuilder, index, row_major_strides
 
 Source = Buffer | float | int | bool | Callable[[list[SSAValue]], SSAValue]
 

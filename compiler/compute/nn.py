@@ -16,13 +16,13 @@ from xdsl.ir import SSAValue
 from compiler.dialects import graph as g
 from compiler.dialects import layouts
 from compiler.dialects.loop import VECTORIZE
-from compiler.lowering.compute.common import (
+from compiler.compute.common import (
     KernelContext,
     epilogue_may_change_type,
     identity_value,
     select,
 )
-from compiler.lowering.kernel_builder import KernelBuilder
+from compiler.compute.builder import KernelBuilder
 
 
 def _guarded(
@@ -50,8 +50,8 @@ def _has_epilogue(ctx: KernelContext) -> bool:
 def conv_kernel(ctx: KernelContext) -> None:
     op = ctx.anchor
     assert isinstance(op, g.ConvOp)
-    from compiler.lowering.compute.conv_blocked import conv_blocked_kernel, is_blocked
-    from compiler.lowering.compute.conv_nchw import conv_nchw_kernel
+    from compiler.compute.conv_blocked import conv_blocked_kernel, is_blocked
+    from compiler.compute.conv_nchw import conv_nchw_kernel
 
     if is_blocked(op):
         conv_blocked_kernel(ctx)
