@@ -11,9 +11,9 @@ from xdsl.dialects import arith
 from xdsl.ir import Attribute, SSAValue
 
 from compiler import dtypes
-from compiler.dialects import graph as g
-from compiler.compute.element import ElementEmitter
 from compiler.compute.builder import Buffer, KernelBuilder
+from compiler.compute.element import ElementEmitter
+from compiler.dialects import graph as g
 
 
 @dataclass

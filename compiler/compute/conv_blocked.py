@@ -21,11 +21,11 @@ from __future__ import annotations
 from xdsl.dialects import arith
 from xdsl.ir import SSAValue
 
+from compiler.compute.builder import PARALLEL_MIN_MACS, Buffer, KernelBuilder
+from compiler.compute.common import KernelContext, select
 from compiler.dialects import graph as g
 from compiler.dialects import layouts
 from compiler.dialects.loop import UNROLL, VECTORIZE
-from compiler.compute.common import KernelContext, select
-from compiler.compute.builder import PARALLEL_MIN_MACS, Buffer, KernelBuilder
 
 MAX_TILE = 8
 

@@ -21,10 +21,10 @@ from __future__ import annotations
 from xdsl.dialects import arith
 from xdsl.ir import SSAValue
 
+from compiler.compute.builder import PARALLEL_MIN_MACS, Buffer
+from compiler.compute.common import KernelContext, select
 from compiler.dialects import graph as g
 from compiler.dialects.loop import PARALLEL, SERIAL, UNROLL, VECTORIZE
-from compiler.compute.common import KernelContext, select
-from compiler.compute.builder import PARALLEL_MIN_MACS, Buffer
 
 CHANNEL_TILE = 8
 VECTOR_WIDTH = 16

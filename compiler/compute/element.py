@@ -15,9 +15,9 @@ from xdsl.dialects import arith
 from xdsl.ir import Block, SSAValue
 
 from compiler import dtypes
-from compiler.dialects import graph as g
-from compiler.compute.scalar import emit_scalar, is_scalar_op
 from compiler.compute.builder import Buffer, KernelBuilder, index, row_major_strides
+from compiler.compute.scalar import emit_scalar, is_scalar_op
+from compiler.dialects import graph as g
 
 Source = Buffer | float | int | bool | Callable[[list[SSAValue]], SSAValue]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from xdsl.dialects import arith
 from xdsl.ir import SSAValue
 
+from compiler.compute.element import ElementEmitter, element_rule
 from compiler.dialects import graph as g
 from compiler.dialects import layouts
-from compiler.compute.element import ElementEmitter, element_rule
 
 
 @element_rule(g.LayoutTransformOp)

@@ -20,12 +20,12 @@ from collections.abc import Callable
 from xdsl.dialects import arith
 from xdsl.ir import SSAValue
 
-from compiler.dialects import graph as g
-from compiler.dialects.loop import UNROLL, VECTORIZE
+from compiler.compute.builder import PARALLEL_MIN_MACS
 from compiler.compute.common import KernelContext, epilogue_may_change_type
 from compiler.compute.element import broadcast_index
 from compiler.compute.scalar import add, mul
-from compiler.compute.builder import PARALLEL_MIN_MACS
+from compiler.dialects import graph as g
+from compiler.dialects.loop import UNROLL, VECTORIZE
 
 LANES = 16
 PANEL = 4 * LANES

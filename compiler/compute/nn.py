@@ -13,16 +13,16 @@ from collections.abc import Sequence
 from xdsl.dialects import arith, math
 from xdsl.ir import SSAValue
 
-from compiler.dialects import graph as g
-from compiler.dialects import layouts
-from compiler.dialects.loop import VECTORIZE
+from compiler.compute.builder import KernelBuilder
 from compiler.compute.common import (
     KernelContext,
     epilogue_may_change_type,
     identity_value,
     select,
 )
-from compiler.compute.builder import KernelBuilder
+from compiler.dialects import graph as g
+from compiler.dialects import layouts
+from compiler.dialects.loop import VECTORIZE
 
 
 def _guarded(

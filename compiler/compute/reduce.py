@@ -7,8 +7,7 @@ from __future__ import annotations
 from xdsl.dialects import arith, math
 from xdsl.ir import Attribute, SSAValue
 
-from compiler.dialects import graph as g
-from compiler.errors import CompilerError
+from compiler.compute.builder import KernelBuilder, is_unsigned
 from compiler.compute.common import (
     KernelContext,
     epilogue_may_change_type,
@@ -16,7 +15,8 @@ from compiler.compute.common import (
     select,
 )
 from compiler.compute.scalar import add, max_value, min_value, mul
-from compiler.compute.builder import KernelBuilder, is_unsigned
+from compiler.dialects import graph as g
+from compiler.errors import CompilerError
 
 _KIND = {
     g.ReduceSumOp: "sum",

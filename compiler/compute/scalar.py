@@ -14,8 +14,8 @@ from xdsl.dialects.builtin import IntegerAttr, IntegerType, i1
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from compiler import dtypes
-from compiler.dialects import graph as g
 from compiler.compute.builder import KernelBuilder, is_unsigned, value_type
+from compiler.dialects import graph as g
 
 
 def _float(elem: Attribute) -> bool:

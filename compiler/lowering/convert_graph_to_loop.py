@@ -41,12 +41,12 @@ from xdsl.passes import ModulePass
 from xdsl.printer import Printer
 
 from compiler import dtypes
-from compiler.dialects import graph as g
-from compiler.errors import CompilerError
 from compiler.compute import layout, matmul, nn, reduce  # noqa: F401  (layout: element rules)
+from compiler.compute.builder import KernelBuilder, index, memref_type, storage_type
 from compiler.compute.common import KernelContext
 from compiler.compute.element import ElementEmitter, Source, is_injective
-from compiler.compute.builder import KernelBuilder, index, memref_type, storage_type
+from compiler.dialects import graph as g
+from compiler.errors import CompilerError
 from compiler.passes import memory
 
 ComputeDef = Callable[[KernelContext], None]

@@ -15,7 +15,6 @@ from xdsl.dialects import scf, vector
 
 from compiler.dialects.loop import ForOp
 from compiler.lowering.convert_loop_to_scf import ConvertLoopToScf
-from compiler.schedule.passes import DefaultSchedulePass
 from compiler.registry import make_context
 from compiler.schedule import (
     Fuse,
@@ -27,6 +26,7 @@ from compiler.schedule import (
     Vectorize,
     apply_schedule,
 )
+from compiler.schedule.passes import DefaultSchedulePass
 
 CTX: Context = make_context()
 

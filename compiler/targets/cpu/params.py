@@ -29,8 +29,8 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler import dtypes
-from compiler.errors import CompilerError
 from compiler.compute.builder import index
+from compiler.errors import CompilerError
 
 ALIGNMENT = 64
 PARAMS_ATTR = "graph.params_bytes"
