@@ -28,8 +28,19 @@ from compiler.errors import CompilerError
 from compiler.interpreter import input_names, main_function, output_names
 from compiler.passes import memory
 from compiler.runtime import CompiledModel, ModelMetadata, TensorSpec
+from compiler.targets.cpu.machine import HostTarget
 
-LOOP_PIPELINE = ["default-schedule", "convert-loop-to-scf", "convert-to-llvm"]
+LOOP_PIPELINE = ["default-schedule", "apply-schedule", "convert-loop-to-scf", "convert-to-llvm"]
+
+
+def loop_pipeline(host: HostTarget | None = None) -> list[str]:
+    """LOOP_PIPELINE with the host's target description filled in where a step names no options."""
+    t = (host or HostTarget.detect()).schedule_target()
+    options = {
+        "default-schedule": f"{{vector-bits={t.vector_bits} vector-registers={t.vector_registers}}}",
+        "convert-loop-to-scf": f"{{vector-bits={t.vector_bits}}}",
+    }
+    return [spec + options.get(spec, "") for spec in LOOP_PIPELINE]
 
 
 @dataclass
@@ -80,7 +91,7 @@ def lower_to_llvm(
     t = time.perf_counter()
     params = extract_params(module)
     stats.time("extract-params", t)
-    for spec in LOOP_PIPELINE:
+    for spec in loop_pipeline():
         t = time.perf_counter()
         run_pipeline(module, spec)
         stats.time(spec, t)
@@ -106,7 +117,6 @@ def compile(  # noqa: A001  (the public name users expect)
     exported.
     """
     from compiler.frontend.onnx import import_onnx
-    from compiler.targets.cpu.machine import HostTarget
     from compiler.targets.cpu.model_cache import ModelCache, model_key
 
     if target != "cpu":

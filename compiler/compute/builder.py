@@ -19,6 +19,7 @@ from xdsl.dialects.builtin import (
     IntegerType,
     MemRefType,
     Signedness,
+    StringAttr,
     TensorType,
     UnitAttr,
     i1,
@@ -80,6 +81,9 @@ class KernelBuilder:
         self.buffers = [Buffer(arg, t) for arg, t in zip(self.block.args, tensors, strict=True)]
         self.ip = InsertPoint.at_end(self.block)
         self._axes: dict[str, int] = {}
+        self.algorithm = ""
+        """Which compute definition built the kernel (`matmul`, `conv2d_NCHWc`, ...):
+        default schedules choose their rule by it."""
 
     def finish(self) -> func.FuncOp:
         self.block.add_op(func.ReturnOp())
@@ -90,6 +94,8 @@ class KernelBuilder:
             visibility="private",
         )
         fn.attributes[loop.KERNEL_ATTR] = UnitAttr()
+        if self.algorithm:
+            fn.attributes[loop.ALGORITHM_ATTR] = StringAttr(self.algorithm)
         return fn
 
     # -- insertion ------------------------------------------------------------
@@ -124,12 +130,11 @@ class KernelBuilder:
 
     @contextmanager
     def nest(
-        self, shape: Sequence[int], names: Sequence[str], parallel: bool = False
+        self, shape: Sequence[int], names: Sequence[str], stage: str | None = None
     ) -> Iterator[list[SSAValue]]:
         """A perfect nest over `shape`; dims of extent 1 get the constant 0, no loop.
 
-        `parallel`: the outermost loop of the nest runs on threads (the
-        compute definition knows its iterations are independent).
+        `stage` names the compute stage on the outermost loop (see loop.ForOp).
         """
         saved = self.ip
         ivs: list[SSAValue] = []
@@ -139,8 +144,7 @@ class KernelBuilder:
                 if extent == 1:
                     ivs.append(self.index(0))
                     continue
-                annotation = loop.PARALLEL if parallel and not ops else loop.SERIAL
-                op = loop.ForOp(0, extent, 1, self.axis(name), annotation)
+                op = loop.ForOp(0, extent, 1, self.axis(name), stage=None if ops else stage)
                 self.insert(op)
                 ops.append(op)
                 self.ip = InsertPoint.before(op.body.block.last_op) if op.body.block.last_op else InsertPoint.at_end(op.body.block)

@@ -39,6 +39,26 @@ class KernelContext:
     def store_result(self, value: SSAValue, idx: Sequence[SSAValue]) -> None:
         self.kb.store(value, self.out, idx)
 
+    @property
+    def has_epilogue(self) -> bool:
+        return self.anchor is not None and self.result is not self.anchor.results[0]
+
+    def epilogue_stage(self, names: Sequence[str] | None = None) -> None:
+        """The fused epilogue as its own stage: out[i] = epilogue(out[i]) over the result.
+
+        Schedules place it (`compute_at`, `cache_write`); unplaced, it is one
+        more pass over the output.
+        """
+        if not self.has_epilogue:
+            return
+        kb = self.kb
+        shape = self.out.shape
+        names = names or [f"d{d}" for d in range(len(shape))]
+        with kb.nest(shape, [f"{n}.epi" for n in names], stage="epilogue") as idx:
+            self.emitter.reset()
+            kb.store(self.finish(kb.load(self.out, idx), idx), self.out, idx)
+        self.emitter.reset()
+
 
 def epilogue_may_change_type(compute: Callable[[KernelContext], None]) -> Callable[[KernelContext], None]:
     """For compute definitions that accumulate in the output buffer.
@@ -66,7 +86,7 @@ def epilogue_may_change_type(compute: Callable[[KernelContext], None]) -> Callab
         ctx.emitter.overrides[value] = lambda idx: kb.load(tmp, idx)
         try:
             shape = ctx.out.shape
-            with kb.nest(shape, [f"d{d}.epi" for d in range(len(shape))]) as idx:
+            with kb.nest(shape, [f"d{d}.epi" for d in range(len(shape))], stage="epilogue") as idx:
                 ctx.emitter.reset()
                 kb.store(ctx.emitter.emit(ctx.result, idx), ctx.out, idx)
         finally:

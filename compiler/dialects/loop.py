@@ -11,7 +11,10 @@ unique within a kernel) and an annotation that says how it should run:
       ...
     }
 
-The annotation is omitted when it is `serial`. There are no loop-carried SSA
+The annotation is omitted when it is `serial`. The outermost loop of a nest
+may name the compute stage the nest belongs to (`stage "init"`): a reduction
+is an `init` nest then a `compute` nest, and a fused epilogue is an
+`epilogue` nest, which `cache_write` and `compute_at` place inside others. There are no loop-carried SSA
 values: reductions accumulate through memory (a buffer argument, or a small
 `memref.alloca` local that LLVM promotes to registers). That keeps every loop
 a plain rectangle, which is what the schedule primitives (`compiler.schedule`)
@@ -53,6 +56,18 @@ KERNEL_ATTR = "loop.kernel"
 
 SCHEDULE_ATTR = "loop.schedule"
 """String attribute on a kernel: a JSON schedule that `apply-schedule` applies."""
+
+SCHEDULED_ATTR = "loop.scheduled"
+"""Unit attribute on a kernel whose `loop.schedule` has been applied."""
+
+ALGORITHM_ATTR = "loop.algorithm"
+"""String attribute on a kernel: the compute definition that built it (`matmul`, ...)."""
+
+WORKLOAD_ATTR = "loop.workload"
+"""String attribute on a kernel: its workload (op, shapes, dtypes, layout, epilogue) as JSON."""
+
+WORKLOAD_KEY_ATTR = "loop.workload_key"
+"""String attribute on a kernel: a stable hash of its workload, the key of tuning records."""
 
 SERIAL = "serial"
 PARALLEL = "parallel"
@@ -99,6 +114,9 @@ class ForOp(IRDLOperation):
     step = prop_def(IntAttr)
     axis = prop_def(StringAttr)
     annotation = opt_prop_def(StringAttr)
+    stage = opt_prop_def(StringAttr)
+    """On the outermost loop of a nest: the compute stage the nest belongs to
+    (`init`, `compute`, `epilogue`, ...), so schedules can address it."""
 
     body = region_def("single_block")
 
@@ -115,6 +133,7 @@ class ForOp(IRDLOperation):
         axis: str,
         annotation: str = SERIAL,
         body: Region | Block | Sequence[Operation] | None = None,
+        stage: str | None = None,
     ) -> None:
         if body is None:
             body = Block(arg_types=[IndexType()])
@@ -130,6 +149,8 @@ class ForOp(IRDLOperation):
         }
         if annotation != SERIAL:
             props["annotation"] = StringAttr(annotation)
+        if stage is not None:
+            props["stage"] = StringAttr(stage)
         super().__init__(properties=props, regions=[body])
         for trait in self.get_traits_of_type(SingleBlockImplicitTerminator):
             ensure_terminator(self, trait)
@@ -168,6 +189,10 @@ class ForOp(IRDLOperation):
             self.properties.pop("annotation", None)
         else:
             self.properties["annotation"] = StringAttr(value)
+
+    @property
+    def stage_name(self) -> str | None:
+        return self.stage.data if self.stage is not None else None
 
     @property
     def trip_count(self) -> int:
@@ -218,6 +243,9 @@ class ForOp(IRDLOperation):
         printer.print_string_literal(self.axis_name)
         if self.kind != SERIAL:
             printer.print_string(f" {self.kind}")
+        if self.stage is not None:
+            printer.print_string(" stage ")
+            printer.print_string_literal(self.stage.data)
         printer.print_string(" ")
         printer.print_region(self.body, print_entry_block_args=False, print_block_terminators=False)
         printer.print_op_attributes(self.attributes, print_keyword=True)
@@ -235,6 +263,10 @@ class ForOp(IRDLOperation):
         axis = parser.parse_str_literal("loop axis name")
         pos = parser.pos
         annotation = parser.parse_optional_identifier() or SERIAL
+        stage = None
+        if annotation == "stage":
+            annotation = SERIAL
+            stage = parser.parse_str_literal("stage name")
         if annotation not in ANNOTATIONS:
             parser.raise_error(
                 f"unknown loop annotation '{annotation}', expected one of "
@@ -242,9 +274,11 @@ class ForOp(IRDLOperation):
                 pos,
                 parser.pos,
             )
+        if stage is None and parser.parse_optional_keyword("stage") is not None:
+            stage = parser.parse_str_literal("stage name")
         region = parser.parse_region([iv.resolve(IndexType())])
         attrs = parser.parse_optional_attr_dict_with_keyword()
-        op = cls(lb, ub, step, axis, annotation, region)
+        op = cls(lb, ub, step, axis, annotation, region, stage)
         if attrs is not None:
             op.attributes |= attrs.data
         return op

@@ -1,4 +1,4 @@
-"""The default schedule: derived from a kernel's loop shapes and the target.
+"""The generic default-schedule rule: for kernels without a rule of their own.
 
 For every innermost loop of every nest:
 
@@ -23,9 +23,6 @@ dropped, so the schedule returned always applies cleanly.
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import MemRefType
 
@@ -34,7 +31,6 @@ from compiler.schedule.analysis import contiguous_store, independence_problem, i
 from compiler.schedule.primitives import (
     Fuse,
     Parallel,
-    Primitive,
     Reorder,
     ScheduleError,
     Split,
@@ -44,23 +40,8 @@ from compiler.schedule.primitives import (
     unique_axis,
 )
 from compiler.schedule.schedule import Schedule
-
-
-@dataclass(frozen=True)
-class CpuTarget:
-    """What the default schedule needs to know about the machine."""
-
-    vector_bits: int = 512
-    threads: int = 0
-    """0: os.cpu_count()."""
-    min_parallel_work: int = 1 << 19
-    """Nests that execute fewer body ops than this stay on one thread: a fork
-    and join of the thread team costs microseconds (far more when the cores
-    are shared), which only a few hundred microseconds of work repay."""
-
-    @property
-    def thread_count(self) -> int:
-        return self.threads if self.threads > 0 else (os.cpu_count() or 1)
+from compiler.schedule.target import CpuTarget
+from compiler.schedule.trial import ScheduleBuilder
 
 
 def _element_bits(loop: ForOp) -> int:
@@ -91,30 +72,7 @@ def _work(loop: ForOp) -> int:
     return loop.trip_count * max(inner, 1)
 
 
-class _Builder:
-    """Applies primitives to a private copy of the kernel, keeping those that succeed."""
-
-    def __init__(self, kernel: func.FuncOp) -> None:
-        self.kernel = kernel.clone()
-        self.schedule = Schedule()
-
-    def attempt(self, primitive: Primitive) -> bool:
-        trial = self.kernel.clone()
-        try:
-            primitive.apply(trial)
-        except ScheduleError:
-            trial.erase()
-            return False
-        self.kernel.erase()
-        self.kernel = trial
-        self.schedule.append(primitive)
-        return True
-
-    def loop(self, axis: str) -> ForOp:
-        return find_loop(self.kernel, axis)
-
-
-def _vectorize_leaf(b: _Builder, leaf_axis: str, target: CpuTarget) -> None:
+def _vectorize_leaf(b: ScheduleBuilder, leaf_axis: str, target: CpuTarget) -> None:
     leaf = b.loop(leaf_axis)
     chosen = leaf
     if not vectorizable(leaf):
@@ -156,7 +114,7 @@ def _vectorize_leaf(b: _Builder, leaf_axis: str, target: CpuTarget) -> None:
     b.attempt(Vectorize(axis))
 
 
-def _parallelize_nest(b: _Builder, top_axis: str, target: CpuTarget) -> None:
+def _parallelize_nest(b: ScheduleBuilder, top_axis: str, target: CpuTarget) -> None:
     threads = target.thread_count
     if threads < 2 or _work(b.loop(top_axis)) < target.min_parallel_work:
         return
@@ -173,16 +131,18 @@ def _parallelize_nest(b: _Builder, top_axis: str, target: CpuTarget) -> None:
         candidate = child
 
 
-def default_schedule(kernel: func.FuncOp, target: CpuTarget | None = None) -> Schedule:
-    """A schedule for the kernel on a CPU; the kernel itself is not modified."""
-    target = target or CpuTarget()
-    b = _Builder(kernel)
+def generic_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
+    """Vectorize every innermost loop (reordering a perfect nest when needed), then
+    run the outermost loop of each nest with enough work on threads."""
     leaves = [lp.axis_name for lp in all_loops(b.kernel) if not lp.child_loops()]
     for leaf in leaves:
-        if leaf in {lp.axis_name for lp in all_loops(b.kernel)}:
+        if b.has(leaf):
             _vectorize_leaf(b, leaf, target)
+    parallelize_nests(b, target)
+
+
+def parallelize_nests(b: ScheduleBuilder, target: CpuTarget) -> None:
+    """The outermost loop of each top-level nest with enough work runs on threads."""
     tops = [lp.axis_name for lp in all_loops(b.kernel) if next(lp.enclosing_loops(), None) is None]
     for top in tops:
         _parallelize_nest(b, top, target)
-    b.kernel.erase()
-    return b.schedule

@@ -460,11 +460,30 @@ class Vectorize(_Annotate):
 
 @dataclass(frozen=True)
 class Unroll(_Annotate):
-    """Replace `axis` by copies of its body, one per iteration."""
+    """Replace `axis` by copies of its body, one per iteration (`factor`: of every `factor` iterations)."""
 
     primitive: ClassVar[str] = "unroll"
+    factor: int = 0
+    """With a factor: split the loop by it first and unroll `<axis>.inner`."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.factor, int) or isinstance(self.factor, bool) or self.factor < 0:
+            raise ValueError(f"factor must be a non-negative integer, got {self.factor!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if not self.factor:
+            del out["factor"]
+        return out
 
     def apply(self, kernel: func.FuncOp) -> None:
+        if self.factor:
+            loop = find_loop(kernel, self.axis)
+            if self.factor < loop.trip_count:
+                Split(self.axis, self.factor).apply(kernel)
+                Unroll(f"{self.axis}.inner").apply(kernel)
+                return
         loop = find_loop(kernel, self.axis)
         if loop.trip_count > ForOp.MAX_UNROLL:
             raise ScheduleError(

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from xdsl.dialects import func
+from xdsl.ir import Operation
 
+from compiler.dialects.loop import ForOp
 from compiler.schedule.primitives import Primitive, ScheduleError, kernel_name
 
 
@@ -70,3 +72,12 @@ def apply_schedule(
             err.message = f"kernel @{kernel_name(kernel)}, step {index} ({primitive.primitive}): {err.message}"
             err.args = (err.format(),)
             raise
+
+
+def kernels(module: Operation) -> list[func.FuncOp]:
+    """Functions that contain loop.for nests (normally marked `loop.kernel`)."""
+    return [
+        f
+        for f in module.walk()
+        if isinstance(f, func.FuncOp) and any(isinstance(op, ForOp) for op in f.walk())
+    ]

@@ -26,7 +26,7 @@ from compiler.schedule import (
     Vectorize,
     apply_schedule,
 )
-from compiler.schedule.passes import DefaultSchedulePass
+from compiler.schedule.default_schedule import DefaultSchedulePass
 
 CTX: Context = make_context()
 

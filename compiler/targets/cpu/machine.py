@@ -18,6 +18,7 @@ from functools import cache
 
 import llvmlite.binding as llvm
 
+from compiler.schedule.target import CpuTarget
 from compiler.targets.cpu.cache import ObjectCache
 
 _init_lock = threading.Lock()
@@ -58,6 +59,17 @@ class HostTarget:
         """Baseline x86-64 (no AVX): for objects meant to run on other machines."""
         initialize_llvm()
         return HostTarget(triple=llvm.get_process_triple(), cpu="x86-64", features="")
+
+    def schedule_target(self, threads: int = 0) -> CpuTarget:
+        """What default schedules and the vectorizer assume: derived from the features."""
+        flags = set(self.features.split(","))
+        if "+avx512f" in flags:
+            bits, registers = 512, 32
+        elif "+avx2" in flags or "+avx" in flags:
+            bits, registers = 256, 16
+        else:
+            bits, registers = 128, 16
+        return CpuTarget(vector_bits=bits, vector_registers=registers, threads=threads)
 
     @property
     def data_layout(self) -> str:

@@ -1,0 +1,38 @@
+"""`apply-schedule`: rewrite each kernel's loops by the schedule it carries.
+
+The JSON schedule stays on the kernel (`loop.schedule`), with `loop.scheduled`
+marking it applied, so the IR after the loop pipeline shows which schedule
+made each kernel and a second run changes nothing. A schedule that does not
+apply is a one-line `ScheduleError` naming the kernel, the step and the loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp, StringAttr, UnitAttr
+from xdsl.passes import ModulePass
+
+from compiler.dialects.loop import SCHEDULE_ATTR, SCHEDULED_ATTR
+from compiler.schedule.primitives import ScheduleError
+from compiler.schedule.schedule import apply_schedule, kernels
+
+
+@dataclass(frozen=True)
+class ApplySchedulePass(ModulePass):
+    """Apply the JSON schedule in each kernel's `loop.schedule` attribute."""
+
+    name = "apply-schedule"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for kernel in kernels(op):
+            attr = kernel.attributes.get(SCHEDULE_ATTR)
+            if attr is None or SCHEDULED_ATTR in kernel.attributes:
+                continue
+            if not isinstance(attr, StringAttr):
+                raise ScheduleError(
+                    f"kernel @{kernel.sym_name.data}: '{SCHEDULE_ATTR}' must be a JSON string"
+                )
+            apply_schedule(kernel, attr.data)
+            kernel.attributes[SCHEDULED_ATTR] = UnitAttr()

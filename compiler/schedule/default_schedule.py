@@ -1,0 +1,50 @@
+"""`default-schedule`: give every kernel without a schedule its default one, as data.
+
+The schedule is stored as the kernel's `loop.schedule` JSON attribute, not
+applied: `apply-schedule` applies it, so that a schedule chosen elsewhere (a
+user's override, a tuning record) goes through the same door. The rule is
+chosen by the kernel's `loop.algorithm` (see `compiler.schedule.rules`); the
+target description comes from the options, which the driver fills in from
+the host (`HostTarget.schedule_target()`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp, StringAttr
+from xdsl.passes import ModulePass
+
+from compiler.dialects.loop import SCHEDULE_ATTR
+from compiler.schedule.rules import default_schedule
+from compiler.schedule.schedule import kernels
+from compiler.schedule.target import CpuTarget
+
+
+@dataclass(frozen=True)
+class DefaultSchedulePass(ModulePass):
+    """Store the default CPU schedule on every kernel that has none."""
+
+    name = "default-schedule"
+
+    vector_bits: int = 512
+    """SIMD register width in bits (AVX-512: 512, AVX2: 256)."""
+
+    vector_registers: int = 32
+    """SIMD registers (AVX-512: 32, AVX2: 16): bounds the register tiles."""
+
+    threads: int = 0
+    """Threads to feed with parallel loops; 0: the host's CPU count, 1: no parallel loops."""
+
+    min_parallel_work: int = 1 << 19
+    """Nests executing fewer body ops than this stay serial (see CpuTarget)."""
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        target = CpuTarget(
+            self.vector_bits, self.vector_registers, self.threads, min_parallel_work=self.min_parallel_work
+        )
+        for kernel in kernels(op):
+            if SCHEDULE_ATTR in kernel.attributes:
+                continue
+            kernel.attributes[SCHEDULE_ATTR] = StringAttr(default_schedule(kernel, target).to_json())

@@ -1,0 +1,39 @@
+"""Default schedules: one rule per compute definition, the generic rule for the rest.
+
+A kernel's `loop.algorithm` attribute (set by its compute definition) picks
+the rule; each rule derives its parameters from the loop extents and the
+`CpuTarget` alone. The tuner searches the same parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import StringAttr
+
+from compiler.dialects.loop import ALGORITHM_ATTR
+from compiler.schedule.default import generic_rule
+from compiler.schedule.rules.matmul import matmul_rule
+from compiler.schedule.schedule import Schedule
+from compiler.schedule.target import CpuTarget
+from compiler.schedule.trial import ScheduleBuilder
+
+Rule = Callable[[ScheduleBuilder, CpuTarget], None]
+
+RULES: dict[str, Rule] = {
+    "matmul": matmul_rule,
+}
+
+
+def algorithm_of(kernel: func.FuncOp) -> str:
+    attr = kernel.attributes.get(ALGORITHM_ATTR)
+    return attr.data if isinstance(attr, StringAttr) else ""
+
+
+def default_schedule(kernel: func.FuncOp, target: CpuTarget | None = None) -> Schedule:
+    """A schedule for the kernel on a CPU; the kernel itself is not modified."""
+    target = target or CpuTarget()
+    b = ScheduleBuilder(kernel)
+    RULES.get(algorithm_of(kernel), generic_rule)(b, target)
+    return b.finish()

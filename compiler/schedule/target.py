@@ -1,0 +1,36 @@
+"""What default schedules know about the machine: one description, filled in from the host.
+
+`compiler.targets.cpu.machine.HostTarget.schedule_target()` derives it from
+the host CPU's features (vector width) and core count; passes and rules take
+it as data and never probe the machine themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CpuTarget:
+    """Vector width, threads and cache sizes for CPU schedules."""
+
+    vector_bits: int = 512
+    vector_registers: int = 32
+    """SIMD registers (AVX-512: 32, AVX2: 16): bounds a register tile."""
+    threads: int = 0
+    """0: os.cpu_count()."""
+    l1_bytes: int = 32 * 1024
+    l2_bytes: int = 1024 * 1024
+    min_parallel_work: int = 1 << 19
+    """The one parallel-work threshold: nests that execute fewer body ops (a
+    conv or matmul: fewer multiply-adds) than this stay on one thread. A fork
+    and join of the thread team costs microseconds (far more when the cores
+    are shared), which only a few hundred microseconds of work repay."""
+
+    @property
+    def thread_count(self) -> int:
+        return self.threads if self.threads > 0 else (os.cpu_count() or 1)
+
+    def lanes(self, element_bits: int = 32) -> int:
+        return max(1, self.vector_bits // element_bits)

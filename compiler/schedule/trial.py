@@ -1,0 +1,52 @@
+"""Building a schedule by trial: each primitive is tried on a private copy of the kernel."""
+
+from __future__ import annotations
+
+from xdsl.dialects import func
+
+from compiler.dialects.loop import ForOp
+from compiler.schedule.primitives import Primitive, ScheduleError, all_loops, find_loop
+from compiler.schedule.schedule import Schedule
+
+
+class ScheduleBuilder:
+    """Applies primitives to a private copy of the kernel, keeping those that succeed.
+
+    Default-schedule rules are written against the loops as they are after
+    each step (names of split remainders are looked up, not guessed), and a
+    step that does not apply is dropped, so the schedule returned always
+    applies cleanly to the original kernel.
+    """
+
+    def __init__(self, kernel: func.FuncOp) -> None:
+        self.kernel = kernel.clone()
+        self.schedule = Schedule()
+
+    def attempt(self, primitive: Primitive) -> bool:
+        trial = self.kernel.clone()
+        try:
+            primitive.apply(trial)
+        except ScheduleError:
+            trial.erase()
+            return False
+        self.kernel.erase()
+        self.kernel = trial
+        self.schedule.append(primitive)
+        return True
+
+    def loop(self, axis: str) -> ForOp:
+        return find_loop(self.kernel, axis)
+
+    def has(self, axis: str) -> bool:
+        return any(lp.axis_name == axis for lp in all_loops(self.kernel))
+
+    def names(self) -> set[str]:
+        return {lp.axis_name for lp in all_loops(self.kernel)}
+
+    def new_names(self, before: set[str]) -> list[str]:
+        """Loops that exist now and did not in `before`, outermost first."""
+        return [lp.axis_name for lp in all_loops(self.kernel) if lp.axis_name not in before]
+
+    def finish(self) -> Schedule:
+        self.kernel.erase()
+        return self.schedule
