@@ -14,10 +14,12 @@ then llvmlite compiles for the host CPU (cached on disk by IR hash).
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import onnx
 from xdsl.dialects.builtin import ModuleOp
@@ -28,6 +30,7 @@ from compiler.errors import CompilerError
 from compiler.interpreter import input_names, main_function, output_names
 from compiler.passes import memory
 from compiler.runtime import CompiledModel, ModelMetadata, TensorSpec
+from compiler.schedule.schedule import Schedule, override_schedules
 from compiler.targets.cpu.machine import HostTarget
 
 LOOP_PIPELINE = ["default-schedule", "apply-schedule", "convert-loop-to-scf", "convert-to-llvm"]
@@ -73,9 +76,16 @@ def _specs(module: ModuleOp) -> tuple[list[TensorSpec], list[TensorSpec]]:
 
 
 def lower_to_llvm(
-    module: ModuleOp, stats: CompileStats | None = None, profile: bool = False
+    module: ModuleOp,
+    stats: CompileStats | None = None,
+    profile: bool = False,
+    schedules: Mapping[str, Any] | None = None,
 ) -> tuple[ModuleOp, bytes, int]:
-    """Graph-dialect module (optimized) -> llvm-dialect module, params blob, arena size."""
+    """Graph-dialect module (optimized) -> llvm-dialect module, params blob, arena size.
+
+    `schedules` maps workload keys to schedules (JSON text or lists) that
+    replace those kernels' defaults (see `override_schedules`).
+    """
     from compiler.targets.cpu.params import extract_params
 
     stats = stats or CompileStats()
@@ -88,6 +98,8 @@ def lower_to_llvm(
     t = time.perf_counter()
     run_pipeline(module, f"convert-graph-to-loop{{profile={'true' if profile else 'false'}}}")
     stats.time("convert-graph-to-loop", t)
+    if schedules:
+        override_schedules(module, schedules)
     t = time.perf_counter()
     params = extract_params(module)
     stats.time("extract-params", t)
@@ -108,13 +120,17 @@ def compile(  # noqa: A001  (the public name users expect)
     cache: bool = True,
     stats: CompileStats | None = None,
     profile: bool = False,
+    schedules: Mapping[str, Any] | None = None,
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes, ModelProto) or a graph-dialect module.
 
     With `cache` (default), an unchanged model with the same options loads
     from the on-disk model cache without running any pass. `profile` times
     every kernel call (`CompiledModel.profile()`); such a model cannot be
-    exported.
+    exported. `schedules` overrides the default schedule of chosen kernels:
+    `{workload_key: schedule}` (a kernel's `loop.workload_key`; the schedule
+    as JSON text or a list of primitives); one that does not apply is a
+    `ScheduleWarning` and that kernel keeps its default.
     """
     from compiler.frontend.onnx import import_onnx
     from compiler.targets.cpu.model_cache import ModelCache, model_key
@@ -130,7 +146,9 @@ def compile(  # noqa: A001  (the public name users expect)
     if store is not None and not isinstance(model, ModuleOp):
         data = _model_bytes(model)
         if data is not None:
-            key = model_key(data, input_shapes, opt_level, f"{host.triple}/{host.cpu}/{host.features}")
+            key = model_key(
+                data, input_shapes, opt_level, f"{host.triple}/{host.cpu}/{host.features}", _canonical(schedules)
+            )
             hit = store.get(key)
             if hit is not None:
                 obj, params, meta = hit
@@ -145,7 +163,7 @@ def compile(  # noqa: A001  (the public name users expect)
     run_pipeline(module, graph_pipeline(opt_level))
     stats.time("graph-optimize", t)
     inputs, outputs = _specs(module)
-    module, params, arena = lower_to_llvm(module, stats, profile)
+    module, params, arena = lower_to_llvm(module, stats, profile, schedules)
     kernels = _profiled_kernels(module) if profile else []
     obj = object_for(module, host, cache, stats)
     meta = ModelMetadata(
@@ -156,6 +174,24 @@ def compile(  # noqa: A001  (the public name users expect)
     if store is not None and key is not None:
         store.put(key, obj, params, meta.to_json())
     return _load(obj, params, meta, num_threads)
+
+
+def _canonical(schedules: Mapping[str, Any] | None) -> str:
+    """The overrides as canonical JSON, for the model cache key."""
+    if not schedules:
+        return ""
+    items = {}
+    for key, value in schedules.items():
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass  # reported when the schedule is applied
+        items[key] = value.to_list() if isinstance(value, Schedule) else value
+    try:
+        return json.dumps(items, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return repr(sorted(schedules.items()))
 
 
 def object_for(module: ModuleOp, host: object, cache: bool, stats: CompileStats) -> bytes:

@@ -101,13 +101,3 @@ def all_passes() -> dict[str, Callable[[], type[ModulePass]]]:
         passes[name] = lambda cls=cls: cls
     return passes
 
-
-def all_targets() -> dict[str, object]:
-    """Our `-t` targets (xDSL's `mlir` and `llvm` come from its multiverse)."""
-    targets: dict[str, object] = {}
-    try:
-        from compiler.targets.cpu.targets import TARGETS
-    except ModuleNotFoundError:
-        return targets
-    targets.update(TARGETS)
-    return targets

@@ -21,8 +21,8 @@ from compiler.compute.common import (
     select,
 )
 from compiler.dialects import graph as g
-from compiler.dialects import layouts
-from compiler.dialects.loop import VECTORIZE
+
+POOL_ALGORITHM = "pool2d"
 
 
 def _guarded(
@@ -40,10 +40,6 @@ def _guarded(
     if valid is None:
         return v
     return select(kb, valid, v, kb.const(fill, g.elem_of(value)))
-
-
-def _has_epilogue(ctx: KernelContext) -> bool:
-    return ctx.anchor is not None and ctx.result is not ctx.anchor.results[0]
 
 
 @epilogue_may_change_type
@@ -67,17 +63,22 @@ def _float(elem: object) -> bool:
 
 @epilogue_may_change_type
 def pool_kernel(ctx: KernelContext) -> None:
-    """Pools in NCHW (vectorized along output columns) or NCHW{c}c (along the channel block)."""
+    """Pools in NCHW or NCHW{c}c, as a reduction over the window:
+
+        init:      out[n, c, oh, ow] = -inf (max) or 0 (average)
+        compute:   out[n, c, oh, ow] = max/+ (out, x[n, c, oh*sh + kh*dh - pt, ow*sw + kw*dw - pl])
+        epilogue:  out = epilogue(out / count)      (average; max only with a fused epilogue)
+
+    The blocked layout has the channel lane `cl` innermost in each stage.
+    """
     op = ctx.anchor
     assert isinstance(op, g.MaxPoolOp | g.AvgPoolOp)
     kb = ctx.kb
+    kb.algorithm = POOL_ALGORITHM
     is_max = isinstance(op, g.MaxPoolOp)
-    layout = op.properties.get("layout")
-    block = layouts.data_block(layout.data) if layout is not None else 0  # type: ignore[union-attr]
     shape = g.shape_of(op.input)
     h, w = shape[2], shape[3]
     out_shape = g.shape_of(op.result)
-    oh_, ow_ = out_shape[2], out_shape[3]
     kh_, kw_ = op.ints("kernel_shape")
     sh, sw = op.ints("strides")
     pt, pl, pb, pr = op.ints("pads")
@@ -86,53 +87,29 @@ def pool_kernel(ctx: KernelContext) -> None:
     padded = any((pt, pl, pb, pr))
     fill = float("-inf") if is_max else 0.0
     kind = "max" if is_max else "sum"
+    names = ["n", "c", "oh", "ow", "cl"][: len(out_shape)]
 
-    def combine(acc: SSAValue, x: SSAValue) -> SSAValue:
-        return kb.value(arith.MaximumfOp(acc, x)) if is_max else kb.value(arith.AddfOp(acc, x))
-
-    def finalize(v: SSAValue, oh: SSAValue, ow: SSAValue) -> SSAValue:
-        if is_max:
-            return v
-        return kb.value(arith.DivfOp(v, _pool_count(kb, op, oh, ow, (h, w), elem)))
-
-    if block:
-        with kb.nest([shape[0], shape[1], oh_, ow_], ["n", "cb", "oh", "ow"]) as (n, cb, oh, ow):
-            with kb.loop(block, "c.init", VECTORIZE) as c:
-                kb.store(identity_value(kb, kind, elem), ctx.out, [n, cb, oh, ow, c])
-            with kb.nest([kh_, kw_], ["kh", "kw"]) as (kh, kw):
-                ih = kb.affine([(oh, sh), (kh, dh)], -pt)
-                iw = kb.affine([(ow, sw), (kw, dw)], -pl)
-                with kb.loop(block, "c", VECTORIZE) as c:
-                    ctx.emitter.reset()
-                    idx = [n, cb, ih, iw, c]
-                    xv = _guarded(ctx, op.input, idx, [(2, h), (3, w)], fill) if padded else ctx.emitter.emit(op.input, idx)
-                    acc = kb.load(ctx.out, [n, cb, oh, ow, c])
-                    kb.store(combine(acc, xv), ctx.out, [n, cb, oh, ow, c])
-            if not is_max or _has_epilogue(ctx):
-                with kb.loop(block, "c.epi", VECTORIZE) as c:
-                    idx = [n, cb, oh, ow, c]
-                    ctx.emitter.reset()
-                    kb.store(ctx.finish(finalize(kb.load(ctx.out, idx), oh, ow), idx), ctx.out, idx)
-        return
-    with kb.nest([shape[0], shape[1], oh_], ["n", "c", "oh"]) as (n, c, oh):
-        with kb.loop(ow_, "ow.init") as ow:
-            kb.store(identity_value(kb, kind, elem), ctx.out, [n, c, oh, ow])
-        with kb.nest([kh_, kw_], ["kh", "kw"]) as (kh, kw):
-            ih = kb.affine([(oh, sh), (kh, dh)], -pt)
-            with kb.loop(ow_, "ow") as ow:
-                iw = kb.affine([(ow, sw), (kw, dw)], -pl)
-                ctx.emitter.reset()
-                if padded:
-                    xv = _guarded(ctx, op.input, [n, c, ih, iw], [(2, h), (3, w)], fill)
-                else:
-                    xv = ctx.emitter.emit(op.input, [n, c, ih, iw])
-                acc = kb.load(ctx.out, [n, c, oh, ow])
-                kb.store(combine(acc, xv), ctx.out, [n, c, oh, ow])
-        if not is_max or _has_epilogue(ctx):
-            with kb.loop(ow_, "ow.epi") as ow:
-                idx = [n, c, oh, ow]
-                ctx.emitter.reset()
-                kb.store(ctx.finish(finalize(kb.load(ctx.out, idx), oh, ow), idx), ctx.out, idx)
+    with kb.nest(out_shape, [f"{x}.init" for x in names], stage="init") as idx:
+        kb.store(identity_value(kb, kind, elem), ctx.out, idx)
+    with kb.nest([*out_shape, kh_, kw_], [*names, "kh", "kw"], stage="compute") as ivs:
+        idx, (kh, kw) = ivs[: len(out_shape)], ivs[len(out_shape) :]
+        ih = kb.affine([(idx[2], sh), (kh, dh)], -pt)
+        iw = kb.affine([(idx[3], sw), (kw, dw)], -pl)
+        ctx.emitter.reset()
+        x_idx = [idx[0], idx[1], ih, iw, *idx[4:]]
+        xv = _guarded(ctx, op.input, x_idx, [(2, h), (3, w)], fill) if padded else ctx.emitter.emit(op.input, x_idx)
+        acc = kb.load(ctx.out, idx)
+        combined = kb.value(arith.MaximumfOp(acc, xv)) if is_max else kb.value(arith.AddfOp(acc, xv))
+        kb.store(combined, ctx.out, idx)
+    ctx.emitter.reset()
+    if not is_max or ctx.has_epilogue:
+        with kb.nest(out_shape, [f"{x}.epi" for x in names], stage="epilogue") as idx:
+            v = kb.load(ctx.out, idx)
+            if not is_max:
+                v = kb.value(arith.DivfOp(v, _pool_count(kb, op, idx[2], idx[3], (h, w), elem)))
+            ctx.emitter.reset()
+            kb.store(ctx.finish(v, idx), ctx.out, idx)
+        ctx.emitter.reset()
 
 
 def _pool_count(kb: KernelBuilder, op: g.AvgPoolOp, oh: SSAValue, ow: SSAValue, hw: tuple[int, int], elem: object) -> SSAValue:

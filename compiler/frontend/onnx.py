@@ -2,11 +2,11 @@
 
 `import_onnx` turns a model (path, bytes or ModelProto) into a `builtin.module`
 holding `func.func @main`. Initializers become `graph.constant`s, each node
-goes through the converter registered for its op type (see `onnx_ops/`), and
-ops whose operands are all constants and whose results are small (shape
-arithmetic: Shape, Gather on shapes, Concat of shapes, ConstantOfShape, ...)
-are evaluated right away with the reference interpreter's kernels, so shape
-subgraphs never reach the graph.
+goes through the converter registered for its op type (`onnx_ops/`, written
+against `converter.py`'s `NodeBuilder`), and ops whose operands are all
+constants and whose results are small (shape arithmetic: Shape, Gather on
+shapes, Concat of shapes, ConstantOfShape, ...) are evaluated right away with
+the reference interpreter's kernels, so shape subgraphs never reach the graph.
 
 Symbolic dims must be pinned with `input_shapes={"name": (1, 3, 224, 224)}`.
 Every failure is a `CompilerError` naming the file, node, op type and opset.
@@ -14,12 +14,9 @@ Every failure is a `CompilerError` naming the file, node, op type and opset.
 
 from __future__ import annotations
 
-import math
 import os
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import onnx
@@ -27,8 +24,7 @@ from google.protobuf.message import DecodeError
 from onnx import numpy_helper
 from xdsl.dialects import func
 from xdsl.dialects.builtin import DictionaryAttr, ModuleOp, StringAttr, TensorType
-from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
-from xdsl.utils.exceptions import DiagnosticException
+from xdsl.ir import Block, Region, SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
@@ -38,212 +34,15 @@ from compiler.errors import (
     ShapeError,
     UnsupportedOpError,
 )
+from compiler.frontend import onnx_ops  # noqa: F401  (registers every converter)
+from compiler.frontend.converter import CONVERTERS, ImportState, NodeBuilder
 
 MIN_OPSET = 7
 MAX_OPSET = 23
 
-# Ops with all-constant operands are evaluated at import when every result
-# has at most this many elements; bigger constant work is `fold-constants`' job.
-IMPORT_FOLD_LIMIT = 1 << 16
-
-_OpT = TypeVar("_OpT", bound=Operation)
-Converter = Callable[["NodeBuilder"], Sequence[SSAValue | None]]
-CONVERTERS: dict[str, Converter] = {}
-
-
-def converter(*op_types: str) -> Callable[[Converter], Converter]:
-    """Registers the converter of one or more ONNX op types (default domain)."""
-
-    def register(fn: Converter) -> Converter:
-        for op_type in op_types:
-            assert op_type not in CONVERTERS, op_type
-            CONVERTERS[op_type] = fn
-        return fn
-
-    return register
-
 
 def supported_ops() -> list[str]:
-    _load_converters()
     return sorted(CONVERTERS)
-
-
-def _load_converters() -> None:
-    from compiler.frontend import onnx_ops  # noqa: F401  (registers converters)
-
-
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class ImportState:
-    source: str | None
-    opset: int
-    block: Block
-    values: dict[str, SSAValue] = field(default_factory=dict)
-    used: set[str] = field(default_factory=set)
-
-
-class NodeBuilder:
-    """What a converter sees: the node's inputs, attributes and an op emitter."""
-
-    def __init__(self, state: ImportState, node: onnx.NodeProto):
-        self.state = state
-        self.node = node
-        self.opset = state.opset
-        self.attrs = {a.name: a for a in node.attribute}
-
-    # errors ------------------------------------------------------------------
-
-    @property
-    def display_name(self) -> str:
-        """The node's name, or (exporters often leave names empty) its first output's."""
-        return self.node.name or (self.node.output[0] if self.node.output else "")
-
-    def error(self, message: str, hint: str | None = None) -> CompilerError:
-        return UnsupportedOpError(
-            message,
-            file=self.state.source,
-            node=self.display_name,
-            op_type=self.node.op_type,
-            opset=self.opset,
-            hint=hint,
-        )
-
-    # inputs ------------------------------------------------------------------
-
-    def has_input(self, i: int) -> bool:
-        return i < len(self.node.input) and self.node.input[i] != ""
-
-    def input(self, i: int) -> SSAValue:
-        if not self.has_input(i):
-            raise self.error(f"input {i} is required")
-        return self.state.values[self.node.input[i]]
-
-    def opt_input(self, i: int) -> SSAValue | None:
-        return self.input(i) if self.has_input(i) else None
-
-    @property
-    def inputs(self) -> list[SSAValue]:
-        return [self.state.values[n] for n in self.node.input if n]
-
-    def const_input(self, i: int, what: str = "") -> np.ndarray:
-        """The value of input i, which must be a constant (e.g. a shape)."""
-        value = constant_value(self.input(i))
-        if value is None:
-            raise self.error(
-                f"input {i}{' (' + what + ')' if what else ''} must be a constant",
-                hint="data-dependent shapes are not supported; pin input shapes",
-            )
-        return value
-
-    def one_value(self, array: np.ndarray, what: str) -> np.generic:
-        """The single element of a scalar-like constant (min, max, ratio, pad value, ...)."""
-        array = np.asarray(array)
-        if array.size != 1:
-            raise self.error(f"{what} must hold one value, got shape {array.shape}")
-        return array.reshape(-1)[0]
-
-    def opt_const_input(self, i: int, what: str = "") -> np.ndarray | None:
-        return self.const_input(i, what) if self.has_input(i) else None
-
-    # attributes --------------------------------------------------------------
-
-    def attr(self, name: str, default: Any = None) -> Any:
-        a = self.attrs.get(name)
-        if a is None:
-            return default
-        value = onnx.helper.get_attribute_value(a)
-        if a.type == onnx.AttributeProto.FLOAT:
-            # ONNX float attributes are float32: keep the shortest decimal that
-            # names the same float32 (0.2, not 0.20000000298023224) so the IR reads well.
-            return float(str(np.float32(value)))
-        if isinstance(value, bytes):
-            return value.decode()
-        if isinstance(value, onnx.TensorProto):
-            return numpy_helper.to_array(value)
-        if isinstance(value, list):
-            return [v.decode() if isinstance(v, bytes) else v for v in value]
-        return value
-
-    def required_attr(self, name: str) -> Any:
-        """An attribute the op cannot do without (Cast's `to`, LRN's `size`, ...)."""
-        value = self.attr(name)
-        if value is None:
-            raise self.error(f"attribute '{name}' is required")
-        return value
-
-    def ints_attr(self, name: str, default: Sequence[int] | None = None) -> list[int] | None:
-        value = self.attr(name)
-        if value is None:
-            return None if default is None else list(default)
-        return [int(v) for v in value]
-
-    def reject_attr(self, name: str, allowed: Callable[[Any], bool], why: str) -> None:
-        value = self.attr(name)
-        if value is not None and not allowed(value):
-            raise self.error(f"attribute {name}={value!r} is not supported: {why}")
-
-    # emitting ----------------------------------------------------------------
-
-    def emit(self, op: _OpT) -> _OpT:
-        """Inserts `op`, verifying it (a diagnostic names this node)."""
-        self.state.block.add_op(op)
-        try:
-            op.verify()
-        except DiagnosticException as err:
-            raise self.error(f"invalid {op.name}: {err}") from None
-        return op
-
-    def make(
-        self,
-        cls: type[g.GraphOp],
-        operands: Sequence[SSAValue],
-        result_types: Sequence[Attribute] | None = None,
-        **props: object,
-    ) -> SSAValue:
-        """Builds, inserts and (when its operands are small constants) folds one op."""
-        try:
-            op = cls.make(operands, result_types, **props)
-        except DiagnosticException as err:
-            raise self.error(f"invalid {cls.name}: {err}") from None
-        self.emit(op)
-        return fold_if_constant(op)
-
-    def constant(self, array: np.ndarray, element_type: Attribute | None = None) -> SSAValue:
-        op = g.ConstantOp.from_numpy(np.asarray(array), element_type)
-        self.state.block.add_op(op)
-        return op.result
-
-
-def constant_value(value: SSAValue) -> np.ndarray | None:
-    owner = value.owner
-    if isinstance(owner, g.ConstantOp):
-        return owner.to_numpy()
-    return None
-
-
-def fold_if_constant(op: Operation) -> SSAValue:
-    """Replaces `op` by a constant when its operands are constants and its result is small."""
-    from compiler.interpreter import evaluate
-
-    result = op.results[0]
-    if not op.operands or len(op.results) != 1:
-        return result
-    args = [constant_value(v) for v in op.operands]
-    if any(a is None for a in args):
-        return result
-    if math.prod(g.shape_of(result)) > IMPORT_FOLD_LIMIT:
-        return result
-    (array,) = evaluate(op, [a for a in args if a is not None])
-    const = g.ConstantOp.from_numpy(array, g.elem_of(result))
-    block = op.parent_block()
-    assert block is not None
-    block.insert_op_before(const, op)
-    result.replace_all_uses_with(const.result)
-    op.detach()
-    op.erase()
-    return const.result
 
 
 # ---------------------------------------------------------------------------
@@ -418,7 +217,6 @@ def import_onnx(
     source_name: str | None = None,
 ) -> ModuleOp:
     """Imports an ONNX model as a graph-dialect module with `func.func @main`."""
-    _load_converters()
     proto, source = _load_model(model, source_name)
     opset = _opset(proto, source)
     graph = proto.graph

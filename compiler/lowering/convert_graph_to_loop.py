@@ -16,6 +16,8 @@ its anchor op with the group's other ops computed inline; identical kernels
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -46,6 +48,7 @@ from compiler.compute.builder import KernelBuilder, index, memref_type, storage_
 from compiler.compute.common import KernelContext
 from compiler.compute.element import ElementEmitter, Source, is_injective
 from compiler.dialects import graph as g
+from compiler.dialects import loop
 from compiler.errors import CompilerError
 from compiler.passes import memory
 
@@ -294,6 +297,7 @@ class _Lowering:
                 raise CompilerError(f"no compute definition for {anchor.name}")
             compute(ctx)
         kernel = kb.finish()
+        set_workload(kernel, anchor, body, [*arg_tensors, out_t])
         name = self._dedup(kernel)
         self._call(name, [*arg_values, out])
 
@@ -332,6 +336,26 @@ class _Lowering:
         self.kernel_keys[key] = kernel.sym_name.data
         self.kernels.append(kernel)
         return kernel.sym_name.data
+
+
+def workload(anchor: Operation | None, body: list[Operation], tensors: list[TensorType]) -> dict[str, object]:
+    """What a kernel computes, as data: op, attributes (layouts among them),
+    argument shapes and dtypes, and the fused epilogue's ops."""
+    props = {} if anchor is None else {k: str(v) for k, v in sorted(anchor.properties.items())}
+    return {
+        "op": anchor.name if anchor is not None else "injective",
+        "attrs": props,
+        "shapes": [list(t.get_shape()) for t in tensors],
+        "dtypes": [str(t.get_element_type()) for t in tensors],
+        "epilogue": [o.name for o in body if o is not anchor and not isinstance(o, g.ConstantOp)],
+    }
+
+
+def set_workload(kernel: func.FuncOp, anchor: Operation | None, body: list[Operation], tensors: list[TensorType]) -> None:
+    """The kernel's workload (JSON) and its stable key (a hash of it): the tuner's record key."""
+    text = json.dumps(workload(anchor, body, tensors), sort_keys=True, separators=(",", ":"))
+    kernel.attributes[loop.WORKLOAD_ATTR] = StringAttr(text)
+    kernel.attributes[loop.WORKLOAD_KEY_ATTR] = StringAttr(hashlib.sha256(text.encode()).hexdigest()[:20])
 
 
 def _check_element_types(fn: func.FuncOp) -> None:

@@ -2,9 +2,8 @@
 
 Each level is a list of registered pass names with options (`PIPELINES`), so
 whatever `compiler.compile()` runs, `compiler-opt -p` can replay pass by pass
-(`pipeline_spec(level)` gives the `-p` string). Passes that are not registered
-yet are skipped with a warning, so the pipeline works while they are being
-written and picks them up when they land.
+(`pipeline_spec(level)` gives the `-p` string). Every name must be a
+registered pass: an unknown one is a `PipelineError` naming it, never skipped.
 
 `dce` is xDSL's own pass, reused as is: our ops are `Pure` and it leaves the
 `func.func` (a symbol) alone. `cse` is ours (compiler/passes/cse.py), a thin
@@ -13,7 +12,6 @@ wrapper over xDSL's that also merges equal constants stored differently.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 from xdsl.context import Context
@@ -21,6 +19,7 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.utils.arg_spec import parse_pipeline
 
+from compiler import registry
 from compiler.errors import PipelineError
 
 # Graph cleanup and batch-norm folding: the result is still one op per kernel.
@@ -65,35 +64,29 @@ def _check_level(level: int) -> list[str]:
     return PIPELINES[level]
 
 
-def available_specs(level: int, warn: bool = True) -> list[str]:
-    """The pass specs of `level` whose passes are registered (warns about the others)."""
-    from compiler import registry
-
+def _checked_specs(level: int) -> list[str]:
+    """The pass specs of `level`; a name that is not a registered pass is a PipelineError."""
+    specs = _check_level(level)
     passes = registry.all_passes()
-    specs = []
-    for spec in _check_level(level):
-        if _pass_name(spec) in passes:
-            specs.append(spec)
-        elif warn:
-            warnings.warn(
-                f"graph-optimize: pass '{_pass_name(spec)}' (level {level}) is not registered yet; skipping it",
-                stacklevel=3,
+    for spec in specs:
+        if _pass_name(spec) not in passes:
+            raise PipelineError(
+                f"graph-optimize: pass '{_pass_name(spec)}' of level {level} is not registered",
+                hint="fix compiler.passes.graph_optimize.PIPELINES",
             )
     return specs
 
 
 def pipeline_spec(level: int) -> str:
-    """The `compiler-opt -p` string equivalent to `graph-optimize{level=N}` today."""
-    return ",".join(available_specs(level))
+    """The `compiler-opt -p` string equivalent to `graph-optimize{level=N}`."""
+    return ",".join(_checked_specs(level))
 
 
 def build_pipeline(level: int) -> list[ModulePass]:
-    """The passes of `level` that are registered, ready to apply in order."""
-    from compiler import registry
-
+    """The passes of `level`, ready to apply in order."""
     passes = registry.all_passes()
     built = []
-    for spec in available_specs(level):
+    for spec in _checked_specs(level):
         for arg_spec in parse_pipeline(spec):
             built.append(passes[arg_spec.name]().from_pass_spec(arg_spec))
     return built
@@ -101,29 +94,13 @@ def build_pipeline(level: int) -> list[ModulePass]:
 
 def describe_levels() -> str:
     """A few lines listing the passes of each level (for --help and the README)."""
-    try:
-        from compiler import registry
-
-        registered = set(registry.all_passes())
-    except Exception:  # a half-written pass module must not break --help
-        registered = None
-    def mark(spec: str) -> str:
-        nonlocal missing
-        if registered is not None and _pass_name(spec) not in registered:
-            missing = True
-            return spec + "*"
-        return spec
-
-    missing = False
     lines = ["optimization levels (-p 'graph-optimize{level=N}', compiler.compile(opt_level=N)):"]
     for level, specs in sorted(PIPELINES.items()):
         prefix = ""
         if level > 1 and specs[: len(_LEVEL1)] == _LEVEL1:
             prefix, specs = "O1 + ", specs[len(_LEVEL1) :]
-        text = prefix + ", ".join(mark(s) for s in specs) if specs else "(no graph passes)"
+        text = prefix + ", ".join(specs) if specs else "(no graph passes)"
         lines.append(f"  O{level}: {text}")
-    if missing:
-        lines.append("  (* not registered yet: skipped with a warning)")
     return "\n".join(lines)
 
 
@@ -133,11 +110,11 @@ class GraphOptimizePass(ModulePass):
 
       0: nothing
       1: fold-constants, remove-identity, dce, cse, fold-batchnorm
-      2: level 1 + fuse-ops, plan-memory
-      3: level 1 + convert-layout{layout=NCHW16c}, fuse-horizontal, fuse-ops,
-         eliminate-concat, plan-memory
+      2: level 1 + explicit-padding, fuse-ops, plan-memory
+      3: level 1 + convert-layout{layout=NCHW16c}, fuse-horizontal,
+         explicit-padding, fuse-ops, eliminate-concat, plan-memory
 
-    Passes not registered yet are skipped with a warning.
+    A pass name that is not registered is a PipelineError.
     """
 
     name = "graph-optimize"

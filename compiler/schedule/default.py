@@ -23,7 +23,7 @@ dropped, so the schedule returned always applies cleanly.
 
 from __future__ import annotations
 
-from xdsl.dialects import func, memref
+from xdsl.dialects import memref
 from xdsl.dialects.builtin import MemRefType
 
 from compiler.dialects.loop import SERIAL, ForOp
@@ -39,7 +39,6 @@ from compiler.schedule.primitives import (
     find_loop,
     unique_axis,
 )
-from compiler.schedule.schedule import Schedule
 from compiler.schedule.target import CpuTarget
 from compiler.schedule.trial import ScheduleBuilder
 

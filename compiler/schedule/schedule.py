@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from xdsl.dialects import func
+from xdsl.dialects.builtin import StringAttr
 from xdsl.ir import Operation
 
-from compiler.dialects.loop import ForOp
+from compiler.dialects.loop import SCHEDULE_ATTR, WORKLOAD_KEY_ATTR, ForOp
 from compiler.schedule.primitives import Primitive, ScheduleError, kernel_name
 
 
@@ -81,3 +83,45 @@ def kernels(module: Operation) -> list[func.FuncOp]:
         for f in module.walk()
         if isinstance(f, func.FuncOp) and any(isinstance(op, ForOp) for op in f.walk())
     ]
+
+
+class ScheduleWarning(UserWarning):
+    """A user-supplied schedule that did not apply: the kernel keeps its default."""
+
+
+def override_schedules(module: Operation, schedules: Mapping[str, str | Sequence[Any] | Schedule]) -> list[str]:
+    """Store the given schedules (by workload key) on the matching kernels.
+
+    Each is tried on a copy of its kernel first: one that fails to apply is a
+    `ScheduleWarning` naming the kernel and why, and that kernel falls back to
+    its default schedule. Returns the names of the kernels overridden.
+    """
+    done = []
+    for kernel in kernels(module):
+        key = kernel.attributes.get(WORKLOAD_KEY_ATTR)
+        if not isinstance(key, StringAttr) or key.data not in schedules:
+            continue
+        given = schedules[key.data]
+        try:
+            if isinstance(given, Schedule):
+                schedule = given
+            elif isinstance(given, str):
+                schedule = Schedule.from_json(given)
+            else:
+                schedule = Schedule.from_list(given)
+            trial = kernel.clone()
+            try:
+                apply_schedule(trial, schedule)
+            finally:
+                trial.erase()
+        except ScheduleError as err:
+            warnings.warn(
+                f"schedule for kernel @{kernel_name(kernel)} (workload {key.data}) does not apply, "
+                f"using its default: {err}",
+                ScheduleWarning,
+                stacklevel=2,
+            )
+            continue
+        kernel.attributes[SCHEDULE_ATTR] = StringAttr(schedule.to_json())
+        done.append(kernel_name(kernel))
+    return done

@@ -6,6 +6,13 @@ It keeps every xdsl-opt flag (`-p` pipelines with options,
 pins symbolic dims. User errors (bad files, unsupported ops, parse and
 verifier errors) print one line and exit with status 1; `-o` is written only
 by a run that succeeds.
+
+The CPU targets (`-t llvm`, `llvm-opt`, `asm`) need an llvm-dialect module
+(or upstream dialects, which they lower with `convert-to-llvm`). Without `-p`
+a graph- or loop-level input runs the rest of the compile pipeline first, as
+`compiler.compile()` does (`compile_pipeline`), so `compiler-opt model.onnx
+-t llvm` prints the model's LLVM IR; with a `-p` that leaves the module at
+graph or loop level they fail with one line naming the pipeline to run.
 """
 
 from __future__ import annotations
@@ -18,12 +25,22 @@ import tempfile
 from collections.abc import Sequence
 from typing import IO
 
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects import func
+from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.utils.arg_spec import parse_spec
 from xdsl.utils.exceptions import ArgSpecParseError, DiagnosticException, ParseError
 from xdsl.xdsl_opt_main import xDSLOptMain
 
 from compiler import registry
+from compiler.api import run_pipeline
+from compiler.driver import graph_pipeline, loop_pipeline, lower_to_llvm
 from compiler.errors import CompilerError
+from compiler.passes import memory
+from compiler.targets.cpu.params import PARAMS_ATTR, extract_params
+from compiler.targets.cpu.targets import TARGETS as CPU_TARGETS
+
+# The optimization level of `compiler.compile()`'s default, used by `-t llvm` without -p.
+DEFAULT_OPT_LEVEL = 3
 
 
 def parse_input_shapes(specs: Sequence[str]) -> dict[str, tuple[int, ...]]:
@@ -44,6 +61,72 @@ def parse_input_shapes(specs: Sequence[str]) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
+def _entry(module: ModuleOp) -> func.FuncOp | None:
+    for op in module.ops:
+        if isinstance(op, func.FuncOp) and op.sym_name.data == "main":
+            return op
+    return None
+
+
+def module_level(module: ModuleOp) -> str:
+    """Where `module` is in the compile pipeline: "graph", "loop", "upstream" or "llvm"."""
+    dialects = {op.name.split(".", 1)[0] for op in module.walk() if op is not module}
+    tensor_signature = any(
+        isinstance(t, TensorType)
+        for op in module.ops
+        if isinstance(op, func.FuncOp)
+        for t in (*op.function_type.inputs, *op.function_type.outputs)
+    )
+    if "graph" in dialects or tensor_signature:
+        return "graph"
+    if "loop" in dialects:
+        return "loop"
+    if dialects <= {"llvm"}:
+        return "llvm"
+    return "upstream"
+
+
+def _params_extracted(module: ModuleOp) -> bool:
+    entry = _entry(module)
+    return entry is not None and PARAMS_ATTR in entry.attributes
+
+
+def _memory_planned(module: ModuleOp) -> bool:
+    entry = _entry(module)
+    return entry is not None and memory.int_attr_of(entry, memory.ARENA_ATTR) is not None
+
+
+def compile_pipeline(module: ModuleOp, opt_level: int = DEFAULT_OPT_LEVEL) -> list[str]:
+    """The `-p` steps that `run_compile_pipeline` runs on `module` (empty at
+    upstream or llvm level): the driver's, as `compiler.compile()` runs them.
+
+    A graph module whose memory is planned already (graph-optimize at O2/O3
+    ran) is only lowered, not optimized a second time.
+    """
+    level = module_level(module)
+    if level == "graph":
+        optimize = [] if _memory_planned(module) else [graph_pipeline(opt_level)]
+        return [*optimize, "convert-graph-to-loop", "extract-params", *loop_pipeline()]
+    if level == "loop":
+        return [*([] if _params_extracted(module) else ["extract-params"]), *loop_pipeline()]
+    return []
+
+
+def run_compile_pipeline(module: ModuleOp, opt_level: int = DEFAULT_OPT_LEVEL) -> None:
+    """Lowers `module` in place to the llvm dialect (see `compile_pipeline`),
+    with the driver's own functions."""
+    level = module_level(module)
+    if level == "graph":
+        if not _memory_planned(module):
+            run_pipeline(module, graph_pipeline(opt_level))
+        lower_to_llvm(module)
+    elif level == "loop":
+        if not _params_extracted(module):
+            extract_params(module)
+        for spec in loop_pipeline():
+            run_pipeline(module, spec)
+
+
 class CompilerOptMain(xDSLOptMain):
     def register_all_dialects(self) -> None:
         for name, factory in registry.all_dialects().items():
@@ -55,8 +138,31 @@ class CompilerOptMain(xDSLOptMain):
 
     def register_all_targets(self) -> None:
         super().register_all_targets()
-        for name, factory in registry.all_targets().items():
-            self.available_targets[name] = factory
+        # Ours replace xDSL's `llvm`, which does not know our extra llvm ops.
+        self.available_targets.update(CPU_TARGETS)
+
+    def _cpu_target(self) -> str | None:
+        name = parse_spec(self.args.target).name
+        return name if name in CPU_TARGETS else None
+
+    def apply_passes(self, prog: ModuleOp) -> None:
+        if not self.args.passes and self._cpu_target():
+            # No -p: the compile pipeline, as compiler.compile() runs it.
+            run_compile_pipeline(prog)
+            return
+        super().apply_passes(prog)
+
+    def output_resulting_program(self, prog: ModuleOp) -> str:
+        target = self._cpu_target()
+        level = module_level(prog)
+        if target and level in ("graph", "loop"):
+            steps = ",".join(compile_pipeline(prog))
+            raise CompilerError(
+                f"-t {target} needs an llvm-dialect module, and -p leaves it at {level} level",
+                file=self.args.input_file,
+                hint=f"append '{steps}' to -p, or leave out -p to run the compile pipeline",
+            )
+        return super().output_resulting_program(prog)
 
     def register_all_frontends(self) -> None:
         super().register_all_frontends()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import collections
 import functools
-import warnings
 
 import numpy as np
 import onnx
@@ -17,7 +16,6 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import BlockArgument, Operation, SSAValue
 
 import compiler
-from compiler import registry
 from compiler.dialects import graph as g
 from compiler.dialects.graph import FusionKind, fusion_kind
 from compiler.interpreter import main_function
@@ -40,16 +38,9 @@ PIPELINES = [
 # Helpers
 
 
-def _level1_available() -> bool:
-    return "graph-optimize" in registry.all_passes()
-
-
 def _prepare(module: ModuleOp) -> ModuleOp:
     """The graph the fusion passes see in the default pipeline: after level-1 cleanup."""
-    if _level1_available():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # passes of the level that are not written yet
-            compiler.run_pipeline(module, "graph-optimize{level=1}")
+    compiler.run_pipeline(module, "graph-optimize{level=1}")
     return module
 
 
@@ -283,8 +274,6 @@ def test_fuse_horizontal_on_blocked_layout() -> None:
     the merge concatenates the packed weights along their outer O/16 dim and
     slices whole channel blocks, which are views, so no layout transform is
     needed around them."""
-    if "convert-layout" not in registry.all_passes():
-        pytest.skip("convert-layout is not registered")
     model = _inception_block(scale=8)
     module = _prepare(compiler.import_onnx(model))
     _run_and_compare(module, random_inputs(model), "convert-layout{layout=NCHW16c}," + FULL)
@@ -385,8 +374,6 @@ def test_concats_in_place(name: str, pipeline: str, in_place: int, copies: int) 
 
 
 def test_resnet50_epilogues_in_conv_groups() -> None:
-    if not _level1_available():
-        pytest.skip("graph-optimize (fold-batchnorm) is not registered")
     module = _light_module("resnet50")
     compiler.run_pipeline(module, "fuse-ops")
     check_contracts(module)

@@ -5,14 +5,13 @@ unchanged, on small hand-written graphs and on the nine light models."""
 from __future__ import annotations
 
 import collections
-import warnings
 
 import numpy as np
 import pytest
 from xdsl.dialects.builtin import ModuleOp, TensorType
 
 import compiler
-from compiler import dtypes
+from compiler import dtypes, registry
 from compiler.dialects import graph as g
 from compiler.errors import PipelineError
 from compiler.interpreter import main_function
@@ -210,9 +209,7 @@ def test_higher_levels_keep_results_on_small_models(model: str, level: int) -> N
     module = compiler.parse_mlir(SMALL_MODELS[model])
     feeds = _feeds(module)
     expected = compiler.interpret(module, feeds)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # passes still being written are skipped
-        compiler.run_pipeline(module, f"graph-optimize{{level={level}}}")
+    compiler.run_pipeline(module, f"graph-optimize{{level={level}}}")
     module.verify()
     _assert_same(compiler.interpret(module, feeds), expected)
 
@@ -338,13 +335,23 @@ def test_unknown_level_is_a_pipeline_error() -> None:
         compiler.run_pipeline(module, "graph-optimize{level=7}")
 
 
-def test_unregistered_pass_is_skipped_with_a_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_pipeline_pass_is_registered() -> None:
+    passes = registry.all_passes()
+    for level, specs in graph_optimize.PIPELINES.items():
+        for spec in specs:
+            assert spec.split("{", 1)[0] in passes, (level, spec)
+
+
+def test_unknown_pass_in_a_level_is_a_pipeline_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(graph_optimize.PIPELINES, 9, ["remove-identity", "no-such-pass{x=1}"])
     module = compiler.parse_mlir(SMALL_MODELS["shapes_and_views"])
-    with pytest.warns(UserWarning, match="'no-such-pass'"):
+    before = compiler.print_mlir(module)
+    with pytest.raises(PipelineError, match="'no-such-pass' of level 9 is not registered"):
         compiler.run_pipeline(module, "graph-optimize{level=9}")
-    assert _op_counts(module)["graph.identity"] == 0
-    assert "no-such-pass{x=1}*" in graph_optimize.describe_levels()
+    # Checked before any pass runs: the module is untouched.
+    assert compiler.print_mlir(module) == before
+    with pytest.raises(PipelineError, match="'no-such-pass'"):
+        graph_optimize.pipeline_spec(9)
 
 
 # --- the nine light models -------------------------------------------------------

@@ -1,6 +1,7 @@
 """ONNX op converters, one function per ONNX op (or family), grouped by kind.
 
-Importing this package registers every converter with `compiler.frontend.onnx`.
+Importing this package registers every converter in
+`compiler.frontend.converter.CONVERTERS`; `compiler.frontend.onnx` imports it.
 """
 
 from compiler.frontend.onnx_ops import elementwise, nn, reduce, tensor

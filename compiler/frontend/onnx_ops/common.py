@@ -10,7 +10,7 @@ from xdsl.ir import Attribute, SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
-from compiler.frontend.onnx import NodeBuilder
+from compiler.frontend.converter import NodeBuilder
 
 
 def shape(value: SSAValue) -> tuple[int, ...]:

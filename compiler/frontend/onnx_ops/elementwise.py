@@ -10,7 +10,7 @@ from xdsl.ir import SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
-from compiler.frontend.onnx import NodeBuilder, constant_value, converter
+from compiler.frontend.converter import NodeBuilder, constant_value, converter
 from compiler.frontend.onnx_ops.common import (
     binary,
     cast,

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from xdsl.ir import SSAValue
 
 from compiler.dialects import graph as g
-from compiler.frontend.onnx import NodeBuilder, converter
+from compiler.frontend.converter import NodeBuilder, converter
 from compiler.frontend.onnx_ops.common import (
     binary,
     norm_axis,

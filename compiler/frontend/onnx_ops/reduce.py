@@ -5,7 +5,7 @@ from __future__ import annotations
 from xdsl.ir import SSAValue
 
 from compiler.dialects import graph as g
-from compiler.frontend.onnx import NodeBuilder, converter
+from compiler.frontend.converter import NodeBuilder, converter
 from compiler.frontend.onnx_ops.common import binary, norm_axis, rank, reshape, shape
 
 _REDUCE: dict[str, type[g.GraphOp]] = {

@@ -15,7 +15,7 @@ from xdsl.ir import SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
-from compiler.frontend.onnx import NodeBuilder, converter
+from compiler.frontend.converter import NodeBuilder, converter
 from compiler.frontend.onnx_ops.common import (
     elem,
     norm_axis,

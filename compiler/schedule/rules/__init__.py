@@ -14,7 +14,9 @@ from xdsl.dialects.builtin import StringAttr
 
 from compiler.dialects.loop import ALGORITHM_ATTR
 from compiler.schedule.default import generic_rule
+from compiler.schedule.rules.conv import conv_blocked_rule, conv_nchw_rule
 from compiler.schedule.rules.matmul import matmul_rule
+from compiler.schedule.rules.pool import pool_rule
 from compiler.schedule.schedule import Schedule
 from compiler.schedule.target import CpuTarget
 from compiler.schedule.trial import ScheduleBuilder
@@ -23,6 +25,9 @@ Rule = Callable[[ScheduleBuilder, CpuTarget], None]
 
 RULES: dict[str, Rule] = {
     "matmul": matmul_rule,
+    "conv2d_NCHWc": conv_blocked_rule,
+    "conv2d_nchw": conv_nchw_rule,
+    "pool2d": pool_rule,
 }
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from compiler.dialects.loop import ForOp
 from compiler.schedule.placement import CacheWrite
-from compiler.schedule.primitives import Parallel, Split, Unroll, Vectorize, unique_axis
+from compiler.schedule.primitives import Parallel, Reorder, Split, Unroll, Vectorize, unique_axis
 from compiler.schedule.trial import ScheduleBuilder
 
 
@@ -61,3 +61,47 @@ def parallel_first(b: ScheduleBuilder, axes: Sequence[str | None], threads: int)
     for axis in axes:
         if axis is not None and b.has(axis) and b.loop(axis).trip_count >= 2 and b.attempt(Parallel(axis)):
             return
+
+
+def present(b: ScheduleBuilder, axes: Sequence[str]) -> list[str]:
+    return [a for a in axes if b.has(a)]
+
+
+def tile_row(
+    b: ScheduleBuilder, axis: str, factor: int, inner: str | None, reductions: Sequence[str], *, vector_axis: bool
+) -> None:
+    """A perfect nest `axis -> inner -> reductions` becomes register tiles of
+    `factor` iterations of `axis` x all of `inner`:
+
+        for axis.outer:  acc = init;  for reductions: for axis.inner, inner: acc += ...;  write back
+
+    `vector_axis`: `axis.inner` is vectorized and `inner` unrolled (an NCHW
+    conv: output columns x channels), else the reverse (a blocked conv:
+    columns x the channel block). The remainder of `axis` gets a tile of its own.
+    """
+    reds = [r for r in reductions if b.has(r)]
+    if trips(b, axis) > factor:
+        outer, tiled, rest = split(b, axis, factor)
+    else:
+        outer, tiled, rest = None, axis, None
+    for nest_axis, extra in ((tiled, outer), (rest, None)):
+        if nest_axis is None:
+            continue
+        if extra is None and nest_axis == rest:
+            names = chain(b, rest)  # (axis tail, inner tail?, reductions tails)
+            row, others = names[0], names[1:]
+            inner_now = others[0] if inner is not None and others else None
+            reds_now = others[1:] if inner_now is not None else others
+        else:
+            row, inner_now, reds_now = nest_axis, inner, reds
+        tile = [row, *([inner_now] if inner_now else [])]
+        order = ([extra] if extra else []) + [*reds_now, *tile]
+        if len(order) > 1:
+            b.attempt(Reorder(tuple(order)))
+        at, position = (extra, "inside") if extra else (order[0], "around")
+        before = b.names()
+        if not cache_write(b, at, position):
+            continue
+        unrolled = [inner_now] if vector_axis and inner_now else ([] if vector_axis else [row])
+        vectors = [row] if vector_axis else ([inner_now] if inner_now else [])
+        annotate_tile(b, before, unrolled, vectors)

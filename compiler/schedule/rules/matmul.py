@@ -30,11 +30,12 @@ from compiler.schedule.rules.common import (
 from compiler.schedule.target import CpuTarget
 from compiler.schedule.trial import ScheduleBuilder
 
+
 def tile_shape(registers: int) -> tuple[int, int]:
     """Rows x vectors of the register tile: rows x vectors accumulators, plus a
     vector of `b` per column vector and one broadcast of `a`, fit the registers
-    (AVX2's 16: 6 x 2, as BLIS; AVX-512's 32: 6 x 4)."""
-    return (6, 4) if registers >= 32 else (6, 2)
+    (AVX2's 16: 4 x 3; AVX-512's 32: 6 x 4)."""
+    return (6, 4) if registers >= 32 else (4, 3)
 
 
 def matmul_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
@@ -124,8 +125,8 @@ def _gemm(b: ScheduleBuilder, lanes: int, threads: int, batch: list[str], rows: 
 
 def _matvec(b: ScheduleBuilder, lanes: int, threads: int, has_m: bool, batch: list[str]) -> None:
     n_n = trips(b, "n")
-    panel = n_n if threads < 2 else -(-n_n // threads)
-    panel = -(-panel // lanes) * lanes
+    # Columns per thread, a whole number of vectors (a short remainder runs after).
+    panel = n_n if threads < 2 else max(lanes, n_n // threads // lanes * lanes)
     m = ["m"] if has_m else []
     if panel < n_n:
         n_outer, n_inner, n_tail = split(b, "n", panel)

@@ -37,6 +37,8 @@ from xdsl.dialects.builtin import Float32Type, Float64Type, IntegerType, ModuleO
 from xdsl.ir import Attribute
 
 from compiler.errors import CompilerError
+from compiler.lowering.convert_to_llvm import ConvertToLLVMPass
+from compiler.registry import make_context
 from compiler.targets.cpu.cache import ObjectCache
 from compiler.targets.cpu.machine import HostTarget, compile_object, initialize_llvm
 from compiler.targets.cpu.translate import to_llvm_ir
@@ -212,9 +214,6 @@ def llvm_module(module: ModuleOp) -> ModuleOp:
         isinstance(op, llvm_dialect.FuncOp | llvm_dialect.GlobalOp) for op in module.ops
     ) and all(op.name.startswith("llvm.") for op in module.walk() if op is not module):
         return module
-    from compiler.lowering.convert_to_llvm import ConvertToLLVMPass
-    from compiler.registry import make_context
-
     lowered = module.clone()
     ConvertToLLVMPass().apply(make_context(), lowered)
     return lowered

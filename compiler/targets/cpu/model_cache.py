@@ -41,10 +41,13 @@ def model_key(
     input_shapes: Mapping[str, Sequence[int]] | None,
     opt_level: int,
     host: str,
+    schedules: str = "",
 ) -> str:
+    """`schedules`: the canonical JSON of the user's schedule overrides (empty: none)."""
     digest = hashlib.sha256()
     shapes = sorted((k, list(v)) for k, v in (input_shapes or {}).items())
-    for part in (compiler_fingerprint().encode(), json.dumps(shapes).encode(), str(opt_level).encode(), host.encode()):
+    parts = (compiler_fingerprint(), json.dumps(shapes), str(opt_level), host, schedules)
+    for part in (p.encode() for p in parts):
         digest.update(part)
         digest.update(b"\0")
     digest.update(hashlib.sha256(model_bytes).digest())

@@ -5,8 +5,11 @@
 - `llvm-opt`: the same IR after LLVM's -O3 pipeline for the host CPU;
 - `asm`: host assembly of the optimized IR.
 
-A module that still holds upstream dialects is lowered with `convert-to-llvm`
-first, so `compiler-opt kernel.mlir -t asm` works on loop-level output too.
+A module that still holds upstream dialects (scf, arith, memref, vector,
+func) is lowered with `convert-to-llvm` first. Graph- and loop-level modules
+never get here: `compiler-opt` (compiler/tools/opt.py) runs the rest of the
+compile pipeline on them when there is no `-p`, and reports the steps still
+to run when a `-p` stops short.
 """
 
 from __future__ import annotations

@@ -1,0 +1,82 @@
+"""Default schedules of direct convolutions: register tiles of columns x channels.
+
+Blocked layout (`conv2d_NCHWc`): per output row, tiles of R columns x the
+channel block (one vector of the packed weight per input channel, times one
+broadcast input element per column), R as large as the registers allow and,
+when possible, a divisor of the row:
+
+    for n, ob, oh (the outermost with >= 2 iterations on threads), ow.outer:
+      acc[R, o] = bias
+      for icb, kh, kw, ii:  for ow.inner (unroll):  for oc (vector):  acc += x * w
+      out = epilogue(acc)
+
+NCHW (`conv2d_nchw`): tiles of CB channels x one vector of columns; the input
+vector is loaded once and multiplied by CB broadcast weights.
+"""
+
+from __future__ import annotations
+
+from compiler.schedule.primitives import Reorder
+from compiler.schedule.rules.common import chain, parallel_first, present, split, tile_row, trips
+from compiler.schedule.target import CpuTarget
+from compiler.schedule.trial import ScheduleBuilder
+
+TILE_PREFERENCE = (8, 7, 6, 9, 10, 5, 12, 11, 4, 3, 2)
+
+
+def register_tile(width: int, most: int) -> int:
+    """Columns per tile: a divisor of the row near 8 that fits, else the most that fits."""
+    for r in TILE_PREFERENCE:
+        if r <= min(width, most) and width % r == 0:
+            return r
+    return max(1, min(most, width))
+
+
+def _threads(b: ScheduleBuilder, target: CpuTarget, axes: list[str]) -> int:
+    work = 1
+    for a in axes:
+        work *= trips(b, a)
+    return target.thread_count if work >= target.min_parallel_work else 1
+
+
+def conv_blocked_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
+    lanes = target.lanes(32)
+    block = trips(b, "oc")
+    per_column = max(1, -(-block // lanes))
+    most = max(1, (target.vector_registers - 1 - per_column) // per_column)
+    tile = register_tile(trips(b, "ow"), min(most, 12))
+    threads = _threads(b, target, ["n", "ob", "oh", "ow", "oc", "icb", "kh", "kw", "ii"])
+    if b.has("ow"):
+        tile_row(b, "ow", tile, "oc" if b.has("oc") else None, ["icb", "kh", "kw", "ii"], vector_axis=False)
+    parallel_first(b, present(b, ["n", "ob", "oh"]), threads)
+
+
+def conv_nchw_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
+    lanes = target.lanes(32)
+    channels = 8
+    threads = _threads(b, target, ["n", "g", "co", "oh", "ow", "ci", "kh", "kw"])
+    reds = ["ci", "kh", "kw"]
+    if not b.has("ow"):
+        from compiler.schedule.default import generic_rule
+
+        generic_rule(b, target)
+        return
+    co_outer = None
+    if b.has("co"):
+        co_outer, co_inner, co_rest = split(b, "co", channels) if trips(b, "co") > channels else (None, "co", None)
+        rows = [(co_outer, co_inner)]
+        if co_rest is not None:
+            rows.append((None, co_rest))
+        for outer, co in rows:
+            if outer is None and co != "co" and co != co_inner:
+                names = chain(b, co)  # (co tail, oh?, ow, reductions)
+                oh = next((n for n in names if n.startswith("oh")), None)
+                ow = next(n for n in names if n.startswith("ow"))
+                red = [n for n in names if n.split(".")[0] in reds]
+            else:
+                oh, ow, red = ("oh" if b.has("oh") else None), "ow", reds
+            b.attempt(Reorder(tuple([*([outer] if outer else []), *([oh] if oh else []), ow, co, *[r for r in red if b.has(r)]])))
+            tile_row(b, ow, lanes, co, red, vector_axis=True)
+    else:
+        tile_row(b, "ow", lanes, None, reds, vector_axis=True)
+    parallel_first(b, present(b, ["n", "g"]) + ([co_outer] if co_outer else []) + present(b, ["oh"]), threads)
