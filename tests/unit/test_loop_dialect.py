@@ -108,7 +108,9 @@ def test_json_round_trip() -> None:
     assert data[6] == {"primitive": "bind", "axis": "b", "thread": "threadIdx.y"}
     again = Schedule.from_json(text)
     assert again == schedule
-    assert set(PRIMITIVES) == {"split", "reorder", "fuse", "vectorize", "unroll", "parallel", "bind"}
+    assert set(PRIMITIVES) == {
+        "split", "reorder", "fuse", "vectorize", "unroll", "parallel", "bind", "cache_write", "compute_at"
+    }
 
 
 @pytest.mark.parametrize(

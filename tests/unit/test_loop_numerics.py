@@ -26,7 +26,8 @@ from compiler.schedule import (
     Vectorize,
     apply_schedule,
 )
-from compiler.schedule.default_schedule import DefaultSchedulePass
+from compiler.schedule.apply_schedule_pass import ApplySchedulePass
+from compiler.schedule.default_schedule_pass import DefaultSchedulePass
 
 CTX: Context = make_context()
 
@@ -41,6 +42,7 @@ def test_reference(kernel: Kernel) -> None:
 def test_default_schedule_then_scf(kernel: Kernel, vector_bits: int) -> None:
     module = kernel.parse()
     DefaultSchedulePass(vector_bits=vector_bits, threads=4, min_parallel_work=1).apply(CTX, module)
+    ApplySchedulePass().apply(CTX, module)
     module.verify()
     kernel.check(module)
     ConvertLoopToScf(vector_bits=vector_bits).apply(CTX, module)
@@ -54,6 +56,7 @@ def test_default_schedule_is_not_scalar(kernel: Kernel) -> None:
     """The default pipeline emits vector ops and a parallel loop for these kernels."""
     module = kernel.parse()
     DefaultSchedulePass(threads=4, min_parallel_work=1).apply(CTX, module)
+    ApplySchedulePass().apply(CTX, module)
     ConvertLoopToScf().apply(CTX, module)
     names = {op.name for op in module.walk()}
     assert "scf.parallel" in names
@@ -64,7 +67,8 @@ def test_matmul_default_schedule_shape() -> None:
     """matmul: j is moved inside k, split by 16 lanes and vectorized; i is parallel."""
     module = MATMUL.parse()
     kernel = MATMUL.func(module)
-    from compiler.schedule.default import CpuTarget, default_schedule
+    from compiler.schedule.rules import default_schedule
+    from compiler.schedule.target import CpuTarget
 
     schedule = default_schedule(kernel, CpuTarget(vector_bits=512, threads=4, min_parallel_work=1))
     steps = schedule.to_list()
