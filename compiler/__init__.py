@@ -5,7 +5,7 @@ Public API:
   interpret(module, feeds) -> list[np.ndarray]         numpy reference interpreter
   parse_mlir(text) -> ModuleOp                         read our IR
   run_pipeline(module, "p1,p2{opt=v}") -> ModuleOp     apply a compiler-opt pipeline
-  compile(model, input_shapes=None, opt_level=3, num_threads=None) -> CompiledModel
+  compile(model, input_shapes=None, opt_level=3, num_threads=None, schedules=None) -> CompiledModel
   load(path) -> CompiledModel                          an exported .so (no xDSL work)
 """
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CompiledModel",
     "CompilerError",
+    "ScheduleWarning",
     "compile",
     "load",
     "import_onnx",
@@ -51,6 +52,10 @@ def __getattr__(name: str) -> Any:
         from compiler import runtime
 
         return getattr(runtime, name)
+    if name == "ScheduleWarning":
+        from compiler.schedule.schedule import ScheduleWarning
+
+        return ScheduleWarning
     if name == "CompilerError":
         from compiler.errors import CompilerError
 

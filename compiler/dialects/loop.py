@@ -332,15 +332,23 @@ class ForOp(IRDLOperation):
                     raise VerifyException(f"{where}: block bindings must be outside thread bindings")
 
     def _verify_unique_axis(self) -> None:
+        # Checked once per nest, by its outermost loop, over the whole kernel:
+        # a walk per loop would make verifying a kernel quadratic.
+        if any(True for _ in self.enclosing_loops()):
+            return
         top: Operation | None = self.parent_op()
         while top is not None and not top.has_trait(IsolatedFromAbove):
             top = top.parent_op()
         if top is None:
             return
-        name = self.axis_name
+        seen: set[str] = set()
+        mine = {op.axis_name for op in self.walk() if isinstance(op, ForOp)}
         for op in top.walk():
-            if op is not self and isinstance(op, ForOp) and op.axis_name == name:
-                raise VerifyException(f"loop axis name '{name}' is used twice in one kernel")
+            if isinstance(op, ForOp):
+                name = op.axis_name
+                if name in seen and name in mine:
+                    raise VerifyException(f"loop axis name '{name}' is used twice in one kernel")
+                seen.add(name)
 
 
 Loop = Dialect("loop", [ForOp, YieldOp], [])

@@ -170,9 +170,21 @@ def sink_into_child(loop: ForOp) -> ForOp:
     return child
 
 
-def _verify(kernel: Operation, what: str) -> None:
+def _verify(kernel: Operation, what: str, near: ForOp | None = None) -> None:
+    """Verify what a primitive rewrote: the top-level nest holding `near` (and
+    the one after it, where a split puts its remainder), else the kernel.
+    Verifying the whole kernel after every step made scheduling quadratic."""
+    targets: list[Operation] = [kernel]
+    if near is not None and near.parent is not None:
+        root = near
+        for outer in near.enclosing_loops():
+            root = outer
+        targets = [root]
+        if isinstance(root.next_op, ForOp):
+            targets.append(root.next_op)
     try:
-        kernel.verify()
+        for op in targets:
+            op.verify()
     except VerifyException as err:
         raise ScheduleError(f"{what}: {err}") from None
 
@@ -197,6 +209,11 @@ class Primitive(ABC):
     @abstractmethod
     def apply(self, kernel: func.FuncOp) -> None:
         """Rewrite the kernel's loops in place; ScheduleError if illegal."""
+
+    @property
+    def atomic(self) -> bool:
+        """Whether a failing `apply` leaves the kernel as it was (no copy needed to try it)."""
+        return False
 
     def describe(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._fields().items())
@@ -304,7 +321,7 @@ class Split(Primitive):
         if tail is not None:
             assert loop.parent_block() is not None
             loop.parent_block().insert_op_after(tail, loop)
-        _verify(kernel, what)
+        _verify(kernel, what, loop)
 
 
 @dataclass(frozen=True)
@@ -359,7 +376,7 @@ class Reorder(Primitive):
             target.iv.name_hint = hints[axis]
             for use in uses[axis]:
                 use.operation.operands[use.index] = target.iv
-        _verify(kernel, what)
+        _verify(kernel, what, chain[0])
 
 
 @dataclass(frozen=True)
@@ -419,7 +436,7 @@ class Fuse(Primitive):
         outer.set_bounds(0, n_out * n_in, 1)
         outer.set_axis(unique_axis(kernel, f"{self.outer}.{self.inner}.fused"))
         _name(fused, outer.axis_name)
-        _verify(kernel, what)
+        _verify(kernel, what, outer)
 
 
 @dataclass(frozen=True)
@@ -429,12 +446,19 @@ class _Annotate(Primitive, ABC):
     def __post_init__(self) -> None:
         _check_str(self.axis, "axis")
 
+    @property
+    def atomic(self) -> bool:
+        return not getattr(self, "factor", 0)
+
     def _annotate(self, kernel: func.FuncOp, kind: str) -> ForOp:
         loop = find_loop(kernel, self.axis)
         previous = loop.kind
         loop.kind = kind
         try:
-            kernel.verify()
+            # The annotation constrains only this loop against the loops around
+            # and inside it: verifying its subtree (which checks each nested
+            # loop against its ancestors) is enough, and linear.
+            loop.verify()
         except VerifyException as err:
             loop.kind = previous
             raise ScheduleError(f"{self.primitive} '{self.axis}': {err}") from None

@@ -23,6 +23,13 @@ class ScheduleBuilder:
         self.schedule = Schedule()
 
     def attempt(self, primitive: Primitive) -> bool:
+        if primitive.atomic:
+            try:
+                primitive.apply(self.kernel)
+            except ScheduleError:
+                return False
+            self.schedule.append(primitive)
+            return True
         trial = self.kernel.clone()
         try:
             primitive.apply(trial)

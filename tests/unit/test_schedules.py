@@ -1,0 +1,140 @@
+"""Schedules own the performance decisions: plain algorithms, stored schedules, overrides."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import compiler
+from compiler.dialects.loop import (
+    SCHEDULE_ATTR,
+    SCHEDULED_ATTR,
+    SERIAL,
+    WORKLOAD_ATTR,
+    WORKLOAD_KEY_ATTR,
+    ForOp,
+)
+from compiler.schedule.schedule import ScheduleWarning, kernels, override_schedules
+from compiler.testing.models import LIGHT_MODELS, seeded_light_model
+from compiler.testing.oracle import ort_session
+
+LOOP_LEVEL = "graph-optimize{level=3},plan-memory,convert-graph-to-loop"
+SCHEDULED = "default-schedule{vector-bits=256 vector-registers=16 threads=2},apply-schedule"
+
+
+@pytest.mark.parametrize("name", LIGHT_MODELS)
+def test_light_models_lower_to_plain_algorithms_then_every_kernel_is_scheduled(name: str) -> None:
+    """After convert-graph-to-loop no loop is annotated; after the loop pipeline
+    every kernel carries its schedule (applied) and its workload key."""
+    module = compiler.import_onnx(seeded_light_model(name))
+    compiler.run_pipeline(module, LOOP_LEVEL)
+    annotated = [
+        f"@{k.sym_name.data}: '{op.axis_name}' {op.kind}"
+        for k in kernels(module)
+        for op in k.walk()
+        if isinstance(op, ForOp) and op.kind != SERIAL
+    ]
+    assert not annotated, annotated[:5]
+    compiler.run_pipeline(module, SCHEDULED)
+    for k in kernels(module):
+        assert SCHEDULE_ATTR in k.attributes and SCHEDULED_ATTR in k.attributes, k.sym_name.data
+        assert WORKLOAD_KEY_ATTR in k.attributes, k.sym_name.data
+
+
+def _matmul_model(m: int = 16, k: int = 32, n: int = 48) -> onnx.ModelProto:
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((k, n)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["y"]), helper.make_node("Relu", ["y"], ["out"])],
+        "mm",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [m, k])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [m, n])],
+        [numpy_helper.from_array(w, "w")],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _matmul_key(model: onnx.ModelProto) -> str:
+    module = compiler.import_onnx(model)
+    compiler.run_pipeline(module, LOOP_LEVEL)
+    (kernel,) = [k for k in kernels(module) if "matmul" in k.sym_name.data]
+    workload = json.loads(kernel.attributes[WORKLOAD_ATTR].data)  # type: ignore[union-attr]
+    assert workload["op"] == "graph.matmul" and workload["epilogue"] == ["graph.relu"]
+    return kernel.attributes[WORKLOAD_KEY_ATTR].data  # type: ignore[union-attr]
+
+
+# j moved inside k, vectorized by 16: no register tile, no threads.
+OVERRIDE = [
+    {"primitive": "reorder", "axes": ["k", "n"]},
+    {"primitive": "split", "axis": "n", "factor": 16},
+    {"primitive": "vectorize", "axis": "n.inner"},
+]
+
+
+def _loop_ir(model: onnx.ModelProto, schedules: dict[str, object] | None) -> str:
+    module = compiler.import_onnx(model)
+    compiler.run_pipeline(module, LOOP_LEVEL)
+    if schedules:
+        override_schedules(module, schedules)  # type: ignore[arg-type]
+    compiler.run_pipeline(module, SCHEDULED)
+    return compiler.print_mlir(module)
+
+
+def _reference(model: onnx.ModelProto, x: np.ndarray) -> np.ndarray:
+    return ort_session(model).run(None, {"x": x})[0]
+
+
+def test_workload_key_is_stable() -> None:
+    assert _matmul_key(_matmul_model()) == _matmul_key(_matmul_model())
+    assert _matmul_key(_matmul_model()) != _matmul_key(_matmul_model(n=64))
+
+
+def test_override_changes_the_loop_ir_and_keeps_numerics(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("COMPILER_CACHE_DIR", str(tmp_path))
+    model = _matmul_model()
+    key = _matmul_key(model)
+    default_ir, custom_ir = _loop_ir(model, None), _loop_ir(model, {key: OVERRIDE})
+    assert "cache_write" in default_ir and "memref.alloca" in default_ir
+    assert 'axis "n.inner" vectorize' in custom_ir and "memref.alloca" not in custom_ir
+    x = np.random.default_rng(0).standard_normal((16, 32)).astype(np.float32)
+    want = _reference(model, x)
+    for schedules in ({key: OVERRIDE}, {key: json.dumps(OVERRIDE)}):
+        got = compiler.compile(model, schedules=schedules).run(None, {"x": x})[0]
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_bad_override_warns_and_keeps_the_default(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("COMPILER_CACHE_DIR", str(tmp_path))
+    model = _matmul_model()
+    key = _matmul_key(model)
+    bad = [{"primitive": "vectorize", "axis": "m"}]  # m holds the n and k loops
+    with pytest.warns(ScheduleWarning, match=r"kernel @matmul_relu_0 .*does not apply.*vectorize 'm'"):
+        compiled = compiler.compile(model, schedules={key: bad}, cache=False)
+    x = np.random.default_rng(1).standard_normal((16, 32)).astype(np.float32)
+    np.testing.assert_allclose(compiled.run(None, {"x": x})[0], _reference(model, x), rtol=1e-4, atol=1e-4)
+    with pytest.warns(ScheduleWarning, match="not valid JSON"):
+        compiler.compile(model, schedules={key: "[{"}, cache=False)
+    with pytest.warns(ScheduleWarning, match="unknown schedule primitive 'tile'"):
+        compiler.compile(model, schedules={key: [{"primitive": "tile"}]}, cache=False)
+
+
+def test_model_cache_key_includes_the_overrides(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("COMPILER_CACHE_DIR", str(tmp_path))
+    from compiler.driver import CompileStats
+
+    model = _matmul_model()
+    key = _matmul_key(model)
+
+    def cached(schedules: dict[str, object] | None) -> bool:
+        stats = CompileStats()
+        compiler.compile(model, schedules=schedules, stats=stats)
+        return "cache" in stats.seconds
+
+    assert not cached(None)
+    assert cached(None)
+    assert not cached({key: OVERRIDE})
+    assert cached({key: OVERRIDE})
