@@ -106,9 +106,9 @@ def compile_pipeline(module: ModuleOp, opt_level: int = DEFAULT_OPT_LEVEL) -> li
     level = module_level(module)
     if level == "graph":
         optimize = [] if _memory_planned(module) else [graph_pipeline(opt_level)]
-        return [*optimize, "convert-graph-to-loop", "extract-params", *loop_pipeline()]
+        return [*optimize, "convert-graph-to-loop", *loop_pipeline()]
     if level == "loop":
-        return [*([] if _params_extracted(module) else ["extract-params"]), *loop_pipeline()]
+        return loop_pipeline(params_extracted=_params_extracted(module))
     return []
 
 
@@ -121,10 +121,11 @@ def run_compile_pipeline(module: ModuleOp, opt_level: int = DEFAULT_OPT_LEVEL) -
             run_pipeline(module, graph_pipeline(opt_level))
         lower_to_llvm(module)
     elif level == "loop":
-        if not _params_extracted(module):
-            extract_params(module)
-        for spec in loop_pipeline():
-            run_pipeline(module, spec)
+        for spec in loop_pipeline(params_extracted=_params_extracted(module)):
+            if spec == "extract-params":
+                extract_params(module)
+            else:
+                run_pipeline(module, spec)
 
 
 class CompilerOptMain(xDSLOptMain):
