@@ -33,17 +33,29 @@ from compiler.runtime import CompiledModel, ModelMetadata, TensorSpec
 from compiler.schedule.schedule import Schedule, override_schedules
 from compiler.targets.cpu.machine import HostTarget
 
-LOOP_PIPELINE = ["default-schedule", "apply-schedule", "convert-loop-to-scf", "convert-to-llvm"]
+LOOP_PIPELINE = [
+    "default-schedule",
+    "apply-schedule",
+    "extract-params",
+    "convert-loop-to-scf",
+    "convert-to-llvm",
+]
+"""After convert-graph-to-loop. Weights leave the IR after scheduling: a
+schedule may repack them (`pack`)."""
 
 
-def loop_pipeline(host: HostTarget | None = None) -> list[str]:
+def loop_pipeline(host: HostTarget | None = None, params_extracted: bool = False) -> list[str]:
     """LOOP_PIPELINE with the host's target description filled in where a step names no options."""
     t = (host or HostTarget.detect()).schedule_target()
     options = {
         "default-schedule": f"{{vector-bits={t.vector_bits} vector-registers={t.vector_registers}}}",
         "convert-loop-to-scf": f"{{vector-bits={t.vector_bits}}}",
     }
-    return [spec + options.get(spec, "") for spec in LOOP_PIPELINE]
+    return [
+        spec + options.get(spec, "")
+        for spec in LOOP_PIPELINE
+        if not (params_extracted and spec == "extract-params")
+    ]
 
 
 @dataclass
@@ -100,13 +112,14 @@ def lower_to_llvm(
     stats.time("convert-graph-to-loop", t)
     if schedules:
         override_schedules(module, schedules)
-    t = time.perf_counter()
-    params = extract_params(module)
-    stats.time("extract-params", t)
+    params = b""
     for spec in loop_pipeline():
         t = time.perf_counter()
-        run_pipeline(module, spec)
-        stats.time(spec, t)
+        if spec == "extract-params":
+            params = extract_params(module)  # the blob is not IR: the pass alone would drop it
+        else:
+            run_pipeline(module, spec)
+        stats.time(spec.split("{")[0], t)
     return module, params, arena
 
 

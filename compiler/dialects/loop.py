@@ -69,6 +69,9 @@ WORKLOAD_ATTR = "loop.workload"
 WORKLOAD_KEY_ATTR = "loop.workload_key"
 """String attribute on a kernel: a stable hash of its workload, the key of tuning records."""
 
+CONSTANT_OPERANDS_ATTR = "loop.constant_operands"
+"""i64 array on a kernel: the operands that every call passes a constant (weights)."""
+
 SERIAL = "serial"
 PARALLEL = "parallel"
 VECTORIZE = "vectorize"

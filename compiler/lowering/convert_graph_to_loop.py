@@ -26,6 +26,7 @@ from xdsl.context import Context
 from xdsl.dialects import arith, func, memref
 from xdsl.dialects.builtin import (
     ArrayAttr,
+    DenseArrayBase,
     DictionaryAttr,
     Float16Type,
     IntegerAttr,
@@ -269,17 +270,21 @@ class _Lowering:
         arg_tensors: list[TensorType] = []
         arg_values: list[SSAValue] = []
         bind: list[SSAValue] = []
+        constant_args: list[int] = []
         for outer, inner in zip(outer_operands, inner_values, strict=True):
             if _is_splat_constant(outer):
                 const = outer.owner
                 assert isinstance(const, g.ConstantOp)
                 sources[inner] = const.to_numpy().reshape(-1)[0].item()
                 continue
+            if isinstance(outer.owner, g.ConstantOp):
+                constant_args.append(len(arg_tensors))
             arg_tensors.append(_tensor(outer))
             arg_values.append(self._buffer(outer))
             bind.append(inner)
         for inner_op in body:
             if isinstance(inner_op, g.ConstantOp) and not _is_splat_constant(inner_op.result):
+                constant_args.append(len(arg_tensors))
                 arg_tensors.append(_tensor(inner_op.result))
                 arg_values.append(self._global(inner_op))
                 bind.append(inner_op.result)
@@ -298,6 +303,9 @@ class _Lowering:
             compute(ctx)
         kernel = kb.finish()
         set_workload(kernel, anchor, body, [*arg_tensors, out_t])
+        if constant_args:
+            # Schedules may re-layout these at compile time (`pack`).
+            kernel.attributes[loop.CONSTANT_OPERANDS_ATTR] = DenseArrayBase.from_list(i64, constant_args)
         name = self._dedup(kernel)
         self._call(name, [*arg_values, out])
 
@@ -375,7 +383,8 @@ def _kernel_key(kernel: func.FuncOp) -> str:
 
     stream = StringIO()
     Printer(stream=stream).print_region(kernel.body)
-    return str(kernel.function_type) + stream.getvalue()
+    constants = kernel.attributes.get(loop.CONSTANT_OPERANDS_ATTR)
+    return str(kernel.function_type) + str(constants) + stream.getvalue()
 
 
 def _tensor(v: SSAValue) -> TensorType:

@@ -4,6 +4,7 @@ The JSON schedule stays on the kernel (`loop.schedule`), with `loop.scheduled`
 marking it applied, so the IR after the loop pipeline shows which schedule
 made each kernel and a second run changes nothing. A schedule that does not
 apply is a one-line `ScheduleError` naming the kernel, the step and the loop.
+Constants that a schedule packed (`pack`) are repacked in the module here.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from xdsl.dialects.builtin import ModuleOp, StringAttr, UnitAttr
 from xdsl.passes import ModulePass
 
 from compiler.dialects.loop import SCHEDULE_ATTR, SCHEDULED_ATTR
+from compiler.schedule.pack import repack_constants
 from compiler.schedule.primitives import ScheduleError
 from compiler.schedule.schedule import apply_schedule, kernels
 
@@ -36,3 +38,4 @@ class ApplySchedulePass(ModulePass):
                 )
             apply_schedule(kernel, attr.data)
             kernel.attributes[SCHEDULED_ATTR] = UnitAttr()
+            repack_constants(op, kernel)

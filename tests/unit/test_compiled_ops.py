@@ -1406,7 +1406,13 @@ def test_every_loop_parallel_matches_oracle(
     monkeypatch.setattr(
         compiler.driver,
         "LOOP_PIPELINE",
-        ["default-schedule{threads=4 min-parallel-work=1}", "apply-schedule", "convert-loop-to-scf", "convert-to-llvm"],
+        [
+            "default-schedule{threads=4 min-parallel-work=1}",
+            "apply-schedule",
+            "extract-params",
+            "convert-loop-to-scf",
+            "convert-to-llvm",
+        ],
     )
     model = sp.model()
     want = _want(sp, model, _expected)

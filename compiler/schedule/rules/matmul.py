@@ -17,7 +17,11 @@ split among them.
 
 from __future__ import annotations
 
+from xdsl.dialects.builtin import DenseArrayBase, MemRefType
+
+from compiler.dialects.loop import CONSTANT_OPERANDS_ATTR
 from compiler.schedule.default import generic_rule
+from compiler.schedule.pack import Pack
 from compiler.schedule.primitives import Reorder
 from compiler.schedule.rules.common import (
     annotate_tile,
@@ -55,7 +59,7 @@ def matmul_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
     if rows <= 4:
         _matvec(b, lanes, threads, has_m, batch)
     else:
-        _gemm(b, lanes, threads, batch, tile_rows, vectors)
+        _gemm(b, lanes, threads, batch, tile_rows, vectors, _constant_rhs(b))
 
 
 def _tile_rows(b: ScheduleBuilder, m: str | None, k: str, n: str, lanes: int, rows: int, vectors: int) -> None:
@@ -104,7 +108,9 @@ def _row_tile(b: ScheduleBuilder, names: list[str], lanes: int, vectors: int) ->
         annotate_tile(b, before, unrolled, [n_vec])
 
 
-def _gemm(b: ScheduleBuilder, lanes: int, threads: int, batch: list[str], rows: int, vectors: int) -> None:
+def _gemm(
+    b: ScheduleBuilder, lanes: int, threads: int, batch: list[str], rows: int, vectors: int, operand: int | None
+) -> None:
     panel = vectors * lanes
     if trips(b, "n") > panel:
         n_outer, n_inner, n_tail = split(b, "n", panel)
@@ -120,7 +126,24 @@ def _gemm(b: ScheduleBuilder, lanes: int, threads: int, batch: list[str], rows: 
         if len(names) == 3:
             b.attempt(Reorder((names[1], names[2], names[0])))
             _row_tile(b, [names[1], names[2], names[0]], lanes, vectors)
+    if operand is not None and n_outer is not None:
+        # The panel a tile reads becomes one contiguous stream (K x panel).
+        b.attempt(Pack(operand, 1, panel))
     parallel_first(b, [*batch, n_outer, "m.outer"], threads)
+
+
+def _constant_rhs(b: ScheduleBuilder) -> int | None:
+    """The operand index of a constant two-dimensional `b` (K x N), if any."""
+    attr = b.kernel.attributes.get(CONSTANT_OPERANDS_ATTR)
+    if not isinstance(attr, DenseArrayBase):
+        return None
+    shape = (trips(b, "k"), trips(b, "n"))
+    args = b.kernel.body.block.args
+    for index in attr.get_values():
+        t = args[int(index)].type
+        if isinstance(t, MemRefType) and tuple(t.get_shape()) == shape:
+            return int(index)
+    return None
 
 
 def _matvec(b: ScheduleBuilder, lanes: int, threads: int, has_m: bool, batch: list[str]) -> None:
