@@ -246,10 +246,6 @@ class KernelBuilder:
         self.insert(memref.DeallocOp.get(buf.value))
 
 
-PARALLEL_MIN_MACS = 1 << 19
-"""Convolutions with fewer multiply-adds stay on one thread (fork/join costs more)."""
-
-
 def row_major_strides(shape: Sequence[int]) -> list[int]:
     strides = [1] * len(shape)
     for d in range(len(shape) - 2, -1, -1):

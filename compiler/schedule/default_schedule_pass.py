@@ -28,16 +28,16 @@ class DefaultSchedulePass(ModulePass):
 
     name = "default-schedule"
 
-    vector_bits: int = 512
+    vector_bits: int = CpuTarget.vector_bits
     """SIMD register width in bits (AVX-512: 512, AVX2: 256)."""
 
-    vector_registers: int = 32
+    vector_registers: int = CpuTarget.vector_registers
     """SIMD registers (AVX-512: 32, AVX2: 16): bounds the register tiles."""
 
-    threads: int = 0
+    threads: int = CpuTarget.threads
     """Threads to feed with parallel loops; 0: the host's CPU count, 1: no parallel loops."""
 
-    min_parallel_work: int = 1 << 19
+    min_parallel_work: int = CpuTarget.min_parallel_work
     """Nests executing fewer body ops than this stay serial (see CpuTarget)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
