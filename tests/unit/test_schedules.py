@@ -138,3 +138,32 @@ def test_model_cache_key_includes_the_overrides(tmp_path, monkeypatch) -> None:
     assert cached(None)
     assert not cached({key: OVERRIDE})
     assert cached({key: OVERRIDE})
+
+
+@pytest.mark.parametrize(("m", "k", "n"), [(30, 50, 100), (7, 33, 24), (128, 64, 96), (1, 64, 100), (3, 40, 17)])
+def test_default_matmul_schedule_numerics(m: int, k: int, n: int, tmp_path, monkeypatch) -> None:
+    """Register tiles, split remainders on both axes, packed panels, matrix-vector columns."""
+    monkeypatch.setenv("COMPILER_CACHE_DIR", str(tmp_path))
+    model = _matmul_model(m, k, n)
+    x = np.random.default_rng(2).standard_normal((m, k)).astype(np.float32)
+    want = _reference(model, x)
+    for threads in (1, 2):
+        got = compiler.compile(model, num_threads=threads, cache=False).run(None, {"x": x})[0]
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+
+
+def test_gemm_packs_its_constant_operand() -> None:
+    ir = _loop_ir(_matmul_model(30, 50, 100), None)
+    assert "loop.packed" in ir and "_packed_1_" in ir
+    assert '"primitive": "pack"' in ir.replace("\\22", '"')
+
+
+def test_pack_refuses_a_written_operand() -> None:
+    from compiler.schedule import Pack, ScheduleError
+
+    module = compiler.import_onnx(_matmul_model())
+    compiler.run_pipeline(module, LOOP_LEVEL)
+    (kernel,) = kernels(module)
+    out = len(kernel.body.block.args) - 1
+    with pytest.raises(ScheduleError, match="does more than load the operand"):
+        Pack(out, 1, 8).apply(kernel)
