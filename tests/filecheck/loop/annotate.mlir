@@ -1,6 +1,7 @@
 // RUN: compiler-opt %s --split-input-file -p apply-schedule | filecheck %s
 
-// vectorize / unroll / parallel / bind set annotations; the schedule attribute is consumed.
+// vectorize / unroll / parallel / bind set annotations; the schedule attribute stays on the
+// kernel and `loop.scheduled` marks it applied.
 func.func @annotate(%x: memref<16x8xf32>, %y: memref<16x8xf32>) attributes {loop.kernel, loop.schedule = "[{\"primitive\": \"parallel\", \"axis\": \"i\"}, {\"primitive\": \"vectorize\", \"axis\": \"j\"}, {\"primitive\": \"unroll\", \"axis\": \"u\"}]"} {
   loop.for %i = 0 to 16 step 1 axis "i" {
     loop.for %j = 0 to 8 step 1 axis "j" {
@@ -17,7 +18,7 @@ func.func @annotate(%x: memref<16x8xf32>, %y: memref<16x8xf32>) attributes {loop
 }
 
 // CHECK-LABEL: func.func @annotate
-// CHECK-SAME:    attributes {loop.kernel} {
+// CHECK-SAME:    attributes {loop.kernel, loop.schedule = "[{\22primitive\22: \22parallel\22, \22axis\22: \22i\22}, {\22primitive\22: \22vectorize\22, \22axis\22: \22j\22}, {\22primitive\22: \22unroll\22, \22axis\22: \22u\22}]", loop.scheduled} {
 // CHECK-NEXT:    loop.for %i = 0 to 16 step 1 axis "i" parallel {
 // CHECK-NEXT:      loop.for %j = 0 to 8 step 1 axis "j" vectorize {
 // CHECK:         loop.for %u = 0 to 4 step 1 axis "u" unroll {
@@ -40,6 +41,11 @@ func.func @parallel_fused(%x: memref<2x3x8xf32>) attributes {loop.kernel, loop.s
 
 // CHECK-LABEL: func.func @parallel_fused
 // CHECK-NEXT:    loop.for %n.c.fused = 0 to 6 step 1 axis "n.c.fused" parallel {
+// CHECK-NEXT:      %[[C3:.*]] = arith.constant 3 : index
+// CHECK-NEXT:      %n = arith.divui %n.c.fused, %[[C3]] : index
+// CHECK-NEXT:      %c = arith.remui %n.c.fused, %[[C3]] : index
+// CHECK-NEXT:      loop.for %w = 0 to 8 step 1 axis "w" {
+// CHECK-NEXT:        %v = memref.load %x[%n, %c, %w] : memref<2x3x8xf32>
 
 // -----
 

@@ -1,9 +1,13 @@
-// RUN: compiler-opt %s -p 'default-schedule{threads=2 min-parallel-work=1024 annotate-only=true}' | filecheck %s --check-prefix=JSON
-// RUN: compiler-opt %s -p 'default-schedule{threads=2 min-parallel-work=1024}' | filecheck %s --check-prefix=LOOPS
-// RUN: compiler-opt %s -p 'default-schedule{threads=2 min-parallel-work=1024},convert-loop-to-scf' | filecheck %s --check-prefix=SCF
-// RUN: compiler-opt %s -p 'default-schedule{threads=2 min-parallel-work=1024 annotate-only=true},apply-schedule' | filecheck %s --check-prefix=LOOPS
-// RUN: compiler-opt %s -p 'default-schedule{threads=1 vector-bits=256 min-parallel-work=1024}' | filecheck %s --check-prefix=AVX2
-// RUN: compiler-opt %s -p 'default-schedule{threads=2}' | filecheck %s --check-prefix=SMALL
+// default-schedule only stores the schedule (JSON); apply-schedule applies it,
+// keeps the attribute and marks the kernel `loop.scheduled`. A second
+// default-schedule leaves a kernel that has a schedule alone, and a second
+// apply-schedule does not apply it again.
+// RUN: compiler-opt %s -p 'default-schedule{threads=2 min-parallel-work=1024}' | filecheck %s --check-prefix=JSON
+// RUN: compiler-opt %s -p 'default-schedule{threads=2 min-parallel-work=1024},apply-schedule' | filecheck %s --check-prefix=LOOPS
+// RUN: compiler-opt %s -p 'default-schedule{threads=2 min-parallel-work=1024},apply-schedule,convert-loop-to-scf' | filecheck %s --check-prefix=SCF
+// RUN: compiler-opt %s -p 'default-schedule{threads=2 min-parallel-work=1024},apply-schedule,default-schedule{threads=1 vector-bits=256},apply-schedule' | filecheck %s --check-prefix=LOOPS
+// RUN: compiler-opt %s -p 'default-schedule{threads=1 vector-bits=256 min-parallel-work=1024},apply-schedule' | filecheck %s --check-prefix=AVX2
+// RUN: compiler-opt %s -p 'default-schedule{threads=2},apply-schedule' | filecheck %s --check-prefix=SMALL
 
 // With the default min-parallel-work (2^19 body ops), the matmul nest
 // (82K iterations of 8 ops) runs on threads, the epilogue nest stays serial.
@@ -42,9 +46,20 @@ func.func @matmul(%A: memref<1x64x32xf32>, %B: memref<32x40xf32>, %bias: memref<
   func.return
 }
 
-// JSON: loop.schedule = "[{\22primitive\22: \22reorder\22, \22axes\22: [\22k\22, \22j\22]}, {\22primitive\22: \22split\22, \22axis\22: \22j\22, \22factor\22: 16}, {\22primitive\22: \22vectorize\22, \22axis\22: \22j.inner\22}, {\22primitive\22: \22vectorize\22, \22axis\22: \22j.tail\22}, {\22primitive\22: \22split\22, \22axis\22: \22j2\22, \22factor\22: 16}, {\22primitive\22: \22vectorize\22, \22axis\22: \22j2.inner\22}, {\22primitive\22: \22vectorize\22, \22axis\22: \22j2.tail\22}, {\22primitive\22: \22fuse\22, \22outer\22: \22n\22, \22inner\22: \22i\22}, {\22primitive\22: \22parallel\22, \22axis\22: \22n.i.fused\22}, {\22primitive\22: \22parallel\22, \22axis\22: \22i2\22}]"
+// The kernel has no `loop.algorithm`: the generic rule.
+// JSON-LABEL: func.func @matmul
+// JSON-SAME: attributes {loop.kernel, loop.schedule = "[{\22primitive\22: \22reorder\22, \22axes\22: [\22k\22, \22j\22]}, {\22primitive\22: \22split\22, \22axis\22: \22j\22, \22factor\22: 16}, {\22primitive\22: \22vectorize\22, \22axis\22: \22j.inner\22}, {\22primitive\22: \22vectorize\22, \22axis\22: \22j.tail\22}, {\22primitive\22: \22split\22, \22axis\22: \22j2\22, \22factor\22: 16}, {\22primitive\22: \22vectorize\22, \22axis\22: \22j2.inner\22}, {\22primitive\22: \22vectorize\22, \22axis\22: \22j2.tail\22}, {\22primitive\22: \22fuse\22, \22outer\22: \22n\22, \22inner\22: \22i\22}, {\22primitive\22: \22parallel\22, \22axis\22: \22n.i.fused\22}, {\22primitive\22: \22parallel\22, \22axis\22: \22i2\22}]"} {
+// JSON-NEXT:   loop.for %n = 0 to 1 step 1 axis "n" {
+// JSON-NEXT:     loop.for %i = 0 to 64 step 1 axis "i" {
+// JSON-NEXT:       loop.for %j = 0 to 40 step 1 axis "j" {
+// JSON-NEXT:         loop.for %k = 0 to 32 step 1 axis "k" {
+// JSON-NOT:  vectorize
+// JSON-NOT:  parallel
+// JSON-NOT:  loop.scheduled
 
-// LOOPS:      loop.for %n.i.fused = 0 to 64 step 1 axis "n.i.fused" parallel {
+// LOOPS:      func.func @matmul
+// LOOPS-SAME:   loop.schedule = "[{\22primitive\22: \22reorder\22, {{.*}}\22factor\22: 16}{{.*}}", loop.scheduled} {
+// LOOPS-NEXT: loop.for %n.i.fused = 0 to 64 step 1 axis "n.i.fused" parallel {
 // LOOPS-NEXT:   %n = arith.constant 0 : index
 // LOOPS-NEXT:   loop.for %k = 0 to 32 step 1 axis "k" {
 // LOOPS-NEXT:     loop.for %j.outer = 0 to 2 step 1 axis "j.outer" {
@@ -68,6 +83,7 @@ func.func @matmul(%A: memref<1x64x32xf32>, %B: memref<32x40xf32>, %bias: memref<
 // SCF:            arith.maximumf {{.*}} : vector<16xf32>
 // SCF-NOT:  loop.for
 
+// AVX2:      loop.schedule = "[{\22primitive\22: \22reorder\22, \22axes\22: [\22k\22, \22j\22]}, {\22primitive\22: \22split\22, \22axis\22: \22j\22, \22factor\22: 8}, {\22primitive\22: \22vectorize\22, \22axis\22: \22j.inner\22}, {\22primitive\22: \22split\22, \22axis\22: \22j2\22, \22factor\22: 8}, {\22primitive\22: \22vectorize\22, \22axis\22: \22j2.inner\22}]", loop.scheduled}
 // AVX2-NOT:   parallel
 // AVX2:       loop.for %j.outer = 0 to 5 step 1 axis "j.outer"
 // AVX2-NEXT:    loop.for %j.inner = 0 to 8 step 1 axis "j.inner" vectorize

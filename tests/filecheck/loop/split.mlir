@@ -12,7 +12,7 @@ func.func @split_tail(%x: memref<4x37xf32>, %y: memref<4x37xf32>) attributes {lo
 }
 
 // CHECK-LABEL: func.func @split_tail
-// CHECK-SAME:    attributes {loop.kernel} {
+// CHECK-SAME:    attributes {loop.kernel, loop.schedule = "[{\22primitive\22: \22split\22, \22axis\22: \22j\22, \22factor\22: 16}]", loop.scheduled} {
 // CHECK-NEXT:    loop.for %i = 0 to 4 step 1 axis "i" {
 // CHECK-NEXT:      loop.for %j.outer = 0 to 2 step 1 axis "j.outer" {
 // CHECK-NEXT:        loop.for %j.inner = 0 to 16 step 1 axis "j.inner" {

@@ -10,17 +10,25 @@
 
 // CHECK-LABEL: builtin.module
 // CHECK:         "memref.global"() <{sym_name = "__constant_0", type = memref<4x4xf32>, initial_value = dense<{{\[\[}}1.000000e+00, 2.000000e+00, 3.000000e+00, 4.000000e+00], {{.*}}]> : tensor<4x4xf32>, sym_visibility = "private", constant, alignment = 64 : i64}>
-// CHECK:         func.func private @matmul_0(%{{.*}}: memref<4x4xf32>, %{{.*}}: memref<4x4xf32>, %{{.*}}: memref<4x4xf32>) attributes {loop.kernel} {
-// CHECK:           loop.for %{{.*}} = 0 to 4 step 1 axis "m" {
-// CHECK:             loop.for %{{.*}} = 0 to 4 step 1 axis "k" {
-// CHECK:               loop.for %{{.*}} = 0 to 4 step 1 axis "j.1" vectorize {
+// The matmul kernel is the plain algorithm (its schedule comes later): an
+// init nest and a compute nest over (m, n, k), no epilogue nest.
+// CHECK:         func.func private @matmul_0(%[[MA:.*]]: memref<4x4xf32>, %[[MB:.*]]: memref<4x4xf32>, %[[MC:.*]]: memref<4x4xf32>) attributes {loop.kernel, loop.algorithm = "matmul", loop.workload = "{{.*}}", loop.workload_key = "{{[0-9a-f]+}}"{{.*}}} {
+// CHECK-NEXT:      loop.for %{{.*}} = 0 to 4 step 1 axis "m.init" stage "init" {
+// CHECK-NEXT:        loop.for %{{.*}} = 0 to 4 step 1 axis "n.init" {
+// CHECK:           loop.for %[[M:.*]] = 0 to 4 step 1 axis "m" stage "compute" {
+// CHECK-NEXT:        loop.for %[[N:.*]] = 0 to 4 step 1 axis "n" {
+// CHECK-NEXT:          loop.for %[[K:.*]] = 0 to 4 step 1 axis "k" {
+// CHECK-NEXT:            memref.load %[[MA]][%[[M]], %[[K]]]
+// CHECK-NEXT:            memref.load %[[MB]][%[[K]], %[[N]]]
+// CHECK-NEXT:            memref.load %[[MC]][%[[M]], %[[N]]]
+// CHECK-NOT:       stage "epilogue"
 // CHECK:           func.return
-// CHECK:         func.func private @transpose_0(%[[TI:.*]]: memref<4x4xf32>, %[[TO:.*]]: memref<4x4xf32>) attributes {loop.kernel} {
+// CHECK:         func.func private @transpose_0(%[[TI:.*]]: memref<4x4xf32>, %[[TO:.*]]: memref<4x4xf32>) attributes {loop.kernel, loop.workload = "{{.*}}", loop.workload_key = "{{[0-9a-f]+}}"{{.*}}} {
 // CHECK-NEXT:      loop.for %[[I:.*]] = 0 to 4 step 1 axis "d0" {
 // CHECK-NEXT:        loop.for %[[J:.*]] = 0 to 4 step 1 axis "d1" {
 // CHECK-NEXT:          %[[V:.*]] = memref.load %[[TI]][%[[J]], %[[I]]] : memref<4x4xf32>
 // CHECK-NEXT:          memref.store %[[V]], %[[TO]][%[[I]], %[[J]]] : memref<4x4xf32>
-// CHECK:         func.func private @tanh_0(%{{.*}}: memref<4x4xf32>, %{{.*}}: memref<4x4xf32>) attributes {loop.kernel} {
+// CHECK:         func.func private @tanh_0(%{{.*}}: memref<4x4xf32>, %{{.*}}: memref<4x4xf32>) attributes {loop.kernel, loop.workload = "{{.*}}", loop.workload_key = "{{[0-9a-f]+}}"{{.*}}} {
 // CHECK:             math.tanh
 // The second matmul is the same kernel as the first: emitted once, called twice.
 // CHECK-NOT:     func.func private @matmul_
@@ -135,7 +143,7 @@ func.func @main(%x: tensor<1x2x4x4xf32>) -> tensor<1x6x4x4xf32> attributes {grap
 // selects its operand by the channel index.
 
 // CHECK-LABEL: builtin.module
-// CHECK:         func.func private @concat_0(%{{.*}}: memref<1x2x4x4xf32>, %{{.*}}: memref<1x2x4x4xf32>, %{{.*}}: memref<1x4x4x4xf32>) attributes {loop.kernel}
+// CHECK:         func.func private @concat_0(%{{.*}}: memref<1x2x4x4xf32>, %{{.*}}: memref<1x2x4x4xf32>, %{{.*}}: memref<1x4x4x4xf32>) attributes {loop.kernel, loop.workload = "{{.*}}", loop.workload_key = "{{[0-9a-f]+}}"{{.*}}}
 // CHECK:           arith.select
 // CHECK:         func.func @main
 // CHECK:           func.call @concat_0(%{{.*}}, %{{.*}}, %out)
@@ -186,7 +194,7 @@ func.func @main(%x: tensor<4x4xf32>) -> (tensor<4x4xf32>, tensor<4x4xf32>, tenso
 // kernel that re-indexes the elements.
 
 // CHECK-LABEL: builtin.module
-// CHECK:         func.func private @reshape_0(%[[RI:.*]]: memref<4x4xf32>, %[[RO:.*]]: memref<2x8xf32>) attributes {loop.kernel}
+// CHECK:         func.func private @reshape_0(%[[RI:.*]]: memref<4x4xf32>, %[[RO:.*]]: memref<2x8xf32>) attributes {loop.kernel, loop.workload = "{{.*}}", loop.workload_key = "{{[0-9a-f]+}}"{{.*}}}
 // CHECK:             arith.divui
 // CHECK:             arith.remui
 // CHECK:         func.func @main(%x: memref<4x4xf32>, %out: memref<2x8xf32>, %arena: memref<1xi8> {graph.name = "arena"})
