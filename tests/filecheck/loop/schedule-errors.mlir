@@ -34,6 +34,21 @@
 // RUN: sed -e 's/SCHED/not json/' %s | not compiler-opt -p apply-schedule 2>&1 | filecheck %s --check-prefix=JSON
 // JSON: compiler-opt: error: schedule is not valid JSON
 
+// cache_write at a loop that a reduction loop encloses: the tile would
+// restart the reduction at every iteration of k.
+// RUN: sed -e 's/SCHED/[{\\"primitive\\": \\"reorder\\", \\"axes\\": [\\"k\\", \\"i\\"]}, {\\"primitive\\": \\"cache_write\\", \\"axis\\": \\"i\\"}]/' %s | not compiler-opt -p apply-schedule 2>&1 | filecheck %s --check-prefix=CWRED
+// CWRED: compiler-opt: error: kernel @k, step 1 (cache_write): cache_write 'i': loop 'k' does not index the buffer (a reduction outside the tile would restart it); place the tile inside it
+
+// RUN: sed -e 's/SCHED/[{\\"primitive\\": \\"cache_write\\", \\"axis\\": \\"i\\", \\"position\\": \\"outside\\"}]/' %s | not compiler-opt -p apply-schedule 2>&1 | filecheck %s --check-prefix=CWPOS
+// CWPOS: compiler-opt: error: cache_write: position must be one of inside, around, got 'outside'
+
+// RUN: sed -e 's/SCHED/[{\\"primitive\\": \\"unroll\\", \\"axis\\": \\"i\\", \\"factor\\": -2}]/' %s | not compiler-opt -p apply-schedule 2>&1 | filecheck %s --check-prefix=UNEG
+// UNEG: compiler-opt: error: unroll: factor must be a non-negative integer, got -2
+
+// A kernel without stages: compute_at names none.
+// RUN: sed -e 's/SCHED/[{\\"primitive\\": \\"compute_at\\", \\"stage\\": \\"init\\", \\"axis\\": \\"i\\"}]/' %s | not compiler-opt -p apply-schedule 2>&1 | filecheck %s --check-prefix=NOSTAGE
+// NOSTAGE: compiler-opt: error: kernel @k, step 0 (compute_at): compute_at 'init' at 'i': no stage named 'init' (stages: none)
+
 func.func @k(%A: memref<4x4xf32>, %y: memref<4xf32>) attributes {loop.kernel, loop.schedule = "SCHED"} {
   loop.for %i = 0 to 4 step 1 axis "i" {
     loop.for %k = 0 to 4 step 1 axis "k" {
