@@ -44,13 +44,16 @@ from compiler.schedule.primitives import (
 )
 from compiler.schedule.stages import (
     EPILOGUE,
+    FILL_ATTR,
     INIT,
+    PLACED_ATTR,
     WRITEBACK_ATTR,
     Affine,
     access_forms,
     accesses,
     emit_affine,
     inline_stage,
+    loop_of,
     nest_root,
     same_forms,
     stage_nests,
@@ -80,7 +83,14 @@ def _region(kernel: func.FuncOp, axis: str, position: str) -> tuple[ForOp, list[
     return loop, [loop], list(loop.enclosing_loops())
 
 
+def _unplaced(region: Sequence[Operation]) -> list[Operation]:
+    """The region without the nests that stages were already placed in (they
+    access the buffer at their own indices, over the same box)."""
+    return [op for op in region if PLACED_ATTR not in op.attributes]
+
+
 def _tile(what: str, region: Sequence[Operation], scope: Sequence[ForOp], buf: SSAValue | None) -> _Tile:
+    region = _unplaced(region)
     local_bufs = {op.memref for top in region for op in top.walk() if isinstance(op, memref.AllocaOp | memref.AllocOp)}
     stored = []
     for top in region:
@@ -137,6 +147,8 @@ def _mirror(kernel: func.FuncOp, loops: Sequence[ForOp], suffix: str) -> tuple[l
         taken.add(name)
         new = ForOp(lp.lower, lp.upper, lp.stride, name)
         new.iv.name_hint = lp.iv.name_hint
+        if not made:
+            new.attributes[PLACED_ATTR] = UnitAttr()
         if made:
             made[-1].body.block.insert_op_before(new, made[-1].body.block.last_op)  # type: ignore[arg-type]
         made.append(new)
@@ -228,11 +240,14 @@ class CacheWrite(Primitive):
         anchor = init.insert(block, start)
         gidx = init.global_index
         lidx = _emit_before(anchor, init.local_index)
-        if init_nest is not None:
+        if init_nest is not None and _first_update(kernel, loop, region, buf, tile):
             inline_stage(init_nest, buf, gidx, anchor, store_to=(acc, lidx))
         else:
+            # Partial results may be in the buffer already (a split reduction,
+            # a tile of an epilogue): start from them.
             g_values = _emit_before(anchor, gidx)
             value = memref.LoadOp.get(buf, g_values)
+            value.attributes[FILL_ATTR] = UnitAttr()
             anchor.parent_block().insert_ops_before([value, memref.StoreOp.get(value.res, acc, lidx)], anchor)  # type: ignore[union-attr]
         # The updates read and write the tile.
         for access in accesses(region, buf):
@@ -259,14 +274,64 @@ class CacheWrite(Primitive):
         _verify(kernel, what)
 
 
+def _first_update(kernel: func.FuncOp, loop: ForOp, region: Sequence[Operation], buf: SSAValue, tile: _Tile) -> bool:
+    """Whether the tile's elements get their whole reduction here: the region is
+    in a compute nest, and no access of the buffer outside it (in compute
+    nests) can touch the same elements (split remainders of spatial loops
+    touch other elements; a split reduction touches the same ones)."""
+    root = nest_root(loop)
+    if root is None or root.stage_name in (INIT, EPILOGUE):
+        return False
+    inside = {id(op) for top in region for op in top.walk()}
+    mine = [box(f) for f in ([access_forms(a) for a in accesses(region, buf)]) if f is not None]
+    for nest in top_level_nests(kernel):
+        if nest.stage_name in (INIT, EPILOGUE):
+            continue
+        for access in accesses([nest], buf):
+            if id(access) in inside:
+                continue
+            forms = access_forms(access)
+            if forms is None:
+                return False
+            other = box(forms)
+            if any(_overlap(m, other) for m in mine):
+                return False
+    return True
+
+
+def box(forms: Sequence[Affine]) -> list[tuple[int, int] | None]:
+    """Per dimension, the range of an affine index over all iterations of its loops (None: unknown)."""
+    ranges: list[tuple[int, int] | None] = []
+    for f in forms:
+        lo = hi = f.const
+        known = True
+        for v, c in f.terms.items():
+            lp = loop_of(v)
+            if lp is None or lp.trip_count == 0:
+                known = False
+                break
+            a, b = c * lp.lower, c * (lp.lower + lp.stride * (lp.trip_count - 1))
+            lo, hi = lo + min(a, b), hi + max(a, b)
+        ranges.append((lo, hi) if known else None)
+    return ranges
+
+
+def _overlap(a: list[tuple[int, int] | None], b: list[tuple[int, int] | None]) -> bool:
+    for x, y in zip(a, b, strict=True):
+        if x is not None and y is not None and (x[1] < y[0] or y[1] < x[0]):
+            return False
+    return True
+
+
 def _finalize(kernel: func.FuncOp, buf: SSAValue) -> None:
-    """Once every update of `buf` goes through a tile, the init and epilogue stages move into the tiles."""
+    """Once every update of `buf` goes through a tile that holds the whole
+    reduction of its elements, the init and epilogue stages move into the tiles."""
     for nest in top_level_nests(kernel):
         if nest.stage_name in (INIT, EPILOGUE):
             continue
         for access in accesses([nest], buf):
             if WRITEBACK_ATTR not in access.attributes:
-                return
+                return  # an update outside the tiles, or a tile that starts from the buffer
     init_nest = _single_stage(kernel, INIT, buf)
     epilogue = _single_stage(kernel, EPILOGUE, buf)
     if epilogue is not None:

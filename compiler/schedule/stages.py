@@ -27,6 +27,10 @@ COMPUTE = "compute"
 EPILOGUE = "epilogue"
 WRITEBACK_ATTR = "loop.writeback"
 """Unit attribute on the store of a `cache_write` tile back into its buffer."""
+FILL_ATTR = "loop.tile_fill"
+"""Unit attribute on the load that starts a tile from its buffer's partial results."""
+PLACED_ATTR = "loop.placed"
+"""Unit attribute on the outer loop of a nest that `cache_write` / `compute_at` made."""
 
 
 @dataclass
@@ -290,8 +294,29 @@ def inline_stage(
             if store_to is not None and op.memref is buf:
                 block.insert_op_before(memref.StoreOp.get(stored, store_to[0], list(store_to[1])), before)
                 continue
+        for operand in op.operands:
+            _materialize(operand, nest, mapping, block, before)
         clone = op.clone(value_mapper=mapping)
         for old, new in zip(op.results, clone.results, strict=True):
             mapping[old] = new
         block.insert_op_before(clone, before)
     return stored
+
+
+def _materialize(
+    value: SSAValue, nest: ForOp, mapping: dict[SSAValue, SSAValue], block: Block, before: Operation
+) -> None:
+    """Clone, before `before`, the pure top-level ops (constants and index
+    arithmetic of them) that the stage uses from outside its nest: they may be
+    defined after the place the stage moves to."""
+    if value in mapping or not isinstance(value, OpResult):
+        return
+    op = value.op
+    if not isinstance(op.parent_op(), func.FuncOp) or op.regions or not op.name.startswith("arith."):
+        return
+    for operand in op.operands:
+        _materialize(operand, nest, mapping, block, before)
+    clone = op.clone(value_mapper=mapping)
+    for old, new in zip(op.results, clone.results, strict=True):
+        mapping[old] = new
+    block.insert_op_before(clone, before)

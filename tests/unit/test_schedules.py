@@ -167,3 +167,66 @@ def test_pack_refuses_a_written_operand() -> None:
     out = len(kernel.body.block.args) - 1
     with pytest.raises(ScheduleError, match="does more than load the operand"):
         Pack(out, 1, 8).apply(kernel)
+
+
+SPLIT_K = """
+func.func @mm(%A: memref<8x16xf32>, %B: memref<16x8xf32>, %C: memref<8x8xf32>) attributes {loop.kernel} {
+  loop.for %mi = 0 to 8 step 1 axis "m.init" stage "init" {
+    loop.for %ni = 0 to 8 step 1 axis "n.init" {
+      %z = arith.constant 0.0 : f32
+      memref.store %z, %C[%mi, %ni] : memref<8x8xf32>
+    }
+  }
+  loop.for %m = 0 to 8 step 1 axis "m" stage "compute" {
+    loop.for %n = 0 to 8 step 1 axis "n" {
+      loop.for %k = 0 to 16 step 1 axis "k" {
+        %a = memref.load %A[%m, %k] : memref<8x16xf32>
+        %b = memref.load %B[%k, %n] : memref<16x8xf32>
+        %c = memref.load %C[%m, %n] : memref<8x8xf32>
+        %p = arith.mulf %a, %b : f32
+        %s = arith.addf %c, %p : f32
+        memref.store %s, %C[%m, %n] : memref<8x8xf32>
+      }
+    }
+  }
+  loop.for %me = 0 to 8 step 1 axis "m.epi" stage "epilogue" {
+    loop.for %ne = 0 to 8 step 1 axis "n.epi" {
+      %c = memref.load %C[%me, %ne] : memref<8x8xf32>
+      %z = arith.constant 0.0 : f32
+      %r = arith.maximumf %c, %z : f32
+      memref.store %r, %C[%me, %ne] : memref<8x8xf32>
+    }
+  }
+  func.return
+}
+"""
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        # a split reduction: each part's tile starts from the buffer, the stages stay
+        [{"primitive": "split", "axis": "k", "factor": 5},
+         {"primitive": "cache_write", "axis": "k.tail", "position": "around"},
+         {"primitive": "cache_write", "axis": "k.outer", "position": "around"}],
+        # a tile of the epilogue nest starts from the computed sums
+        [{"primitive": "cache_write", "axis": "m.epi"}],
+        # remainders of a spatial loop: tiles start from the init value, stages move in
+        [{"primitive": "split", "axis": "n", "factor": 3},
+         {"primitive": "cache_write", "axis": "n.outer"},
+         {"primitive": "cache_write", "axis": "n.tail"}],
+    ],
+)
+def test_cache_write_keeps_partial_results(schedule: list[dict[str, object]]) -> None:
+    from compiler.schedule.interpret import run_kernel
+    from compiler.schedule.schedule import apply_schedule
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((8, 16)).astype(np.float32)
+    b = rng.standard_normal((16, 8)).astype(np.float32)
+    module = compiler.parse_mlir(SPLIT_K)
+    (kernel,) = kernels(module)
+    apply_schedule(kernel, json.dumps(schedule))
+    c = np.full((8, 8), 7.0, np.float32)  # garbage the init stage must overwrite
+    run_kernel(kernel, [a, b, c])
+    np.testing.assert_allclose(c, np.maximum(a @ b, 0), rtol=1e-5, atol=1e-5)

@@ -28,7 +28,7 @@ def pool_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
     if b.has(vector):
         window = present(b, ["kh", "kw"])
         if window:
-            b.attempt(Reorder((vector, *window)))  # the vector loop innermost, below the window
+            b.attempt(Reorder((*window, vector)))  # the vector loop innermost, below the window
     at = row if b.has(row) else _enclosing(b, vector)
     before = b.names()
     if at is not None:

@@ -286,7 +286,7 @@ func.func @no_init(%a: memref<2x3xf32>, %b: memref<3x4xf32>, %c: memref<2x4xf32>
 // CHECK-NEXT:      %acc = memref.alloca() : memref<1x4xf32>
 // CHECK-NEXT:      loop.for %[[I:.*]] = 0 to 4 step 1 axis "n.init" {
 // CHECK-NEXT:        %[[Z:.*]] = arith.constant 0 : index
-// CHECK-NEXT:        %[[V:.*]] = memref.load %c[%m, %[[I]]] : memref<2x4xf32>
+// CHECK-NEXT:        %[[V:.*]] = memref.load %c[%m, %[[I]]] {loop.tile_fill} : memref<2x4xf32>
 // CHECK-NEXT:        memref.store %[[V]], %acc[%[[Z]], %[[I]]] : memref<1x4xf32>
 // CHECK-NEXT:      }
 // CHECK-NEXT:      loop.for %k = 0 to 3 step 1 axis "k" {
