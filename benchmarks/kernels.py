@@ -40,9 +40,13 @@ from threadpoolctl import threadpool_limits
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import compiler  # noqa: E402
-from compiler.dialects.loop import KERNEL_ATTR  # noqa: E402
+from compiler.dialects.loop import (
+    KERNEL_ATTR,  # noqa: E402
+    SCHEDULE_ATTR,  # noqa: E402
+)
 from compiler.driver import loop_pipeline  # noqa: E402
-from compiler.schedule import build_kernel, time_kernel  # noqa: E402
+from compiler.schedule import apply_schedule, build_kernel, time_kernel  # noqa: E402
+from compiler.schedule.pack import pack_array, packings  # noqa: E402
 from compiler.schedule.schedule import kernels  # noqa: E402
 from compiler.targets.cpu.kernel import time_function  # noqa: E402
 
@@ -82,6 +86,24 @@ def conv_case(rng: np.random.Generator) -> Case:
     m, kk, n = h * h, c * k * k, oc
     shape = f"1x{c}x{h}x{h} {k}x{k} ->{oc}"
     return Case("conv", shape, model, "conv", 2 * m * kk * n, (m, kk, n), blocked_conv_reference)
+
+
+def packed_args(kernel, random: list[np.ndarray]) -> tuple[list[np.ndarray], list[np.ndarray]]:  # noqa: ANN001
+    """Arguments in the kernel's own layout, and in the layout its schedule runs
+    on: a `pack` in the schedule re-lays out a constant operand at compile time,
+    so the built kernel takes it packed (as a compiled model passes it)."""
+    trial = kernel.clone()
+    apply_schedule(trial, trial.attributes[SCHEDULE_ATTR].data)
+    packs = packings(trial)
+    rng = np.random.default_rng(0)
+    logical = []
+    for arg, given in zip(kernel.body.block.args, random, strict=True):
+        shape = tuple(arg.type.get_shape())
+        logical.append(given if given.shape == shape else rng.standard_normal(shape).astype(given.dtype))
+    kargs = list(logical)
+    for pack in packs:
+        kargs[pack.operand] = pack_array(logical[pack.operand], pack.axis, pack.factor)
+    return logical, kargs
 
 
 def blocked_conv_reference(args: list[np.ndarray]) -> np.ndarray:
@@ -144,11 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     for case in (conv_case(rng), matmul_case(rng)):
         kernel = kernel_of(case)
         built = build_kernel(kernel, num_threads=args.threads, cache=not args.no_cache)
-        kargs = built.random_args(seed=0)
+        logical, kargs = packed_args(kernel, built.random_args(seed=0))
         ours = statistics.median(
             time_kernel(built, kargs, repeat=args.repeat, min_repeat_ms=args.min_repeat_ms)
         )
-        expected = case.reference(kargs[:-1])
+        expected = case.reference(logical[:-1])
         if expected.shape != kargs[-1].shape or not np.isfinite(kargs[-1]).all():
             raise SystemExit(f"{case.name}: wrong output (shape or non-finite values)")
         error = float(np.abs(kargs[-1] - expected).max() / np.abs(expected).max())

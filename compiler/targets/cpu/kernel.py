@@ -226,7 +226,6 @@ def build_kernel(
     clone = module.body.block.last_op
     assert isinstance(clone, func.FuncOp)
     name = clone.sym_name.data
-    specs = [_arg_spec(kernel, i, t) for i, t in enumerate(clone.function_type.inputs.data)]
     if clone.function_type.outputs.data:
         raise CompilerError(f"kernel @{name} returns values; kernels write their outputs")
     if schedule is None and SCHEDULED_ATTR not in clone.attributes:
@@ -243,6 +242,8 @@ def build_kernel(
         text = schedule if isinstance(schedule, str) else schedule.to_json()
         clone.attributes[SCHEDULE_ATTR] = StringAttr(text)
         clone.attributes[SCHEDULED_ATTR] = UnitAttr()
+    # After the schedule: a `pack` takes its operand in the packed layout.
+    specs = [_arg_spec(kernel, i, t) for i, t in enumerate(clone.function_type.inputs.data)]
     host = HostTarget.detect()
     run_pipeline(module, lowering_pipeline(host))
     handle = jit_compile(module, cache=cache, target=host)
