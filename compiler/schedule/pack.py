@@ -29,7 +29,8 @@ from xdsl.dialects.builtin import (
     StringAttr,
     SymbolRefAttr,
 )
-from xdsl.rewriter import Rewriter
+from xdsl.ir import SSAValue
+from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler import dtypes
 from compiler.schedule.primitives import IndexEmitter, Primitive, ScheduleError, kernel_name
@@ -97,7 +98,7 @@ class Pack(Primitive):
             hi, lo = _split_index(idx[self.axis], self.factor, emitter)
             new_idx = [hi, *idx[: self.axis], *idx[self.axis + 1 :], lo]
             new = memref.LoadOp.get(arg, new_idx)
-            rewriter.insert_op(emitter.ops, _before(load))
+            rewriter.insert_op(emitter.ops, InsertPoint.before(load))
             rewriter.replace_op(load, new)
         kernel.replace_argument_type(self.operand, new_type, rewriter)
         done = json.loads(kernel.attributes[PACKED_ATTR].data) if PACKED_ATTR in kernel.attributes else []  # type: ignore[union-attr]
@@ -105,13 +106,7 @@ class Pack(Primitive):
         kernel.attributes[PACKED_ATTR] = StringAttr(json.dumps(done))
 
 
-def _before(op: memref.LoadOp):  # noqa: ANN202 - an xDSL InsertPoint
-    from xdsl.rewriter import InsertPoint
-
-    return InsertPoint.before(op)
-
-
-def _split_index(value, factor: int, emitter: IndexEmitter):  # noqa: ANN001, ANN202
+def _split_index(value: SSAValue, factor: int, emitter: IndexEmitter) -> tuple[SSAValue, SSAValue]:
     """(value / factor, value % factor), symbolically when the digits do not carry."""
     form = affine_form(value)
     if form is not None and form.const % factor == 0:

@@ -295,17 +295,19 @@ def inline_stage(
                 block.insert_op_before(memref.StoreOp.get(stored, store_to[0], list(store_to[1])), before)
                 continue
         for operand in op.operands:
-            _materialize(operand, nest, mapping, block, before)
-        clone = op.clone(value_mapper=mapping)
-        for old, new in zip(op.results, clone.results, strict=True):
-            mapping[old] = new
-        block.insert_op_before(clone, before)
+            _materialize(operand, mapping, block, before)
+        _clone_before(op, mapping, block, before)
     return stored
 
 
-def _materialize(
-    value: SSAValue, nest: ForOp, mapping: dict[SSAValue, SSAValue], block: Block, before: Operation
-) -> None:
+def _clone_before(op: Operation, mapping: dict[SSAValue, SSAValue], block: Block, before: Operation) -> None:
+    clone = op.clone(value_mapper=mapping)
+    for old, new in zip(op.results, clone.results, strict=True):
+        mapping[old] = new
+    block.insert_op_before(clone, before)
+
+
+def _materialize(value: SSAValue, mapping: dict[SSAValue, SSAValue], block: Block, before: Operation) -> None:
     """Clone, before `before`, the pure top-level ops (constants and index
     arithmetic of them) that the stage uses from outside its nest: they may be
     defined after the place the stage moves to."""
@@ -315,8 +317,5 @@ def _materialize(
     if not isinstance(op.parent_op(), func.FuncOp) or op.regions or not op.name.startswith("arith."):
         return
     for operand in op.operands:
-        _materialize(operand, nest, mapping, block, before)
-    clone = op.clone(value_mapper=mapping)
-    for old, new in zip(op.results, clone.results, strict=True):
-        mapping[old] = new
-    block.insert_op_before(clone, before)
+        _materialize(operand, mapping, block, before)
+    _clone_before(op, mapping, block, before)

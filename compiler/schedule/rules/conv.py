@@ -16,6 +16,7 @@ vector is loaded once and multiplied by CB broadcast weights.
 
 from __future__ import annotations
 
+from compiler.schedule.default import generic_rule
 from compiler.schedule.primitives import Reorder
 from compiler.schedule.rules.common import chain, parallel_first, present, split, tile_row, trips
 from compiler.schedule.target import CpuTarget
@@ -57,8 +58,6 @@ def conv_nchw_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
     threads = _threads(b, target, ["n", "g", "co", "oh", "ow", "ci", "kh", "kw"])
     reds = ["ci", "kh", "kw"]
     if not b.has("ow"):
-        from compiler.schedule.default import generic_rule
-
         generic_rule(b, target)
         return
     co_outer = None
