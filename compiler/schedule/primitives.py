@@ -36,6 +36,7 @@ from compiler.dialects.loop import (
 )
 from compiler.errors import CompilerError
 from compiler.schedule.analysis import body_ops, independence_problem
+from compiler.schedule.tile_layout import make_tiles_contiguous
 
 
 class ScheduleError(CompilerError):
@@ -479,6 +480,7 @@ class Vectorize(_Annotate):
                     f"vectorize '{self.axis}': its body holds the loop '{op.axis_name}'; "
                     "vectorize an innermost loop (or unroll the inner ones first)"
                 )
+        make_tiles_contiguous(loop)
         self._annotate(kernel, VECTORIZE)
 
 

@@ -104,13 +104,14 @@ func.func @main(%x: tensor<1x16x4x4xf32>) -> (tensor<1x48x4x4xf32>, tensor<1x24x
 // -----
 
 // A conv whose O (24) does not divide by 16 reads a blocked input as is and
-// writes NCHW, with the largest o-block dividing O (12): the region ends
-// without transforming its wider input. A depthwise conv joins a region
+// writes NCHW, with the largest o-block dividing O that is a multiple of
+// c/2 (8, a whole vector, not 12): the region ends without transforming its
+// wider input. A depthwise conv joins a region
 // that reaches it blocked (OIHW1i16o).
 // CHECK-LABEL: func.func @main(%x: tensor<1x16x4x4xf32>) -> tensor<1x24x4x4xf32>
 // CHECK:         %c = graph.conv %{{.*}}, %w_OIHW16i16o {{.*}} -> tensor<1x2x4x4x16xf32>
 // CHECK-NEXT:    %dw = graph.conv %c, %wd_OIHW1i16o {{.*}}group = 32 : i64, data_layout = "NCHW16c", kernel_layout = "OIHW1i16o", out_layout = "NCHW16c"} : (tensor<1x2x4x4x16xf32>, tensor<2x1x3x3x1x16xf32>) -> tensor<1x2x4x4x16xf32>
-// CHECK-NEXT:    %o = graph.conv %dw, %wo_OIHW16i12o {{.*}}data_layout = "NCHW16c", kernel_layout = "OIHW16i12o", out_layout = "NCHW"} : (tensor<1x2x4x4x16xf32>, tensor<2x2x1x1x16x12xf32>) -> tensor<1x24x4x4xf32>
+// CHECK-NEXT:    %o = graph.conv %dw, %wo_OIHW16i8o {{.*}}data_layout = "NCHW16c", kernel_layout = "OIHW16i8o", out_layout = "NCHW"} : (tensor<1x2x4x4x16xf32>, tensor<3x2x1x1x16x8xf32>) -> tensor<1x24x4x4xf32>
 // CHECK-NEXT:    func.return %o : tensor<1x24x4x4xf32>
 func.func @main(%x: tensor<1x16x4x4xf32>) -> tensor<1x24x4x4xf32> {
   %w = graph.constant dense<0.5> : tensor<32x16x1x1xf32>
