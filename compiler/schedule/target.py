@@ -20,6 +20,10 @@ class CpuTarget:
     """SIMD registers (AVX-512: 32, AVX2: 16): bounds a register tile."""
     threads: int = 0
     """0: os.cpu_count()."""
+    fma_chains: int = 8
+    """Independent accumulators that keep the FMA units busy (units x
+    latency: 2 x 4 on Zen 3/4 and recent Intel cores). A register tile with
+    fewer runs at that fraction of peak."""
     l1_bytes: int = 32 * 1024
     l2_bytes: int = 1024 * 1024
     min_parallel_work: int = 1 << 19

@@ -22,15 +22,24 @@ from compiler.schedule.rules.common import chain, parallel_first, present, split
 from compiler.schedule.target import CpuTarget
 from compiler.schedule.trial import ScheduleBuilder
 
-TILE_PREFERENCE = (8, 7, 6, 9, 10, 5, 12, 11, 4, 3, 2)
 
+def register_tile(width: int, most: int, per_column: int, chains: int) -> int:
+    """Columns per tile: the fewest FMA cycles over the row, remainder tile included.
 
-def register_tile(width: int, most: int) -> int:
-    """Columns per tile: a divisor of the row near 8 that fits, else the most that fits."""
-    for r in TILE_PREFERENCE:
-        if r <= min(width, most) and width % r == 0:
-            return r
-    return max(1, min(most, width))
+    A tile of t columns issues t * per_column FMAs per reduction step, and
+    needs at least `chains` of them in flight to hide the FMA latency, so a
+    step costs max(t * per_column, chains) slots. Ties go to a divisor of the
+    row (no remainder nest), then to the wider tile. On AVX2 (6 columns fit)
+    a 14-wide row gets 5+5+4, not 7 tiles of 2 that leave half the FMA slots
+    idle.
+    """
+
+    def slots(r: int) -> int:
+        full, rest = divmod(width, r)
+        return full * max(r * per_column, chains) + (max(rest * per_column, chains) if rest else 0)
+
+    candidates = range(1, max(1, min(most, width)) + 1)
+    return min(candidates, key=lambda r: (slots(r), width % r != 0, -r))
 
 
 def _threads(b: ScheduleBuilder, target: CpuTarget, axes: list[str]) -> int:
@@ -45,7 +54,7 @@ def conv_blocked_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
     block = trips(b, "oc")
     per_column = max(1, -(-block // lanes))
     most = max(1, (target.vector_registers - 1 - per_column) // per_column)
-    tile = register_tile(trips(b, "ow"), min(most, 12))
+    tile = register_tile(trips(b, "ow"), min(most, 12), per_column, target.fma_chains)
     threads = _threads(b, target, ["n", "ob", "oh", "ow", "oc", "icb", "kh", "kw", "ii"])
     if b.has("ow"):
         tile_row(b, "ow", tile, "oc" if b.has("oc") else None, ["icb", "kh", "kw", "ii"], vector_axis=False)

@@ -381,13 +381,13 @@ func.func @main(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
 // element times one weight over (icb, kh, kw, ii) (the single input block
 // gets no loop), and the relu is an epilogue nest.
 //
-// Scheduled (SCHED, AVX2: 8 lanes, 16 registers), a 6x16 register tile (6
+// Scheduled (SCHED, AVX2: 8 lanes, 16 registers), a 5x16 register tile (5
 // output columns x 16 output channels) lives in a memref.alloca inside the
 // column-tile loop "ow.outer"; the column loops are unrolled and the channel
 // loops vectorized. The accumulation broadcasts one input element (loaded
 // outside "oc") times one weight vector. The output width 13 is two full
-// tiles of 6 and a remainder tile of one column starting at column 12 (the
-// ".tail" loops). The bias is the tile's initial value and the relu runs
+// tiles of 5 and a remainder tile of three columns starting at column 10
+// (the ".tail" loops): 6+6+1 would leave the last tile's FMA chains short. The bias is the tile's initial value and the relu runs
 // on the tile as it is written back.
 
 // CHECK-LABEL: builtin.module
@@ -434,37 +434,37 @@ func.func @main(%x: tensor<2x8xf32>) -> (tensor<2x8xf32>, tensor<2x8xf32>) {
 // SCHED:           loop.for %[[OB:.*]] = 0 to 2 step 1 axis "ob" stage "compute" {
 // SCHED-NEXT:        loop.for %[[OH:.*]] = 0 to 2 step 1 axis "oh" {
 // SCHED-NEXT:          loop.for %[[OWO:.*]] = 0 to 2 step 1 axis "ow.outer" {
-// SCHED-NEXT:            %[[ACC:.*]] = memref.alloca() : memref<1x1x1x6x16xf32>
-// SCHED-NEXT:            loop.for %[[RI:.*]] = 0 to 6 step 1 axis "ow.inner.init" unroll {
+// SCHED-NEXT:            %[[ACC:.*]] = memref.alloca() : memref<1x1x1x5x16xf32>
+// SCHED-NEXT:            loop.for %[[RI:.*]] = 0 to 5 step 1 axis "ow.inner.init" unroll {
 // SCHED-NEXT:              loop.for %[[CI:.*]] = 0 to 16 step 1 axis "oc.init{{[0-9]*}}" vectorize {
 // SCHED:                     %[[BV:.*]] = memref.load %[[B]][%{{.*}}] : memref<32xf32>
-// SCHED-NEXT:                memref.store %[[BV]], %[[ACC]][%{{.*}}, %{{.*}}, %{{.*}}, %[[RI]], %[[CI]]] : memref<1x1x1x6x16xf32>
+// SCHED-NEXT:                memref.store %[[BV]], %[[ACC]][%{{.*}}, %{{.*}}, %{{.*}}, %[[RI]], %[[CI]]] : memref<1x1x1x5x16xf32>
 // SCHED:                 loop.for %[[KH:.*]] = 0 to 3 step 1 axis "kh" {
 // SCHED-NEXT:              loop.for %[[KW:.*]] = 0 to 3 step 1 axis "kw" {
 // SCHED-NEXT:                loop.for %[[II:.*]] = 0 to 16 step 1 axis "ii" {
-// SCHED-NEXT:                  loop.for %[[R:.*]] = 0 to 6 step 1 axis "ow.inner" unroll {
+// SCHED-NEXT:                  loop.for %[[R:.*]] = 0 to 5 step 1 axis "ow.inner" unroll {
 // SCHED-NEXT:                    loop.for %[[OC:.*]] = 0 to 16 step 1 axis "oc" vectorize {
 // SCHED:                           %[[XV:.*]] = memref.load %[[X]][%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[II]]] : memref<1x1x2x13x16xf32>
 // SCHED:                           %[[XG:.*]] = arith.select %{{.*}}, %[[XV]], %{{.*}} : f32
 // SCHED-NEXT:                      %[[WV:.*]] = memref.load %[[W]][%[[OB]], %{{.*}}, %[[KH]], %[[KW]], %[[II]], %[[OC]]] : memref<2x1x3x3x16x16xf32>
-// SCHED:                           %[[A:.*]] = memref.load %[[ACC]][%{{.*}}, %{{.*}}, %{{.*}}, %[[R]], %[[OC]]] : memref<1x1x1x6x16xf32>
+// SCHED:                           %[[A:.*]] = memref.load %[[ACC]][%{{.*}}, %{{.*}}, %{{.*}}, %[[R]], %[[OC]]] : memref<1x1x1x5x16xf32>
 // SCHED-NEXT:                      %[[P:.*]] = arith.mulf %[[XG]], %[[WV]] : f32
 // SCHED-NEXT:                      %[[S:.*]] = arith.addf %[[A]], %[[P]] : f32
-// SCHED:                           memref.store %[[S]], %[[ACC]][%{{.*}}, %{{.*}}, %{{.*}}, %[[R]], %[[OC]]] : memref<1x1x1x6x16xf32>
-// SCHED:                 loop.for %[[RO:.*]] = 0 to 6 step 1 axis "ow.inner.wb" unroll {
+// SCHED:                           memref.store %[[S]], %[[ACC]][%{{.*}}, %{{.*}}, %{{.*}}, %[[R]], %[[OC]]] : memref<1x1x1x5x16xf32>
+// SCHED:                 loop.for %[[RO:.*]] = 0 to 5 step 1 axis "ow.inner.wb" unroll {
 // SCHED-NEXT:              loop.for %[[OCO:.*]] = 0 to 16 step 1 axis "oc.wb" vectorize {
-// SCHED:                     %[[T:.*]] = memref.load %[[ACC]][%{{.*}}, %{{.*}}, %{{.*}}, %[[RO]], %[[OCO]]] : memref<1x1x1x6x16xf32>
+// SCHED:                     %[[T:.*]] = memref.load %[[ACC]][%{{.*}}, %{{.*}}, %{{.*}}, %[[RO]], %[[OCO]]] : memref<1x1x1x5x16xf32>
 // SCHED:                     %[[COL:.*]] = arith.addi %{{.*}}, %[[RO]] : index
 // SCHED-NEXT:                %[[Z:.*]] = arith.constant 0.000000e+00 : f32
 // SCHED-NEXT:                %[[RELU:.*]] = arith.maximumf %[[T]], %[[Z]] : f32
 // SCHED:                     memref.store %[[RELU]], %[[O]][%{{.*}}, %[[OB]], %[[OH]], %[[COL]], %[[OCO]]] : memref<1x2x2x13x16xf32>
-// SCHED:               %[[ACC1:.*]] = memref.alloca() : memref<1x1x1x1x16xf32>
-// SCHED-NEXT:          loop.for %{{.*}} = 12 to 13 step 1 axis "ow.tail.init" unroll {
+// SCHED:               %[[ACC1:.*]] = memref.alloca() : memref<1x1x1x3x16xf32>
+// SCHED-NEXT:          loop.for %{{.*}} = 10 to 13 step 1 axis "ow.tail.init" unroll {
 // SCHED-NEXT:            loop.for %{{.*}} = 0 to 16 step 1 axis "oc.tail.init" vectorize {
 // SCHED:               loop.for %{{.*}} = 0 to 3 step 1 axis "kh.tail" {
-// SCHED:                     loop.for %{{.*}} = 12 to 13 step 1 axis "ow.tail" unroll {
+// SCHED:                     loop.for %{{.*}} = 10 to 13 step 1 axis "ow.tail" unroll {
 // SCHED-NEXT:                  loop.for %{{.*}} = 0 to 16 step 1 axis "oc.tail" vectorize {
-// SCHED:               loop.for %[[RT:.*]] = 12 to 13 step 1 axis "ow.tail.wb" unroll {
+// SCHED:               loop.for %[[RT:.*]] = 10 to 13 step 1 axis "ow.tail.wb" unroll {
 // SCHED-NEXT:            loop.for %[[OCT:.*]] = 0 to 16 step 1 axis "oc.tail.wb" vectorize {
 // SCHED:                   memref.load %[[ACC1]]
 // SCHED:                   arith.maximumf
