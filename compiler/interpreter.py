@@ -238,6 +238,47 @@ def _gather(op: g.GatherOp, args: list[np.ndarray]) -> list[np.ndarray]:
     return _out(op, np.take(data, idx, axis=axis))
 
 
+def _element_positions(idx: np.ndarray, n: int, what: str) -> np.ndarray:
+    """Indices along a dim of size n, negatives counted from the end; InputError if out of range."""
+    bad = (idx < -n) | (idx >= n)
+    if bad.any():
+        raise InputError(f"{what} index {int(idx[bad].flat[0])} is out of range for a dim of size {n}")
+    return np.where(idx < 0, idx + n, idx).astype(np.int64)
+
+
+@kernel(g.GatherElementsOp)
+def _gather_elements(op: g.GatherElementsOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    data, idx = args
+    axis = op.int_prop("axis")
+    pos = _element_positions(idx, data.shape[axis], op.name)
+    return _out(op, np.take_along_axis(data, pos, axis=axis))
+
+
+_SCATTER_COMBINE: dict[str, np.ufunc] = {
+    "add": np.add,
+    "mul": np.multiply,
+    "max": np.maximum,
+    "min": np.minimum,
+}
+
+
+@kernel(g.ScatterElementsOp)
+def _scatter_elements(op: g.ScatterElementsOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    data, idx, updates = args
+    axis = op.int_prop("axis")
+    pos = _element_positions(idx, data.shape[axis], op.name)
+    target = list(np.indices(updates.shape, sparse=True))
+    target[axis] = pos
+    out = data.copy()
+    combine = _SCATTER_COMBINE.get(op.str_prop("reduction"))
+    if combine is None:
+        # With duplicate indices numpy keeps the last update, as the compiled kernel.
+        out[tuple(target)] = updates
+    else:
+        combine.at(out, tuple(target), updates)
+    return _out(op, out)
+
+
 @kernel(g.PadOp)
 def _pad(op: g.PadOp, args: list[np.ndarray]) -> list[np.ndarray]:
     x = args[0]

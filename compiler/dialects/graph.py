@@ -1401,6 +1401,89 @@ class LRNOp(GraphOp):
         return [x]
 
 
+# ---------------------------------------------------------------------------
+# Element-indexed gather and scatter (ONNX GatherElements / ScatterElements)
+
+
+def _check_index_operands(name: str, data: TensorType, idx: TensorType, axis: int) -> None:
+    if not dtypes.is_integer(idx.get_element_type()) or dtypes.is_bool(idx.get_element_type()):
+        raise VerifyException(f"{name} indices must be integers")
+    rank = len(data.get_shape())
+    if len(idx.get_shape()) != rank:
+        raise VerifyException(f"{name} indices must have the data's rank {rank}")
+    if not 0 <= axis < rank:
+        raise VerifyException(f"axis {axis} is out of range for rank {rank}")
+
+
+@irdl_op_definition
+class GatherElementsOp(GraphOp):
+    """out[i] = data[i with dim `axis` replaced by indices[i]]; negative indices
+    count from the end. The result has the indices' shape.
+
+    Injective: each result element reads one data element, so it fuses like
+    graph.gather (position ids of exported encoders go through it).
+    """
+
+    name = "graph.gather_elements"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.INJECTIVE
+    data = operand_def(AnyTensor)
+    indices = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    axis = prop_def(IntegerAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        data, idx = types
+        axis = _props_int(props, "axis")
+        _check_index_operands(cls.name, data, idx, axis)
+        for d, (n, m) in enumerate(zip(data.get_shape(), idx.get_shape(), strict=True)):
+            if d != axis and m > n:
+                raise VerifyException(f"indices dim {d} ({m}) is larger than the data's ({n})")
+        return [_tensor(idx.get_shape(), data.get_element_type())]
+
+
+SCATTER_REDUCTIONS = ("none", "add", "mul", "max", "min")
+
+
+@irdl_op_definition
+class ScatterElementsOp(GraphOp):
+    """A copy of data where out[u with dim `axis` replaced by indices[u]] is
+    updates[u] (reduction "none") or combined with it by add/mul/max/min, for
+    every u of the updates, in row-major order. Negative indices count from the end.
+
+    Opaque: writes land at data-dependent places, so the kernel copies and
+    then scatters; ScatterND lowers to it on a [rows, row size] view.
+    """
+
+    name = "graph.scatter_elements"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.OPAQUE
+    data = operand_def(AnyTensor)
+    indices = operand_def(AnyTensor)
+    updates = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    axis = prop_def(IntegerAttr)
+    reduction = prop_def(StringAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        data, idx, upd = types
+        axis = _props_int(props, "axis")
+        _check_index_operands(cls.name, data, idx, axis)
+        if tuple(idx.get_shape()) != tuple(upd.get_shape()):
+            raise VerifyException("indices and updates must have one shape")
+        if upd.get_element_type() != data.get_element_type():
+            raise VerifyException("updates must have the data's element type")
+        for d, (n, m) in enumerate(zip(data.get_shape(), idx.get_shape(), strict=True)):
+            if d != axis and m > n:
+                raise VerifyException(f"updates dim {d} ({m}) is larger than the data's ({n})")
+        reduction = _props_str(props, "reduction")
+        if reduction not in SCATTER_REDUCTIONS:
+            raise VerifyException(f"reduction must be one of {', '.join(SCATTER_REDUCTIONS)}")
+        if reduction != "none" and dtypes.is_bool(data.get_element_type()):
+            raise VerifyException(f"reduction {reduction} does not take i1 tensors")
+        return [data]
+
+
 GRAPH_OPS: list[type[Operation]] = [
     ConstantOp,
     FusedOp,
@@ -1452,6 +1535,8 @@ GRAPH_OPS: list[type[Operation]] = [
     SliceOp,
     ConcatOp,
     GatherOp,
+    GatherElementsOp,
+    ScatterElementsOp,
     PadOp,
     ReduceSumOp,
     ReduceMeanOp,
