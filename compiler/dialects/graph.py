@@ -592,6 +592,54 @@ class CosOp(FloatUnaryOp):
     name = "graph.cos"
 
 
+# Trigonometric and hyperbolic functions beyond sin/cos/tanh (ONNX Tan ... Atanh).
+
+
+@irdl_op_definition
+class TanOp(FloatUnaryOp):
+    name = "graph.tan"
+
+
+@irdl_op_definition
+class AsinOp(FloatUnaryOp):
+    name = "graph.asin"
+
+
+@irdl_op_definition
+class AcosOp(FloatUnaryOp):
+    name = "graph.acos"
+
+
+@irdl_op_definition
+class AtanOp(FloatUnaryOp):
+    name = "graph.atan"
+
+
+@irdl_op_definition
+class SinhOp(FloatUnaryOp):
+    name = "graph.sinh"
+
+
+@irdl_op_definition
+class CoshOp(FloatUnaryOp):
+    name = "graph.cosh"
+
+
+@irdl_op_definition
+class AsinhOp(FloatUnaryOp):
+    name = "graph.asinh"
+
+
+@irdl_op_definition
+class AcoshOp(FloatUnaryOp):
+    name = "graph.acosh"
+
+
+@irdl_op_definition
+class AtanhOp(FloatUnaryOp):
+    name = "graph.atanh"
+
+
 @irdl_op_definition
 class SoftplusOp(FloatUnaryOp):
     name = "graph.softplus"
@@ -1505,6 +1553,15 @@ GRAPH_OPS: list[type[Operation]] = [
     RoundOp,
     SinOp,
     CosOp,
+    TanOp,
+    AsinOp,
+    AcosOp,
+    AtanOp,
+    SinhOp,
+    CoshOp,
+    AsinhOp,
+    AcoshOp,
+    AtanhOp,
     SoftplusOp,
     NotOp,
     LeakyReluOp,

@@ -4,6 +4,14 @@ Importing this package registers every converter in
 `compiler.frontend.converter.CONVERTERS`; `compiler.frontend.onnx` imports it.
 """
 
-from compiler.frontend.onnx_ops import elementwise, indexing, nn, reduce, structured, tensor
+from compiler.frontend.onnx_ops import (
+    activations,
+    elementwise,
+    indexing,
+    nn,
+    reduce,
+    structured,
+    tensor,
+)
 
-__all__ = ["elementwise", "indexing", "nn", "reduce", "structured", "tensor"]
+__all__ = ["activations", "elementwise", "indexing", "nn", "reduce", "structured", "tensor"]
