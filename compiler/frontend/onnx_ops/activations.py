@@ -1,7 +1,8 @@
 """Converters of the less common ONNX activations and float predicates.
 
 Most are compositions of existing elementwise graph ops (they fuse into one
-kernel): Mish, Selu, Celu, Swish, ThresholdedRelu, Shrink, IsNaN, IsInf;
+kernel): Mish, Selu, Celu, ThresholdedRelu, Shrink, IsNaN, IsInf;
+(Swish is opset 24, past what the importer reads today: x * sigmoid(alpha * x) when it does.)
 Hardmax is argmax compared with a constant arange. The trigonometric and
 hyperbolic functions map one to one onto float unary graph ops.
 """
@@ -76,14 +77,6 @@ def convert_celu(b: NodeBuilder) -> list[SSAValue]:
     scaled = b.make(g.EluOp, [binary(b, g.DivOp, x, scalar(b, alpha, x))], alpha=1.0)
     neg = binary(b, g.MinOp, binary(b, g.MulOp, scaled, scalar(b, alpha, x)), zero)
     return [binary(b, g.AddOp, binary(b, g.MaxOp, x, zero), neg)]
-
-
-@converter("Swish")
-def convert_swish(b: NodeBuilder) -> list[SSAValue]:
-    x = _float_input(b)
-    alpha = float(b.attr("alpha", 1.0))
-    arg = x if alpha == 1.0 else binary(b, g.MulOp, x, scalar(b, alpha, x))
-    return [binary(b, g.MulOp, x, b.make(g.SigmoidOp, [arg]))]
 
 
 @converter("ThresholdedRelu")
