@@ -130,10 +130,11 @@ def convert_non_zero(b: NodeBuilder) -> list[SSAValue]:
     value = constant_value(b.input(0))
     if value is None:
         raise b.error(
-            "the input must be a constant: NonZero's result shape depends on its values",
-            hint="fold the input to a constant (pin input shapes), or compute it outside the model",
+            "a runtime input is not supported: NonZero's result shape depends on its values",
+            hint="make the input a constant (it folds then), or compute NonZero outside the model",
         )
-    return [b.constant(np.asarray(np.nonzero(value), dtype=np.int64).reshape(value.ndim, -1))]
+    found = np.asarray(np.nonzero(np.atleast_1d(value)), dtype=np.int64)[: value.ndim]
+    return [b.constant(found)]
 
 
 # ---------------------------------------------------------------------------
