@@ -288,6 +288,20 @@ def _scatter_elements(op: g.ScatterElementsOp, args: list[np.ndarray]) -> list[n
     return _out(op, out)
 
 
+@kernel(g.TopKIndicesOp)
+def _topk_indices(op: g.TopKIndicesOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x = args[0]
+    axis, k = op.int_prop("axis"), op.int_prop("k")
+    if op.int_prop("largest"):
+        # Descending values, ties to the lower index: a stable ascending sort of
+        # the flipped input, reversed, names the flipped positions.
+        n = x.shape[axis]
+        order = n - 1 - np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"), axis)
+    else:
+        order = np.argsort(x, axis=axis, kind="stable")
+    return _out(op, np.take(order, np.arange(k), axis=axis))
+
+
 @kernel(g.PadOp)
 def _pad(op: g.PadOp, args: list[np.ndarray]) -> list[np.ndarray]:
     x = args[0]

@@ -1532,6 +1532,38 @@ class ScatterElementsOp(GraphOp):
         return [data]
 
 
+@irdl_op_definition
+class TopKIndicesOp(GraphOp):
+    """ONNX TopK's indices: along `axis`, the positions of the k largest
+    (`largest` = 1) or smallest elements, best first, ties to the lower index.
+
+    ONNX TopK is this op then graph.gather_elements for the values: one
+    result keeps the op within what a kernel writes (one output buffer).
+    """
+
+    name = "graph.topk_indices"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.OPAQUE
+    input = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    axis = prop_def(IntegerAttr)
+    k = prop_def(IntegerAttr)
+    largest = prop_def(IntegerAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        (t,) = types
+        shape = list(t.get_shape())
+        axis, k = _props_int(props, "axis"), _props_int(props, "k")
+        if not 0 <= axis < len(shape):
+            raise VerifyException(f"axis {axis} is out of range for rank {len(shape)}")
+        if not 0 <= k <= shape[axis]:
+            raise VerifyException(f"k={k} must be in [0, {shape[axis]}]")
+        if dtypes.is_bool(t.get_element_type()):
+            raise VerifyException(f"{cls.name} does not take i1 tensors")
+        shape[axis] = k
+        return [_tensor(shape, i64)]
+
+
 GRAPH_OPS: list[type[Operation]] = [
     ConstantOp,
     FusedOp,
@@ -1594,6 +1626,7 @@ GRAPH_OPS: list[type[Operation]] = [
     GatherOp,
     GatherElementsOp,
     ScatterElementsOp,
+    TopKIndicesOp,
     PadOp,
     ReduceSumOp,
     ReduceMeanOp,

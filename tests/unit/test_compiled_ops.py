@@ -1377,6 +1377,13 @@ s.op("Einsum", [s.input("sq", s.f32(3, 4, 4))], "einsum_batch_trace", equation="
 s.op("Einsum", [s.input("ea", s.i64(3, 4)), s.input("eb", s.i64(4))], "einsum_matvec_i64", equation="ij,j->i")
 s.op("Gather", ["t", s.op("NonZero", [s.const(ints(0, 1, 0, 1, 1))], check=False)], "nonzero_const", axis=2)
 
+s = spec("topk", opset=18)
+ties = s.steps(3, 40, lo=-3, hi=3)  # many equal values: ties go to the lower index
+s.op("TopK", [s.input("tx", ties), s.const(ints(5))], "topk_largest", outs=2)
+s.op("TopK", ["tx", s.const(ints(40))], "topk_full_sort_smallest", outs=2, largest=0)
+s.op("TopK", [s.input("ti", s.i32(6, 4)), s.const(ints(3))], "topk_i32_axis0", outs=2, axis=0)
+s.op("TopK", [s.input("tw", s.f32(2, 9, 3)), s.const(ints(1))], "topk_k1_middle_axis", outs=2, axis=1)
+
 s = spec("activations-math", opset=18)
 s.input("a", s.f32(5, 13, lo=-4.0, hi=4.0))
 for name, attrs in [("Mish", {}), ("Selu", {}), ("Celu", {"alpha": 0.7}), ("ThresholdedRelu", {"alpha": 0.5}),

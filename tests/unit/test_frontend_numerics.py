@@ -606,6 +606,11 @@ graph_case(
     {"mask": C(np.asarray([0, 3, 0, 1], np.int64)), "x": f32(2, 5)},
     ["out"],
 )
+_ties = np.asarray([[3, 1, 3, 2, 1, 3], [0, 0, 5, 5, -1, 0]], np.float32)
+case("largest-ties", "TopK", _ties, C(ints(4)), outs=2, opset=11)
+case("smallest-axis0", "TopK", f32(5, 3), C(ints(2)), outs=2, axis=0, largest=0, opset=11)
+case("i64", "TopK", i64(2, 7), C(ints(3)), outs=2, opset=11)
+case("opset1-attr", "TopK", f32(2, 6), outs=2, k=2, opset=9)
 _act = f32(3, 7, lo=-4.0, hi=4.0)
 for op, attrs in [("Mish", {}), ("Selu", {}), ("Selu", {"alpha": 2.0, "gamma": 1.5}), ("Celu", {}),
                   ("Celu", {"alpha": 0.5}), ("ThresholdedRelu", {}), ("ThresholdedRelu", {"alpha": -0.5}),

@@ -254,3 +254,22 @@ def convert_einsum(b: NodeBuilder) -> list[SSAValue]:
         acc, acc_labels = _contract(b, acc, acc_labels, operands[i], labels[i], later | set(output))
     acc, acc_labels = _sum_out(b, acc, acc_labels, {lab for lab in acc_labels if lab not in output})
     return [transpose(b, acc, [acc_labels.index(lab) for lab in output])]
+
+
+@converter("TopK")
+def convert_top_k(b: NodeBuilder) -> list[SSAValue]:
+    x = b.input(0)
+    if rank(x) == 0:
+        raise b.error("input must have rank 1 or more")
+    axis = norm_axis(b, b.attr("axis", -1), rank(x))
+    if b.opset < 10:
+        k = int(b.required_attr("k"))
+    else:
+        k = int(b.one_value(b.const_input(1, "k"), "k"))
+    if not 0 <= k <= shape(x)[axis]:
+        raise b.error(f"k={k} must be in [0, {shape(x)[axis]}] (the size of axis {axis})")
+    largest = int(b.attr("largest", 1))
+    # sorted=0 allows any order: the sorted one is as good.
+    indices = b.make(g.TopKIndicesOp, [x], axis=axis, k=k, largest=largest)
+    values = b.make(g.GatherElementsOp, [x, indices], axis=axis)
+    return [values, indices]
