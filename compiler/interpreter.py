@@ -91,6 +91,7 @@ _UNARY: dict[type[Operation], Callable[[np.ndarray], np.ndarray]] = {
     g.AtanhOp: np.arctanh,
     g.SoftplusOp: lambda x: np.logaddexp(np.zeros((), x.dtype), x),
     g.NotOp: np.logical_not,
+    g.BitwiseNotOp: np.invert,
 }
 
 
@@ -172,6 +173,16 @@ def _pow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.power(a, b)
 
 
+def _shift(a: np.ndarray, b: np.ndarray, left: bool) -> np.ndarray:
+    """Shifts by the bit width or more give 0 (or -1 right-shifting negative signed values)."""
+    width = a.dtype.itemsize * 8
+    over = (b >= width) | (b < 0)
+    safe = np.where(over, 0, b).astype(a.dtype)
+    shifted = np.left_shift(a, safe) if left else np.right_shift(a, safe)
+    fill = np.zeros((), a.dtype) if left else np.where(a < 0, a.dtype.type(-1) if a.dtype.kind == "i" else 0, 0)
+    return np.where(over, fill, shifted).astype(a.dtype)
+
+
 _BINARY: dict[type[Operation], Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     g.AddOp: np.add,
     g.SubOp: np.subtract,
@@ -189,6 +200,11 @@ _BINARY: dict[type[Operation], Callable[[np.ndarray, np.ndarray], np.ndarray]] =
     g.AndOp: np.logical_and,
     g.OrOp: np.logical_or,
     g.XorOp: np.logical_xor,
+    g.BitwiseAndOp: np.bitwise_and,
+    g.BitwiseOrOp: np.bitwise_or,
+    g.BitwiseXorOp: np.bitwise_xor,
+    g.ShiftLeftOp: lambda a, b: _shift(a, b, left=True),
+    g.ShiftRightOp: lambda a, b: _shift(a, b, left=False),
 }
 
 

@@ -829,6 +829,60 @@ class XorOp(BinaryOp):
     BOOL_ONLY: ClassVar[bool] = True
 
 
+class IntegerBinaryOp(BinaryOp):
+    """A bitwise op: integer tensors only (ONNX BitwiseAnd/Or/Xor, BitShift)."""
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        elem = types[0].get_element_type()
+        if not dtypes.is_integer(elem) or dtypes.is_bool(elem):
+            raise VerifyException(f"{cls.name} takes integer tensors, got {elem}")
+        return super().infer(types, props)
+
+
+@irdl_op_definition
+class BitwiseAndOp(IntegerBinaryOp):
+    name = "graph.bitwise_and"
+
+
+@irdl_op_definition
+class BitwiseOrOp(IntegerBinaryOp):
+    name = "graph.bitwise_or"
+
+
+@irdl_op_definition
+class BitwiseXorOp(IntegerBinaryOp):
+    name = "graph.bitwise_xor"
+
+
+@irdl_op_definition
+class ShiftLeftOp(IntegerBinaryOp):
+    """lhs << rhs; shifting by the bit width or more gives 0."""
+
+    name = "graph.shift_left"
+
+
+@irdl_op_definition
+class ShiftRightOp(IntegerBinaryOp):
+    """lhs >> rhs, logical for unsigned types and arithmetic for signed ones;
+    shifting by the bit width or more gives 0 (-1 for negative signed lhs)."""
+
+    name = "graph.shift_right"
+
+
+@irdl_op_definition
+class BitwiseNotOp(UnaryOp):
+    """~x on integer tensors."""
+
+    name = "graph.bitwise_not"
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        elem = types[0].get_element_type()
+        if not dtypes.is_integer(elem) or dtypes.is_bool(elem):
+            raise VerifyException(f"{cls.name} takes integer tensors, got {elem}")
+        return super().infer(types, props)
+
 @irdl_op_definition
 class WhereOp(GraphOp):
     """condition ? x : y, with numpy broadcasting of all three."""
@@ -1617,6 +1671,12 @@ GRAPH_OPS: list[type[Operation]] = [
     AndOp,
     OrOp,
     XorOp,
+    BitwiseAndOp,
+    BitwiseOrOp,
+    BitwiseXorOp,
+    ShiftLeftOp,
+    ShiftRightOp,
+    BitwiseNotOp,
     WhereOp,
     ReshapeOp,
     BroadcastToOp,

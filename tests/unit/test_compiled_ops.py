@@ -1384,6 +1384,20 @@ s.op("TopK", ["tx", s.const(ints(40))], "topk_full_sort_smallest", outs=2, large
 s.op("TopK", [s.input("ti", s.i32(6, 4)), s.const(ints(3))], "topk_i32_axis0", outs=2, axis=0)
 s.op("TopK", [s.input("tw", s.f32(2, 9, 3)), s.const(ints(1))], "topk_k1_middle_axis", outs=2, axis=1)
 
+s = spec("bitwise", opset=18)
+s.input("ba", s.i32(3, 17, lo=-1000, hi=1000))
+s.input("bb", s.i32(17, lo=-1000, hi=1000))
+s.input("ua", s.rng.integers(0, 256, (2, 19)).astype(np.uint8))
+s.input("ub", s.rng.integers(0, 256, (2, 19)).astype(np.uint8))
+for name in ["BitwiseAnd", "BitwiseOr", "BitwiseXor"]:
+    s.op(name, ["ba", "bb"], f"{name}_i32")
+    s.op(name, ["ua", "ub"], f"{name}_u8")
+s.op("BitwiseNot", ["ba"], "BitwiseNot_i32")
+s.op("BitwiseNot", ["ua"], "BitwiseNot_u8")
+s.input("shift", np.tile(np.asarray([0, 1, 3, 7, 8, 9, 200, 255], np.uint8), 3)[:19].reshape(1, 19))
+s.op("BitShift", ["ua", "shift"], "BitShift_left", direction="LEFT")
+s.op("BitShift", ["ua", "shift"], "BitShift_right", direction="RIGHT")
+
 s = spec("activations-math", opset=18)
 s.input("a", s.f32(5, 13, lo=-4.0, hi=4.0))
 for name, attrs in [("Mish", {}), ("Selu", {}), ("Celu", {"alpha": 0.7}), ("ThresholdedRelu", {"alpha": 0.5}),

@@ -611,6 +611,16 @@ case("largest-ties", "TopK", _ties, C(ints(4)), outs=2, opset=11)
 case("smallest-axis0", "TopK", f32(5, 3), C(ints(2)), outs=2, axis=0, largest=0, opset=11)
 case("i64", "TopK", i64(2, 7), C(ints(3)), outs=2, opset=11)
 case("opset1-attr", "TopK", f32(2, 6), outs=2, k=2, opset=9)
+for op in ["BitwiseAnd", "BitwiseOr", "BitwiseXor"]:
+    case("i32", op, i32(3, 4, lo=-100, hi=100), i32(4, lo=-100, hi=100), opset=18)
+    case("u8", op, _rng.integers(0, 256, (2, 5)).astype(np.uint8), _rng.integers(0, 256, (2, 5)).astype(np.uint8),
+         opset=18)
+case("i64", "BitwiseNot", i64(7, lo=-1000, hi=1000), opset=18)
+case("u8", "BitwiseNot", _rng.integers(0, 256, 9).astype(np.uint8), opset=18)
+_shift_x = _rng.integers(0, 256, 12).astype(np.uint8)
+_shift_y = np.asarray([0, 1, 2, 3, 4, 5, 6, 7, 7, 8, 9, 200], np.uint8)
+case("u8-left", "BitShift", _shift_x, _shift_y, direction="LEFT")
+case("u8-right", "BitShift", _shift_x, _shift_y, direction="RIGHT")
 _act = f32(3, 7, lo=-4.0, hi=4.0)
 for op, attrs in [("Mish", {}), ("Selu", {}), ("Selu", {"alpha": 2.0, "gamma": 1.5}), ("Celu", {}),
                   ("Celu", {"alpha": 0.5}), ("ThresholdedRelu", {}), ("ThresholdedRelu", {"alpha": -0.5}),

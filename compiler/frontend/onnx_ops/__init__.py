@@ -6,6 +6,7 @@ Importing this package registers every converter in
 
 from compiler.frontend.onnx_ops import (
     activations,
+    bitwise,
     elementwise,
     indexing,
     nn,
@@ -14,4 +15,4 @@ from compiler.frontend.onnx_ops import (
     tensor,
 )
 
-__all__ = ["activations", "elementwise", "indexing", "nn", "reduce", "structured", "tensor"]
+__all__ = ["activations", "bitwise", "elementwise", "indexing", "nn", "reduce", "structured", "tensor"]
