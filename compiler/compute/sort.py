@@ -72,3 +72,45 @@ def topk_indices_kernel(ctx: KernelContext) -> None:
     em.reset()
     kb.dealloc(ranks)
     kb.dealloc(order)
+
+
+def cumsum_kernel(ctx: KernelContext) -> None:
+    """A scan along the axis: out[p] = out[p - step] + x[q] in scan order.
+
+    p walks the axis forward (or backward for `reverse`); q is p itself, or
+    the previous position for `exclusive` (whose first element is 0). The
+    first element reads no predecessor: a select of 0 with the predecessor
+    clamped in bounds, so the nest stays a plain rectangle.
+    """
+    op = ctx.anchor
+    assert isinstance(op, g.CumSumOp)
+    kb, em = ctx.kb, ctx.emitter
+    kb.algorithm = "scan"
+    shape = g.shape_of(op.input)
+    elem = g.elem_of(op.input)
+    axis = op.int_prop("axis")
+    n = shape[axis]
+    reverse, exclusive = bool(op.int_prop("reverse")), bool(op.int_prop("exclusive"))
+    outer = [d for d in range(len(shape)) if d != axis]
+    names = [f"d{d}" for d in outer]
+    with kb.nest([shape[d] for d in outer], names, stage="scan") as ivs:
+        with kb.loop(n, "scan") as i:
+            em.reset()
+            p = kb.value(arith.SubiOp(kb.index(n - 1), i)) if reverse else i
+            step = 1 if reverse else -1  # the predecessor in scan order is p + step
+
+            def at(pos: SSAValue) -> list[SSAValue]:
+                full = list(ivs)
+                full.insert(axis, pos)
+                return full
+
+            first = kb.value(arith.CmpiOp(i, kb.index(0), "eq"))
+            prev_pos = kb.clamp_index(kb.add(p, step), 0, n - 1)
+            prev = kb.value(arith.SelectOp(first, kb.const(0, elem), kb.load(ctx.out, at(prev_pos))))
+            if exclusive:
+                term = kb.value(arith.SelectOp(first, kb.const(0, elem), em.emit(op.input, at(prev_pos))))
+            else:
+                term = em.emit(op.input, at(p))
+            value = kb.value(arith.AddfOp(prev, term) if dtypes.is_float(elem) else arith.AddiOp(prev, term))
+            kb.store(value, ctx.out, at(p))
+    em.reset()

@@ -1618,6 +1618,33 @@ class TopKIndicesOp(GraphOp):
         return [_tensor(shape, i64)]
 
 
+@irdl_op_definition
+class CumSumOp(GraphOp):
+    """Running sums along `axis` (ONNX CumSum): out[i] = sum of x[j] for j <= i
+    (j < i when `exclusive`; j >= i / j > i when `reverse`).
+
+    Opaque: its kernel is a scan, each element from the previous one.
+    """
+
+    name = "graph.cumsum"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.OPAQUE
+    input = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    axis = prop_def(IntegerAttr)
+    exclusive = prop_def(IntegerAttr)
+    reverse = prop_def(IntegerAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        (t,) = types
+        axis = _props_int(props, "axis")
+        if not 0 <= axis < len(t.get_shape()):
+            raise VerifyException(f"axis {axis} is out of range for rank {len(t.get_shape())}")
+        if dtypes.is_bool(t.get_element_type()):
+            raise VerifyException(f"{cls.name} does not take i1 tensors")
+        return [t]
+
+
 GRAPH_OPS: list[type[Operation]] = [
     ConstantOp,
     FusedOp,
@@ -1687,6 +1714,7 @@ GRAPH_OPS: list[type[Operation]] = [
     GatherElementsOp,
     ScatterElementsOp,
     TopKIndicesOp,
+    CumSumOp,
     PadOp,
     ReduceSumOp,
     ReduceMeanOp,

@@ -1,11 +1,10 @@
-"""Converters of ONNX ops that decompose into masks, matmuls and reductions:
-Trilu, CumSum, OneHot, Einsum, and NonZero on constants.
+"""Converters of ONNX ops that decompose into masks, matmuls and reductions
+(Trilu, OneHot, Einsum, NonZero on constants), and of the two that need a
+graph op of their own: CumSum (graph.cumsum, a scan) and TopK
+(graph.topk_indices, then graph.gather_elements for the values).
 
-None needs a graph op of its own:
+The decompositions:
 - Trilu is a `where` with a constant triangular mask;
-- CumSum is a matmul with a constant triangular 0/1 matrix along the axis
-  (exclusive and reverse only change the matrix); O(n^2) per row, which is
-  cheap at the lengths models cum-sum (attention masks, position ids);
 - OneHot compares the indices with a constant `arange(depth)`;
 - Einsum becomes transposes, reshapes, reduce_sum and one batched matmul per
   pair of operands (the forms transformer exporters emit);
@@ -78,25 +77,8 @@ def convert_cumsum(b: NodeBuilder) -> list[SSAValue]:
         axis = 0  # the only axis, whatever input 1 holds at run time
     else:
         axis = norm_axis(b, int(b.one_value(b.const_input(1, "axis"), "axis")), rank(x))
-    n = shape(x)[axis]
-    exclusive, reverse = bool(b.attr("exclusive", 0)), bool(b.attr("reverse", 0))
-    # out[..., j] = sum_i x[..., i] * tri[i, j]
-    i, j = np.arange(n)[:, None], np.arange(n)[None, :]
-    if reverse:
-        tri = (i > j) if exclusive else (i >= j)
-    else:
-        tri = (i < j) if exclusive else (i <= j)
-    matrix = b.constant(tri.astype(dtypes.to_numpy_dtype(elem(x))), elem(x))
-    r = rank(x)
-    perm = [d for d in range(r) if d != axis] + [axis]
-    moved = transpose(b, x, perm)
-    if r == 1:
-        moved = reshape(b, moved, [1, n])
-    y = b.make(g.MatMulOp, [moved, matrix])
-    if r == 1:
-        return [reshape(b, y, [n])]
-    inverse = [perm.index(d) for d in range(r)]
-    return [transpose(b, y, inverse)]
+    exclusive, reverse = int(b.attr("exclusive", 0)), int(b.attr("reverse", 0))
+    return [b.make(g.CumSumOp, [x], axis=axis, exclusive=exclusive, reverse=reverse)]
 
 
 @converter("OneHot")
