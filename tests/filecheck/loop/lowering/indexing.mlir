@@ -61,3 +61,67 @@ func.func @main(%d: tensor<4x6xf32>, %i: tensor<2x6xi64>, %u: tensor<2x6xf32>) -
   %s = graph.scatter_elements %d, %i, %u {axis = 0 : i64, reduction = "add"} : (tensor<4x6xf32>, tensor<2x6xi64>, tensor<2x6xf32>) -> tensor<4x6xf32>
   func.return %s : tensor<4x6xf32>
 }
+
+// -----
+
+// graph.topk_indices counts, for each element, the elements along the axis
+// that come before it (greater, or equal at a lower position), places each
+// position at its rank in a scratch row, and copies the first k.
+
+// CHECK-LABEL: func.func private @topk_indices_0(
+// CHECK-SAME:      %[[X:.*]]: memref<3x8xf32>, %[[O:.*]]: memref<3x2xi64>)
+// CHECK-SAME:      loop.algorithm = "topk_rank"
+// CHECK:         %[[RANK:.*]] = memref.alloc() : memref<3x8xi64>
+// CHECK:         %[[ORDER:.*]] = memref.alloc() : memref<3x8xi64>
+// CHECK:         stage "init"
+// CHECK:         loop.for %[[R:.*]] = 0 to 3 step 1 axis "d0" stage "count" {
+// CHECK-NEXT:      loop.for %[[I:.*]] = 0 to 8 step 1 axis "d1" {
+// CHECK-NEXT:        loop.for %[[J:.*]] = 0 to 8 step 1 axis "j" {
+// CHECK-NEXT:          %[[MINE:.*]] = memref.load %[[X]][%[[R]], %[[I]]]
+// CHECK-NEXT:          %[[OTHER:.*]] = memref.load %[[X]][%[[R]], %[[J]]]
+// CHECK-NEXT:          %[[WINS:.*]] = arith.cmpf ogt, %[[OTHER]], %[[MINE]] : f32
+// CHECK-NEXT:          %[[EQ:.*]] = arith.cmpf oeq, %[[OTHER]], %[[MINE]] : f32
+// CHECK-NEXT:          %[[LOWER:.*]] = arith.cmpi slt, %[[J]], %[[I]] : index
+// CHECK-NEXT:          %[[TIE:.*]] = arith.andi %[[EQ]], %[[LOWER]] : i1
+// CHECK-NEXT:          arith.ori %[[WINS]], %[[TIE]] : i1
+// CHECK:               memref.store %{{.*}}, %[[RANK]][%[[R]], %[[I]]]
+// CHECK:         stage "place"
+// CHECK:           memref.store %{{.*}}, %[[ORDER]][%{{.*}}, %{{.*}}] : memref<3x8xi64>
+// CHECK:         loop.for {{.*}} = 0 to 3 step 1 axis "d0.out" stage "copy" {
+// CHECK-NEXT:      loop.for {{.*}} = 0 to 2 step 1 axis "d1.out" {
+// CHECK:         memref.dealloc %[[RANK]]
+// CHECK-NEXT:    memref.dealloc %[[ORDER]]
+func.func @main(%x: tensor<3x8xf32>) -> tensor<3x2xi64> {
+  %t = graph.topk_indices %x {axis = 1 : i64, k = 2 : i64, largest = 1 : i64} : (tensor<3x8xf32>) -> tensor<3x2xi64>
+  func.return %t : tensor<3x2xi64>
+}
+
+// -----
+
+// graph.cumsum is a scan: position p = 4 - i (reverse) takes the result at
+// its predecessor p + 1 and (exclusive) the input there, both 0 at the first
+// step. The scan loop reads what it wrote: the default schedule keeps it
+// serial and runs the rows in parallel.
+
+// CHECK-LABEL: func.func private @cumsum_0(
+// CHECK-SAME:      %[[X:.*]]: memref<2x5xi64>, %[[O:.*]]: memref<2x5xi64>)
+// CHECK-SAME:      loop.algorithm = "scan"
+// CHECK:         loop.for %[[R:.*]] = 0 to 2 step 1 axis "d0" stage "scan" {
+// CHECK-NEXT:      loop.for %[[I:.*]] = 0 to 5 step 1 axis "scan" {
+// CHECK:             %[[P:.*]] = arith.subi %{{.*}}, %[[I]] : index
+// CHECK:             %[[FIRST:.*]] = arith.cmpi eq, %[[I]]
+// CHECK:             %[[Q:.*]] = arith.minsi
+// CHECK:             %[[PREV:.*]] = memref.load %[[O]][%[[R]], %[[Q]]]
+// CHECK-NEXT:        %[[ACC:.*]] = arith.select %[[FIRST]], %{{.*}}, %[[PREV]] : i64
+// CHECK:             %[[IN:.*]] = memref.load %[[X]][%[[R]], %[[Q]]]
+// CHECK-NEXT:        %[[TERM:.*]] = arith.select %[[FIRST]], %{{.*}}, %[[IN]] : i64
+// CHECK-NEXT:        %[[SUM:.*]] = arith.addi %[[ACC]], %[[TERM]] : i64
+// CHECK-NEXT:        memref.store %[[SUM]], %[[O]][%[[R]], %[[P]]]
+
+// SCHED-LABEL: func.func private @cumsum_0(
+// SCHED:         loop.for {{.*}} axis "d0" parallel stage "scan" {
+// SCHED-NEXT:      loop.for {{.*}} axis "scan" {
+func.func @main(%y: tensor<2x5xi64>) -> tensor<2x5xi64> {
+  %c = graph.cumsum %y {axis = 1 : i64, exclusive = 1 : i64, reverse = 1 : i64} : (tensor<2x5xi64>) -> tensor<2x5xi64>
+  func.return %c : tensor<2x5xi64>
+}
