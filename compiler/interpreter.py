@@ -80,8 +80,18 @@ _UNARY: dict[type[Operation], Callable[[np.ndarray], np.ndarray]] = {
     g.RoundOp: np.round,
     g.SinOp: np.sin,
     g.CosOp: np.cos,
+    g.TanOp: np.tan,
+    g.AsinOp: np.arcsin,
+    g.AcosOp: np.arccos,
+    g.AtanOp: np.arctan,
+    g.SinhOp: np.sinh,
+    g.CoshOp: np.cosh,
+    g.AsinhOp: np.arcsinh,
+    g.AcoshOp: np.arccosh,
+    g.AtanhOp: np.arctanh,
     g.SoftplusOp: lambda x: np.logaddexp(np.zeros((), x.dtype), x),
     g.NotOp: np.logical_not,
+    g.BitwiseNotOp: np.invert,
 }
 
 
@@ -163,6 +173,16 @@ def _pow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.power(a, b)
 
 
+def _shift(a: np.ndarray, b: np.ndarray, left: bool) -> np.ndarray:
+    """Shifts by the bit width or more give 0 (or -1 right-shifting negative signed values)."""
+    width = a.dtype.itemsize * 8
+    over = (b >= width) | (b < 0)
+    safe = np.where(over, 0, b).astype(a.dtype)
+    shifted = np.left_shift(a, safe) if left else np.right_shift(a, safe)
+    fill = np.zeros((), a.dtype) if left else np.where(a < 0, a.dtype.type(-1) if a.dtype.kind == "i" else 0, 0)
+    return np.where(over, fill, shifted).astype(a.dtype)
+
+
 _BINARY: dict[type[Operation], Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     g.AddOp: np.add,
     g.SubOp: np.subtract,
@@ -180,6 +200,11 @@ _BINARY: dict[type[Operation], Callable[[np.ndarray, np.ndarray], np.ndarray]] =
     g.AndOp: np.logical_and,
     g.OrOp: np.logical_or,
     g.XorOp: np.logical_xor,
+    g.BitwiseAndOp: np.bitwise_and,
+    g.BitwiseOrOp: np.bitwise_or,
+    g.BitwiseXorOp: np.bitwise_xor,
+    g.ShiftLeftOp: lambda a, b: _shift(a, b, left=True),
+    g.ShiftRightOp: lambda a, b: _shift(a, b, left=False),
 }
 
 
@@ -236,6 +261,77 @@ def _gather(op: g.GatherOp, args: list[np.ndarray]) -> list[np.ndarray]:
         raise InputError(f"graph.gather index {int(idx[bad].flat[0])} is out of range for a dim of size {n}")
     idx = np.where(idx < 0, idx + n, idx)
     return _out(op, np.take(data, idx, axis=axis))
+
+
+def _element_positions(idx: np.ndarray, n: int, what: str) -> np.ndarray:
+    """Indices along a dim of size n, negatives counted from the end; InputError if out of range."""
+    bad = (idx < -n) | (idx >= n)
+    if bad.any():
+        raise InputError(f"{what} index {int(idx[bad].flat[0])} is out of range for a dim of size {n}")
+    return np.where(idx < 0, idx + n, idx).astype(np.int64)
+
+
+@kernel(g.GatherElementsOp)
+def _gather_elements(op: g.GatherElementsOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    data, idx = args
+    axis = op.int_prop("axis")
+    pos = _element_positions(idx, data.shape[axis], op.name)
+    return _out(op, np.take_along_axis(data, pos, axis=axis))
+
+
+_SCATTER_COMBINE: dict[str, np.ufunc] = {
+    "add": np.add,
+    "mul": np.multiply,
+    "max": np.maximum,
+    "min": np.minimum,
+}
+
+
+@kernel(g.ScatterElementsOp)
+def _scatter_elements(op: g.ScatterElementsOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    data, idx, updates = args
+    axis = op.int_prop("axis")
+    pos = _element_positions(idx, data.shape[axis], op.name)
+    target = list(np.indices(updates.shape, sparse=True))
+    target[axis] = pos
+    out = data.copy()
+    combine = _SCATTER_COMBINE.get(op.str_prop("reduction"))
+    if combine is None:
+        # With duplicate indices numpy keeps the last update, as the compiled kernel.
+        out[tuple(target)] = updates
+    else:
+        combine.at(out, tuple(target), updates)
+    return _out(op, out)
+
+
+@kernel(g.TopKIndicesOp)
+def _topk_indices(op: g.TopKIndicesOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x = args[0]
+    axis, k = op.int_prop("axis"), op.int_prop("k")
+    if op.int_prop("largest"):
+        # Descending values, ties to the lower index: a stable ascending sort of
+        # the flipped input, reversed, names the flipped positions.
+        n = x.shape[axis]
+        order = n - 1 - np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"), axis)
+    else:
+        order = np.argsort(x, axis=axis, kind="stable")
+    return _out(op, np.take(order, np.arange(k), axis=axis))
+
+
+@kernel(g.CumSumOp)
+def _cumsum(op: g.CumSumOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x = args[0]
+    axis = op.int_prop("axis")
+    if op.int_prop("reverse"):
+        x = np.flip(x, axis)
+    y = np.cumsum(x, axis=axis, dtype=x.dtype)
+    if op.int_prop("exclusive") and x.shape[axis]:
+        # Shift by one (summing x[:-1]), not y - x: floats would round differently.
+        head = np.zeros_like(np.take(x, [0], axis=axis))
+        y = np.concatenate([head, np.take(y, np.arange(x.shape[axis] - 1), axis=axis)], axis=axis)
+    if op.int_prop("reverse"):
+        y = np.flip(y, axis)
+    return _out(op, y)
 
 
 @kernel(g.PadOp)

@@ -224,7 +224,27 @@ _BINARY: dict[type[Operation], Callable[[KernelBuilder, SSAValue, SSAValue, Attr
     g.AndOp: lambda kb, a, b, e: kb.value(arith.AndIOp(a, b)),
     g.OrOp: lambda kb, a, b, e: kb.value(arith.OrIOp(a, b)),
     g.XorOp: lambda kb, a, b, e: kb.value(arith.XOrIOp(a, b)),
+    g.BitwiseAndOp: lambda kb, a, b, e: kb.value(arith.AndIOp(a, b)),
+    g.BitwiseOrOp: lambda kb, a, b, e: kb.value(arith.OrIOp(a, b)),
+    g.BitwiseXorOp: lambda kb, a, b, e: kb.value(arith.XOrIOp(a, b)),
+    g.ShiftLeftOp: lambda kb, a, b, e: _shift(kb, a, b, e, left=True),
+    g.ShiftRightOp: lambda kb, a, b, e: _shift(kb, a, b, e, left=False),
 }
+
+
+def _shift(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute, left: bool) -> SSAValue:
+    """a << b or a >> b, defined for every b: LLVM's shifts are poison from the bit width on."""
+    t = value_type(elem)
+    assert isinstance(t, IntegerType)
+    width = t.width.data
+    over = kb.value(arith.CmpiOp(b, kb.const(width, elem), "uge"))  # negative b is huge unsigned
+    if left or is_unsigned(elem):
+        safe = kb.value(arith.SelectOp(over, kb.const(0, elem), b))
+        shifted = kb.value(arith.ShLIOp(a, safe) if left else arith.ShRUIOp(a, safe))
+        return kb.value(arith.SelectOp(over, kb.const(0, elem), shifted))
+    # Arithmetic: shifting by width - 1 gives the sign fill that a wider shift would.
+    top = kb.value(arith.SelectOp(over, kb.const(width - 1, elem), b))
+    return kb.value(arith.ShRSIOp(a, top))
 
 
 def _one(kb: KernelBuilder, elem: Attribute) -> SSAValue:
@@ -287,8 +307,18 @@ _UNARY: dict[type[Operation], Callable[[KernelBuilder, SSAValue, Attribute], SSA
     g.RoundOp: lambda kb, x, e: kb.value(math.RoundEvenOp(x)),
     g.SinOp: lambda kb, x, e: kb.value(math.SinOp(x)),
     g.CosOp: lambda kb, x, e: kb.value(math.CosOp(x)),
+    g.TanOp: lambda kb, x, e: kb.value(math.TanOp(x)),
+    g.AsinOp: lambda kb, x, e: kb.value(math.AsinOp(x)),
+    g.AcosOp: lambda kb, x, e: kb.value(math.AcosOp(x)),
+    g.AtanOp: lambda kb, x, e: kb.value(math.AtanOp(x)),
+    g.SinhOp: lambda kb, x, e: kb.value(math.SinhOp(x)),
+    g.CoshOp: lambda kb, x, e: kb.value(math.CoshOp(x)),
+    g.AsinhOp: lambda kb, x, e: kb.value(math.AsinhOp(x)),
+    g.AcoshOp: lambda kb, x, e: kb.value(math.AcoshOp(x)),
+    g.AtanhOp: lambda kb, x, e: kb.value(math.AtanhOp(x)),
     g.SoftplusOp: _softplus,
     g.NotOp: lambda kb, x, e: kb.value(arith.XOrIOp(x, kb.const(1, i1))),
+    g.BitwiseNotOp: lambda kb, x, e: kb.value(arith.XOrIOp(x, kb.const(-1, e))),
 }
 
 

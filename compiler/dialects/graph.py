@@ -592,6 +592,54 @@ class CosOp(FloatUnaryOp):
     name = "graph.cos"
 
 
+# Trigonometric and hyperbolic functions beyond sin/cos/tanh (ONNX Tan ... Atanh).
+
+
+@irdl_op_definition
+class TanOp(FloatUnaryOp):
+    name = "graph.tan"
+
+
+@irdl_op_definition
+class AsinOp(FloatUnaryOp):
+    name = "graph.asin"
+
+
+@irdl_op_definition
+class AcosOp(FloatUnaryOp):
+    name = "graph.acos"
+
+
+@irdl_op_definition
+class AtanOp(FloatUnaryOp):
+    name = "graph.atan"
+
+
+@irdl_op_definition
+class SinhOp(FloatUnaryOp):
+    name = "graph.sinh"
+
+
+@irdl_op_definition
+class CoshOp(FloatUnaryOp):
+    name = "graph.cosh"
+
+
+@irdl_op_definition
+class AsinhOp(FloatUnaryOp):
+    name = "graph.asinh"
+
+
+@irdl_op_definition
+class AcoshOp(FloatUnaryOp):
+    name = "graph.acosh"
+
+
+@irdl_op_definition
+class AtanhOp(FloatUnaryOp):
+    name = "graph.atanh"
+
+
 @irdl_op_definition
 class SoftplusOp(FloatUnaryOp):
     name = "graph.softplus"
@@ -780,6 +828,60 @@ class XorOp(BinaryOp):
     name = "graph.xor"
     BOOL_ONLY: ClassVar[bool] = True
 
+
+class IntegerBinaryOp(BinaryOp):
+    """A bitwise op: integer tensors only (ONNX BitwiseAnd/Or/Xor, BitShift)."""
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        elem = types[0].get_element_type()
+        if not dtypes.is_integer(elem) or dtypes.is_bool(elem):
+            raise VerifyException(f"{cls.name} takes integer tensors, got {elem}")
+        return super().infer(types, props)
+
+
+@irdl_op_definition
+class BitwiseAndOp(IntegerBinaryOp):
+    name = "graph.bitwise_and"
+
+
+@irdl_op_definition
+class BitwiseOrOp(IntegerBinaryOp):
+    name = "graph.bitwise_or"
+
+
+@irdl_op_definition
+class BitwiseXorOp(IntegerBinaryOp):
+    name = "graph.bitwise_xor"
+
+
+@irdl_op_definition
+class ShiftLeftOp(IntegerBinaryOp):
+    """lhs << rhs; shifting by the bit width or more gives 0."""
+
+    name = "graph.shift_left"
+
+
+@irdl_op_definition
+class ShiftRightOp(IntegerBinaryOp):
+    """lhs >> rhs, logical for unsigned types and arithmetic for signed ones;
+    shifting by the bit width or more gives 0 (-1 for negative signed lhs)."""
+
+    name = "graph.shift_right"
+
+
+@irdl_op_definition
+class BitwiseNotOp(UnaryOp):
+    """~x on integer tensors."""
+
+    name = "graph.bitwise_not"
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        elem = types[0].get_element_type()
+        if not dtypes.is_integer(elem) or dtypes.is_bool(elem):
+            raise VerifyException(f"{cls.name} takes integer tensors, got {elem}")
+        return super().infer(types, props)
 
 @irdl_op_definition
 class WhereOp(GraphOp):
@@ -1401,6 +1503,148 @@ class LRNOp(GraphOp):
         return [x]
 
 
+# ---------------------------------------------------------------------------
+# Element-indexed gather and scatter (ONNX GatherElements / ScatterElements)
+
+
+def _check_index_operands(name: str, data: TensorType, idx: TensorType, axis: int) -> None:
+    if not dtypes.is_integer(idx.get_element_type()) or dtypes.is_bool(idx.get_element_type()):
+        raise VerifyException(f"{name} indices must be integers")
+    rank = len(data.get_shape())
+    if len(idx.get_shape()) != rank:
+        raise VerifyException(f"{name} indices must have the data's rank {rank}")
+    if not 0 <= axis < rank:
+        raise VerifyException(f"axis {axis} is out of range for rank {rank}")
+
+
+@irdl_op_definition
+class GatherElementsOp(GraphOp):
+    """out[i] = data[i with dim `axis` replaced by indices[i]]; negative indices
+    count from the end. The result has the indices' shape.
+
+    Injective: each result element reads one data element, so it fuses like
+    graph.gather (position ids of exported encoders go through it).
+    """
+
+    name = "graph.gather_elements"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.INJECTIVE
+    data = operand_def(AnyTensor)
+    indices = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    axis = prop_def(IntegerAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        data, idx = types
+        axis = _props_int(props, "axis")
+        _check_index_operands(cls.name, data, idx, axis)
+        for d, (n, m) in enumerate(zip(data.get_shape(), idx.get_shape(), strict=True)):
+            if d != axis and m > n:
+                raise VerifyException(f"indices dim {d} ({m}) is larger than the data's ({n})")
+        return [_tensor(idx.get_shape(), data.get_element_type())]
+
+
+SCATTER_REDUCTIONS = ("none", "add", "mul", "max", "min")
+
+
+@irdl_op_definition
+class ScatterElementsOp(GraphOp):
+    """A copy of data where out[u with dim `axis` replaced by indices[u]] is
+    updates[u] (reduction "none") or combined with it by add/mul/max/min, for
+    every u of the updates, in row-major order. Negative indices count from the end.
+
+    Opaque: writes land at data-dependent places, so the kernel copies and
+    then scatters; ScatterND lowers to it on a [rows, row size] view.
+    """
+
+    name = "graph.scatter_elements"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.OPAQUE
+    data = operand_def(AnyTensor)
+    indices = operand_def(AnyTensor)
+    updates = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    axis = prop_def(IntegerAttr)
+    reduction = prop_def(StringAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        data, idx, upd = types
+        axis = _props_int(props, "axis")
+        _check_index_operands(cls.name, data, idx, axis)
+        if tuple(idx.get_shape()) != tuple(upd.get_shape()):
+            raise VerifyException("indices and updates must have one shape")
+        if upd.get_element_type() != data.get_element_type():
+            raise VerifyException("updates must have the data's element type")
+        for d, (n, m) in enumerate(zip(data.get_shape(), idx.get_shape(), strict=True)):
+            if d != axis and m > n:
+                raise VerifyException(f"updates dim {d} ({m}) is larger than the data's ({n})")
+        reduction = _props_str(props, "reduction")
+        if reduction not in SCATTER_REDUCTIONS:
+            raise VerifyException(f"reduction must be one of {', '.join(SCATTER_REDUCTIONS)}")
+        if reduction != "none" and dtypes.is_bool(data.get_element_type()):
+            raise VerifyException(f"reduction {reduction} does not take i1 tensors")
+        return [data]
+
+
+@irdl_op_definition
+class TopKIndicesOp(GraphOp):
+    """ONNX TopK's indices: along `axis`, the positions of the k largest
+    (`largest` = 1) or smallest elements, best first, ties to the lower index.
+
+    ONNX TopK is this op then graph.gather_elements for the values: one
+    result keeps the op within what a kernel writes (one output buffer).
+    """
+
+    name = "graph.topk_indices"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.OPAQUE
+    input = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    axis = prop_def(IntegerAttr)
+    k = prop_def(IntegerAttr)
+    largest = prop_def(IntegerAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        (t,) = types
+        shape = list(t.get_shape())
+        axis, k = _props_int(props, "axis"), _props_int(props, "k")
+        if not 0 <= axis < len(shape):
+            raise VerifyException(f"axis {axis} is out of range for rank {len(shape)}")
+        if not 0 <= k <= shape[axis]:
+            raise VerifyException(f"k={k} must be in [0, {shape[axis]}]")
+        if dtypes.is_bool(t.get_element_type()):
+            raise VerifyException(f"{cls.name} does not take i1 tensors")
+        shape[axis] = k
+        return [_tensor(shape, i64)]
+
+
+@irdl_op_definition
+class CumSumOp(GraphOp):
+    """Running sums along `axis` (ONNX CumSum): out[i] = sum of x[j] for j <= i
+    (j < i when `exclusive`; j >= i / j > i when `reverse`).
+
+    Opaque: its kernel is a scan, each element from the previous one.
+    """
+
+    name = "graph.cumsum"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.OPAQUE
+    input = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    axis = prop_def(IntegerAttr)
+    exclusive = prop_def(IntegerAttr)
+    reverse = prop_def(IntegerAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        (t,) = types
+        axis = _props_int(props, "axis")
+        if not 0 <= axis < len(t.get_shape()):
+            raise VerifyException(f"axis {axis} is out of range for rank {len(t.get_shape())}")
+        if dtypes.is_bool(t.get_element_type()):
+            raise VerifyException(f"{cls.name} does not take i1 tensors")
+        return [t]
+
+
 GRAPH_OPS: list[type[Operation]] = [
     ConstantOp,
     FusedOp,
@@ -1422,6 +1666,15 @@ GRAPH_OPS: list[type[Operation]] = [
     RoundOp,
     SinOp,
     CosOp,
+    TanOp,
+    AsinOp,
+    AcosOp,
+    AtanOp,
+    SinhOp,
+    CoshOp,
+    AsinhOp,
+    AcoshOp,
+    AtanhOp,
     SoftplusOp,
     NotOp,
     LeakyReluOp,
@@ -1445,6 +1698,12 @@ GRAPH_OPS: list[type[Operation]] = [
     AndOp,
     OrOp,
     XorOp,
+    BitwiseAndOp,
+    BitwiseOrOp,
+    BitwiseXorOp,
+    ShiftLeftOp,
+    ShiftRightOp,
+    BitwiseNotOp,
     WhereOp,
     ReshapeOp,
     BroadcastToOp,
@@ -1452,6 +1711,10 @@ GRAPH_OPS: list[type[Operation]] = [
     SliceOp,
     ConcatOp,
     GatherOp,
+    GatherElementsOp,
+    ScatterElementsOp,
+    TopKIndicesOp,
+    CumSumOp,
     PadOp,
     ReduceSumOp,
     ReduceMeanOp,

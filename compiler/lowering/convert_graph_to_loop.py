@@ -44,7 +44,7 @@ from xdsl.passes import ModulePass
 from xdsl.printer import Printer
 
 from compiler import dtypes
-from compiler.compute import layout, matmul, nn, reduce  # noqa: F401  (layout: element rules)
+from compiler.compute import indexing, layout, matmul, nn, reduce, sort  # noqa: F401  (element rules)
 from compiler.compute.builder import KernelBuilder, index, memref_type, storage_type
 from compiler.compute.common import KernelContext
 from compiler.compute.element import ElementEmitter, Source, is_injective
@@ -74,6 +74,9 @@ COMPUTE: dict[type[Operation], ComputeDef] = {
     g.SoftmaxOp: reduce.softmax_kernel,
     g.LogSoftmaxOp: reduce.softmax_kernel,
     g.LayerNormOp: reduce.layer_norm_kernel,
+    g.ScatterElementsOp: indexing.scatter_elements_kernel,
+    g.TopKIndicesOp: sort.topk_indices_kernel,
+    g.CumSumOp: sort.cumsum_kernel,
 }
 
 

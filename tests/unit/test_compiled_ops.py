@@ -1318,6 +1318,103 @@ s.op("AveragePool", ["x16"], "avgpool_big_kernel", kernel_shape=[5, 6], pads=[2,
 
 
 # ---------------------------------------------------------------------------
+# Indexing and scatter, structured decompositions, more activations
+
+s = spec("gather-elements-nd", opset=18)
+s.input("ge", s.f32(2, 3, 5))
+s.input("ge_idx", s.i64(2, 3, 4, lo=-5, hi=5))
+s.op("GatherElements", ["ge", "ge_idx"], "gather_elements_axis2", axis=2)
+s.op("GatherElements", ["ge", s.const(s.i64(1, 3, 5, lo=-2, hi=2))], "gather_elements_axis0_const")
+s.op("Relu", [s.op("GatherElements", ["ge", s.const(s.i32(2, 2, 5, lo=0, hi=3))], check=False, axis=1)],
+     "gather_elements_then_relu")
+# Position ids as a torch.onnx-exported encoder computes them: CumSum of a mask, gathered.
+s.input("mask", (s.rng.integers(0, 2, size=(2, 7))).astype(np.int64))
+pos = s.op("CumSum", ["mask", s.const(np.int64(1))], "cumsum_i64_mask")
+s.op("GatherElements", [s.input("table", s.i64(2, 8)), pos], "gather_elements_position_ids", axis=1)
+s.op("GatherND", ["ge", s.input("nd_idx", np.asarray([[[1, 4]], [[0, -1]]], np.int64))], "gathernd_batch1",
+     batch_dims=1)
+s.op("GatherND", ["ge", s.const(np.asarray([[1, 2], [0, -3]], np.int64))], "gathernd_rows")
+
+s = spec("scatter", opset=18)
+s.input("sd", s.f32(4, 6))
+s.input("sidx", np.asarray([[1, 0, 3, 2, 0, 1], [3, 2, 1, 0, -1, -1]], np.int64))
+s.input("supd", s.f32(2, 6))
+for red in ["none", "add", "mul", "max", "min"]:
+    s.op("ScatterElements", ["sd", "sidx", "supd"], f"scatter_elements_{red}", reduction=red)
+s.op("ScatterElements", [s.input("si", s.i64(3, 5)), s.const(np.asarray([[4, -1], [0, 2]], np.int64)),
+                         s.input("siu", s.i64(2, 2))], "scatter_elements_i64_axis1", axis=1,
+     reduction="add")
+s.op("ScatterND", ["sd", s.const(np.asarray([[2], [0]], np.int64)), s.input("rows", s.f32(2, 6))],
+     "scatternd_rows")
+s.op("ScatterND", [s.input("s3", s.f32(2, 3, 4)), s.const(np.asarray([[0, 1, 2], [1, 2, 3], [0, 1, 2]],
+                                                                      np.int64)),
+                   s.input("pts", s.f32(3))], "scatternd_points_add", reduction="add")
+s.op("Add", [s.op("ScatterND", ["sd", s.const(np.asarray([[-1, 5]], np.int64)), s.input("one", s.f32(1))],
+                  check=False, reduction="max"), "sd"], "scatternd_max_then_add")
+
+s = spec("scatter-opset10", opset=10)
+s.op("Scatter", [s.input("sd", s.f32(4, 6)), s.input("sidx", np.asarray([[1, 0, 3], [-1, 2, 0]], np.int64)),
+                 s.input("supd", s.f32(2, 3))], "scatter_opset9_name")
+
+s = spec("trilu-cumsum-onehot-einsum", opset=18)
+s.input("t", s.f32(2, 5, 7))
+s.op("Trilu", ["t"], "triu")
+s.op("Trilu", ["t", s.const(np.int64(-2))], "tril_k-2", upper=0)
+s.op("Trilu", ["t", s.input("k", np.asarray(2, np.int64))], "triu_runtime_k")
+for ex in (0, 1):
+    for rev in (0, 1):
+        s.op("CumSum", ["t", s.const(np.int64(2))], f"cumsum_ex{ex}_rev{rev}", exclusive=ex, reverse=rev)
+s.op("CumSum", [s.input("ci", s.i32(9)), s.const(np.int32(0))], "cumsum_i32_1d")
+s.op("OneHot", [s.input("labels", s.i64(2, 3, lo=-4, hi=4)), s.const(np.int64(4)),
+                s.const(np.asarray([0.0, 1.0], np.float32))], "onehot")
+s.op("OneHot", ["labels", s.const(np.int64(5)), s.const(ints(3, -2))], "onehot_axis0_i64", axis=0)
+s.input("q", s.f32(2, 3, 5, 8))
+s.input("kk", s.f32(2, 3, 6, 8))
+scores = s.op("Einsum", ["q", "kk"], "einsum_qk", equation="bhqd,bhkd->bhqk")
+s.op("Einsum", [scores, s.input("v", s.f32(2, 6, 3, 8))], "einsum_context", equation="bhqk,bkhd->bqhd")
+s.op("Einsum", ["t"], "einsum_reduce_transpose", equation="bij->jb")
+s.op("Einsum", [s.input("sq", s.f32(3, 4, 4))], "einsum_batch_trace", equation="bii->b")
+s.op("Einsum", [s.input("ea", s.i64(3, 4)), s.input("eb", s.i64(4))], "einsum_matvec_i64", equation="ij,j->i")
+s.op("Gather", ["t", s.op("NonZero", [s.const(ints(0, 1, 0, 1, 1))], check=False)], "nonzero_const", axis=2)
+
+s = spec("topk", opset=18)
+ties = s.steps(3, 40, lo=-3, hi=3)  # many equal values: ties go to the lower index
+s.op("TopK", [s.input("tx", ties), s.const(ints(5))], "topk_largest", outs=2)
+s.op("TopK", ["tx", s.const(ints(40))], "topk_full_sort_smallest", outs=2, largest=0)
+s.op("TopK", [s.input("ti", s.i32(6, 4)), s.const(ints(3))], "topk_i32_axis0", outs=2, axis=0)
+s.op("TopK", [s.input("tw", s.f32(2, 9, 3)), s.const(ints(1))], "topk_k1_middle_axis", outs=2, axis=1)
+
+s = spec("bitwise", opset=18)
+s.input("ba", s.i32(3, 17, lo=-1000, hi=1000))
+s.input("bb", s.i32(17, lo=-1000, hi=1000))
+s.input("ua", s.rng.integers(0, 256, (2, 19)).astype(np.uint8))
+s.input("ub", s.rng.integers(0, 256, (2, 19)).astype(np.uint8))
+for name in ["BitwiseAnd", "BitwiseOr", "BitwiseXor"]:
+    s.op(name, ["ba", "bb"], f"{name}_i32")
+    s.op(name, ["ua", "ub"], f"{name}_u8")
+s.op("BitwiseNot", ["ba"], "BitwiseNot_i32")
+s.op("BitwiseNot", ["ua"], "BitwiseNot_u8")
+s.input("shift", np.tile(np.asarray([0, 1, 3, 7, 8, 9, 200, 255], np.uint8), 3)[:19].reshape(1, 19))
+s.op("BitShift", ["ua", "shift"], "BitShift_left", direction="LEFT")
+s.op("BitShift", ["ua", "shift"], "BitShift_right", direction="RIGHT")
+
+s = spec("activations-math", opset=18)
+s.input("a", s.f32(5, 13, lo=-4.0, hi=4.0))
+for name, attrs in [("Mish", {}), ("Selu", {}), ("Celu", {"alpha": 0.7}), ("ThresholdedRelu", {"alpha": 0.5}),
+                    ("Shrink", {"lambd": 1.0, "bias": 0.5}), ("Hardmax", {}), ("Hardmax", {"axis": 0})]:
+    s.op(name, ["a"], f"{name}_{len(s.outputs)}", rtol=1e-4, **attrs)
+s.op("Shrink", [s.input("ai", s.i32(17))], "Shrink_i32", lambd=2.0, bias=1.0)
+for name, lo, hi in [("Tan", -1.2, 1.2), ("Asin", -1.0, 1.0), ("Acos", -1.0, 1.0), ("Atan", -9.0, 9.0),
+                     ("Sinh", -5.0, 5.0), ("Cosh", -5.0, 5.0), ("Asinh", -9.0, 9.0), ("Acosh", 1.0, 9.0),
+                     ("Atanh", -0.99, 0.99)]:
+    s.op(name, [s.input(f"in_{name}", s.f32(3, 37, lo=lo, hi=hi))], name, rtol=1e-4)
+special = np.asarray([1.0, np.nan, np.inf, -np.inf, -0.0, 3.0e38, -2.0] * 5, np.float32)
+s.op("IsNaN", [s.input("sp", special)], "IsNaN")
+s.op("IsInf", ["sp"], "IsInf")
+s.op("IsInf", ["sp"], "IsInf_positive", detect_negative=0)
+
+
+# ---------------------------------------------------------------------------
 # Running
 
 

@@ -556,6 +556,92 @@ graph_case(
 
 
 # ---------------------------------------------------------------------------
+# Indexing and scatter, structured decompositions, more activations
+
+_ge_idx = np.asarray([[[0, 2], [-1, 1], [3, 0]], [[1, 1], [2, -4], [0, 3]]], np.int64)
+case("axis2-negative", "GatherElements", f32(2, 3, 4), _ge_idx, axis=2)
+case("axis0-smaller", "GatherElements", f32(4, 3), C(np.asarray([[3, 0, -1], [1, 2, 0]], np.int64)))
+case("i64-position-ids", "GatherElements", i64(2, 6), np.asarray([[5, 4, 3, 2, 1, 0]] * 2, np.int64), axis=1)
+case("i32-indices", "GatherElements", f32(3, 5), C(np.asarray([[4], [0], [-2]], np.int32)), axis=1)
+case("batch1", "GatherND", f32(2, 3, 4), np.asarray([[[1, 2]], [[0, -1]]], np.int64), batch_dims=1)
+case("rows", "GatherND", i64(4, 3, 2), C(np.asarray([[3], [0], [-1]], np.int64)))
+case("full-tuples", "GatherND", f32(3, 4), np.asarray([[2, 3], [0, 0], [-1, 1]], np.int64))
+_se_idx = np.asarray([[1, 0, 2], [0, 2, 1]], np.int64)
+for red in ["none", "add", "mul", "max", "min"]:
+    case(f"axis0-{red}", "ScatterElements", f32(3, 3), _se_idx, f32(2, 3), reduction=red, opset=18)
+case("axis1-negative", "ScatterElements", i64(2, 5), C(np.asarray([[-1, 0], [3, -5]], np.int64)),
+     i64(2, 2), axis=1)
+case("opset10", "Scatter", f32(3, 3), C(_se_idx), f32(2, 3), opset=10)
+case("rows", "ScatterND", f32(4, 3), np.asarray([[2], [0]], np.int64), f32(2, 3))
+case("elements-add", "ScatterND", f32(2, 3, 2), C(np.asarray([[0, 1, 1], [1, 2, 0], [0, 1, 1]], np.int64)),
+     f32(3), reduction="add", opset=18)
+case("negative-mul", "ScatterND", f32(3, 4), C(np.asarray([[-1, 2], [0, 0]], np.int64)), f32(2),
+     reduction="mul", opset=18)
+case("upper", "Trilu", f32(2, 4, 5))
+case("lower-k-1", "Trilu", i64(3, 4), C(np.int64(-1)), upper=0)
+case("upper-runtime-k", "Trilu", f32(5, 3), np.asarray(1, np.int64))
+for ex in (0, 1):
+    for rev in (0, 1):
+        case(f"axis1-ex{ex}-rev{rev}", "CumSum", f32(2, 5, 3), C(np.int64(1)), exclusive=ex, reverse=rev)
+case("i32-1d", "CumSum", i32(7), C(np.int32(0)))
+case("i64-axis-neg", "CumSum", i64(3, 4), C(np.int64(-1)), exclusive=1)
+case("last-axis", "OneHot", np.asarray([[1, -1], [4, 0]], np.int64), C(np.int64(5)),
+     C(np.asarray([0.5, 2.0], np.float32)))
+case("axis0-float-ids", "OneHot", np.asarray([2.0, 0.0, 3.0], np.float32), C(np.int64(4)),
+     C(ints(-1, 7)), axis=0)
+case("matmul", "Einsum", f32(3, 4), f32(4, 5), equation="ij,jk->ik", opset=12)
+case("attention-scores", "Einsum", f32(2, 3, 5, 4), f32(2, 3, 6, 4), equation="bhqd,bhkd->bhqk", opset=12)
+case("attention-context", "Einsum", f32(2, 3, 5, 6), f32(2, 6, 3, 4), equation="bhqk,bkhd->bqhd", opset=12)
+case("ellipsis-broadcast", "Einsum", f32(2, 1, 3, 4), f32(1, 5, 4, 2), equation="...ij,...jk", opset=12)
+case("transpose-sum", "Einsum", f32(3, 4, 5), equation="ijk->ki", opset=12)
+case("trace", "Einsum", f32(4, 4), equation="ii", opset=12)
+case("three-operands", "Einsum", f32(2, 3), f32(3, 4), f32(4), equation="ij,jk,k->i", opset=12)
+case("outer-i64", "Einsum", i64(3), i64(4), equation="i,j->ij", opset=12)
+graph_case(
+    "NonZero-constant-into-Gather",
+    [
+        helper.make_node("NonZero", ["mask"], ["nz"]),
+        helper.make_node("Gather", ["x", "nz"], ["out"], axis=1),
+    ],
+    {"mask": C(np.asarray([0, 3, 0, 1], np.int64)), "x": f32(2, 5)},
+    ["out"],
+)
+_ties = np.asarray([[3, 1, 3, 2, 1, 3], [0, 0, 5, 5, -1, 0]], np.float32)
+case("largest-ties", "TopK", _ties, C(ints(4)), outs=2, opset=11)
+case("smallest-axis0", "TopK", f32(5, 3), C(ints(2)), outs=2, axis=0, largest=0, opset=11)
+case("i64", "TopK", i64(2, 7), C(ints(3)), outs=2, opset=11)
+case("opset1-attr", "TopK", f32(2, 6), outs=2, k=2, opset=9)
+for op in ["BitwiseAnd", "BitwiseOr", "BitwiseXor"]:
+    case("i32", op, i32(3, 4, lo=-100, hi=100), i32(4, lo=-100, hi=100), opset=18)
+    case("u8", op, _rng.integers(0, 256, (2, 5)).astype(np.uint8), _rng.integers(0, 256, (2, 5)).astype(np.uint8),
+         opset=18)
+case("i64", "BitwiseNot", i64(7, lo=-1000, hi=1000), opset=18)
+case("u8", "BitwiseNot", _rng.integers(0, 256, 9).astype(np.uint8), opset=18)
+_shift_x = _rng.integers(0, 256, 12).astype(np.uint8)
+_shift_y = np.asarray([0, 1, 2, 3, 4, 5, 6, 7, 7, 8, 9, 200], np.uint8)
+case("u8-left", "BitShift", _shift_x, _shift_y, direction="LEFT")
+case("u8-right", "BitShift", _shift_x, _shift_y, direction="RIGHT")
+_act = f32(3, 7, lo=-4.0, hi=4.0)
+for op, attrs in [("Mish", {}), ("Selu", {}), ("Selu", {"alpha": 2.0, "gamma": 1.5}), ("Celu", {}),
+                  ("Celu", {"alpha": 0.5}), ("ThresholdedRelu", {}), ("ThresholdedRelu", {"alpha": -0.5}),
+                  ("Shrink", {}), ("Shrink", {"lambd": 1.5, "bias": 0.75}), ("Hardmax", {}),
+                  ("Hardmax", {"axis": 0})]:
+    case("-".join(f"{k}{v}" for k, v in attrs.items()) or "default", op, _act, rtol=1e-5, opset=18, **attrs)
+case("i32", "Shrink", i32(9), lambd=1.5, bias=1.0, opset=18)
+case("opset11-flatten", "Hardmax", f32(2, 3, 4), axis=1, opset=11)
+case("ties", "Hardmax", np.asarray([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], np.float32), opset=18)
+for op, lo, hi in [("Tan", -1.2, 1.2), ("Asin", -1.0, 1.0), ("Acos", -1.0, 1.0), ("Atan", -9.0, 9.0),
+                   ("Sinh", -5.0, 5.0), ("Cosh", -5.0, 5.0), ("Asinh", -9.0, 9.0), ("Acosh", 1.0, 9.0),
+                   ("Atanh", -0.99, 0.99)]:
+    case("f32", op, f32(3, 11, lo=lo, hi=hi))
+_special = np.asarray([1.0, np.nan, np.inf, -np.inf, -0.0, 3.0e38], np.float32)
+case("f32", "IsNaN", _special, opset=13)
+case("f32", "IsInf", _special)
+case("positive-only", "IsInf", _special, detect_negative=0)
+case("negative-only-f64", "IsInf", _special.astype(np.float64), detect_positive=0)
+
+
+# ---------------------------------------------------------------------------
 
 
 def _model(c: Case) -> onnx.ModelProto:

@@ -1,0 +1,116 @@
+"""graph.topk_indices: the k best positions along an axis, by rank counting.
+
+The algorithm is the plain one that needs no data-dependent control flow:
+each element's rank is the number of elements along the axis that beat it
+(greater, or equal at a lower position; smaller for largest=0), so the ranks
+of a row are a permutation of 0..n-1. Placing each position at its rank
+sorts the row; the first k of it are the result. O(n^2) comparisons per row:
+cheap at the lengths TopK sees in detection and decoding heads (hundreds to a
+few thousand), which is why no sorting network or heap is built here.
+
+Stages: `init` (ranks = 0), `count` (ranks += beats), `place` (order[rank] =
+position) over heap scratch buffers shaped like the input, then the copy of
+the first k into the result.
+"""
+
+from __future__ import annotations
+
+from xdsl.dialects import arith
+from xdsl.dialects.builtin import i64
+from xdsl.ir import Attribute, SSAValue
+
+from compiler import dtypes
+from compiler.compute.builder import KernelBuilder, index, is_unsigned
+from compiler.compute.common import KernelContext
+from compiler.dialects import graph as g
+
+
+def _beats(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute, largest: bool) -> SSAValue:
+    """a strictly before b in the order (greater when largest, else smaller), as i1."""
+    if dtypes.is_float(elem):
+        return kb.value(arith.CmpfOp(a, b, "ogt" if largest else "olt"))
+    if is_unsigned(elem):
+        return kb.value(arith.CmpiOp(a, b, "ugt" if largest else "ult"))
+    return kb.value(arith.CmpiOp(a, b, "sgt" if largest else "slt"))
+
+
+def topk_indices_kernel(ctx: KernelContext) -> None:
+    op = ctx.anchor
+    assert isinstance(op, g.TopKIndicesOp)
+    kb, em = ctx.kb, ctx.emitter
+    kb.algorithm = "topk_rank"
+    shape = g.shape_of(op.input)
+    elem = g.elem_of(op.input)
+    axis, largest = op.int_prop("axis"), bool(op.int_prop("largest"))
+    names = [f"d{d}" for d in range(len(shape))]
+    ranks = kb.alloc(i64, shape)
+    order = kb.alloc(i64, shape)
+    with kb.nest(shape, [f"{n}.init" for n in names], stage="init") as idx:
+        kb.store(kb.const(0, i64), ranks, idx)
+    with kb.nest(shape, names, stage="count") as idx:
+        with kb.loop(shape[axis], "j") as j:
+            em.reset()
+            mine = em.emit(op.input, idx)
+            other = em.emit(op.input, [*idx[:axis], j, *idx[axis + 1 :]])
+            wins = _beats(kb, other, mine, elem, largest)
+            equal = kb.value(
+                arith.CmpfOp(other, mine, "oeq") if dtypes.is_float(elem) else arith.CmpiOp(other, mine, "eq")
+            )
+            lower = kb.value(arith.CmpiOp(j, idx[axis], "slt"))
+            ties = kb.value(arith.AndIOp(equal, lower))
+            before = kb.value(arith.OrIOp(wins, ties))
+            count = kb.value(arith.AddiOp(kb.load(ranks, idx), kb.value(arith.ExtUIOp(before, i64))))
+            kb.store(count, ranks, idx)
+    with kb.nest(shape, [f"{n}.place" for n in names], stage="place") as idx:
+        rank = kb.value(arith.IndexCastOp(kb.load(ranks, idx), index))
+        rank = kb.clamp_index(rank, 0, shape[axis] - 1)
+        position = kb.value(arith.IndexCastOp(idx[axis], i64))
+        kb.store(position, order, [*idx[:axis], rank, *idx[axis + 1 :]])
+    out_shape = ctx.out.shape
+    with kb.nest(out_shape, [f"{n}.out" for n in names], stage="copy") as idx:
+        kb.store(kb.load(order, idx), ctx.out, idx)
+    em.reset()
+    kb.dealloc(ranks)
+    kb.dealloc(order)
+
+
+def cumsum_kernel(ctx: KernelContext) -> None:
+    """A scan along the axis: out[p] = out[p - step] + x[q] in scan order.
+
+    p walks the axis forward (or backward for `reverse`); q is p itself, or
+    the previous position for `exclusive` (whose first element is 0). The
+    first element reads no predecessor: a select of 0 with the predecessor
+    clamped in bounds, so the nest stays a plain rectangle.
+    """
+    op = ctx.anchor
+    assert isinstance(op, g.CumSumOp)
+    kb, em = ctx.kb, ctx.emitter
+    kb.algorithm = "scan"
+    shape = g.shape_of(op.input)
+    elem = g.elem_of(op.input)
+    axis = op.int_prop("axis")
+    n = shape[axis]
+    reverse, exclusive = bool(op.int_prop("reverse")), bool(op.int_prop("exclusive"))
+    outer = [d for d in range(len(shape)) if d != axis]
+    names = [f"d{d}" for d in outer]
+    with kb.nest([shape[d] for d in outer], names, stage="scan") as ivs:
+        with kb.loop(n, "scan") as i:
+            em.reset()
+            p = kb.value(arith.SubiOp(kb.index(n - 1), i)) if reverse else i
+            step = 1 if reverse else -1  # the predecessor in scan order is p + step
+
+            def at(pos: SSAValue) -> list[SSAValue]:
+                full = list(ivs)
+                full.insert(axis, pos)
+                return full
+
+            first = kb.value(arith.CmpiOp(i, kb.index(0), "eq"))
+            prev_pos = kb.clamp_index(kb.add(p, step), 0, n - 1)
+            prev = kb.value(arith.SelectOp(first, kb.const(0, elem), kb.load(ctx.out, at(prev_pos))))
+            if exclusive:
+                term = kb.value(arith.SelectOp(first, kb.const(0, elem), em.emit(op.input, at(prev_pos))))
+            else:
+                term = em.emit(op.input, at(p))
+            value = kb.value(arith.AddfOp(prev, term) if dtypes.is_float(elem) else arith.AddiOp(prev, term))
+            kb.store(value, ctx.out, at(p))
+    em.reset()
