@@ -7,7 +7,7 @@ op becomes ordinary graph ops:
   input weights at once, `[T*B, I] @ [I, D*G*H]`, with the biases as its
   epilogue: the bulk of the arithmetic, at full GEMM efficiency;
 * per time step, one batched matmul of the hidden state against the
-  recurrent weights of both directions (`[D, 1, B, H] @ [D, 1, H, G*H]`)
+  recurrent weights of both directions (`[1, D, B, H] @ [D, H, G*H]`)
   and the gate arithmetic as elementwise ops, which the graph passes fuse
   into the matmul's epilogue and a few elementwise kernels.
 
@@ -49,54 +49,48 @@ from compiler.frontend.onnx_ops.common import (
 # ---------------------------------------------------------------------------
 # Activation functions (the `activations` attribute)
 
-Activation = Callable[[NodeBuilder, SSAValue], SSAValue]
+
+@dataclass(frozen=True)
+class Activation:
+    """One entry of `activations`, with the alpha/beta it took (equal entries compare equal)."""
+
+    name: str  # lower case
+    params: tuple[float, ...]
+
+    def __call__(self, b: NodeBuilder, x: SSAValue) -> SSAValue:
+        p = self.params
+        if self.name in _UNARY:
+            cls, names = _UNARY[self.name]
+            return b.make(cls, [x], **dict(zip(names, p, strict=True)))
+        if self.name == "softsign":
+            denom = binary(b, g.AddOp, b.make(g.AbsOp, [x]), scalar(b, 1.0, x))
+            return binary(b, g.DivOp, x, denom)
+        if self.name == "thresholdedrelu":
+            keep = binary(b, g.GreaterOp, x, scalar(b, p[0], x))
+            return b.make(g.WhereOp, [keep, x, scalar(b, 0.0, x)])
+        if self.name == "affine":
+            return binary(b, g.AddOp, binary(b, g.MulOp, x, scalar(b, p[0], x)), scalar(b, p[1], x))
+        assert self.name == "scaledtanh", self.name
+        t = b.make(g.TanhOp, [binary(b, g.MulOp, x, scalar(b, p[1], x))])
+        return binary(b, g.MulOp, t, scalar(b, p[0], x))
 
 
-def _unary(cls: type[g.GraphOp], **props: float) -> Activation:
-    return lambda b, x: b.make(cls, [x], **props)
+# Activations that are one graph op: name -> (op, names of its float properties).
+_UNARY: dict[str, tuple[type[g.GraphOp], tuple[str, ...]]] = {
+    "sigmoid": (g.SigmoidOp, ()),
+    "tanh": (g.TanhOp, ()),
+    "relu": (g.ReluOp, ()),
+    "softplus": (g.SoftplusOp, ()),
+    "leakyrelu": (g.LeakyReluOp, ("alpha",)),
+    "elu": (g.EluOp, ("alpha",)),
+    "hardsigmoid": (g.HardSigmoidOp, ("alpha", "beta")),
+}
 
-
-def _affine(alpha: float, beta: float) -> Activation:
-    def apply(b: NodeBuilder, x: SSAValue) -> SSAValue:
-        return binary(b, g.AddOp, binary(b, g.MulOp, x, scalar(b, alpha, x)), scalar(b, beta, x))
-
-    return apply
-
-
-def _scaled_tanh(alpha: float, beta: float) -> Activation:
-    def apply(b: NodeBuilder, x: SSAValue) -> SSAValue:
-        t = b.make(g.TanhOp, [binary(b, g.MulOp, x, scalar(b, beta, x))])
-        return binary(b, g.MulOp, t, scalar(b, alpha, x))
-
-    return apply
-
-
-def _thresholded_relu(alpha: float) -> Activation:
-    def apply(b: NodeBuilder, x: SSAValue) -> SSAValue:
-        keep = binary(b, g.GreaterOp, x, scalar(b, alpha, x))
-        return b.make(g.WhereOp, [keep, x, scalar(b, 0.0, x)])
-
-    return apply
-
-
-def _softsign(b: NodeBuilder, x: SSAValue) -> SSAValue:
-    denom = binary(b, g.AddOp, b.make(g.AbsOp, [x]), scalar(b, 1.0, x))
-    return binary(b, g.DivOp, x, denom)
-
-
-# name (lower case) -> (defaults of alpha and beta it takes, builder)
-_ACTIVATIONS: dict[str, tuple[tuple[float, ...], Callable[..., Activation]]] = {
-    "sigmoid": ((), lambda: _unary(g.SigmoidOp)),
-    "tanh": ((), lambda: _unary(g.TanhOp)),
-    "relu": ((), lambda: _unary(g.ReluOp)),
-    "softplus": ((), lambda: _unary(g.SoftplusOp)),
-    "softsign": ((), lambda: _softsign),
-    "leakyrelu": ((0.01,), lambda a: _unary(g.LeakyReluOp, alpha=a)),
-    "elu": ((1.0,), lambda a: _unary(g.EluOp, alpha=a)),
-    "thresholdedrelu": ((1.0,), _thresholded_relu),
-    "hardsigmoid": ((0.2, 0.5), lambda a, c: _unary(g.HardSigmoidOp, alpha=a, beta=c)),
-    "affine": ((1.0, 0.0), _affine),
-    "scaledtanh": ((1.0, 1.0), _scaled_tanh),
+# name (lower case) -> defaults of the alpha and beta it takes (ONNX's op defaults).
+_ACTIVATION_PARAMS: dict[str, tuple[float, ...]] = {
+    "sigmoid": (), "tanh": (), "relu": (), "softplus": (), "softsign": (),
+    "leakyrelu": (0.01,), "elu": (1.0,), "thresholdedrelu": (1.0,),
+    "hardsigmoid": (0.2, 0.5), "affine": (1.0, 0.0), "scaledtanh": (1.0, 1.0),
 }
 
 
@@ -115,15 +109,14 @@ def _activations(b: NodeBuilder, defaults: Sequence[str], n_dirs: int) -> list[l
     betas = [float(v) for v in b.attr("activation_beta") or []]
     funcs: list[Activation] = []
     for name in names:
-        entry = _ACTIVATIONS.get(str(name).lower())
-        if entry is None:
+        key = str(name).lower()
+        if key not in _ACTIVATION_PARAMS:
             raise b.error(f"activation {name!r} is not supported")
-        params, make = entry
-        args = [
-            (alphas if k == 0 else betas).pop(0) if (alphas if k == 0 else betas) else default
-            for k, default in enumerate(params)
-        ]
-        funcs.append(make(*args))
+        params = []
+        for k, default in enumerate(_ACTIVATION_PARAMS[key]):
+            given = alphas if k == 0 else betas
+            params.append(given.pop(0) if given else default)
+        funcs.append(Activation(key, tuple(params)))
     k = len(defaults)
     return [funcs[d * k : (d + 1) * k] for d in range(n_dirs)]
 
@@ -157,7 +150,7 @@ class _Layer:
         return len(self.reverse)
 
     def state_shape(self) -> list[int]:
-        return [self.dirs, 1, self.batch, self.hidden]
+        return [1, self.dirs, self.batch, self.hidden]
 
 
 def _layer(b: NodeBuilder, gates: int, default_acts: Sequence[str]) -> _Layer:
@@ -220,19 +213,21 @@ def _gate(layer: _Layer, v: SSAValue, k: int) -> SSAValue:
     return _slice(layer.b, v, rank(v) - 1, k * layer.hidden, layer.hidden)
 
 
-def _reverse_time(layer: _Layer, v: SSAValue, axis: int) -> SSAValue:
-    """Reverses `v` along its time axis for the directions that run backwards."""
-    b, n = layer.b, shape(v)[axis]
+def _reverse_time(layer: _Layer, v: SSAValue) -> SSAValue:
+    """Reverses a [T, D, ...] tensor in time for the directions that run backwards."""
+    b, n = layer.b, shape(v)[0]
     parts = []
     for d, rev in enumerate(layer.reverse):
-        part = _slice(b, v, 0, d, 1) if layer.dirs > 1 else v
-        parts.append(_slice(b, part, axis, n - 1, n, -1) if rev else part)
-    return parts[0] if len(parts) == 1 else b.make(g.ConcatOp, parts, axis=0)
+        part = _slice(b, v, 1, d, 1) if layer.dirs > 1 else v
+        parts.append(_slice(b, part, 0, n - 1, n, -1) if rev else part)
+    return parts[0] if len(parts) == 1 else b.make(g.ConcatOp, parts, axis=1)
 
 
 def _input_projection(layer: _Layer, bias: SSAValue | None) -> SSAValue:
-    """X @ W^T + bias for every step, direction and gate: one GEMM, [D, T, B, G*H]
-    with the reverse direction's time already reversed."""
+    """X @ W^T + bias for every step, direction and gate: one GEMM, [T, D, B, G*H]
+    with the reverse direction's time already reversed. Time-major, a step's
+    slice is one contiguous range: a view, no copy, and the step kernels stay
+    identical (the compiler emits them once)."""
     b, dirs, width = layer.b, layer.dirs, layer.gates * layer.hidden
     seq_len, batch, in_size = shape(layer.x)
     x2 = reshape(b, layer.x, [seq_len * batch, in_size])
@@ -241,11 +236,11 @@ def _input_projection(layer: _Layer, bias: SSAValue | None) -> SSAValue:
     if bias is not None:
         xw = binary(b, g.AddOp, xw, reshape(b, bias, [dirs * width]))
     xw = reshape(b, xw, [seq_len, batch, dirs, width])
-    if dirs == 1:
-        xw = reshape(b, xw, [1, seq_len, batch, width])
+    if dirs == 1 or batch == 1:
+        xw = reshape(b, xw, [seq_len, dirs, batch, width])
     else:
-        xw = transpose(b, xw, [2, 0, 1, 3])
-    return _reverse_time(layer, xw, 1)
+        xw = transpose(b, xw, [0, 2, 1, 3])
+    return _reverse_time(layer, xw)
 
 
 def _bias_halves(layer: _Layer) -> tuple[SSAValue | None, SSAValue | None]:
@@ -257,13 +252,12 @@ def _bias_halves(layer: _Layer) -> tuple[SSAValue | None, SSAValue | None]:
 
 
 def _recurrent_weights(layer: _Layer) -> SSAValue:
-    """R^T as [D, 1, H, G*H], the right operand of a step's batched matmul."""
-    rt = transpose(layer.b, layer.r, [0, 2, 1])
-    return reshape(layer.b, rt, [layer.dirs, 1, layer.hidden, layer.gates * layer.hidden])
+    """R^T as [D, H, G*H], the right operand of a step's batched matmul."""
+    return transpose(layer.b, layer.r, [0, 2, 1])
 
 
 def _initial_state(layer: _Layer, index: int) -> SSAValue | None:
-    """initial_h (index 5) or initial_c (6) as [D, 1, B, H]; None when absent (zero)."""
+    """initial_h (index 5) or initial_c (6) as [1, D, B, H]; None when absent or zero."""
     v = layer.b.opt_input(index)
     if v is None:
         return None
@@ -272,6 +266,9 @@ def _initial_state(layer: _Layer, index: int) -> SSAValue | None:
         want = (layer.batch, layer.dirs, layer.hidden)
     if shape(v) != want or elem(v) != elem(layer.x):
         raise layer.b.error(f"input {index} must be {list(want)} of {elem(layer.x)}, got {v.type}")
+    value = constant_value(v)
+    if value is not None and not value.any():
+        return None  # exporters spell the default zero state out (Expand of zeros)
     if layer.layout == 1:
         v = transpose(layer.b, v, [1, 0, 2])
     return reshape(layer.b, v, layer.state_shape())
@@ -289,13 +286,13 @@ def _activate(layer: _Layer, slot: int, v: SSAValue, clip: bool = True) -> SSAVa
     if clip and layer.clip is not None:
         v = b.make(g.ClipOp, [v], min=-layer.clip, max=layer.clip)
     funcs = [acts[slot] for acts in layer.acts]
-    if all(f is funcs[0] for f in funcs) or layer.dirs == 1:
+    if all(f == funcs[0] for f in funcs):
         return funcs[0](b, v)
-    return b.make(g.ConcatOp, [f(b, _slice(b, v, 0, d, 1)) for d, f in enumerate(funcs)], axis=0)
+    return b.make(g.ConcatOp, [f(b, _slice(b, v, 1, d, 1)) for d, f in enumerate(funcs)], axis=1)
 
 
 def _step_mask(layer: _Layer, step: int) -> SSAValue | None:
-    """[D, 1, B, 1] booleans: whether each direction's sequence is still running
+    """[1, D, B, 1] booleans: whether each direction's sequence is still running
     at this step; None when all are (no masking needed)."""
     if layer.lens is None:
         return None
@@ -306,9 +303,9 @@ def _step_mask(layer: _Layer, step: int) -> SSAValue | None:
         running = times[:, None] < layer.lens_value.astype(np.int64)[None, :]
         if running.all():
             return None
-        return layer.b.constant(running.reshape(layer.dirs, 1, layer.batch, 1))
+        return layer.b.constant(running.reshape(1, layer.dirs, layer.batch, 1))
     lens = reshape(layer.b, layer.lens, [1, 1, layer.batch, 1])
-    t = layer.b.constant(times.reshape(layer.dirs, 1, 1, 1).astype(dtypes.to_numpy_dtype(elem(lens))))
+    t = layer.b.constant(times.reshape(1, layer.dirs, 1, 1).astype(dtypes.to_numpy_dtype(elem(lens))))
     return binary(layer.b, g.LessOp, t, lens)
 
 
@@ -329,7 +326,7 @@ def _recur(layer: _Layer, h: SSAValue | None, rt: SSAValue) -> SSAValue | None:
     return None if h is None else layer.b.make(g.MatMulOp, [h, rt])
 
 
-# A step: (layer, step index, its input projection [D, 1, B, G*H], states) -> new states.
+# A step: (layer, its input projection [1, D, B, G*H], states) -> new states.
 # The first state is H; states are None while they are the implicit zero.
 States = list[SSAValue | None]
 Step = Callable[[_Layer, SSAValue, States], list[SSAValue]]
@@ -339,7 +336,7 @@ def _unroll(layer: _Layer, xw: SSAValue, states: States, step_fn: Step) -> tuple
     """Runs every time step; returns the per-step outputs and the final states."""
     ys: list[SSAValue] = []
     for s in range(layer.seq_len):
-        xw_s = _slice(layer.b, xw, 1, s, 1)
+        xw_s = _slice(layer.b, xw, 0, s, 1)
         mask = _step_mask(layer, s)
         new = step_fn(layer, xw_s, states)
         ys.append(_masked(layer, mask, new[0], None))
@@ -355,9 +352,9 @@ def _outputs(layer: _Layer, ys: list[SSAValue], finals: list[SSAValue]) -> list[
     wanted = [i < len(b.node.output) and bool(b.node.output[i]) for i in range(1 + len(finals))]
     outs: list[SSAValue | None] = [None] * (1 + len(finals))
     if wanted[0]:
-        y = ys[0] if len(ys) == 1 else b.make(g.ConcatOp, ys, axis=1)  # [D, T, B, H]
-        y = _reverse_time(layer, y, 1)
-        outs[0] = transpose(b, y, [1, 0, 2, 3] if layer.layout == 0 else [2, 1, 0, 3])
+        y = ys[0] if len(ys) == 1 else b.make(g.ConcatOp, ys, axis=0)  # [T, D, B, H]
+        y = _reverse_time(layer, y)
+        outs[0] = y if layer.layout == 0 else transpose(b, y, [2, 0, 1, 3])
     for i, st in enumerate(finals, start=1):
         if not wanted[i]:
             continue
@@ -393,7 +390,7 @@ def convert_rnn(b: NodeBuilder) -> list[SSAValue | None]:
 
 def _zero_block(b: NodeBuilder, like: SSAValue) -> SSAValue:
     """Zeros in place of GRU's Rb_h ([D, H]) when it moves out of the input bias."""
-    d, _, _, h = shape(like)
+    _, d, _, h = shape(like)
     return b.constant(np.zeros((d, h), dtypes.to_numpy_dtype(elem(like))), elem(like))
 
 
@@ -407,13 +404,13 @@ def convert_gru(b: NodeBuilder) -> list[SSAValue | None]:
     if wb is not None and rb is not None:
         if before_reset:
             # Rb_h is added inside the reset gate's product: keep it per step.
-            rb_h = reshape(b, _gate(layer, rb, 2), [layer.dirs, 1, 1, hidden])
+            rb_h = reshape(b, _gate(layer, rb, 2), [1, layer.dirs, 1, hidden])
             rb = b.make(g.ConcatOp, [_slice(b, rb, 1, 0, 2 * hidden), _zero_block(b, rb_h)], axis=1)
         wb = binary(b, g.AddOp, wb, rb)
     xw = _input_projection(layer, wb)
     rt = _recurrent_weights(layer)
-    rt_zr = _slice(b, rt, 3, 0, 2 * hidden)
-    rt_h = _slice(b, rt, 3, 2 * hidden, hidden)
+    rt_zr = _slice(b, rt, 2, 0, 2 * hidden)
+    rt_h = _slice(b, rt, 2, 2 * hidden, hidden)
 
     def step(ly: _Layer, xw_s: SSAValue, states: States) -> list[SSAValue]:
         (h,) = states
@@ -454,7 +451,7 @@ def convert_lstm(b: NodeBuilder) -> list[SSAValue | None]:
     if p is not None:
         if shape(p) != (dirs, 3 * hidden) or elem(p) != elem(layer.x):
             raise b.error(f"P must be [{dirs}, {3 * hidden}] of {elem(layer.x)}, got {p.type}")
-        p4 = reshape(b, p, [dirs, 1, 1, 3 * hidden])
+        p4 = reshape(b, p, [1, dirs, 1, 3 * hidden])
         peep = [_gate(layer, p4, k) for k in range(3)]  # i, o, f
 
     def step(ly: _Layer, xw_s: SSAValue, states: States) -> list[SSAValue]:
