@@ -11,6 +11,7 @@ Sizes are small (T=3, B=2, IN=4, H=5) so that the whole file stays fast.
 
 from __future__ import annotations
 
+import os
 import re
 import unittest
 import zlib
@@ -212,9 +213,21 @@ for op in GATES:
     m.add(op, f"{op}_rev_lens", "reverse", layout=1, lens=[1, 3], init_h=True)
     m.add(op, f"{op}_fwd", "forward", layout=1)
 
-# Compiled: fewer families (each compile costs seconds), every option in one.
-COMPILED = {"LSTM-bidirectional", "GRU-bidirectional", "RNN-bidirectional", "LSTM-reverse",
-            "GRU-forward", "activations", "layout1"}
+# Compiled. Each compile costs seconds per distinct kernel, so the default run
+# compiles one compact model that touches every op, direction and main option;
+# COMPILER_SLOW_TESTS=1 (`make test-rnn`) compiles the families above too.
+m = family("compact")
+m.add("LSTM", "lstm", "bidirectional", init_h=True, init_c=True, peepholes=True, lens=[2, 3],
+      lens_runtime=True)
+m.add("GRU", "gru", "reverse", lens=[3, 1], clip=0.5, init_h=True, linear_before_reset=1)
+m.add("RNN", "rnn", "bidirectional", layout=1, init_h=True, activations=["Relu", "Tanh"])
+
+SLOW = os.environ.get("COMPILER_SLOW_TESTS") == "1"
+slow = pytest.mark.skipif(not SLOW, reason="slow: set COMPILER_SLOW_TESTS=1 (make test-rnn)")
+COMPILED = {"compact"}
+if SLOW:
+    COMPILED |= {"LSTM-bidirectional", "GRU-bidirectional", "RNN-bidirectional", "LSTM-reverse",
+                 "GRU-forward", "activations", "layout1"}
 
 
 def _by_id(ids: set[str]) -> list[Model]:
@@ -314,7 +327,13 @@ def test_hidden_size_mismatch_is_a_clear_error() -> None:
 # ONNX's own node tests, through the backend
 
 
-NODE_TESTS = r"^test_(lstm|gru|simple_rnn|rnn)_\w+_cpu$"
+# All 18 with COMPILER_SLOW_TESTS=1; by default a few that cover the three ops,
+# sequence_lens, peepholes and layout=1.
+NODE_TESTS = (
+    r"^test_(lstm|gru|simple_rnn|rnn)_\w+_cpu$"
+    if SLOW
+    else r"^test_(lstm_with_peepholes|gru_defaults|rnn_seq_length|simple_rnn_batchwise)_cpu$"
+)
 
 
 def _node_test_cases() -> dict[str, type[unittest.TestCase]]:
@@ -336,13 +355,14 @@ globals().update(NODE_CASES)
 
 def test_all_recurrent_node_tests_are_selected() -> None:
     selected = [n for case in NODE_CASES.values() for n in vars(case) if n.startswith("test_")]
-    assert len(selected) == 18, selected
+    assert len(selected) == (18 if SLOW else 4), selected
 
 
 # ---------------------------------------------------------------------------
 # CRNN text recognizers exported by torch.onnx (tests/models/make_rnn.py)
 
 
+@slow
 @pytest.mark.parametrize("name", ["crnn_lstm", "crnn_gru"])
 def test_exported_crnn_matches_onnxruntime(name: str) -> None:
     path = MODELS_DIR / f"{name}.onnx"
