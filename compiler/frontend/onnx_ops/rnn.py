@@ -144,10 +144,18 @@ class _Layer:
     acts: list[list[Activation]]  # [direction][slot]
     lens: SSAValue | None  # [B] int
     lens_value: np.ndarray | None  # lens when constant
+    _lens_column: SSAValue | None = None
 
     @property
     def dirs(self) -> int:
         return len(self.reverse)
+
+    def lens_column(self) -> SSAValue:
+        """sequence_lens as [1, 1, B, 1], reshaped once for every step's mask."""
+        assert self.lens is not None
+        if self._lens_column is None:
+            self._lens_column = reshape(self.b, self.lens, [1, 1, self.batch, 1])
+        return self._lens_column
 
     def state_shape(self) -> list[int]:
         return [1, self.dirs, self.batch, self.hidden]
@@ -304,7 +312,7 @@ def _step_mask(layer: _Layer, step: int) -> SSAValue | None:
         if running.all():
             return None
         return layer.b.constant(running.reshape(1, layer.dirs, layer.batch, 1))
-    lens = reshape(layer.b, layer.lens, [1, 1, layer.batch, 1])
+    lens = layer.lens_column()
     t = layer.b.constant(times.reshape(1, layer.dirs, 1, 1).astype(dtypes.to_numpy_dtype(elem(lens))))
     return binary(layer.b, g.LessOp, t, lens)
 
