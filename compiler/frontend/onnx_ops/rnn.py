@@ -18,9 +18,13 @@ the end. `sequence_lens` masks with `graph.where`: past a sequence's length the
 state keeps its last value (so Y_h is the last valid step's, and the reverse
 direction starts at the sequence's own end) and Y is zero, as ONNX defines.
 
-The graph grows linearly with T (about 15 ops per step for LSTM, both
-directions together), which bounds how long sequences may be before compile
-time matters; a loop op in the graph dialect would lift that bound.
+The graph grows linearly with T: a bidirectional LSTM imports as 16 graph ops
+per step (both directions together), which fusion turns into 4 (a view of the
+step's input slice, the recurrent matmul with its add, two elementwise
+kernels). The step kernels are identical, so they are compiled once and only
+the entry function grows: measured at O3 (B=1, I=H=64, on a loaded 2-core
+machine), compile takes about 5.5 s + 0.19 s per step (T=100: 24 s). A loop
+op in the graph dialect would make it independent of T.
 """
 
 from __future__ import annotations
@@ -172,6 +176,8 @@ def _layer(b: NodeBuilder, gates: int, default_acts: Sequence[str]) -> _Layer:
     if layout == 1:
         x = transpose(b, x, [1, 0, 2])
     seq_len, batch, in_size = shape(x)
+    if seq_len == 0:
+        raise b.error("X has no time steps (sequence length 0)")
     direction = b.attr("direction", "forward")
     reverse = {"forward": [False], "reverse": [True], "bidirectional": [False, True]}.get(direction)
     if reverse is None:
