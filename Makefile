@@ -32,3 +32,9 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info
+
+# The recurrent ops' slow checks: every option family compiled at O0 and O3, all
+# of ONNX's LSTM/GRU/RNN node tests, the exported CRNN models (several minutes).
+.PHONY: test-rnn
+test-rnn: $(STAMP)
+	COMPILER_SLOW_TESTS=1 $(PY) -m pytest -n $(JOBS) tests/unit/test_rnn.py

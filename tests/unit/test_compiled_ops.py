@@ -1525,9 +1525,13 @@ def test_every_loop_parallel_matches_oracle(
 
 
 def test_every_supported_op_is_compiled() -> None:
-    covered = {n.op_type for sp in SPECS for n in sp.nodes}
+    covered = {n.op_type for sp in SPECS for n in sp.nodes} | COMPILED_ELSEWHERE
     missing = sorted(set(supported_ops()) - covered)
     assert not missing, f"no compiled-op case for {missing}"
+
+
+# Ops whose compiled tests live in their own file (their models compile slowly).
+COMPILED_ELSEWHERE = {"LSTM", "GRU", "RNN"}  # test_rnn.py
 
 
 def test_spec_ids_are_unique() -> None:

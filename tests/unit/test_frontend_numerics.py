@@ -554,6 +554,14 @@ graph_case(
     ["out"],
 )
 
+# Recurrent ops (the option families are in test_rnn.py): [T=3, B=2, I=4], hidden 5.
+case("bidirectional", "LSTM", f32(3, 2, 4), C(f32(2, 20, 4)), C(f32(2, 20, 5)), C(f32(2, 40)),
+     outs=3, hidden_size=5, direction="bidirectional")
+case("lens", "GRU", f32(3, 2, 4), C(f32(1, 15, 4)), C(f32(1, 15, 5)), C(f32(1, 30)),
+     C(np.asarray([3, 1], np.int32)), f32(1, 2, 5), outs=2, hidden_size=5)
+case("reverse", "RNN", f32(3, 2, 4), C(f32(1, 5, 4)), C(f32(1, 5, 5)), outs=2, hidden_size=5,
+     direction="reverse")
+
 
 # ---------------------------------------------------------------------------
 # Indexing and scatter, structured decompositions, more activations

@@ -11,8 +11,9 @@ from compiler.frontend.onnx_ops import (
     indexing,
     nn,
     reduce,
+    rnn,
     structured,
     tensor,
 )
 
-__all__ = ["activations", "bitwise", "elementwise", "indexing", "nn", "reduce", "structured", "tensor"]
+__all__ = ["activations", "bitwise", "elementwise", "indexing", "nn", "reduce", "rnn", "structured", "tensor"]
