@@ -4,6 +4,14 @@ Importing this package registers every converter in
 `compiler.frontend.converter.CONVERTERS`; `compiler.frontend.onnx` imports it.
 """
 
-from compiler.frontend.onnx_ops import elementwise, nn, reduce, resize, tensor
+from compiler.frontend.onnx_ops import (
+    conv_transpose,
+    elementwise,
+    nn,
+    normalization,
+    reduce,
+    resize,
+    tensor,
+)
 
-__all__ = ["elementwise", "nn", "reduce", "resize", "tensor"]
+__all__ = ["conv_transpose", "elementwise", "nn", "normalization", "reduce", "resize", "tensor"]
