@@ -219,12 +219,19 @@ def _stride(taps: AxisTaps) -> tuple[int, int] | None:
     return int(index[0]), step
 
 
-def _repeat(b: NodeBuilder, x: SSAValue, axis: int, f: int) -> SSAValue:
+def repeat(b: NodeBuilder, x: SSAValue, factors: dict[int, int]) -> SSAValue:
+    """Each element repeated factors[axis] times along its axis, all axes in one broadcast."""
+    if not factors:
+        return x
     dims = list(shape(x))
-    split = [*dims[: axis + 1], 1, *dims[axis + 1 :]]
-    wide = [*dims[: axis + 1], f, *dims[axis + 1 :]]
+    split: list[int] = []
+    wide: list[int] = []
+    for axis, n in enumerate(dims):
+        f = factors.get(axis)
+        split += [n] if f is None else [n, 1]
+        wide += [n] if f is None else [n, f]
     y = b.make(g.BroadcastToOp, [reshape(b, x, split)], [TensorType(elem(x), wide)])
-    return reshape(b, y, [*dims[:axis], dims[axis] * f, *dims[axis + 1 :]])
+    return reshape(b, y, [n * factors.get(axis, 1) for axis, n in enumerate(dims)])
 
 
 def _along(values: np.ndarray, axis: int, r: int) -> np.ndarray:
@@ -242,7 +249,7 @@ def apply_taps(b: NodeBuilder, x: SSAValue, axis: int, taps: AxisTaps, extrapola
             return x
         f = _repeat_factor(taps, n)
         if f is not None:
-            return _repeat(b, x, axis, f)
+            return repeat(b, x, {axis: f})
         strided = _stride(taps)
         if strided is not None:
             dims = list(shape(x))
@@ -279,6 +286,7 @@ def resize(
     r = len(src)
     if spec.mode != "nearest" and not dtypes.is_float(elem(x)):
         raise b.error(f"mode={spec.mode!r} needs a floating-point input, got {elem(x)}")
+    per_axis: dict[int, AxisTaps] = {}
     for axis in range(r):
         n, m, scale = src[axis], int(out_shape[axis]), float(scales[axis])
         bounds = (0.0, 1.0) if roi is None else (float(roi[axis]), float(roi[r + axis]))
@@ -286,7 +294,13 @@ def resize(
             continue
         if n == 0 or m == 0:
             raise b.error(f"cannot resize dim {axis} from {n} to {m} positions")
-        x = apply_taps(b, x, axis, axis_taps(spec, m, n, scale, bounds), spec.extrapolation_value)
+        per_axis[axis] = axis_taps(spec, m, n, scale, bounds)
+    # Integer nearest upsamplings commute with the other axes' maps: one broadcast does them all.
+    factors = {a: f for a, t in per_axis.items() if (f := _repeat_factor(t, src[a])) is not None}
+    x = repeat(b, x, factors)
+    for axis, taps in per_axis.items():
+        if axis not in factors:
+            x = apply_taps(b, x, axis, taps, spec.extrapolation_value)
     return x
 
 
