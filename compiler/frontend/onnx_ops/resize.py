@@ -208,15 +208,26 @@ def _repeat_factor(taps: AxisTaps, n: int) -> int | None:
     return f if np.array_equal(taps.index[:, 0], np.arange(m) // f) else None
 
 
-def _stride(taps: AxisTaps) -> tuple[int, int] | None:
-    """(offset, step) when the axis is one tap at offset + step * i."""
+def _stride(taps: AxisTaps) -> tuple[int, int, int] | None:
+    """(offset, step, count) when the axis is one unit tap at offset + step * i."""
     index = taps.index[:, 0]
-    if taps.index.shape[1] != 1 or taps.outside is not None:
+    if taps.index.shape[1] != 1 or taps.outside is not None or not np.all(taps.weight == 1.0):
         return None
     step = int(index[1] - index[0]) if len(index) > 1 else 1
     if step < 1 or not np.array_equal(index, index[0] + step * np.arange(len(index))):
         return None
-    return int(index[0]), step
+    return int(index[0]), step, len(index)
+
+
+def strided_slice(b: NodeBuilder, x: SSAValue, axes: dict[int, tuple[int, int, int]]) -> SSAValue:
+    """x[offset : : step][:count] along each of `axes`, in one graph.slice."""
+    if not axes:
+        return x
+    dims = list(shape(x))
+    offsets, strides = [0] * len(dims), [1] * len(dims)
+    for axis, (offset, step, count) in axes.items():
+        offsets[axis], strides[axis], dims[axis] = offset, step, count
+    return b.make(g.SliceOp, [x], [TensorType(elem(x), dims)], offsets=offsets, strides=strides)
 
 
 def repeat(b: NodeBuilder, x: SSAValue, factors: dict[int, int]) -> SSAValue:
@@ -252,11 +263,7 @@ def apply_taps(b: NodeBuilder, x: SSAValue, axis: int, taps: AxisTaps, extrapola
             return repeat(b, x, {axis: f})
         strided = _stride(taps)
         if strided is not None:
-            dims = list(shape(x))
-            offsets, strides = [0] * len(dims), [1] * len(dims)
-            offsets[axis], strides[axis] = strided
-            dims[axis] = m
-            return b.make(g.SliceOp, [x], [TensorType(elem(x), dims)], offsets=offsets, strides=strides)
+            return strided_slice(b, x, {axis: (*strided, m)})
     r = rank(x)
     dt = dtypes.to_numpy_dtype(elem(x))
     y: SSAValue | None = None
@@ -295,11 +302,14 @@ def resize(
         if n == 0 or m == 0:
             raise b.error(f"cannot resize dim {axis} from {n} to {m} positions")
         per_axis[axis] = axis_taps(spec, m, n, scale, bounds)
-    # Integer nearest upsamplings commute with the other axes' maps: one broadcast does them all.
+    # One-tap maps commute with the other axes' maps: one broadcast does every
+    # integer nearest upsampling, one slice every strided nearest downsampling.
     factors = {a: f for a, t in per_axis.items() if (f := _repeat_factor(t, src[a])) is not None}
     x = repeat(b, x, factors)
+    strided = {a: st for a, t in per_axis.items() if a not in factors and (st := _stride(t)) is not None}
+    x = strided_slice(b, x, strided)
     for axis, taps in per_axis.items():
-        if axis not in factors:
+        if axis not in factors and axis not in strided:
             x = apply_taps(b, x, axis, taps, spec.extrapolation_value)
     return x
 
