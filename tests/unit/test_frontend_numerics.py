@@ -601,6 +601,10 @@ case("same-upper-group3", "ConvTranspose", f32(1, 6, 4, 4), C(f32(6, 1, 3, 3)), 
 case("output-shape", "ConvTranspose", f32(1, 1, 3, 3), C(f32(1, 2, 3, 3)), strides=[3, 2],
      output_shape=[10, 8])
 case("1d-runtime-weight", "ConvTranspose", f32(2, 3, 6), f32(3, 2, 3), strides=[2], pads=[1, 0])
+case("1d-k5-s3-outpad", "ConvTranspose", f32(2, 3, 6), C(f32(3, 2, 5)), strides=[3], pads=[2, 1],
+     output_padding=[2])
+case("k3-s2-outpad-same-lower", "ConvTranspose", f32(1, 2, 4, 3), C(f32(2, 4, 3, 3)), C(f32(4)),
+     strides=[2, 3], output_padding=[1, 0], auto_pad="SAME_LOWER")
 
 # Normalizations decomposed into layer_norm and reductions.
 case("opset18-per-group", "GroupNormalization", f32(2, 6, 3, 4), C(f32(3)), C(f32(3)), opset=18,

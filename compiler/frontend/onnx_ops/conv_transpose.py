@@ -3,14 +3,17 @@
 A transposed convolution scatters each input pixel, times the kernel, into
 the output at stride s. Two rewrites onto the existing convolution:
 
-- General: insert s - 1 zeros between input pixels, pad by the kernel's
-  dilated extent less the ONNX pads (plus output_padding at the end), and
-  correlate with the kernel flipped in space and with its in/out channels
-  swapped per group.
-- Kernel equal to stride, no pads, no dilation (the U-Net 2x2/stride-2 up
-  layer): every input pixel owns an s x s output block, so it is a 1x1
-  convolution with M * s * s output channels followed by a pixel shuffle
-  (reshape, transpose, reshape): no multiplications by inserted zeros.
+- Sub-pixel (constant weight, stride > 1, no dilation; the U-Net and GAN up
+  layers): output position t = q * s + r reads input q - u with tap r + s * u,
+  so each output phase r is a stride-1 convolution of the input with a
+  sub-kernel of ceil(k / s) taps. The phases are the output channels of one
+  graph.conv (weights rearranged at compile time), interleaved by a pixel
+  shuffle (reshape, transpose, reshape) and cropped by the pads. No
+  multiplication by an inserted zero; kernel == stride is a 1x1 conv.
+- General (runtime weights, dilations, stride 1): insert s - 1 zeros between
+  input pixels, pad by the kernel's dilated extent less the ONNX pads (plus
+  output_padding at the end), and correlate with the kernel flipped in space
+  and with its in/out channels swapped per group.
 """
 
 from __future__ import annotations
@@ -18,11 +21,12 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 from xdsl.ir import SSAValue
 
 from compiler.dialects import graph as g
-from compiler.frontend.converter import NodeBuilder, converter
-from compiler.frontend.onnx_ops.common import rank, require_float, reshape, shape, transpose
+from compiler.frontend.converter import NodeBuilder, constant_value, converter
+from compiler.frontend.onnx_ops.common import elem, rank, require_float, reshape, shape, transpose
 from compiler.frontend.onnx_ops.tensor import slice_value
 
 
@@ -122,29 +126,64 @@ def _conv(b: NodeBuilder, x: SSAValue, w: SSAValue, bias: SSAValue | None, group
     return y
 
 
-def _pixel_shuffle_weight(b: NodeBuilder, w: SSAValue, group: int) -> SSAValue:
-    """[C, M/g, s...] -> [g * M/g * prod(s), C/g, 1...]: the 1x1 conv of the kernel == stride case."""
-    c, m_g, *kernel = shape(w)
-    taps = math.prod(kernel)
+def phase_weight(w: np.ndarray, group: int, strides: Sequence[int]) -> np.ndarray:
+    """[C, M/g, k...] -> [M * prod(s), C/g, K...] with K = ceil(k / s): one sub-kernel per output phase.
+
+    Output channel (o, r...) holds, flipped, the taps w[.., r + s * u] of phase r
+    (zero where r + s * u runs past the kernel).
+    """
+    c, m_g, *kernel = w.shape
     n_sp = len(kernel)
-    flat = reshape(b, w, [group, c // group, m_g * taps])
-    swapped = transpose(b, flat, [0, 2, 1])
-    return reshape(b, swapped, [group * m_g * taps, c // group, *([1] * n_sp)])
+    sub = [-(-k // s) for k, s in zip(kernel, strides, strict=True)]
+    # Zero-extend the kernel to K * s taps, then split each tap index j = r + s * u.
+    full = np.zeros((c, m_g, *(kk * s for kk, s in zip(sub, strides, strict=True))), w.dtype)
+    full[(slice(None), slice(None), *(slice(0, k) for k in kernel))] = w
+    split = full.reshape(c, m_g, *(v for kk, s in zip(sub, strides, strict=True) for v in (kk, s)))
+    # [C, M/g, (u, r)...] -> [C, M/g, r..., u...], u flipped
+    perm = [0, 1, *(3 + 2 * d for d in range(n_sp)), *(2 + 2 * d for d in range(n_sp))]
+    phases = split.transpose(perm)[(Ellipsis, *([slice(None, None, -1)] * n_sp))]
+    grouped = phases.reshape(group, c // group, m_g, *strides, *sub)
+    # -> [g, M/g, r..., C/g, u...] -> [M * prod(s), C/g, u...]
+    order = [0, 2, *range(3, 3 + n_sp), 1, *range(3 + n_sp, 3 + 2 * n_sp)]
+    out = grouped.transpose(order).reshape(group * m_g * math.prod(strides), c // group, *sub)
+    return np.ascontiguousarray(out)
 
 
-def _kernel_is_stride(
-    b: NodeBuilder, x: SSAValue, w: SSAValue, group: int, bias: SSAValue | None, strides: Sequence[int]
+def _sub_pixel(
+    b: NodeBuilder,
+    x: SSAValue,
+    w: np.ndarray,
+    bias: SSAValue | None,
+    group: int,
+    strides: Sequence[int],
+    pads: Sequence[int],
+    out_dims: Sequence[int],
 ) -> SSAValue:
+    """Stride-s ConvTranspose (dilation 1) as one stride-1 conv per output phase, interleaved.
+
+    Output t = q * s + r (before cropping the begin pad) reads input q - u with
+    tap r + s * u, so phase r is a correlation of x with its flipped
+    sub-kernel; all phases are the output channels of one conv, and a pixel
+    shuffle interleaves them. q covers [q0, q1), just what the output needs.
+    """
     n, _, *spatial = shape(x)
-    _, m_g, *kernel = shape(w)
-    m = m_g * group
-    y = _conv(b, x, _pixel_shuffle_weight(b, w, group), None, group, [1] * len(spatial))
-    # [N, M * prod(s), spatial...] -> [N, M, s..., spatial...] -> interleave -> [N, M, s*spatial...]
-    y = reshape(b, y, [n, m, *kernel, *spatial])
     n_sp = len(spatial)
-    perm = [0, 1] + [p for d in range(n_sp) for p in (2 + n_sp + d, 2 + d)]
-    y = transpose(b, y, perm)
-    y = reshape(b, y, [n, m, *(s * k for s, k in zip(spatial, strides, strict=True))])
+    m = w.shape[1] * group
+    weight = phase_weight(w, group, strides)
+    sub = weight.shape[2:]
+    q0 = [p // s for p, s in zip(pads[:n_sp], strides, strict=True)]
+    q1 = [-(-(p + o) // s) for p, o, s in zip(pads[:n_sp], out_dims, strides, strict=True)]
+    begins = [kk - 1 - lo for kk, lo in zip(sub, q0, strict=True)]
+    ends = [hi - size for hi, size in zip(q1, spatial, strict=True)]
+    padded = _pad_or_crop(b, x, begins, ends)
+    y = _conv(b, padded, b.constant(weight, elem(x)), None, group, [1] * n_sp)
+    q = [hi - lo for lo, hi in zip(q0, q1, strict=True)]
+    y = reshape(b, y, [n, m, *strides, *q])
+    y = transpose(b, y, [0, 1, *(p for d in range(n_sp) for p in (2 + n_sp + d, 2 + d))])
+    y = reshape(b, y, [n, m, *(qq * s for qq, s in zip(q, strides, strict=True))])
+    offsets = [p - lo * s for p, lo, s in zip(pads[:n_sp], q0, strides, strict=True)]
+    y = slice_value(b, y, offsets, [o + d for o, d in zip(offsets, out_dims, strict=True)],
+                    list(range(2, 2 + n_sp)), [1] * n_sp)
     if bias is not None:
         y = b.make(g.AddOp, [y, reshape(b, bias, [m] + [1] * n_sp)])
     return y
@@ -170,14 +209,17 @@ def convert_conv_transpose(b: NodeBuilder) -> list[SSAValue]:
     spatial = shape(x)[2:]
     strides, dilations, out_pad, pads = _geometry(b, spatial, kernel)
     n_sp = len(spatial)
-    if (
-        list(kernel) == list(strides)
-        and not any(pads)
-        and not any(out_pad)
-        and all(d == 1 for d in dilations)
-        and not all(s == 1 for s in strides)
-    ):
-        return [_kernel_is_stride(b, x, w, group, bias, strides)]
+    out_dims = [
+        s * (size - 1) + o + (k - 1) * d + 1 - pb - pe
+        for s, size, o, k, d, pb, pe in zip(
+            strides, spatial, out_pad, kernel, dilations, pads[:n_sp], pads[n_sp:], strict=True
+        )
+    ]
+    if any(o < 1 for o in out_dims):
+        raise b.error(f"pads {pads} leave no output (output dims {out_dims})")
+    w_value = constant_value(w)
+    if w_value is not None and any(s > 1 for s in strides) and all(d == 1 for d in dilations):
+        return [_sub_pixel(b, x, w_value, bias, group, strides, pads, out_dims)]
     extent = [(k - 1) * d for k, d in zip(kernel, dilations, strict=True)]
     begins = [e - p for e, p in zip(extent, pads[:n_sp], strict=True)]
     ends = [e - p + o for e, p, o in zip(extent, pads[n_sp:], out_pad, strict=True)]
