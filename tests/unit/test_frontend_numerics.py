@@ -588,6 +588,7 @@ case("antialias-down", "Resize", f32(1, 1, 8, 9), None, C(np.array([1, 1, 0.5, 0
      mode="linear", antialias=1)
 case("nearest", "Upsample", _img, C(np.array([1, 1, 2, 3], F)), opset=9)
 case("linear", "Upsample", _img, C(np.array([1, 1, 2, 2], F)), opset=9, mode="linear")
+case("opset7-attr", "Upsample", _img, opset=7, scales=[1.0, 1.0, 3.0, 2.0])
 
 # ConvTranspose: the kernel == stride pixel shuffle and the zero-insertion path.
 case("k2-s2", "ConvTranspose", f32(1, 4, 3, 5), C(f32(4, 3, 2, 2)), C(f32(3)), strides=[2, 2])
