@@ -1343,12 +1343,10 @@ s.op("Resize", ["img", s.const(np.asarray([0.1, 0.2, 0.9, 1.1], np.float32)), ""
 s.op("Relu", [s.op("Resize", ["img", "", s.const(np.asarray([1, 1, 2, 2], np.float32))], check=False,
                    mode="linear")], "bilinear_then_relu")
 
-s = spec("upsample", opset=9)
+s = spec("conv-transpose-upsample", opset=9)  # Upsample ends at opset 9
 s.input("img", s.f32(2, 4, 5, 3))
 s.op("Upsample", ["img", s.const(np.asarray([1, 1, 2, 2], np.float32))], "nearest_2x")
 s.op("Upsample", ["img", s.const(np.asarray([1, 1, 3, 2], np.float32))], "linear_3x2", mode="linear")
-
-s = spec("conv-transpose")
 s.input("x", s.f32(1, 8, 5, 6))
 s.input("x1", s.f32(2, 4, 9))
 s.op("ConvTranspose", ["x", s.const(s.f32(8, 4, 2, 2)), s.const(s.f32(4))], "k2_s2_bias", strides=[2, 2])
