@@ -1412,6 +1412,57 @@ special = np.asarray([1.0, np.nan, np.inf, -np.inf, -0.0, 3.0e38, -2.0] * 5, np.
 s.op("IsNaN", [s.input("sp", special)], "IsNaN")
 s.op("IsInf", ["sp"], "IsInf")
 s.op("IsInf", ["sp"], "IsInf_positive", detect_negative=0)
+# Resize / Upsample (gather and weight tables, or a broadcast), ConvTranspose
+# (pixel shuffle or zero insertion onto graph.conv), and the normalizations
+# that decompose into layer_norm and reductions.
+
+s = spec("resize", opset=19)
+s.input("img", s.f32(1, 3, 6, 7))
+# Non-integer sizes go through `sizes`: onnxruntime takes align_corners' resized
+# length from the integer output dim, ONNX's reference from scale * input dim.
+_targets = {"2x": ["", s.const(np.asarray([1, 1, 2, 2], np.float32))], "odd": ["", "", s.const(ints(1, 3, 9, 4))]}
+for _tag, _args in _targets.items():
+    s.op("Resize", ["img", *_args], f"nearest_asym_floor_{_tag}", mode="nearest",
+         coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+    s.op("Resize", ["img", *_args], f"nearest_half_pixel_{_tag}", mode="nearest")
+    s.op("Resize", ["img", *_args], f"linear_half_pixel_{_tag}", mode="linear")
+    s.op("Resize", ["img", *_args], f"linear_align_corners_{_tag}", mode="linear",
+         coordinate_transformation_mode="align_corners")
+    s.op("Resize", ["img", *_args], f"cubic_{_tag}", mode="cubic")
+s.op("Resize", ["img", "", "", s.const(ints(5, 9))], "sizes_axes_pytorch_half_pixel", mode="linear",
+     axes=[2, 3], coordinate_transformation_mode="pytorch_half_pixel")
+s.op("Resize", ["img", s.const(np.asarray([0.1, 0.2, 0.9, 1.1], np.float32)), "", s.const(ints(4, 5))],
+     "tf_crop_and_resize", mode="linear", axes=[2, 3], coordinate_transformation_mode="tf_crop_and_resize",
+     extrapolation_value=2.5)
+s.op("Relu", [s.op("Resize", ["img", "", s.const(np.asarray([1, 1, 2, 2], np.float32))], check=False,
+                   mode="linear")], "bilinear_then_relu")
+
+s = spec("conv-transpose-upsample", opset=9)  # Upsample ends at opset 9
+s.input("img", s.f32(2, 4, 5, 3))
+s.op("Upsample", ["img", s.const(np.asarray([1, 1, 2, 2], np.float32))], "nearest_2x")
+s.op("Upsample", ["img", s.const(np.asarray([1, 1, 3, 2], np.float32))], "linear_3x2", mode="linear")
+s.input("x", s.f32(1, 8, 5, 6))
+s.input("x1", s.f32(2, 4, 9))
+s.op("ConvTranspose", ["x", s.const(s.f32(8, 4, 2, 2)), s.const(s.f32(4))], "k2_s2_bias", strides=[2, 2])
+s.op("ConvTranspose", ["x", s.const(s.f32(8, 2, 2, 2))], "k2_s2_group4", strides=[2, 2], group=4)
+s.op("ConvTranspose", ["x", s.const(s.f32(8, 3, 4, 4)), s.const(s.f32(3))], "k4_s2_p1", strides=[2, 2],
+     pads=[1, 1, 1, 1])
+s.op("ConvTranspose", ["x", s.const(s.f32(8, 2, 3, 3))], "k3_s2_outpad_dil", strides=[2, 2],
+     pads=[0, 1, 1, 0], output_padding=[1, 0], dilations=[2, 1])
+s.op("ConvTranspose", ["x", s.const(s.f32(8, 16, 3, 3))], "k3_s1_same_upper", auto_pad="SAME_UPPER")
+s.op("ConvTranspose", ["x1", s.const(s.f32(4, 2, 5))], "k5_s3_1d", strides=[3], pads=[2, 1])
+
+s = spec("normalizations-decomposed", opset=23)
+s.input("x4", s.f32(2, 6, 4, 5))
+s.input("x3", s.f32(3, 4, 6))
+s.op("GroupNormalization", ["x4", s.const(s.f32(6)), s.const(s.f32(6))], "GroupNorm_3", num_groups=3,
+     rtol=1e-4)
+s.op("RMSNormalization", ["x3", s.const(s.f32(6))], "RMSNorm_last", rtol=1e-4)
+s.op("RMSNormalization", ["x4", s.const(s.f32(4, 5))], "RMSNorm_axis2", axis=2, rtol=1e-4)
+s.op("MeanVarianceNormalization", ["x4"], "MVN_default", rtol=1e-4)
+s.op("LpNormalization", ["x3"], "LpNorm_p2", rtol=1e-4)
+s.op("LpNormalization", ["x3"], "LpNorm_p1_axis1", axis=1, p=1)
+s.op("LayerNormalization", ["x3", s.const(s.f32(4, 6))], "LN_stats", outs=3, axis=1, rtol=1e-4)
 
 
 # ---------------------------------------------------------------------------

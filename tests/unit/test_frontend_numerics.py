@@ -648,6 +648,71 @@ case("f32", "IsInf", _special)
 case("positive-only", "IsInf", _special, detect_negative=0)
 case("negative-only-f64", "IsInf", _special.astype(np.float64), detect_positive=0)
 
+# Resize / Upsample: scales or sizes are initializers; every mode and coordinate mode.
+F = np.float32
+_img = f32(1, 2, 5, 6)
+for _mode, _coord, _nearest in [
+    ("nearest", "asymmetric", "floor"), ("nearest", "half_pixel", "round_prefer_floor"),
+    ("nearest", "align_corners", "round_prefer_ceil"), ("nearest", "pytorch_half_pixel", "ceil"),
+    ("linear", "half_pixel", None), ("linear", "align_corners", None), ("linear", "asymmetric", None),
+    ("linear", "pytorch_half_pixel", None), ("cubic", "half_pixel", None), ("cubic", "align_corners", None),
+]:
+    _extra = {"nearest_mode": _nearest} if _nearest else {}
+    case(f"{_mode}-{_coord}-up", "Resize", _img, None, C(np.array([1, 1, 2, 1.5], F)), opset=13,
+         mode=_mode, coordinate_transformation_mode=_coord, **_extra)
+    case(f"{_mode}-{_coord}-sizes-down", "Resize", _img, None, None, C(ints(1, 2, 3, 4)), opset=13,
+         mode=_mode, coordinate_transformation_mode=_coord, **_extra)
+case("nearest-2x-opset11", "Resize", _img, C(np.zeros(0, F)), C(np.array([1, 1, 2, 2], F)), opset=11,
+     mode="nearest", coordinate_transformation_mode="asymmetric", nearest_mode="floor")
+case("nearest-opset10", "Resize", _img, C(np.array([1, 1, 2, 3], F)), opset=10)
+case("linear-opset10", "Resize", _img, C(np.array([1, 1, 2, 2], F)), opset=10, mode="linear")
+case("nearest-i64-down", "Resize", i64(1, 1, 6, 6), None, C(np.array([1, 1, 0.5, 0.5], F)), opset=13,
+     oracle="reference")
+case("linear-3d-ncw", "Resize", f32(2, 3, 7), None, C(np.array([1, 1, 2.5], F)), opset=13, mode="linear")
+case("cubic-exclude-outside", "Resize", _img, None, C(np.array([1, 1, 1.7, 0.6], F)), opset=13,
+     mode="cubic", cubic_coeff_a=-0.5, exclude_outside=1)
+case("tf-crop-and-resize", "Resize", _img, C(np.array([0, 0, 0.2, 0.1, 1, 1, 1.2, 0.8], F)), None,
+     C(ints(1, 2, 4, 5)), opset=13, mode="linear", coordinate_transformation_mode="tf_crop_and_resize",
+     extrapolation_value=-3.0)
+case("half-pixel-symmetric", "Resize", _img, None, C(np.array([1, 1, 1.3, 0.7], F)), opset=19,
+     mode="linear", coordinate_transformation_mode="half_pixel_symmetric")
+case("axes-not-larger", "Resize", _img, None, None, C(ints(9, 9)), opset=18, axes=[3, 2],
+     keep_aspect_ratio_policy="not_larger")
+case("antialias-down", "Resize", f32(1, 1, 8, 9), None, C(np.array([1, 1, 0.5, 0.4], F)), opset=18,
+     mode="linear", antialias=1)
+case("nearest", "Upsample", _img, C(np.array([1, 1, 2, 3], F)), opset=9)
+case("linear", "Upsample", _img, C(np.array([1, 1, 2, 2], F)), opset=9, mode="linear")
+case("opset7-attr", "Upsample", _img, opset=7, scales=[1.0, 1.0, 3.0, 2.0])
+
+# ConvTranspose: the kernel == stride pixel shuffle and the zero-insertion path.
+case("k2-s2", "ConvTranspose", f32(1, 4, 3, 5), C(f32(4, 3, 2, 2)), C(f32(3)), strides=[2, 2])
+case("k2-s2-group2", "ConvTranspose", f32(1, 4, 3, 3), C(f32(4, 3, 2, 2)), strides=[2, 2], group=2)
+case("k4-s2-p1", "ConvTranspose", f32(1, 3, 4, 5), C(f32(3, 2, 4, 4)), C(f32(2)), strides=[2, 2],
+     pads=[1, 1, 1, 1])
+case("k3-s2-outpad-dil", "ConvTranspose", f32(1, 2, 3, 4), C(f32(2, 2, 3, 3)), strides=[2, 3],
+     pads=[1, 0, 0, 2], output_padding=[1, 1], dilations=[1, 2])
+case("same-upper-group3", "ConvTranspose", f32(1, 6, 4, 4), C(f32(6, 1, 3, 3)), strides=[2, 2],
+     auto_pad="SAME_UPPER", group=3)
+case("output-shape", "ConvTranspose", f32(1, 1, 3, 3), C(f32(1, 2, 3, 3)), strides=[3, 2],
+     output_shape=[10, 8])
+case("1d-runtime-weight", "ConvTranspose", f32(2, 3, 6), f32(3, 2, 3), strides=[2], pads=[1, 0])
+case("1d-k5-s3-outpad", "ConvTranspose", f32(2, 3, 6), C(f32(3, 2, 5)), strides=[3], pads=[2, 1],
+     output_padding=[2])
+case("k3-s2-outpad-same-lower", "ConvTranspose", f32(1, 2, 4, 3), C(f32(2, 4, 3, 3)), C(f32(4)),
+     strides=[2, 3], output_padding=[1, 0], auto_pad="SAME_LOWER")
+
+# Normalizations decomposed into layer_norm and reductions.
+case("opset18-per-group", "GroupNormalization", f32(2, 6, 3, 4), C(f32(3)), C(f32(3)), opset=18,
+     num_groups=3, oracle="reference")
+case("opset21-per-channel", "GroupNormalization", f32(2, 6, 5), C(f32(6)), C(f32(6)), opset=21,
+     num_groups=2, epsilon=1e-3)
+case("axis-1", "RMSNormalization", f32(2, 3, 4), C(f32(3, 4)), opset=23, axis=1)
+case("default", "RMSNormalization", f32(3, 8), C(f32(8)), opset=23, epsilon=1e-3)
+case("default-axes", "MeanVarianceNormalization", f32(2, 3, 4, 5), opset=13)
+case("axes-1", "MeanVarianceNormalization", f32(3, 4, 5), opset=13, axes=[1])
+case("p2-zero-row", "LpNormalization", np.vstack([f32(2, 5), np.zeros((1, 5), np.float32)]))
+case("p1-axis0", "LpNormalization", f32(3, 4), axis=0, p=1)
+case("mean-invstddev", "LayerNormalization", f32(2, 3, 4), C(f32(3, 4)), C(f32(3, 4)), axis=1, outs=3)
 
 # ---------------------------------------------------------------------------
 

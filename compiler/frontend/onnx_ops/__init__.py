@@ -7,13 +7,29 @@ Importing this package registers every converter in
 from compiler.frontend.onnx_ops import (
     activations,
     bitwise,
+    conv_transpose,
     elementwise,
     indexing,
     nn,
+    normalization,
     reduce,
+    resize,
     rnn,
     structured,
     tensor,
 )
 
-__all__ = ["activations", "bitwise", "elementwise", "indexing", "nn", "reduce", "rnn", "structured", "tensor"]
+__all__ = [
+    "activations",
+    "bitwise",
+    "conv_transpose",
+    "elementwise",
+    "indexing",
+    "nn",
+    "normalization",
+    "reduce",
+    "resize",
+    "rnn",
+    "structured",
+    "tensor",
+]

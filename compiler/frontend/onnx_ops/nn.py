@@ -21,6 +21,7 @@ from compiler.frontend.onnx_ops.common import (
     transpose,
     unsqueeze,
 )
+from compiler.frontend.onnx_ops.normalization import mean_and_inv_std
 
 
 def _auto_pads(
@@ -227,16 +228,19 @@ def convert_instance_norm(b: NodeBuilder) -> list[SSAValue]:
 
 
 @converter("LayerNormalization")
-def convert_layer_norm(b: NodeBuilder) -> list[SSAValue]:
-    for i in (1, 2):
-        if len(b.node.output) > i and b.node.output[i]:
-            raise b.error("the Mean and InvStdDev outputs are not supported")
+def convert_layer_norm(b: NodeBuilder) -> list[SSAValue | None]:
     x = b.input(0)
     axis = norm_axis(b, b.attr("axis", -1), rank(x))
     operands = [x, b.input(1)]
     if b.has_input(2):
         operands.append(b.input(2))
-    return [b.make(g.LayerNormOp, operands, axis=axis, epsilon=float(b.attr("epsilon", 1e-5)))]
+    eps = float(b.attr("epsilon", 1e-5))
+    y = b.make(g.LayerNormOp, operands, axis=axis, epsilon=eps)
+    if not any(len(b.node.output) > i and b.node.output[i] for i in (1, 2)):
+        return [y]
+    # The optional Mean and InvStdDev outputs (training exports) are their own reductions.
+    mean, inv_std = mean_and_inv_std(b, x, list(range(axis, rank(x))), eps)
+    return [y, mean, inv_std]
 
 
 @converter("LRN")
