@@ -111,6 +111,7 @@ def lower_to_llvm(
     stats: CompileStats | None = None,
     profile: bool = False,
     schedules: Mapping[str, Any] | None = None,
+    host: HostTarget | None = None,
 ) -> tuple[ModuleOp, bytes, int]:
     """Graph-dialect module (optimized) -> llvm-dialect module, params blob, arena size.
 
@@ -132,7 +133,7 @@ def lower_to_llvm(
     if schedules:
         override_schedules(module, schedules)
     params = b""
-    for spec in loop_pipeline():
+    for spec in loop_pipeline(host):
         t = time.perf_counter()
         if spec == "extract-params":
             params = extract_params(module)  # the blob is not IR: the pass alone would drop it
@@ -205,7 +206,7 @@ def compile(  # noqa: A001  (the public name users expect)
     run_pipeline(module, graph_pipeline(opt_level))
     stats.time("graph-optimize", t)
     inputs, outputs = _specs(module)
-    module, params, arena = lower_to_llvm(module, stats, profile, schedules)
+    module, params, arena = lower_to_llvm(module, stats, profile, schedules, host)
     kernels = _profiled_kernels(module) if profile else []
     obj = object_for(module, host, cache, stats)
     meta = ModelMetadata(
