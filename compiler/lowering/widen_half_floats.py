@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import arith, func, memref, vector
+from xdsl.dialects import arith, func, llvm, memref, vector
 from xdsl.dialects.builtin import (
     BFloat16Type,
     DenseIntOrFPElementsAttr,
@@ -43,13 +43,15 @@ from xdsl.dialects.builtin import (
     TensorType,
     VectorType,
     f32,
-    i1,
     i16,
     i32,
+    i64,
 )
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
+
+from compiler.dialects import llvm_ext
 
 HALF = (Float16Type(), BFloat16Type())
 _LOADS = (memref.LoadOp, vector.LoadOp)
@@ -95,14 +97,21 @@ class _Emitter:
             return self.op(arith.ConstantOp(IntegerAttr(int(value), element)))
         return self.op(arith.ConstantOp(FloatAttr(float(value), element)))  # type: ignore[arg-type]
 
-    def cmp(
-        self, cls: type[arith.CmpfOp | arith.CmpiOp], a: SSAValue, b: SSAValue, predicate: str
-    ) -> SSAValue:
-        """A compare; of vectors, a vector of i1 (xDSL's constructors assume scalars)."""
-        result = self.op(cls(a, b, predicate))
-        if isinstance(a.type, VectorType):
-            result = self.rewriter.replace_value_with_new_type(result, _like(a.type, i1))
-        return result
+    def icmp(self, a: SSAValue, b: SSAValue, predicate: str) -> SSAValue:
+        flag = IntegerAttr(llvm.ICmpPredicateFlag(predicate).to_int(), i64)
+        return self.op(llvm.ICmpOp(a, b, flag))
+
+    def is_nan(self, value: SSAValue) -> SSAValue:
+        return self.op(llvm_ext.FCmpOp(value, value, "uno", llvm.FastMathAttr(None)))
+
+    def select(self, cond: SSAValue, a: SSAValue, b: SSAValue) -> SSAValue:
+        return self.op(llvm_ext.SelectOp(cond, a, b))
+
+    def zext(self, value: SSAValue, element: Attribute) -> SSAValue:
+        return self.op(llvm.ZExtOp(value, _like(value.type, element)))
+
+    def trunc(self, value: SSAValue, element: Attribute) -> SSAValue:
+        return self.op(llvm.TruncOp(value, _like(value.type, element)))
 
     def int_op(self, cls: type[Operation], a: SSAValue, b: int | SSAValue) -> SSAValue:
         if isinstance(b, int):
@@ -112,7 +121,7 @@ class _Emitter:
     # -- 16 bits (i16 pattern) <-> f32 -------------------------------------------
 
     def bf16_to_f32(self, bits: SSAValue) -> SSAValue:
-        wide = self.op(arith.ExtUIOp(bits, _like(bits.type, i32)))
+        wide = self.zext(bits, i32)
         return self.op(arith.BitcastOp(self.int_op(arith.ShLIOp, wide, 16), _like(bits.type, f32)))
 
     def f32_to_bf16(self, value: SSAValue) -> SSAValue:
@@ -121,29 +130,22 @@ class _Emitter:
         lsb = self.int_op(arith.AndIOp, self.int_op(arith.ShRUIOp, u, 16), 1)
         rounded = self.int_op(arith.AddiOp, self.int_op(arith.AddiOp, u, 0x7FFF), lsb)
         nan = self.int_op(arith.OrIOp, u, 0x00400000)
-        is_nan = self.cmp(arith.CmpfOp, value, value, "uno")
-        chosen = self.op(arith.SelectOp(is_nan, nan, rounded))
-        return self.op(
-            arith.TruncIOp(self.int_op(arith.ShRUIOp, chosen, 16), _like(value.type, i16))
-        )
+        is_nan = self.is_nan(value)
+        chosen = self.select(is_nan, nan, rounded)
+        return self.trunc(self.int_op(arith.ShRUIOp, chosen, 16), i16)
 
     def f16_to_f32(self, bits: SSAValue) -> SSAValue:
         """Exact: the magnitude shifted into f32 position, scaled by 2^112 (subnormals
         included); exponent 31 (inf/NaN) maps to 255; the sign is or'ed back."""
-        h = self.op(arith.ExtUIOp(bits, _like(bits.type, i32)))
+        h = self.zext(bits, i32)
         sign = self.int_op(arith.ShLIOp, self.int_op(arith.AndIOp, h, 0x8000), 16)
         mag = self.int_op(arith.ShLIOp, self.int_op(arith.AndIOp, h, 0x7FFF), 13)
         as_f32 = self.op(arith.BitcastOp(mag, _like(bits.type, f32)))
         scaled = self.op(arith.MulfOp(as_f32, self.const(2.0**112, bits.type, f32)))
         scaled_bits = self.op(arith.BitcastOp(scaled, _like(bits.type, i32)))
-        special = self.cmp(
-            arith.CmpiOp,
-            self.int_op(arith.AndIOp, h, 0x7C00),
-            self.const(0x7C00, bits.type, i32),
-            "eq",
-        )
+        special = self.icmp(self.int_op(arith.AndIOp, h, 0x7C00), self.const(0x7C00, bits.type, i32), "eq")
         inf_nan = self.int_op(arith.OrIOp, mag, 0x7F800000)
-        chosen = self.op(arith.SelectOp(special, inf_nan, scaled_bits))
+        chosen = self.select(special, inf_nan, scaled_bits)
         return self.op(arith.BitcastOp(self.op(arith.OrIOp(chosen, sign)), _like(bits.type, f32)))
 
     def f32_to_f16(self, value: SSAValue) -> SSAValue:
@@ -154,16 +156,13 @@ class _Emitter:
         sign = self.int_op(arith.AndIOp, u, 0x80000000 - 2**32)
         a = self.int_op(arith.XOrIOp, u, sign)
         # |x| >= 65520 (rounds to inf) or inf/nan
-        big = self.cmp(arith.CmpiOp, a, self.const(143 << 23, t, i32), "uge")
-        is_nan = self.cmp(arith.CmpiOp, a, self.const(0x7F800000, t, i32), "ugt")
-        inf_nan = self.op(
-            arith.SelectOp(is_nan, self.const(0x7E00, t, i32), self.const(0x7C00, t, i32))
-        )
+        big = self.icmp(a, self.const(143 << 23, t, i32), "uge")
+        is_nan = self.icmp(a, self.const(0x7F800000, t, i32), "ugt")
+        inf_nan = self.select(is_nan, self.const(0x7E00, t, i32), self.const(0x7C00, t, i32))
         # subnormal or zero half: |x| < 2^-14
-        small = self.cmp(arith.CmpiOp, a, self.const(113 << 23, t, i32), "ult")
-        magic = self.const(
-            float(2.0 ** (-1)), t, f32
-        )  # bits (126 << 23): shifts the mantissa to half ulp
+        small = self.icmp(a, self.const(113 << 23, t, i32), "ult")
+        # 0.5 (bits 126 << 23): adding it lets the FPU round the mantissa to the half ulp
+        magic = self.const(0.5, t, f32)
         a_f = self.op(arith.BitcastOp(a, _like(t, f32)))
         summed = self.op(arith.BitcastOp(self.op(arith.AddfOp(a_f, magic)), _like(t, i32)))
         sub = self.int_op(arith.SubiOp, summed, 126 << 23)
@@ -171,10 +170,10 @@ class _Emitter:
         odd = self.int_op(arith.AndIOp, self.int_op(arith.ShRUIOp, a, 13), 1)
         biased = self.int_op(arith.AddiOp, a, ((15 - 127) << 23) + 0xFFF)
         normal = self.int_op(arith.ShRUIOp, self.op(arith.AddiOp(biased, odd)), 13)
-        result = self.op(arith.SelectOp(small, sub, normal))
-        result = self.op(arith.SelectOp(big, inf_nan, result))
+        result = self.select(small, sub, normal)
+        result = self.select(big, inf_nan, result)
         result = self.op(arith.OrIOp(result, self.int_op(arith.ShRUIOp, sign, 16)))
-        return self.op(arith.TruncIOp(result, _like(t, i16)))
+        return self.trunc(result, i16)
 
 
 @dataclass(frozen=True)
@@ -330,9 +329,7 @@ class WidenHalfFloatsPass(ModulePass):
             new = arith.ConstantOp(FloatAttr(value.value.data, f32))
         else:
             assert isinstance(value, DenseIntOrFPElementsAttr) and isinstance(type_, VectorType)
-            new = arith.ConstantOp(
-                DenseIntOrFPElementsAttr.from_list(type_, list(value.get_values())), type_
-            )  # type: ignore[arg-type]
+            new = arith.ConstantOp(DenseIntOrFPElementsAttr.from_list(type_, list(value.get_values())), type_)  # type: ignore[arg-type]
         rewriter.replace_op(op, new)
 
     def _rewrite_rounding(self, op: Operation, rewriter: Rewriter) -> None:

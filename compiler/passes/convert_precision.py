@@ -55,15 +55,14 @@ def _retyped(type_: TensorType, element: Attribute) -> TensorType:
     return TensorType(element, type_.get_shape())
 
 
-def _convertible(op: Operation) -> bool:
-    """Whether `op` computes on f32 tensors and may take 16-bit ones instead."""
-    if isinstance(op, F32_OPS) or not isinstance(op, g.GraphOp | g.ConstantOp):
+def _convertible(op: Operation, converted: set[SSAValue]) -> bool:
+    """Whether `op` computes on f32 tensors (some already made 16-bit: `converted`)
+    and may take 16-bit ones instead."""
+    if isinstance(op, F32_OPS) or not isinstance(op, g.GraphOp):
         return False
-    types = [v.type for v in (*op.operands, *op.results)]
-    floats = [
-        t for t in types if isinstance(t, TensorType) and dtypes.is_float(t.get_element_type())
-    ]
-    return bool(floats) and all(_is_f32_tensor(t) for t in floats)
+    values = [v for v in (*op.operands, *op.results) if isinstance(v.type, TensorType)]
+    floats = [v for v in values if dtypes.is_float(v.type.get_element_type())]  # type: ignore[union-attr]
+    return bool(floats) and all(v in converted or _is_f32_tensor(v.type) for v in floats)
 
 
 @dataclass(frozen=True)
@@ -97,6 +96,7 @@ def _convert_function(fn: func.FuncOp, half: Attribute) -> None:
             if isinstance(owner, g.ConstantOp):
                 new: Operation = _half_constant(owner, half)
                 rewriter.insert_op(new, InsertPoint.after(owner))
+                new.results[0].name_hint = owner.results[0].name_hint
             else:
                 assert isinstance(value.type, TensorType)
                 new = g.CastOp.make([value], [_retyped(value.type, half)])
@@ -115,7 +115,7 @@ def _convert_function(fn: func.FuncOp, half: Attribute) -> None:
     for op in list(fn.body.block.ops):
         if isinstance(op, g.ConstantOp):
             continue  # converted where a 16-bit op uses it
-        if _convertible(op):
+        if _convertible(op, converted):
             for i, operand in enumerate(op.operands):
                 if _is_f32_tensor(operand.type) and operand not in converted:
                     op.operands[i] = half_of(operand, op)
