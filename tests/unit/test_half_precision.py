@@ -10,11 +10,14 @@ and with the integer path that a target without F16C gets.
 
 from __future__ import annotations
 
+import re
+import unittest
 from pathlib import Path
 
 import ml_dtypes
 import numpy as np
 import onnx
+import onnx.backend.test
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
@@ -282,3 +285,30 @@ def test_model_from_onnxconverter_common_matches_fp32() -> None:
 def test_unknown_precision_is_one_clear_error() -> None:
     with pytest.raises(compiler.CompilerError, match="precision 'fp8' does not exist"):
         compiler.compile(_small_cnn(), precision="fp8", cache=False)
+
+
+# -- ONNX's own Cast node tests for the 16-bit floats ---------------------------------
+
+# All 18 Cast/CastLike node tests between FLOAT16/BFLOAT16 and FLOAT/DOUBLE pass
+# (the others need FLOAT8/FLOAT4/INT4/INT2 or an opset above 23); the six Cast
+# ones run here.
+_CAST_NODE_TESTS = re.compile(
+    r"^test_cast_(FLOAT|DOUBLE|FLOAT16|BFLOAT16)_to_(FLOAT|DOUBLE|FLOAT16|BFLOAT16)_cpu$"
+)
+
+
+def _cast_node_cases() -> dict[str, type[unittest.TestCase]]:
+    from compiler.onnx_backend import CompilerBackend
+
+    runner = onnx.backend.test.BackendTest(CompilerBackend, __name__)
+    cases = {}
+    for category, case in runner.test_cases.items():
+        for name in [n for n in vars(case) if n.startswith("test_")]:
+            if not _CAST_NODE_TESTS.match(name) or "16" not in name:
+                delattr(case, name)
+        if any(n.startswith("test_") for n in vars(case)):
+            cases[f"Half{category}"] = case
+    return cases
+
+
+globals().update(_cast_node_cases())
