@@ -312,3 +312,28 @@ def _cast_node_cases() -> dict[str, type[unittest.TestCase]]:
 
 
 globals().update(_cast_node_cases())
+
+
+def test_cli_build_precision_bf16_exports_a_16_bit_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from compiler.tools import cli
+
+    model = _small_cnn()
+    path = tmp_path / "cnn.onnx"
+    onnx.save(model, path)
+    out = tmp_path / "out" / "cnn.so"
+    out.parent.mkdir()
+    assert cli.main(["build", str(path), "-o", str(out), "--precision", "bf16"]) == 0, (
+        capsys.readouterr()
+    )
+    x = _rng.standard_normal((2, 3, 12, 12)).astype(np.float32)
+    got = compiler.load(out)(x)
+    want = run_onnxruntime(model, {"x": x})
+    for g, w in zip(got, want, strict=True):
+        assert max_rel_error(g, w) < 1e-2
+    # the weights are stored in 16 bits: about half the f32 params
+    f32_bytes = sum(numpy_helper.to_array(t).nbytes for t in model.graph.initializer)
+    assert out.with_suffix(".params").stat().st_size < 0.6 * f32_bytes
+    assert cli.main(["build", str(path), "--precision", "fp8"]) == 1
+    assert "invalid choice: 'fp8'" in capsys.readouterr().err
