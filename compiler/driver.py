@@ -8,6 +8,7 @@ The pipeline is a list of registered passes, so `compiler-opt` can replay it:
     extract-params                weights -> the params blob
     default-schedule              parallel outer loops, vectorized inner loops
     convert-loop-to-scf           loops -> scf + explicit vector ops
+    widen-half-floats             f16/bf16 stored in 16 bits, computed in f32
     convert-to-llvm               upstream dialects -> llvm dialect
 then llvmlite compiles for the host CPU (cached on disk by IR hash).
 """
@@ -38,18 +39,26 @@ LOOP_PIPELINE = [
     "apply-schedule",
     "extract-params",
     "convert-loop-to-scf",
+    "widen-half-floats",
     "convert-to-llvm",
 ]
 """After convert-graph-to-loop. Weights leave the IR after scheduling: a
 schedule may repack them (`pack`)."""
 
 
+def host_has_f16c(host: HostTarget) -> bool:
+    """Whether LLVM may convert f16 with F16C instructions (detected, never assumed)."""
+    return "+f16c" in host.features.split(",")
+
+
 def loop_pipeline(host: HostTarget | None = None, params_extracted: bool = False) -> list[str]:
     """LOOP_PIPELINE with the host's target description filled in where a step names no options."""
-    t = (host or HostTarget.detect()).schedule_target()
+    host = host or HostTarget.detect()
+    t = host.schedule_target()
     options = {
         "default-schedule": f"{{vector-bits={t.vector_bits} vector-registers={t.vector_registers}}}",
         "convert-loop-to-scf": f"{{vector-bits={t.vector_bits}}}",
+        "widen-half-floats": f"{{native-f16={'true' if host_has_f16c(host) else 'false'}}}",
     }
     return [
         spec + options.get(spec, "")
@@ -74,6 +83,16 @@ def graph_pipeline(opt_level: int) -> str:
     return f"graph-optimize{{level={opt_level}}}"
 
 
+PRECISIONS = ("fp32", "fp16", "bf16")
+
+
+def precision_pipeline(precision: str) -> str:
+    """The pass that converts an FP32 model to `precision` (checked here, before any work)."""
+    if precision not in PRECISIONS:
+        raise CompilerError(f"precision {precision!r} does not exist", hint="use fp32, fp16 or bf16")
+    return f"convert-precision{{precision={precision}}}"
+
+
 def _specs(module: ModuleOp) -> tuple[list[TensorSpec], list[TensorSpec]]:
     fn = main_function(module)
     ins = [
@@ -92,6 +111,7 @@ def lower_to_llvm(
     stats: CompileStats | None = None,
     profile: bool = False,
     schedules: Mapping[str, Any] | None = None,
+    host: HostTarget | None = None,
 ) -> tuple[ModuleOp, bytes, int]:
     """Graph-dialect module (optimized) -> llvm-dialect module, params blob, arena size.
 
@@ -113,7 +133,7 @@ def lower_to_llvm(
     if schedules:
         override_schedules(module, schedules)
     params = b""
-    for spec in loop_pipeline():
+    for spec in loop_pipeline(host):
         t = time.perf_counter()
         if spec == "extract-params":
             params = extract_params(module)  # the blob is not IR: the pass alone would drop it
@@ -134,6 +154,7 @@ def compile(  # noqa: A001  (the public name users expect)
     stats: CompileStats | None = None,
     profile: bool = False,
     schedules: Mapping[str, Any] | None = None,
+    precision: str = "fp32",
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes, ModelProto) or a graph-dialect module.
 
@@ -143,7 +164,9 @@ def compile(  # noqa: A001  (the public name users expect)
     exported. `schedules` overrides the default schedule of chosen kernels:
     `{workload_key: schedule}` (a kernel's `loop.workload_key`; the schedule
     as JSON text or a list of primitives); one that does not apply is a
-    `ScheduleWarning` and that kernel keeps its default.
+    `ScheduleWarning` and that kernel keeps its default. `precision` "fp16"
+    or "bf16" stores an FP32 model's weights and activations in that type
+    (`convert-precision`; inputs and outputs stay f32).
     """
     from compiler.frontend.onnx import import_onnx
     from compiler.targets.cpu.model_cache import ModelCache, model_key
@@ -151,6 +174,7 @@ def compile(  # noqa: A001  (the public name users expect)
     if target != "cpu":
         raise CompilerError(f"target {target!r} is not supported", hint="use target='cpu'")
     graph_pipeline(opt_level)
+    precision_pipeline(precision)
     stats = stats or CompileStats()
     host = HostTarget.detect()
     t = time.perf_counter()
@@ -160,7 +184,11 @@ def compile(  # noqa: A001  (the public name users expect)
         data = _model_bytes(model)
         if data is not None:
             key = model_key(
-                data, input_shapes, opt_level, f"{host.triple}/{host.cpu}/{host.features}", _canonical(schedules)
+                data,
+                input_shapes,
+                opt_level,
+                f"{host.triple}/{host.cpu}/{host.features}",
+                _canonical(schedules) + ("" if precision == "fp32" else f"/{precision}"),
             )
             hit = store.get(key)
             if hit is not None:
@@ -173,10 +201,12 @@ def compile(  # noqa: A001  (the public name users expect)
         module = import_onnx(model, input_shapes=input_shapes)
     stats.time("import", t)
     t = time.perf_counter()
+    if precision != "fp32":
+        run_pipeline(module, precision_pipeline(precision))
     run_pipeline(module, graph_pipeline(opt_level))
     stats.time("graph-optimize", t)
     inputs, outputs = _specs(module)
-    module, params, arena = lower_to_llvm(module, stats, profile, schedules)
+    module, params, arena = lower_to_llvm(module, stats, profile, schedules, host)
     kernels = _profiled_kernels(module) if profile else []
     obj = object_for(module, host, cache, stats)
     meta = ModelMetadata(

@@ -6,9 +6,11 @@ Signless integers are signed (as in ONNX); `ui8` is the only unsigned type.
 
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 from onnx import TensorProto
 from xdsl.dialects.builtin import (
+    BFloat16Type,
     BytesAttr,
     DenseIntOrFPElementsAttr,
     Float16Type,
@@ -27,6 +29,8 @@ _TABLE: list[tuple[str, np.dtype, Attribute, int]] = [
     ("f32", np.dtype(np.float32), Float32Type(), TensorProto.FLOAT),
     ("f64", np.dtype(np.float64), Float64Type(), TensorProto.DOUBLE),
     ("f16", np.dtype(np.float16), Float16Type(), TensorProto.FLOAT16),
+    # numpy has no bfloat16; ml_dtypes (an onnx dependency) adds it as a numpy dtype.
+    ("bf16", np.dtype(ml_dtypes.bfloat16), BFloat16Type(), TensorProto.BFLOAT16),
     ("i64", np.dtype(np.int64), IntegerType(64), TensorProto.INT64),
     ("i32", np.dtype(np.int32), IntegerType(32), TensorProto.INT32),
     ("i16", np.dtype(np.int16), IntegerType(16), TensorProto.INT16),
@@ -40,11 +44,18 @@ _BY_MLIR = {mlir_t: np_t for _, np_t, mlir_t, _ in _TABLE}
 _BY_ONNX = {onnx_t: mlir_t for _, _, mlir_t, onnx_t in _TABLE}
 _ONNX_BY_MLIR = {mlir_t: onnx_t for _, _, mlir_t, onnx_t in _TABLE}
 
-FLOAT_TYPES: tuple[Attribute, ...] = (Float32Type(), Float64Type(), Float16Type())
+FLOAT_TYPES: tuple[Attribute, ...] = (Float32Type(), Float64Type(), Float16Type(), BFloat16Type())
+HALF_TYPES: tuple[Attribute, ...] = (Float16Type(), BFloat16Type())
+"""The 16-bit floats: stored in 16 bits, computed in f32 by native code."""
 
 
 def is_float(t: Attribute) -> bool:
     return t in FLOAT_TYPES
+
+
+def is_half(t: Attribute) -> bool:
+    """float16 or bfloat16 (element type or the element type of a shaped/vector type)."""
+    return t in HALF_TYPES
 
 
 def is_bool(t: Attribute) -> bool:
@@ -72,7 +83,7 @@ def from_numpy_dtype(dt: np.dtype | type) -> Attribute:
     except KeyError:
         raise UnsupportedDtypeError(
             f"numpy dtype {np.dtype(dt)} is not supported",
-            hint="use float32, float64, float16, int64, int32, int16, int8, uint8 or bool",
+            hint="use float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8 or bool",
         ) from None
 
 
@@ -83,7 +94,7 @@ def from_onnx_dtype(onnx_type: int) -> Attribute:
         name = TensorProto.DataType.Name(onnx_type) if onnx_type in TensorProto.DataType.values() else str(onnx_type)
         raise UnsupportedDtypeError(
             f"element type {name} is not supported",
-            hint="supported: FLOAT, DOUBLE, FLOAT16, INT64, INT32, INT16, INT8, UINT8, BOOL",
+            hint="supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT64, INT32, INT16, INT8, UINT8, BOOL",
         ) from None
 
 

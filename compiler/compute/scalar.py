@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from xdsl.dialects import arith, math
-from xdsl.dialects.builtin import IntegerAttr, IntegerType, i1
+from xdsl.dialects.builtin import Float32Type, IntegerAttr, IntegerType, i1
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from compiler import dtypes
@@ -37,6 +37,8 @@ def convert(kb: KernelBuilder, v: SSAValue, src: Attribute, dst: Attribute) -> S
         return kb.value(arith.ExtUIOp(v, vd))
     if _float(src) and _float(dst):
         sw, dw = dtypes.to_numpy_dtype(src).itemsize, dtypes.to_numpy_dtype(dst).itemsize
+        if sw == dw:  # f16 <-> bf16: through f32, which holds both exactly
+            v, sw = kb.value(arith.ExtFOp(v, value_type(Float32Type()))), 4
         return kb.value(arith.ExtFOp(v, vd) if dw > sw else arith.TruncFOp(v, vd))
     if _float(src):
         return kb.value(arith.FPToUIOp(v, vd) if is_unsigned(dst) else arith.FPToSIOp(v, vd))

@@ -28,7 +28,6 @@ from xdsl.dialects.builtin import (
     ArrayAttr,
     DenseArrayBase,
     DictionaryAttr,
-    Float16Type,
     IntegerAttr,
     MemRefType,
     ModuleOp,
@@ -369,18 +368,6 @@ def set_workload(kernel: func.FuncOp, anchor: Operation | None, body: list[Opera
     kernel.attributes[loop.WORKLOAD_KEY_ATTR] = StringAttr(hashlib.sha256(text.encode()).hexdigest()[:20])
 
 
-def _check_element_types(fn: func.FuncOp) -> None:
-    """float16 has no native-code lowering yet (LLVM's half helpers are not linked)."""
-    for op in fn.walk():
-        for value in (*op.results, *op.operands):
-            t = value.type
-            if isinstance(t, TensorType) and t.get_element_type() == Float16Type():
-                raise CompilerError(
-                    f"{op.name} has float16 tensors, which the CPU backend does not support yet",
-                    hint="convert the model to float32",
-                )
-
-
 def _kernel_key(kernel: func.FuncOp) -> str:
     from io import StringIO
 
@@ -415,7 +402,6 @@ class ConvertGraphToLoopPass(ModulePass):
                 main = o
         if main is None:
             raise CompilerError("convert-graph-to-loop: the module has no func.func @main")
-        _check_element_types(main)
         lowering = _Lowering(op, main, profile=self.profile)
         entry = lowering.lower()
         main.detach()

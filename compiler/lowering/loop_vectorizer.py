@@ -100,7 +100,8 @@ def _bits(t: Attribute) -> int:
     if isinstance(t, IntegerType):
         return max(8, t.width.data)
     if isinstance(t, AnyFloat):
-        return t.bitwidth
+        # f16/bf16 are computed in f32 (widen-half-floats): their vectors are f32 wide.
+        return max(32, t.bitwidth)
     return 64
 
 

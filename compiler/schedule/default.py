@@ -24,7 +24,7 @@ dropped, so the schedule returned always applies cleanly.
 from __future__ import annotations
 
 from xdsl.dialects import memref
-from xdsl.dialects.builtin import MemRefType
+from xdsl.dialects.builtin import AnyFloat, MemRefType
 
 from compiler.dialects.loop import SERIAL, ForOp
 from compiler.schedule.analysis import contiguous_store, independence_problem, is_straight_line
@@ -49,7 +49,8 @@ def _element_bits(loop: ForOp) -> int:
         if isinstance(op, memref.LoadOp | memref.StoreOp) and isinstance(op.memref.type, MemRefType):
             t = op.memref.type.element_type
             bits = getattr(t, "bitwidth", None) or getattr(getattr(t, "width", None), "data", 64)
-            widths.append(max(8, int(bits)))
+            # f16/bf16 are computed in f32 (widen-half-floats): lanes as for f32.
+            widths.append(max(32 if isinstance(t, AnyFloat) else 8, int(bits)))
     return min(widths) if widths else 32
 
 

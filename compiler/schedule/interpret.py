@@ -26,6 +26,7 @@ import numpy as np
 from xdsl.dialects import func
 from xdsl.dialects.builtin import (
     AnyFloat,
+    BFloat16Type,
     DenseIntOrFPElementsAttr,
     FloatAttr,
     IndexType,
@@ -55,6 +56,10 @@ def np_dtype(t: Attribute) -> np.dtype:
             return np.dtype(np.bool_)
         unsigned = t.signedness.data.name == "UNSIGNED" if hasattr(t.signedness.data, "name") else False
         return np.dtype(f"{'u' if unsigned else ''}int{width}")
+    if isinstance(t, BFloat16Type):
+        import ml_dtypes
+
+        return np.dtype(ml_dtypes.bfloat16)
     if isinstance(t, AnyFloat):
         return np.dtype(f"float{t.bitwidth}")
     if isinstance(t, VectorType | MemRefType):

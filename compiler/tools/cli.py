@@ -82,6 +82,12 @@ def _add_compile_options(p: argparse.ArgumentParser) -> None:
         help="optimization level (default: -O3)",
     )
     p.add_argument(
+        "--precision",
+        choices=("fp32", "fp16", "bf16"),
+        default="fp32",
+        help="store weights and activations in fp16 or bf16, sensitive ops in f32 (default: fp32)",
+    )
+    p.add_argument(
         "--threads",
         type=_parse_threads,
         default=None,
@@ -195,6 +201,7 @@ def _compile(args: argparse.Namespace, model: Path) -> tuple[CompiledModel, Comp
         num_threads=args.threads,
         cache=not args.no_cache,
         stats=stats,
+        precision=args.precision,
     )
     return compiled, stats, time.perf_counter() - start
 

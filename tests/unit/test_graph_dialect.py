@@ -4,6 +4,7 @@ its exact bytes through print and parse for every element type."""
 
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 import pytest
 from xdsl.dialects.builtin import ModuleOp
@@ -54,6 +55,8 @@ ARRAYS = {
     "f64-thirds": np.asarray([1 / 3, 2 / 3, 1e-300, -1e300]),
     "f16-values": _rng.standard_normal(9).astype(np.float16),
     "f16-specials": np.asarray([np.nan, np.inf, 65504, -0.0], np.float16),
+    "bf16-values": _rng.standard_normal(9).astype(ml_dtypes.bfloat16),
+    "bf16-specials": np.asarray([np.nan, np.inf, 3.0e38, -0.0, 1e-40], ml_dtypes.bfloat16),
     "i64-extremes": np.asarray([np.iinfo(np.int64).min, np.iinfo(np.int64).max, 0, -1]),
     "i32": _rng.integers(-(2**31), 2**31 - 1, 10).astype(np.int32),
     "i16": np.asarray([-32768, 32767], np.int16),
