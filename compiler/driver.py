@@ -4,9 +4,10 @@ The pipeline is a list of registered passes, so `compiler-opt` can replay it:
 
     graph-optimize{level=N}       graph passes (compiler/passes/graph_optimize.py)
     plan-memory                   when the level did not plan memory already
-    convert-graph-to-loop         one loop kernel per fused group
-    extract-params                weights -> the params blob
-    default-schedule              parallel outer loops, vectorized inner loops
+    convert-graph-to-loop         one loop kernel per fused group (plain algorithms)
+    default-schedule              a schedule (JSON) for every kernel that has none
+    apply-schedule                the schedules applied: tiles, vectors, threads
+    extract-params                weights (repacked by the schedules) -> the params blob
     convert-loop-to-scf           loops -> scf + explicit vector ops
     widen-half-floats             f16/bf16 stored in 16 bits, computed in f32
     convert-to-llvm               upstream dialects -> llvm dialect
