@@ -5,7 +5,7 @@ Public API:
   interpret(module, feeds) -> list[np.ndarray]         numpy reference interpreter
   parse_mlir(text) -> ModuleOp                         read our IR
   run_pipeline(module, "p1,p2{opt=v}") -> ModuleOp     apply a compiler-opt pipeline
-  compile(model, input_shapes=None, opt_level=3, num_threads=None, schedules=None) -> CompiledModel
+  compile(model, input_shapes=None, opt_level=3, num_threads=None, schedules=None, specialize=None) -> CompiledModel
   load(path) -> CompiledModel                          an exported .so (no xDSL work)
 """
 

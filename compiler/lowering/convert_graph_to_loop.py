@@ -202,8 +202,12 @@ class _Lowering:
         mt = memref_type(t)
         value = op.value
         if t.get_element_type() != storage_type(t.get_element_type()):
-            # i1 / ui8 weights are stored as i8 bytes.
-            value = dtypes.dense_from_numpy(op.to_numpy().astype(np.uint8).view(np.int8), i8)
+            # i1 weights are stored as i8 bytes, unsigned ones as signless integers of their width.
+            array = op.to_numpy()
+            if array.dtype == np.bool_:
+                array = array.astype(np.uint8)
+            signed = np.dtype(f"int{array.dtype.itemsize * 8}")
+            value = dtypes.dense_from_numpy(array.view(signed), storage_type(t.get_element_type()))
         glob = memref.GlobalOp.get(
             StringAttr(name), mt, value, constant=UnitAttr(), alignment=64
         )
