@@ -247,6 +247,8 @@ class _Lowering:
             raise CompilerError(f"{op.name} with {len(op.results)} results cannot be lowered yet")
         out = self._result_buffer(op)
         self.values[op.results[0]] = out
+        if 0 in _tensor(op.results[0]).get_shape():
+            return  # an empty result: there is nothing to compute
         self._kernel(op, out)
 
     # -- kernels ---------------------------------------------------------------

@@ -78,6 +78,48 @@ def collect_cases(pattern: str | None = None) -> list[Any]:
     return [c for c in cases if wanted is None or wanted.search(c.name)]
 
 
+def collect_from_modules(modules: Iterable[str]) -> dict[str, Any]:
+    """The cases that some of onnx's node test modules define (`abs`, `reducesum`), by name.
+
+    Importing a module of `onnx.backend.test.case.node` registers its cases;
+    importing a few is much faster than `collect_cases`, which imports all.
+    """
+    import importlib
+
+    from onnx.backend.test.case import node as node_cases
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np_err = np.seterr(all="ignore")
+        try:
+            for module in modules:
+                importlib.import_module(f"{node_cases.__name__}.{module}")
+        finally:
+            np.seterr(**np_err)
+    return {c.name: c for c in node_cases._NodeTestCases}
+
+
+def case_modules() -> dict[str, str]:
+    """Every case's name -> the node test module that defines it (imports them all, ~10 s)."""
+    import importlib
+    import pkgutil
+
+    from onnx.backend.test.case import node as node_cases
+
+    found: dict[str, str] = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        np_err = np.seterr(all="ignore")
+        try:
+            for info in sorted(pkgutil.iter_modules(node_cases.__path__), key=lambda m: m.name):
+                importlib.import_module(f"{node_cases.__name__}.{info.name}")
+                for case in node_cases._NodeTestCases:
+                    found.setdefault(case.name, info.name)
+        finally:
+            np.seterr(**np_err)
+    return found
+
+
 def _nodes(graph: onnx.GraphProto) -> Iterable[onnx.NodeProto]:
     """Every node of a graph, those in subgraphs (If, Loop, Scan bodies) included."""
     for node in graph.node:
@@ -197,16 +239,19 @@ def run_case(case: Any, num_threads: int = 1) -> CaseResult:
 # -- worker processes --------------------------------------------------------------------
 
 _CASES: list[Any] = []  # what forked workers inherit
+_RUNNER: list[Callable[[Any, int], CaseResult]] = [run_case]
 
 
 def _worker(conn: multiprocessing.connection.Connection, num_threads: int) -> None:
-    """A worker: case indices in, CaseResult dicts out, until it reads None."""
-    # Make the compiled kernels single-threaded unless asked: the jobs are the parallelism.
+    """A worker: case indices in, CaseResult dicts out, until it reads None or loses its parent."""
     while True:
-        index = conn.recv()
+        try:
+            index = conn.recv()
+        except (EOFError, OSError):
+            return
         if index is None:
             return
-        conn.send(asdict(run_case(_CASES[index], num_threads)))
+        conn.send(asdict(_RUNNER[0](_CASES[index], num_threads)))
 
 
 @dataclass
@@ -236,12 +281,18 @@ def run_cases(
     timeout: float = DEFAULT_TIMEOUT_S,
     num_threads: int = 1,
     on_result: Callable[[CaseResult], None] | None = None,
+    runner: Callable[[Any, int], CaseResult] | None = None,
 ) -> list[CaseResult]:
-    """Runs `cases` in `jobs` forked workers; a case that kills or outlives its worker fails alone."""
+    """Runs `cases` in `jobs` forked workers; a case that kills or outlives its worker fails alone.
+
+    The compiled models run single-threaded by default (`num_threads`): the
+    jobs are the parallelism. `runner` replaces `run_case` (tests).
+    """
     from compiler.frontend.onnx import supported_ops
 
     global _CASES
     _CASES = list(cases)
+    _RUNNER[0] = runner or run_case
     supported = set(supported_ops())
     ctx = multiprocessing.get_context("fork")
     results: dict[int, CaseResult] = {}
