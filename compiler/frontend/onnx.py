@@ -125,6 +125,14 @@ def _opset(model: onnx.ModelProto, source: str | None) -> int:
             version = imp.version
             break
     else:
+        others = sorted({imp.domain for imp in model.opset_import})
+        if others:
+            raise UnsupportedOpError(
+                f"the model imports only the {', '.join(repr(d) for d in others)} op domain(s), "
+                "which are not supported",
+                file=source,
+                hint="export the model with standard ONNX ops only",
+            )
         raise ModelLoadError("the model imports no default-domain opset", file=source)
     if not MIN_OPSET <= version <= MAX_OPSET:
         raise ModelLoadError(

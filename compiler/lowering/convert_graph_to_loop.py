@@ -50,7 +50,7 @@ from compiler.compute.common import KernelContext
 from compiler.compute.element import ElementEmitter, Source, is_injective
 from compiler.dialects import graph as g
 from compiler.dialects import loop
-from compiler.errors import CompilerError
+from compiler.errors import CompilerError, UnsupportedDtypeError
 from compiler.passes import memory
 
 ComputeDef = Callable[[KernelContext], None]
@@ -378,7 +378,7 @@ def _check_element_types(fn: func.FuncOp) -> None:
         for value in (*op.results, *op.operands):
             t = value.type
             if isinstance(t, TensorType) and t.get_element_type() == Float16Type():
-                raise CompilerError(
+                raise UnsupportedDtypeError(
                     f"{op.name} has float16 tensors, which the CPU backend does not support yet",
                     hint="convert the model to float32",
                 )
