@@ -10,8 +10,8 @@
 so `onnx.backend.test.BackendTest(CompilerBackend, __name__)` runs ONNX's
 node tests against the compiler. `prepare` takes the keyword options of
 `compiler.compile` (`input_shapes`, `opt_level`, `num_threads`, `cache`) and
-ignores the others (the test runner passes `rtol`/`atol`). Models newer than
-the importer's newest opset go through `onnx.version_converter` first. A model with
+ignores the others (the test runner passes `rtol`/`atol`). Models outside the
+importer's opsets (7 to 28) go through `onnx.version_converter` first. A model with
 symbolic input dims and no `input_shapes` is compiled on its first `run`,
 with the shapes of the given arrays, once per distinct set of shapes.
 
@@ -64,21 +64,21 @@ def _default_opset(proto: onnx.ModelProto) -> int | None:
 
 
 def _within_opsets(proto: onnx.ModelProto) -> onnx.ModelProto:
-    """The model, converted down to the newest opset the importer reads when it is newer.
+    """The model, converted to the nearest opset the importer reads when it is outside them.
 
     ONNX releases bump the opset of ops whose semantics did not change for
-    the old types, so a newer model usually converts; when the converter
-    cannot, the model stays as it is and the importer names the opset.
+    the old types, so a newer (or a very old) model usually converts; when the
+    converter cannot, the model stays as it is and the importer names the opset.
     """
-    from compiler.frontend.onnx import MAX_OPSET
+    from compiler.frontend.onnx import MAX_OPSET, MIN_OPSET
 
     version = _default_opset(proto)
-    if version is None or version <= MAX_OPSET:
+    if version is None or MIN_OPSET <= version <= MAX_OPSET:
         return proto
     try:
         from onnx import version_converter
 
-        return version_converter.convert_version(proto, MAX_OPSET)
+        return version_converter.convert_version(proto, min(max(version, MIN_OPSET), MAX_OPSET))
     except Exception:  # the converter raises RuntimeError/ValueError/its own C++ errors
         return proto
 

@@ -192,3 +192,38 @@ def test_integer_max_pool_with_padding(dtype: type, opt_level: int) -> None:
     (want,) = run_onnxruntime(model, {"x": x})
     (got,) = compiler.compile(model, opt_level=opt_level).run(None, {"x": x})
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("opt_level", [0, 3])
+def test_float_mod_with_fmod_0_of_opset_28(opt_level: int) -> None:
+    graph = helper.make_graph(
+        [helper.make_node("Mod", ["a", "b"], ["y"], fmod=0)],
+        "g",
+        [helper.make_tensor_value_info("a", TensorProto.FLOAT, [8]),
+         helper.make_tensor_value_info("b", TensorProto.FLOAT, [8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [8])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 28)])
+    a = np.array([5.5, -5.5, 5.5, -5.5, 3.0, -1.0, 3.0, np.inf], np.float32)
+    b = np.array([2.0, 2.0, -2.0, -2.0, np.inf, np.inf, -np.inf, 2.0], np.float32)
+    (want,) = ReferenceEvaluator(model).run(None, {"a": a, "b": b})
+    (got,) = compiler.compile(model, opt_level=opt_level).run(None, {"a": a, "b": b})
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("opt_level", [0, 3])
+def test_bool_reduce_max_and_min_are_any_and_all(opt_level: int) -> None:
+    graph = helper.make_graph(
+        [helper.make_node("ReduceMax", ["x", "axes"], ["any"], keepdims=0),
+         helper.make_node("ReduceMin", ["x", "axes"], ["all"], keepdims=1)],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.BOOL, [3, 4])],
+        [helper.make_tensor_value_info("any", TensorProto.BOOL, [3]),
+         helper.make_tensor_value_info("all", TensorProto.BOOL, [3, 1])],
+        [helper.make_tensor("axes", TensorProto.INT64, [1], [1])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+    x = np.array([[0, 0, 0, 0], [0, 1, 0, 0], [1, 1, 1, 1]], bool)
+    got = compiler.compile(model, opt_level=opt_level).run(None, {"x": x})
+    np.testing.assert_array_equal(got[0], x.any(axis=1))
+    np.testing.assert_array_equal(got[1], x.all(axis=1, keepdims=True))
