@@ -471,8 +471,9 @@ def main(args: Any) -> int:
     start = time.perf_counter()
     cases = collect_cases(args.filter)
     if not cases:
-        print(f"conformance: no case matches {args.filter!r}", file=sys.stderr)
-        return 1
+        from compiler.errors import CompilerError
+
+        raise CompilerError(f"no conformance case matches {args.filter!r}", hint="see 'compiler conformance --help'")
     progress = Progress(len(cases))
     results = run_cases(cases, jobs=args.jobs, timeout=args.timeout, on_result=progress)
     seconds = time.perf_counter() - start

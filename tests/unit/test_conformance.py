@@ -174,3 +174,5 @@ def test_the_cli_prints_per_op_lines_a_count_and_a_report(
     monkeypatch.setattr(conformance, "run_case", lambda case, n=1: CaseResult(case.name, "Abs", FAILED))
     rc = cli_main(["conformance", "--filter", "^test_abs$", "--check", str(listed)])
     assert rc == 1 and "1 listed case(s) no longer pass: test_abs" in capsys.readouterr().err
+    assert cli_main(["conformance", "--filter", "^no_such_case$"]) == 1
+    assert "compiler: error: no conformance case matches '^no_such_case$'" in capsys.readouterr().err
