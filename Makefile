@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: demo test lit unit lint bench clean
+.PHONY: demo test lit unit lint bench conformance clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ unit: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check compiler tests benchmarks
+
+# All of ONNX's node tests (tens of minutes); fails when a case listed in
+# tests/conformance/passing.txt stops passing. CI runs a subset (tests/unit/test_conformance.py).
+conformance: $(STAMP)
+	$(PY) -m compiler.tools.cli conformance --jobs $(JOBS) --report conformance-report.json \
+		--check tests/conformance/passing.txt
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

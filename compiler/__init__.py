@@ -6,7 +6,7 @@ Public API:
   parse_mlir(text) -> ModuleOp                         read our IR
   run_pipeline(module, "p1,p2{opt=v}") -> ModuleOp     apply a compiler-opt pipeline
   compile(model, input_shapes=None, opt_level=3, num_threads=None, schedules=None,
-          precision="fp32") -> CompiledModel   precision: fp32, fp16 or bf16
+          specialize=None, precision="fp32") -> CompiledModel   precision: fp32, fp16 or bf16
   load(path) -> CompiledModel                          an exported .so (no xDSL work)
 """
 

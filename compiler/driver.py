@@ -156,8 +156,13 @@ def compile(  # noqa: A001  (the public name users expect)
     profile: bool = False,
     schedules: Mapping[str, Any] | None = None,
     precision: str = "fp32",
+    specialize: Mapping[str, Any] | None = None,
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes, ModelProto) or a graph-dialect module.
+
+    `specialize` binds graph inputs that decide shapes (axes, target shapes,
+    repeats, pads) to values: they become constants, and the compiled model
+    no longer takes them as inputs.
 
     With `cache` (default), an unchanged model with the same options loads
     from the on-disk model cache without running any pass. `profile` times
@@ -181,9 +186,12 @@ def compile(  # noqa: A001  (the public name users expect)
     t = time.perf_counter()
     key = None
     store = ModelCache() if cache and not profile else None
+    if specialize and isinstance(model, ModuleOp):
+        raise CompilerError("specialize applies to ONNX models, not to a graph-dialect module")
     if store is not None and not isinstance(model, ModuleOp):
         data = _model_bytes(model)
         if data is not None:
+            data += _specialize_stamp(specialize)
             key = model_key(
                 data,
                 input_shapes,
@@ -199,7 +207,7 @@ def compile(  # noqa: A001  (the public name users expect)
     if isinstance(model, ModuleOp):
         module = model.clone()
     else:
-        module = import_onnx(model, input_shapes=input_shapes)
+        module = import_onnx(model, input_shapes=input_shapes, specialize=specialize)
     stats.time("import", t)
     t = time.perf_counter()
     if precision != "fp32":
@@ -218,6 +226,19 @@ def compile(  # noqa: A001  (the public name users expect)
     if store is not None and key is not None:
         store.put(key, obj, params, meta.to_json())
     return _load(obj, params, meta, num_threads)
+
+
+def _specialize_stamp(specialize: Mapping[str, Any] | None) -> bytes:
+    """The specialized values as bytes (names, dtypes, shapes, data) for the model cache key."""
+    if not specialize:
+        return b""
+    import numpy as np
+
+    parts = [b"specialize"]
+    for name in sorted(specialize):
+        array = np.asarray(specialize[name])
+        parts.append(f"{name}:{array.dtype.str}:{array.shape}:".encode() + array.tobytes())
+    return b"\0".join(parts)
 
 
 def _canonical(schedules: Mapping[str, Any] | None) -> str:

@@ -1,7 +1,8 @@
 """Element types: the one table between numpy, xDSL/MLIR and ONNX.
 
-Signless integers are signed (as in ONNX); `ui8` is the only unsigned type.
-`i1` is bool.
+Signless integers are signed (as in ONNX); `ui8`, `ui16`, `ui32` and `ui64`
+are the unsigned types (kernels store them in signless integers of their width
+and use unsigned ops on them). `i1` is bool.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ _TABLE: list[tuple[str, np.dtype, Attribute, int]] = [
     ("i16", np.dtype(np.int16), IntegerType(16), TensorProto.INT16),
     ("i8", np.dtype(np.int8), IntegerType(8), TensorProto.INT8),
     ("ui8", np.dtype(np.uint8), IntegerType(8, Signedness.UNSIGNED), TensorProto.UINT8),
+    ("ui16", np.dtype(np.uint16), IntegerType(16, Signedness.UNSIGNED), TensorProto.UINT16),
+    ("ui32", np.dtype(np.uint32), IntegerType(32, Signedness.UNSIGNED), TensorProto.UINT32),
+    ("ui64", np.dtype(np.uint64), IntegerType(64, Signedness.UNSIGNED), TensorProto.UINT64),
     ("i1", np.dtype(np.bool_), IntegerType(1), TensorProto.BOOL),
 ]
 
@@ -83,7 +87,7 @@ def from_numpy_dtype(dt: np.dtype | type) -> Attribute:
     except KeyError:
         raise UnsupportedDtypeError(
             f"numpy dtype {np.dtype(dt)} is not supported",
-            hint="use float32, float64, float16, bfloat16, int64, int32, int16, int8, uint8 or bool",
+            hint="use float32, float64, float16, bfloat16, int64, int32, int16, int8, uint64, uint32, uint16, uint8 or bool",
         ) from None
 
 
@@ -94,7 +98,7 @@ def from_onnx_dtype(onnx_type: int) -> Attribute:
         name = TensorProto.DataType.Name(onnx_type) if onnx_type in TensorProto.DataType.values() else str(onnx_type)
         raise UnsupportedDtypeError(
             f"element type {name} is not supported",
-            hint="supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT64, INT32, INT16, INT8, UINT8, BOOL",
+            hint="supported: FLOAT, DOUBLE, FLOAT16, BFLOAT16, INT64, INT32, INT16, INT8, UINT64, UINT32, UINT16, UINT8, BOOL",
         ) from None
 
 

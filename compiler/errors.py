@@ -79,3 +79,16 @@ class InputError(CompilerError):
 
 class PipelineError(CompilerError):
     """A malformed pass pipeline string or an unknown pass name."""
+
+
+class ConstantInputError(UnsupportedOpError):
+    """An op needs a constant (axes, a target shape, pads) that comes from graph inputs.
+
+    `graph_inputs` names those inputs; binding them at compile time
+    (`compile(..., specialize={name: value})`) makes the value constant.
+    `compiler.onnx_backend` does so on the first run.
+    """
+
+    def __init__(self, message: str, *, graph_inputs: tuple[str, ...] = (), **kwargs: object) -> None:
+        self.graph_inputs = tuple(graph_inputs)
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]

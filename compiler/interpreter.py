@@ -495,7 +495,9 @@ def _matmul(op: g.MatMulOp, args: list[np.ndarray]) -> list[np.ndarray]:
 def _max_pool(op: g.MaxPoolOp, args: list[np.ndarray]) -> list[np.ndarray]:
     block = _data_block(op, "layout")
     _, _, oh, ow = layouts.data_logical_shape(g.shape_of(op.result), block)
-    xp = _pad_nchw(layouts.unpack_data(args[0], block), op.ints("pads"), -np.inf)
+    x = layouts.unpack_data(args[0], block)
+    lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    xp = _pad_nchw(x, op.ints("pads"), lowest)
     win = _windows(xp, op.ints("kernel_shape"), op.ints("strides"), op.ints("dilations"), (oh, ow))
     return _out(op, layouts.pack_data(win.max(axis=(4, 5)), block))
 

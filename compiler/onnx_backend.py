@@ -10,14 +10,22 @@
 so `onnx.backend.test.BackendTest(CompilerBackend, __name__)` runs ONNX's
 node tests against the compiler. `prepare` takes the keyword options of
 `compiler.compile` (`input_shapes`, `opt_level`, `num_threads`, `cache`) and
-ignores the others (the test runner passes `rtol`/`atol`). Models newer than
-the importer's newest opset go through `onnx.version_converter` first. A model with
+ignores the others (the test runner passes `rtol`/`atol`). Models outside the
+importer's opsets (7 to 28) go through `onnx.version_converter` first. A model with
 symbolic input dims and no `input_shapes` is compiled on its first `run`,
 with the shapes of the given arrays, once per distinct set of shapes.
+
+Shape specialization: when an op needs a constant that comes from graph
+inputs (a Reduce's `axes`, Reshape's `shape`, Tile's `repeats` fed as inputs),
+the importer names those inputs (`ConstantInputError`); the model is then
+compiled on its first `run` with them bound to the given arrays
+(`compile(..., specialize=...)`), and again whenever their values change.
+`rep.specialized` names them, and the `compiler.onnx_backend` logger says so.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -26,10 +34,12 @@ import numpy as np
 import onnx
 from onnx.backend.base import Backend, BackendRep, Device, DeviceType, namedtupledict
 
-from compiler.errors import CompilerError, InputError, ModelLoadError
+from compiler.errors import CompilerError, ConstantInputError, InputError, ModelLoadError
 from compiler.runtime import CompiledModel
 
 COMPILE_OPTIONS = ("opt_level", "num_threads", "cache")
+
+log = logging.getLogger(__name__)
 
 ModelLike = onnx.ModelProto | bytes | str | os.PathLike
 
@@ -54,21 +64,21 @@ def _default_opset(proto: onnx.ModelProto) -> int | None:
 
 
 def _within_opsets(proto: onnx.ModelProto) -> onnx.ModelProto:
-    """The model, converted down to the newest opset the importer reads when it is newer.
+    """The model, converted to the nearest opset the importer reads when it is outside them.
 
     ONNX releases bump the opset of ops whose semantics did not change for
-    the old types, so a newer model usually converts; when the converter
-    cannot, the model stays as it is and the importer names the opset.
+    the old types, so a newer (or a very old) model usually converts; when the
+    converter cannot, the model stays as it is and the importer names the opset.
     """
-    from compiler.frontend.onnx import MAX_OPSET
+    from compiler.frontend.onnx import MAX_OPSET, MIN_OPSET
 
     version = _default_opset(proto)
-    if version is None or version <= MAX_OPSET:
+    if version is None or MIN_OPSET <= version <= MAX_OPSET:
         return proto
     try:
         from onnx import version_converter
 
-        return version_converter.convert_version(proto, MAX_OPSET)
+        return version_converter.convert_version(proto, min(max(version, MIN_OPSET), MAX_OPSET))
     except Exception:  # the converter raises RuntimeError/ValueError/its own C++ errors
         return proto
 
@@ -103,21 +113,52 @@ class CompilerBackendRep(BackendRep):
         # their weights as inputs and some callers feed them positionally.
         self._all_input_names = [vi.name for vi in model.graph.input]
         self._pinned = dict(input_shapes) if input_shapes else None
-        self._compiled: dict[tuple[tuple[int, ...], ...], CompiledModel] = {}
+        self._compiled: dict[tuple[Any, ...], CompiledModel] = {}
+        # Graph inputs bound to their values at compile time (see the module docstring).
+        self._specialized: list[str] = []
         inputs = _real_inputs(model.graph)
         # Defer only tensors whose shapes come with the arrays; compile everything
         # else now, so that errors (sequence inputs, unsupported ops) show at prepare time.
         deferred = not self._pinned and not all(_is_static(vi) for vi in inputs) and all(
             vi.type.HasField("tensor_type") and vi.type.tensor_type.HasField("shape") for vi in inputs
         )
-        self.compiled: CompiledModel | None = None if deferred else self._compile(self._pinned)
+        self.compiled: CompiledModel | None = None
+        if not deferred:
+            try:
+                self.compiled = self._compile(self._pinned, None)
+            except ConstantInputError as err:
+                if not err.graph_inputs:
+                    raise
+                self._specialized = list(err.graph_inputs)  # compiled on the first run
 
-    def _compile(self, input_shapes: Mapping[str, Sequence[int]] | None) -> CompiledModel:
+    @property
+    def specialized(self) -> tuple[str, ...]:
+        """The graph inputs bound to their values at compile time (empty: none)."""
+        return tuple(self._specialized)
+
+    def _compile(
+        self, input_shapes: Mapping[str, Sequence[int]] | None, feeds: Mapping[str, Any] | None
+    ) -> CompiledModel:
+        """Compiles, specializing the inputs the importer asks for (needs `feeds` when it asks)."""
         from compiler.driver import compile
 
-        return compile(self.model, input_shapes=input_shapes, **self.options)
+        while True:
+            values = {n: np.asarray(feeds[n]) for n in self._specialized} if feeds is not None else {}
+            shapes = {n: s for n, s in (input_shapes or {}).items() if n not in values} or None
+            try:
+                return compile(self.model, input_shapes=shapes, specialize=values or None, **self.options)
+            except ConstantInputError as err:
+                new = [n for n in err.graph_inputs if n not in self._specialized]
+                if feeds is None or not new or any(n not in feeds for n in new):
+                    raise
+                self._specialized += new
+                log.info("specializing graph input(s) %s to the values given to run()", ", ".join(new))
 
     def _feeds(self, inputs: Any) -> dict[str, Any]:
+        # numpy scalars (ONNX's test data holds some) are 0-d arrays.
+        return {n: np.asarray(v) if isinstance(v, np.generic) else v for n, v in self._named(inputs).items()}
+
+    def _named(self, inputs: Any) -> dict[str, Any]:
         if isinstance(inputs, Mapping):
             return dict(inputs)
         if isinstance(inputs, np.ndarray):
@@ -133,6 +174,12 @@ class CompilerBackendRep(BackendRep):
             raise InputError(f"expected {len(self.input_names)} inputs {self.input_names}, got {len(inputs)}")
         return dict(zip(self.input_names, inputs, strict=True))
 
+    def _key(self, shapes: Mapping[str, tuple[int, ...]], feeds: Mapping[str, Any]) -> tuple[Any, ...]:
+        values = tuple(
+            (n, np.asarray(feeds[n]).dtype.str, np.asarray(feeds[n]).tobytes()) for n in self._specialized
+        )
+        return tuple(shapes[n] for n in self.input_names), values
+
     def _model_for(self, feeds: Mapping[str, Any]) -> CompiledModel:
         if self.compiled is not None:
             return self.compiled
@@ -144,14 +191,21 @@ class CompilerBackendRep(BackendRep):
             if not isinstance(value, np.ndarray):
                 raise InputError(f"input {name!r} is not an array (got {type(value).__name__})")
             shapes[name] = tuple(value.shape)
-        key = tuple(shapes[n] for n in self.input_names)
+        key = self._key(shapes, feeds)
         if key not in self._compiled:
-            self._compiled[key] = self._compile(shapes)
+            static = all(_is_static(vi) for vi in _real_inputs(self.model.graph))
+            pinned = self._pinned or (None if static else shapes)
+            compiled = self._compile(pinned, feeds)
+            key = self._key(shapes, feeds)  # the compile may have specialized more inputs
+            self._compiled[key] = compiled
         return self._compiled[key]
 
     def run(self, inputs: Any, **kwargs: Any) -> tuple[Any, ...]:
         feeds = self._feeds(inputs)
-        outputs = self._model_for(feeds).run(None, feeds)
+        model = self._model_for(feeds)
+        if self._specialized:
+            feeds = {n: v for n, v in feeds.items() if n not in self._specialized}
+        outputs = model.run(None, feeds)
         return namedtupledict("Outputs", self.output_names)(*outputs)
 
 
@@ -201,6 +255,8 @@ class CompilerBackend(Backend):
             return True  # shapes come with the first run; the op checks above are all we can do
         try:
             import_onnx(proto, input_shapes=shapes)
+        except ConstantInputError as err:
+            return bool(err.graph_inputs)  # specialized on the first run
         except CompilerError:
             return False
         return True

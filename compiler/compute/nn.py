@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from xdsl.dialects import arith, math
-from xdsl.ir import SSAValue
+from xdsl.ir import Attribute, SSAValue
 
-from compiler.compute.builder import KernelBuilder
+from compiler import dtypes
+from compiler.compute.builder import KernelBuilder, is_unsigned
 from compiler.compute.common import (
     KernelContext,
     epilogue_may_change_type,
@@ -85,7 +87,9 @@ def pool_kernel(ctx: KernelContext) -> None:
     dh, dw = op.ints("dilations") if is_max else (1, 1)
     elem = g.elem_of(op.result)
     padded = any((pt, pl, pb, pr))
-    fill = float("-inf") if is_max else 0.0
+    fill: float = float("-inf") if is_max else 0.0
+    if is_max and not dtypes.is_float(elem):
+        fill = int(np.iinfo(dtypes.to_numpy_dtype(elem)).min)  # integer max pooling
     kind = "max" if is_max else "sum"
     names = ["n", "c", "oh", "ow", "cl"][: len(out_shape)]
 
@@ -99,7 +103,7 @@ def pool_kernel(ctx: KernelContext) -> None:
         x_idx = [idx[0], idx[1], ih, iw, *idx[4:]]
         xv = _guarded(ctx, op.input, x_idx, [(2, h), (3, w)], fill) if padded else ctx.emitter.emit(op.input, x_idx)
         acc = kb.load(ctx.out, idx)
-        combined = kb.value(arith.MaximumfOp(acc, xv)) if is_max else kb.value(arith.AddfOp(acc, xv))
+        combined = kb.value(_max_op(elem)(acc, xv)) if is_max else kb.value(arith.AddfOp(acc, xv))
         kb.store(combined, ctx.out, idx)
     ctx.emitter.reset()
     if not is_max or ctx.has_epilogue:
@@ -110,6 +114,12 @@ def pool_kernel(ctx: KernelContext) -> None:
             ctx.emitter.reset()
             kb.store(ctx.finish(v, idx), ctx.out, idx)
         ctx.emitter.reset()
+
+
+def _max_op(elem: Attribute) -> type[arith.MaximumfOp | arith.MaxSIOp | arith.MaxUIOp]:
+    if dtypes.is_float(elem):
+        return arith.MaximumfOp
+    return arith.MaxUIOp if is_unsigned(elem) else arith.MaxSIOp
 
 
 def _pool_count(kb: KernelBuilder, op: g.AvgPoolOp, oh: SSAValue, ow: SSAValue, hw: tuple[int, int], elem: object) -> SSAValue:

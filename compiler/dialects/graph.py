@@ -1400,6 +1400,7 @@ class PoolOp(GraphOp):
     pads = prop_def(DenseArrayBase)
     layout = opt_prop_def(StringAttr)
     HAS_DILATIONS: ClassVar[bool] = False
+    TAKES_INTEGERS: ClassVar[bool] = False
 
     @classmethod
     def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
@@ -1413,8 +1414,10 @@ class PoolOp(GraphOp):
                 raise VerifyException(f"{cls.name}: {err}") from None
         if len(xs) != 4:
             raise VerifyException(f"{cls.name} takes a 4-D NCHW input")
-        if not dtypes.is_float(x.get_element_type()):
-            raise VerifyException(f"{cls.name} takes floating-point tensors")
+        elem = x.get_element_type()
+        if not (dtypes.is_float(elem) or (cls.TAKES_INTEGERS and dtypes.is_integer(elem))):
+            kinds = "floating-point or integer" if cls.TAKES_INTEGERS else "floating-point"
+            raise VerifyException(f"{cls.name} takes {kinds} tensors")
         _check_window(props, 2, cls.HAS_DILATIONS)
         kernel = _props_ints(props, "kernel_shape")
         if len(kernel) != 2 or any(k < 1 for k in kernel):
@@ -1433,11 +1436,12 @@ class PoolOp(GraphOp):
 
 @irdl_op_definition
 class MaxPoolOp(PoolOp):
-    """Max over each window; padding never wins (it is -inf)."""
+    """Max over each window; padding never wins (it is -inf, or the integer type's minimum)."""
 
     name = "graph.max_pool"
     dilations = prop_def(DenseArrayBase)
     HAS_DILATIONS: ClassVar[bool] = True
+    TAKES_INTEGERS: ClassVar[bool] = True
 
 
 @irdl_op_definition

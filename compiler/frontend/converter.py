@@ -21,7 +21,7 @@ from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.utils.exceptions import DiagnosticException
 
 from compiler.dialects import graph as g
-from compiler.errors import CompilerError, UnsupportedOpError
+from compiler.errors import CompilerError, ConstantInputError, UnsupportedOpError
 from compiler.interpreter import evaluate
 
 # Ops with all-constant operands are evaluated at import when every result
@@ -52,6 +52,8 @@ class ImportState:
     block: Block
     values: dict[str, SSAValue] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
+    # Block argument -> the graph input's name, to say which inputs to specialize.
+    arg_names: dict[SSAValue, str] = field(default_factory=dict)
 
 
 class NodeBuilder:
@@ -101,11 +103,51 @@ class NodeBuilder:
         """The value of input i, which must be a constant (e.g. a shape)."""
         value = constant_value(self.input(i))
         if value is None:
-            raise self.error(
-                f"input {i}{' (' + what + ')' if what else ''} must be a constant",
-                hint="data-dependent shapes are not supported; pin input shapes",
+            label = f"input {i}{' (' + what + ')' if what else ''}"
+            names = self.graph_inputs_behind(self.input(i))
+            if not names:
+                raise self.error(
+                    f"{label} must be a constant",
+                    hint="data-dependent shapes are not supported; pin input shapes",
+                )
+            listed = ", ".join(f"'{n}'" for n in names)
+            example = ", ".join(f"{n!r}: array" for n in names)
+            raise ConstantInputError(
+                f"{label} must be a constant; it comes from graph input {listed}",
+                graph_inputs=names,
+                file=self.state.source,
+                node=self.display_name,
+                op_type=self.node.op_type,
+                opset=self.opset,
+                hint=f"bind it at compile time: compile(..., specialize={{{example}}})",
             )
         return value
+
+    def graph_inputs_behind(self, value: SSAValue) -> tuple[str, ...]:
+        """The graph inputs that a non-constant value is computed from (every graph op is pure).
+
+        Empty when it does not depend on graph inputs alone (it cannot then
+        become constant by specialization).
+        """
+        found: list[str] = []
+        seen: set[SSAValue] = set()
+        stack = [value]
+        while stack:
+            v = stack.pop()
+            if v in seen:
+                continue
+            seen.add(v)
+            if v in self.state.arg_names:
+                found.append(self.state.arg_names[v])
+            elif isinstance(v.owner, Operation):
+                if isinstance(v.owner, g.ConstantOp):
+                    continue
+                if v.owner.regions:
+                    return ()
+                stack.extend(v.owner.operands)
+            else:
+                return ()  # a block argument of something other than main
+        return tuple(sorted(set(found)))
 
     def one_value(self, array: np.ndarray, what: str) -> np.generic:
         """The single element of a scalar-like constant (min, max, ratio, pad value, ...)."""

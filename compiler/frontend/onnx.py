@@ -9,6 +9,10 @@ shapes, Concat of shapes, ConstantOfShape, ...) are evaluated right away with
 the reference interpreter's kernels, so shape subgraphs never reach the graph.
 
 Symbolic dims must be pinned with `input_shapes={"name": (1, 3, 224, 224)}`.
+Inputs that decide shapes (a Reduce's axes, Reshape's target shape, Tile's
+repeats) can be bound to values with `specialize={"axes": np.array([1])}`:
+they become constants and leave the function's signature. An op that needs
+such an input constant names it (`ConstantInputError.graph_inputs`).
 Every failure is a `CompilerError` naming the file, node, op type and opset.
 """
 
@@ -38,7 +42,9 @@ from compiler.frontend import onnx_ops  # noqa: F401  (registers every converter
 from compiler.frontend.converter import CONVERTERS, ImportState, NodeBuilder
 
 MIN_OPSET = 7
-MAX_OPSET = 23
+MAX_OPSET = 28
+"""Every opset onnx 1.23 defines. Ops whose newer versions changed semantics
+check `b.opset` in their converter (SpaceToDepth's `mode`, Mod of floats)."""
 
 
 def supported_ops() -> list[str]:
@@ -119,6 +125,14 @@ def _opset(model: onnx.ModelProto, source: str | None) -> int:
             version = imp.version
             break
     else:
+        others = sorted({imp.domain for imp in model.opset_import})
+        if others:
+            raise UnsupportedOpError(
+                f"the model imports only the {', '.join(repr(d) for d in others)} op domain(s), "
+                "which are not supported",
+                file=source,
+                hint="export the model with standard ONNX ops only",
+            )
         raise ModelLoadError("the model imports no default-domain opset", file=source)
     if not MIN_OPSET <= version <= MAX_OPSET:
         raise ModelLoadError(
@@ -210,34 +224,83 @@ def _check_pinned(
     return pinned
 
 
+def _specialized_value(vi: onnx.ValueInfoProto, value: object, source: str | None) -> np.ndarray:
+    """`value` as an array of the input's element type, checked against its declared dims."""
+    elem = _input_type_elem(vi, source)
+    try:
+        array = np.asarray(value)
+        cast = array.astype(dtypes.to_numpy_dtype(elem), copy=False)
+    except (TypeError, ValueError):
+        raise ShapeError(f"specialize[{vi.name!r}] is not an array of numbers", file=source) from None
+    if array.dtype.kind not in "biuf" or (array.dtype.kind == "f" and cast.dtype.kind != "f"):
+        raise ShapeError(
+            f"specialize[{vi.name!r}] has dtype {array.dtype}, the input is {elem}", file=source
+        )
+    tt = vi.type.tensor_type
+    if tt.HasField("shape"):
+        dims = list(tt.shape.dim)
+        declared = [d.dim_value if d.HasField("dim_value") else None for d in dims]
+        if len(declared) != cast.ndim or any(d is not None and d != s for d, s in zip(declared, cast.shape, strict=False)):
+            raise ShapeError(
+                f"specialize[{vi.name!r}] has shape {cast.shape}, the input is declared {tuple(declared)}",
+                file=source,
+            )
+    return cast
+
+
+def _input_type_elem(vi: onnx.ValueInfoProto, source: str | None):
+    if not vi.type.HasField("tensor_type"):
+        raise UnsupportedOpError(f"input '{vi.name}' is not a tensor", file=source)
+    try:
+        return dtypes.from_onnx_dtype(vi.type.tensor_type.elem_type)
+    except CompilerError as err:
+        raise type(err)(f"input '{vi.name}': {err.message}", file=source, hint=err.hint) from None
+
+
 def import_onnx(
     model: str | os.PathLike[str] | bytes | onnx.ModelProto,
     input_shapes: Mapping[str, Sequence[int]] | None = None,
     *,
     source_name: str | None = None,
+    specialize: Mapping[str, object] | None = None,
 ) -> ModuleOp:
-    """Imports an ONNX model as a graph-dialect module with `func.func @main`."""
+    """Imports an ONNX model as a graph-dialect module with `func.func @main`.
+
+    `specialize` binds graph inputs to values: each becomes a constant and
+    is no longer an argument of `main`.
+    """
     proto, source = _load_model(model, source_name)
     opset = _opset(proto, source)
     graph = proto.graph
     pinned = _check_pinned(input_shapes or {}, source)
+    specialize = dict(specialize or {})
 
     initializer_names = {t.name for t in graph.initializer}
-    real_inputs = [vi for vi in graph.input if vi.name not in initializer_names]
-    unknown = sorted(set(pinned) - {vi.name for vi in real_inputs})
-    if unknown:
-        raise ShapeError(
-            f"input_shapes names '{unknown[0]}', which is not a model input",
-            file=source,
-            hint=f"inputs are {[vi.name for vi in real_inputs]}",
-        )
+    all_inputs = [vi for vi in graph.input if vi.name not in initializer_names]
+    for what, names in (("input_shapes", pinned), ("specialize", specialize)):
+        unknown = sorted(set(names) - {vi.name for vi in all_inputs})
+        if unknown:
+            raise ShapeError(
+                f"{what} names '{unknown[0]}', which is not a model input",
+                file=source,
+                hint=f"inputs are {[vi.name for vi in all_inputs]}",
+            )
+    real_inputs = [vi for vi in all_inputs if vi.name not in specialize]
     arg_types = [_input_type(vi, pinned, source) for vi in real_inputs]
     block = Block(arg_types=arg_types)
     state = ImportState(source, opset, block)
     state.used = {n for node in graph.node for n in node.input} | {o.name for o in graph.output}
     for vi, arg in zip(real_inputs, block.args, strict=True):
         state.values[vi.name] = arg
+        state.arg_names[arg] = vi.name
         arg.name_hint = _name_hint(vi.name)
+    for vi in all_inputs:
+        if vi.name in specialize:
+            array = _specialized_value(vi, specialize[vi.name], source)
+            op = g.ConstantOp.from_numpy(array, _input_type_elem(vi, source))
+            block.add_op(op)
+            op.result.name_hint = _name_hint(vi.name)
+            state.values[vi.name] = op.result
 
     for tensor in graph.initializer:
         _add_initializer(state, tensor)

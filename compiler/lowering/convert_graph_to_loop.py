@@ -204,8 +204,12 @@ class _Lowering:
         mt = memref_type(t)
         value = op.value
         if t.get_element_type() != storage_type(t.get_element_type()):
-            # i1 / ui8 weights are stored as i8 bytes.
-            value = dtypes.dense_from_numpy(op.to_numpy().astype(np.uint8).view(np.int8), i8)
+            # i1 weights are stored as i8 bytes, unsigned ones as signless integers of their width.
+            array = op.to_numpy()
+            if array.dtype == np.bool_:
+                array = array.astype(np.uint8)
+            signed = np.dtype(f"int{array.dtype.itemsize * 8}")
+            value = dtypes.dense_from_numpy(array.view(signed), storage_type(t.get_element_type()))
         glob = memref.GlobalOp.get(
             StringAttr(name), mt, value, constant=UnitAttr(), alignment=64
         )
@@ -245,6 +249,8 @@ class _Lowering:
             raise CompilerError(f"{op.name} with {len(op.results)} results cannot be lowered yet")
         out = self._result_buffer(op)
         self.values[op.results[0]] = out
+        if 0 in _tensor(op.results[0]).get_shape():
+            return  # an empty result: there is nothing to compute
         self._kernel(op, out)
 
     # -- kernels ---------------------------------------------------------------

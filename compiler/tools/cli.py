@@ -3,6 +3,7 @@
     compiler build model.onnx -o model.so [--input-shape x=1x3x224x224] [-O3] [--threads N] [-v]
     compiler run model.onnx [--inputs feeds.npz] [--repeat 20] [--threads N] [--compare]
     compiler run model.so   [--inputs feeds.npz] [--repeat 20] [--threads N]
+    compiler conformance [--jobs N] [--filter REGEX] [--report report.json] [--check passing.txt]
 
 Every user error (missing file, bad option, wrong input arrays, an op the
 compiler does not support) prints one line `compiler: error: ...` on stderr
@@ -107,7 +108,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Set COMPILER_CACHE_DIR to move the compile cache (empty: no cache).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="{build,run}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="{build,run,conformance}", parser_class=_Parser)
 
     build = sub.add_parser(
         "build",
@@ -146,7 +147,28 @@ def build_parser() -> argparse.ArgumentParser:
         "print the max relative error and the latency ratio",
     )
     _add_compile_options(run)
+    _add_conformance_parser(sub)
     return parser
+
+
+def _add_conformance_parser(sub: Any) -> None:
+    conf = sub.add_parser(
+        "conformance",
+        help="run ONNX's node test suite through compiler.onnx_backend",
+        description="Run every case of onnx.backend.test.case.node.collect_testcases(None) "
+        "(compile, run, compare with the case's rtol/atol) in worker processes; print a line "
+        "per op and 'N passed, N failed' (see compiler/testing/conformance.py).",
+    )
+    conf.add_argument("--jobs", type=_count_parser("job count", 1), default=1, metavar="N",
+                      help="worker processes (default: 1)")
+    conf.add_argument("--filter", metavar="REGEX", help="run only the cases whose name matches")
+    conf.add_argument("--report", metavar="REPORT.json", help="write every case, the unsupported ops "
+                      "ranked by cases unlocked and the failure categories as JSON")
+    conf.add_argument("--timeout", type=float, default=120.0, metavar="S",
+                      help="seconds per case before its worker is killed (default: 120)")
+    conf.add_argument("--check", metavar="PASSING.txt",
+                      help="exit 1 when a case listed in this file (and selected) does not pass")
+    conf.add_argument("--write-passing", metavar="PASSING.txt", help="write the passing cases to this file")
 
 
 def _version() -> str:
@@ -414,9 +436,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help(sys.stderr)
-            return _fail("no command given (use 'build' or 'run')")
+            return _fail("no command given (use 'build', 'run' or 'conformance')")
         if args.command == "build":
             return cmd_build(args)
+        if args.command == "conformance":
+            from compiler.testing import conformance
+
+            args.argv = list(sys.argv[2:] if argv is None else argv[1:])
+            return conformance.main(args)
         return cmd_run(args)
     except CompilerError as err:
         return _fail(str(err))

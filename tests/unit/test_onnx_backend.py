@@ -180,7 +180,7 @@ def test_is_compatible() -> None:
     assert backend.is_compatible(dynamic_batch(), input_shapes={"x": (2, 8)})
     assert not backend.is_compatible(unsupported_op())  # Unique
     assert not backend.is_compatible(_single_node("Relu", domain="com.example"))
-    assert not backend.is_compatible(_single_node("Relu", opset=6))  # below the oldest opset
+    assert not backend.is_compatible(_single_node("Relu", opset=6, elem=TensorProto.COMPLEX64))
     assert not backend.is_compatible(_single_node("Identity", elem=TensorProto.STRING))
     assert not backend.is_compatible(_single_node("Identity", elem=TensorProto.COMPLEX64))
     assert not backend.is_compatible(b"not a model")
@@ -202,6 +202,13 @@ def test_is_compatible_checks_attributes_through_the_importer() -> None:
     del model.graph.output[1]
     del model.graph.node[0].output[1]
     assert backend.is_compatible(model)
+
+
+def test_models_older_than_the_oldest_opset_are_converted_up() -> None:
+    model = _single_node("Relu", opset=6)
+    assert backend.is_compatible(model)
+    x = np.array([-1.0, 2.0, -3.0, 4.0], np.float32)
+    np.testing.assert_array_equal(backend.prepare(model).run([x])[0], np.maximum(x, 0))
 
 
 def test_prepare_rejects_an_invalid_model() -> None:

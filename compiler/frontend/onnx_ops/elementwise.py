@@ -82,13 +82,31 @@ def convert_pow(b: NodeBuilder) -> list[SSAValue]:
     return [binary(b, g.PowOp, base, cast(b, exponent, elem(base)))]
 
 
+def _float_floor_mod(b: NodeBuilder, lhs: SSAValue, rhs: SSAValue) -> SSAValue:
+    """Mod with fmod=0 on floats (defined at opset 28, before only fmod=1 took floats).
+
+    a - floor(a / b) * b, with the sign of b as Python's %; a finite a over an
+    infinite b gives a, or b when their signs differ (floor(a / b) * b is nan there).
+    """
+    q = b.make(g.FloorOp, [binary(b, g.DivOp, lhs, rhs)])
+    r = binary(b, g.SubOp, lhs, binary(b, g.MulOp, q, rhs))
+    np_dtype = dtypes.to_numpy_dtype(elem(lhs))
+    inf = b.constant(np.array(np.inf, np_dtype))
+    zero = b.constant(np.array(0, np_dtype))
+    b_inf = binary(b, g.EqualOp, b.make(g.AbsOp, [rhs]), inf)
+    a_finite = binary(b, g.LessOp, b.make(g.AbsOp, [lhs]), inf)
+    opposite = binary(b, g.LessOp, binary(b, g.MulOp, lhs, rhs), zero)
+    fix = b.make(g.WhereOp, [opposite, rhs, lhs])
+    return b.make(g.WhereOp, [binary(b, g.AndOp, b_inf, a_finite), fix, r])
+
+
 @converter("Mod")
 def convert_mod(b: NodeBuilder) -> list[SSAValue]:
     lhs, rhs = b.input(0), b.input(1)
     fmod = b.attr("fmod", 0)
     if dtypes.is_float(elem(lhs)):
         if not fmod:
-            raise b.error("Mod of floats needs fmod=1")
+            return [_float_floor_mod(b, lhs, rhs)]
         return [binary(b, g.ModOp, lhs, rhs)]
     if fmod:
         # C remainder: a - trunc(a / b) * b (graph.div truncates integers).

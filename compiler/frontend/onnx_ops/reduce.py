@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from xdsl.dialects.builtin import IntegerType, Signedness
 from xdsl.ir import SSAValue
 
+from compiler import dtypes
 from compiler.dialects import graph as g
 from compiler.frontend.converter import NodeBuilder, converter
-from compiler.frontend.onnx_ops.common import binary, norm_axis, rank, reshape, shape
+from compiler.frontend.onnx_ops.common import binary, cast, elem, norm_axis, rank, reshape, shape
+
+u8 = IntegerType(8, Signedness.UNSIGNED)
 
 _REDUCE: dict[str, type[g.GraphOp]] = {
     "ReduceSum": g.ReduceSumOp,
@@ -54,6 +58,10 @@ def convert_reduce(b: NodeBuilder) -> list[SSAValue]:
     # With no axes (noop_with_empty_axes=1) the reduction is the identity, but
     # the elementwise parts of the composite reductions still apply (ReduceL1
     # is |x|, ReduceSumSquare x * x), as in ONNX's reference implementation.
+    if axes and op_type in ("ReduceMax", "ReduceMin") and dtypes.is_bool(elem(x)):
+        # Max of bools is any, min is all: reduce them as uint8 (opset 20 allows bool).
+        y = b.make(_REDUCE[op_type], [cast(b, x, u8)], axes=axes, keepdims=keep)
+        return [cast(b, y, elem(x))]
     y = b.make(_REDUCE[op_type], [x], axes=axes, keepdims=keep) if axes else x
     if op_type == "ReduceL2":
         y = b.make(g.SqrtOp, [y])

@@ -376,6 +376,11 @@ def convert_space_to_depth(b: NodeBuilder) -> list[SSAValue]:
     bs = int(b.required_attr("blocksize"))
     if bs < 1 or h % bs or w % bs:
         raise b.error(f"blocksize {bs} does not divide the spatial dims {h}x{w}")
+    # Opset 28 adds `mode`: DCR (the old behaviour) puts the block offsets before
+    # the channel in the output's channel order, CRD after it.
+    mode = b.attr("mode", "DCR")
+    if mode not in ("DCR", "CRD"):
+        raise b.error(f"mode '{mode}' is not supported", hint="use DCR or CRD")
     y = reshape(b, x, [n, c, h // bs, bs, w // bs, bs])
-    y = transpose(b, y, [0, 3, 5, 1, 2, 4])
+    y = transpose(b, y, [0, 3, 5, 1, 2, 4] if mode == "DCR" else [0, 1, 3, 5, 2, 4])
     return [reshape(b, y, [n, c * bs * bs, h // bs, w // bs])]

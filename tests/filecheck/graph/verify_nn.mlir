@@ -192,6 +192,15 @@ func.func @f(%x: tensor<1x4x8x8xi64>) {
 
 // -----
 
+// max pooling takes integers (ONNX's int8/uint8 MaxPool), not bools
+func.func @f(%x: tensor<1x4x8x8xi1>) {
+  %y = graph.max_pool %x {kernel_shape = array<i64: 2, 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x8x8xi1>) -> tensor<1x4x7x7xi1>
+  func.return
+}
+// CHECK: Operation does not verify: graph.max_pool takes floating-point or integer tensors
+
+// -----
+
 // pool kernel of the wrong length
 func.func @f(%x: tensor<1x4x8x8xf32>) {
   %y = graph.max_pool %x {kernel_shape = array<i64: 2>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x7x7xf32>
