@@ -4,6 +4,6 @@ Importing this package registers every converter in
 `compiler.frontend.converter.CONVERTERS`; `compiler.frontend.onnx` imports it.
 """
 
-from compiler.frontend.onnx_ops import elementwise, nn, reduce, tensor
+from compiler.frontend.onnx_ops import elementwise, nn, quant, reduce, tensor
 
-__all__ = ["elementwise", "nn", "reduce", "tensor"]
+__all__ = ["elementwise", "nn", "quant", "reduce", "tensor"]
