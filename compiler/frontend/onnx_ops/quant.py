@@ -23,7 +23,7 @@ opset 21, blocked (`block_size` elements of `axis` share one scale).
 from __future__ import annotations
 
 import numpy as np
-from xdsl.dialects.builtin import Float32Type, IntegerType, Signedness
+from xdsl.dialects.builtin import Float32Type, IntegerType, Signedness, TensorType
 from xdsl.ir import Attribute, SSAValue
 
 from compiler import dtypes
@@ -87,14 +87,29 @@ def broadcast_param(b: NodeBuilder, param: SSAValue, x: SSAValue, axis: int, blo
     return reshape(b, param, [n] + [1] * (rank(x) - a - 1))
 
 
+def _unfolded(b: NodeBuilder, cls: type[g.GraphOp], operands: list[SSAValue], to: Attribute | None = None) -> SSAValue:
+    types = None if to is None else [TensorType(to, list(shape(operands[0])))]
+    return b.emit(cls.make(operands, types)).results[0]
+
+
 def dequantize(b: NodeBuilder, x: SSAValue, scale: SSAValue, zp: SSAValue | None) -> SSAValue:
-    """float(int32(x) - int32(zp)) * scale, with scale and zp broadcastable to x."""
+    """float(int32(x) - int32(zp)) * scale, with scale and zp broadcastable to x.
+
+    A constant x (a weight) is not folded at import: `fold-qdq` needs to see
+    its integer values and scale (`fold-constants` folds what it leaves).
+    """
     _int_range(b, elem(x))
-    xi = cast(b, x, I32)
+    if constant_value(x) is None:
+        xi = cast(b, x, I32)
+        if not _is_zero(zp):
+            assert zp is not None
+            xi = binary(b, g.SubOp, xi, cast(b, zp, I32))
+        return binary(b, g.MulOp, cast(b, xi, elem(scale)), scale)
+    xi = x if elem(x) == I32 else _unfolded(b, g.CastOp, [x], I32)
     if not _is_zero(zp):
         assert zp is not None
-        xi = binary(b, g.SubOp, xi, cast(b, zp, I32))
-    return binary(b, g.MulOp, cast(b, xi, elem(scale)), scale)
+        xi = _unfolded(b, g.SubOp, [xi, cast(b, zp, I32)])
+    return _unfolded(b, g.MulOp, [_unfolded(b, g.CastOp, [xi], elem(scale)), scale])
 
 
 def saturate(b: NodeBuilder, y: SSAValue, zp: SSAValue | None, to: Attribute) -> SSAValue:
