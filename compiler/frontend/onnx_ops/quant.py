@@ -246,6 +246,7 @@ def requantize(
 
 def _multiplier(b: NodeBuilder, sa: SSAValue, sb: SSAValue, sy: SSAValue) -> SSAValue:
     """sa * sb / sy in float32, in onnxruntime's order (folded when all are constants)."""
+    sa, sb, sy = (cast(b, s, Float32Type()) for s in (sa, sb, sy))
     return binary(b, g.DivOp, binary(b, g.MulOp, sa, sb), sy)
 
 
