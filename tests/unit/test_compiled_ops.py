@@ -1320,7 +1320,8 @@ s.op("AveragePool", ["x16"], "avgpool_big_kernel", kernel_shape=[5, 6], pads=[2,
 # ---------------------------------------------------------------------------
 # Quantization: integer outputs must equal onnxruntime's exactly. u8 x s8
 # activations stay below 128: onnxruntime's AVX2 u8s8 kernel saturates pairs
-# of products at int16 above that (ours are exact int32).
+# of products at int16 above that (ours are exact int32). More variants (s8s8,
+# depthwise, zero points per column) are in test_frontend_numerics.py.
 
 
 def _u8(sp: Spec, *shape: int, hi: int = 256) -> np.ndarray:
@@ -1335,47 +1336,34 @@ s = spec("quantize-dequantize", opset=13)
 ties = (np.arange(-300, 300, dtype=np.float32) * 0.25).reshape(6, 100)
 s.input("t", ties)
 s.op("QuantizeLinear", ["t", s.const(np.float32(0.5)), s.const(np.uint8(128))], "q_u8_ties")
-s.op("QuantizeLinear", ["t", s.const(np.float32(0.5)), s.const(np.int8(-3))], "q_s8_ties")
 xq = s.input("xq", s.f32(2, 3, 5, 4))
 s.op("QuantizeLinear", [xq, s.const(s.f32(3, lo=0.01, hi=0.05)), s.const(_s8(s, 3))], "q_per_axis", axis=1)
 s.op("DequantizeLinear", [s.input("d8", _s8(s, 2, 3, 5)), s.const(s.f32(3, lo=0.01, hi=0.05)),
                           s.const(_s8(s, 3))], "dq_per_axis", axis=1)
-s.op("DequantizeLinear", [s.input("du8", _u8(s, 4, 7)), s.const(np.float32(0.02)), s.const(np.uint8(99))],
-     "dq_u8")
 s.op("DequantizeLinear", [s.input("di32", s.i32(4, 7, lo=-90000, hi=90000)), s.const(np.float32(0.003))],
      "dq_i32")
 qdq = s.op("DequantizeLinear", [s.op("QuantizeLinear", [xq, s.const(np.float32(0.02)), s.const(np.int8(1))],
                                      check=False), s.const(np.float32(0.02)), s.const(np.int8(1))], check=False)
 s.op("QuantizeLinear", [s.op("Relu", [qdq], check=False), s.const(np.float32(0.04)), s.const(np.uint8(0))],
      "qdq_relu_q")
-for n, lo, hi in [("dyn", -3.0, 3.0), ("dyn_pos", 0.5, 2.0)]:
-    d = s.op("DynamicQuantizeLinear", [s.input(n, s.f32(3, 33, lo=lo, hi=hi))], n, outs=3)
+s.op("DynamicQuantizeLinear", [s.input("dyn", s.f32(3, 33))], "dyn", outs=3)
 
 s = spec("integer-matmul", opset=10)
 a = s.input("a", _u8(s, 2, 5, 40, hi=128))
 s.op("MatMulInteger", [a, s.const(_s8(s, 40, 19)), s.const(np.uint8(37))], "mmi_u8s8")
-s.op("MatMulInteger", [s.input("au", _u8(s, 5, 40)), s.input("bu", _u8(s, 40, 19)), s.const(np.uint8(7)),
-                       s.const(_u8(s, 19))], "mmi_u8u8_zps")
 s.op("MatMulInteger", [s.input("as", _s8(s, 5, 40)), s.const(_s8(s, 40, 19))], "mmi_s8s8")
 s.op("QLinearMatMul", [a, s.const(np.float32(0.02)), s.const(np.uint8(64)), s.const(_s8(s, 40, 19)),
                        s.const(s.f32(19, lo=0.004, hi=0.02)), s.const(np.zeros(19, np.int8)),
                        s.const(np.float32(0.05)), s.const(np.uint8(120))], "qlmm_u8s8_per_column")
-s.op("QLinearMatMul", ["as", s.const(np.float32(0.02)), s.const(np.int8(-2)), s.const(_s8(s, 40, 19)),
-                       s.const(np.float32(0.01)), s.const(np.int8(0)), s.const(np.float32(0.04)),
-                       s.const(np.int8(5))], "qlmm_s8s8")
 
 s = spec("integer-conv", opset=10)
-x = s.input("x", _u8(s, 1, 8, 9, 9, hi=128))
-s.op("ConvInteger", [x, s.const(_u8(s, 16, 8, 3, 3)), s.const(np.uint8(60)), s.const(np.uint8(3))],
+x = s.input("x", _u8(s, 1, 4, 6, 6, hi=128))
+s.op("ConvInteger", [x, s.const(_u8(s, 8, 4, 3, 3)), s.const(np.uint8(60)), s.const(np.uint8(3))],
      "convi_u8u8_pad", pads=[1, 1, 1, 1])
-s.op("ConvInteger", [x, s.const(_u8(s, 8, 2, 3, 3))], "convi_group_stride", strides=[2, 2], group=4)
-s.op("QLinearConv", [x, s.const(np.float32(0.02)), s.const(np.uint8(64)), s.const(_s8(s, 16, 8, 3, 3)),
-                     s.const(s.f32(16, lo=0.002, hi=0.01)), s.const(np.zeros(16, np.int8)),
-                     s.const(np.float32(0.05)), s.const(np.uint8(100)), s.const(s.i32(16, lo=-900, hi=900))],
+s.op("QLinearConv", [x, s.const(np.float32(0.02)), s.const(np.uint8(64)), s.const(_s8(s, 8, 4, 3, 3)),
+                     s.const(s.f32(8, lo=0.002, hi=0.01)), s.const(np.zeros(8, np.int8)),
+                     s.const(np.float32(0.05)), s.const(np.uint8(100)), s.const(s.i32(8, lo=-900, hi=900))],
      "qlconv_u8s8_per_channel_bias", pads=[1, 1, 1, 1])
-s.op("QLinearConv", [s.input("xs", _s8(s, 1, 8, 6, 6)), s.const(np.float32(0.02)), s.const(np.int8(-5)),
-                     s.const(_s8(s, 8, 1, 3, 3)), s.const(np.float32(0.01)), s.const(np.int8(0)),
-                     s.const(np.float32(0.02)), s.const(np.int8(3))], "qlconv_s8_depthwise", group=8)
 
 
 # ---------------------------------------------------------------------------
