@@ -154,6 +154,22 @@ def test_quantize_static_qdq_conv_net(tmp_path: Path) -> None:
     assert differing <= max(1, got.size // 10)
 
 
+def test_fold_qdq_makes_integer_convs_and_keeps_the_result(tmp_path: Path) -> None:
+    """fold-qdq turns every QDQ conv into an int32 conv; the interpreter's result
+    stays within one output step (integer accumulation removes float rounding)."""
+    model = quantize_static(_conv_net(), tmp_path)
+    feeds = models.random_inputs(model, seed=3)
+    module = compiler.import_onnx(model)
+    (before,) = compiler.interpret(module, feeds)
+    folded = compiler.run_pipeline(module, "fold-qdq,fold-constants,dce")
+    convs = [op for op in folded.walk() if op.name == "graph.conv"]
+    assert len(convs) == 3
+    assert all(str(op.results[0].type.get_element_type()) == "i32" for op in convs)
+    (after,) = compiler.interpret(folded, feeds)
+    differing, steps = differing_steps(np.asarray(after), np.asarray(before), output_step(model, "y"))
+    assert steps <= 1.0 + 1e-3, differing
+
+
 def test_quantize_dynamic_mlp(tmp_path: Path) -> None:
     model = quantize_dynamic(_mlp(), tmp_path)
     ops = {n.op_type for n in model.graph.node}
