@@ -1235,8 +1235,8 @@ class ConvOp(GraphOp):
             raise VerifyException(f"graph.conv: {err}") from None
         if len(xs) != 4 or len(ws) != 4:
             raise VerifyException("graph.conv takes a 4-D NCHW input and a 4-D OIHW weight")
-        if not (dtypes.is_float(x.get_element_type()) or dtypes.is_integer(x.get_element_type())):
-            raise VerifyException("graph.conv takes floating-point or integer tensors")
+        if not (dtypes.is_float(x.get_element_type()) or x.get_element_type() == IntegerType(32)):
+            raise VerifyException("graph.conv takes floating-point or i32 tensors")
         if any(t.get_element_type() != x.get_element_type() for t in types):
             raise VerifyException("graph.conv operands must share one element type")
         _check_window(props, 2, True)
