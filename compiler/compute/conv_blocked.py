@@ -21,6 +21,7 @@ from xdsl.ir import SSAValue
 
 from compiler.compute.builder import KernelBuilder
 from compiler.compute.common import KernelContext, select
+from compiler.compute.scalar import add, mul
 from compiler.dialects import graph as g
 from compiler.dialects import layouts
 
@@ -99,7 +100,7 @@ def conv_blocked_kernel(ctx: KernelContext) -> None:
         wv = ctx.emitter.emit(op.weight, [ob, icb, kh, kw, ii, oc])
         idx = out_index(n, ob, oh, ow, oc)
         acc = kb.load(ctx.out, idx)
-        kb.store(kb.value(arith.AddfOp(acc, kb.value(arith.MulfOp(xv, wv)))), ctx.out, idx)
+        kb.store(add(kb, acc, mul(kb, xv, wv, elem), elem), ctx.out, idx)
     ctx.emitter.reset()
     ctx.epilogue_stage()
 

@@ -17,6 +17,7 @@ from xdsl.dialects import arith
 from xdsl.ir import SSAValue
 
 from compiler.compute.common import KernelContext, select
+from compiler.compute.scalar import add, mul
 from compiler.dialects import graph as g
 
 ALGORITHM = "conv2d_nchw"
@@ -61,6 +62,6 @@ def conv_nchw_kernel(ctx: KernelContext) -> None:
         wv = ctx.emitter.emit(op.weight, [channel, ci, kh, kw])
         idx = [n, channel, oh, ow]
         acc = kb.load(ctx.out, idx)
-        kb.store(kb.value(arith.AddfOp(acc, kb.value(arith.MulfOp(xv, wv)))), ctx.out, idx)
+        kb.store(add(kb, acc, mul(kb, xv, wv, elem), elem), ctx.out, idx)
     ctx.emitter.reset()
     ctx.epilogue_stage()

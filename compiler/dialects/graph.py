@@ -1303,6 +1303,9 @@ class ConvOp(GraphOp):
     W, c]) and `kernel_layout` "OIHW{i}i{o}o" ([O/o, I/i, KH, KW, i, o]);
     absent means "NCHW", "OIHW", "NCHW". The bias stays [O] in every layout
     (its bytes are those of [O/o, o] anyway).
+
+    Integer convs (ConvInteger, QLinearConv) accumulate in their element type,
+    i32, and wrap on overflow as onnxruntime's int32 accumulators do.
     """
 
     name = "graph.conv"
@@ -1334,8 +1337,8 @@ class ConvOp(GraphOp):
             raise VerifyException(f"graph.conv: {err}") from None
         if len(xs) != 4 or len(ws) != 4:
             raise VerifyException("graph.conv takes a 4-D NCHW input and a 4-D OIHW weight")
-        if not dtypes.is_float(x.get_element_type()):
-            raise VerifyException("graph.conv takes floating-point tensors")
+        if not (dtypes.is_float(x.get_element_type()) or x.get_element_type() == IntegerType(32)):
+            raise VerifyException("graph.conv takes floating-point or i32 tensors")
         if any(t.get_element_type() != x.get_element_type() for t in types):
             raise VerifyException("graph.conv operands must share one element type")
         _check_window(props, 2, True)

@@ -1463,6 +1463,52 @@ s.op("MeanVarianceNormalization", ["x4"], "MVN_default", rtol=1e-4)
 s.op("LpNormalization", ["x3"], "LpNorm_p2", rtol=1e-4)
 s.op("LpNormalization", ["x3"], "LpNorm_p1_axis1", axis=1, p=1)
 s.op("LayerNormalization", ["x3", s.const(s.f32(4, 6))], "LN_stats", outs=3, axis=1, rtol=1e-4)
+# Quantization: integer outputs must equal onnxruntime's exactly. u8 x s8
+# activations stay below 128: onnxruntime's AVX2 u8s8 kernel saturates pairs
+# of products at int16 above that (ours are exact int32). More variants (s8s8,
+# depthwise, zero points per column) are in test_frontend_numerics.py.
+
+
+def _u8(sp: Spec, *shape: int, hi: int = 256) -> np.ndarray:
+    return sp.rng.integers(0, hi, size=shape).astype(np.uint8)
+
+
+def _s8(sp: Spec, *shape: int) -> np.ndarray:
+    return sp.rng.integers(-128, 128, size=shape).astype(np.int8)
+
+
+s = spec("quantize-dequantize", opset=13)
+ties = (np.arange(-300, 300, dtype=np.float32) * 0.25).reshape(6, 100)
+s.input("t", ties)
+s.op("QuantizeLinear", ["t", s.const(np.float32(0.5)), s.const(np.uint8(128))], "q_u8_ties")
+xq = s.input("xq", s.f32(2, 3, 5, 4))
+s.op("QuantizeLinear", [xq, s.const(s.f32(3, lo=0.01, hi=0.05)), s.const(_s8(s, 3))], "q_per_axis", axis=1)
+s.op("DequantizeLinear", [s.input("d8", _s8(s, 2, 3, 5)), s.const(s.f32(3, lo=0.01, hi=0.05)),
+                          s.const(_s8(s, 3))], "dq_per_axis", axis=1)
+s.op("DequantizeLinear", [s.input("di32", s.i32(4, 7, lo=-90000, hi=90000)), s.const(np.float32(0.003))],
+     "dq_i32")
+qdq = s.op("DequantizeLinear", [s.op("QuantizeLinear", [xq, s.const(np.float32(0.02)), s.const(np.int8(1))],
+                                     check=False), s.const(np.float32(0.02)), s.const(np.int8(1))], check=False)
+s.op("QuantizeLinear", [s.op("Relu", [qdq], check=False), s.const(np.float32(0.04)), s.const(np.uint8(0))],
+     "qdq_relu_q")
+s.op("DynamicQuantizeLinear", [s.input("dyn", s.f32(3, 33))], "dyn", outs=3)
+
+s = spec("integer-matmul", opset=10)
+a = s.input("a", _u8(s, 2, 5, 40, hi=128))
+s.op("MatMulInteger", [a, s.const(_s8(s, 40, 19)), s.const(np.uint8(37))], "mmi_u8s8")
+s.op("MatMulInteger", [s.input("as", _s8(s, 5, 40)), s.const(_s8(s, 40, 19))], "mmi_s8s8")
+s.op("QLinearMatMul", [a, s.const(np.float32(0.02)), s.const(np.uint8(64)), s.const(_s8(s, 40, 19)),
+                       s.const(s.f32(19, lo=0.004, hi=0.02)), s.const(np.zeros(19, np.int8)),
+                       s.const(np.float32(0.05)), s.const(np.uint8(120))], "qlmm_u8s8_per_column")
+
+s = spec("integer-conv", opset=10)
+x = s.input("x", _u8(s, 1, 4, 6, 6, hi=128))
+s.op("ConvInteger", [x, s.const(_u8(s, 8, 4, 3, 3)), s.const(np.uint8(60)), s.const(np.uint8(3))],
+     "convi_u8u8_pad", pads=[1, 1, 1, 1])
+s.op("QLinearConv", [x, s.const(np.float32(0.02)), s.const(np.uint8(64)), s.const(_s8(s, 8, 4, 3, 3)),
+                     s.const(s.f32(8, lo=0.002, hi=0.01)), s.const(np.zeros(8, np.int8)),
+                     s.const(np.float32(0.05)), s.const(np.uint8(100)), s.const(s.i32(8, lo=-900, hi=900))],
+     "qlconv_u8s8_per_channel_bias", pads=[1, 1, 1, 1])
 
 
 # ---------------------------------------------------------------------------

@@ -713,6 +713,69 @@ case("axes-1", "MeanVarianceNormalization", f32(3, 4, 5), opset=13, axes=[1])
 case("p2-zero-row", "LpNormalization", np.vstack([f32(2, 5), np.zeros((1, 5), np.float32)]))
 case("p1-axis0", "LpNormalization", f32(3, 4), axis=0, p=1)
 case("mean-invstddev", "LayerNormalization", f32(2, 3, 4), C(f32(3, 4)), C(f32(3, 4)), axis=1, outs=3)
+# ---------------------------------------------------------------------------
+# Quantization (onnxruntime's rounding: ties to even, saturation at the range)
+
+
+def u8(*shape: int, lo: int = 0, hi: int = 256) -> np.ndarray:
+    return _rng.integers(lo, hi, size=shape).astype(np.uint8)
+
+
+def s8(*shape: int, lo: int = -128, hi: int = 128) -> np.ndarray:
+    return _rng.integers(lo, hi, size=shape).astype(np.int8)
+
+
+# onnxruntime's AVX2 u8 x s8 kernels (vpmaddubsw) saturate pairs of products at
+# int16, so the u8s8 cases keep activations below 128, where that is exact; the
+# full-range case checks the exact int32 semantics against ONNX's reference.
+_ties = (np.arange(-300, 300, dtype=np.float32) * 0.25).reshape(6, 100)  # k/4: ties at scale 0.5
+for opset in (10, 13, 19, 21):
+    case(f"u8-opset{opset}", "QuantizeLinear", _ties, C(np.float32(0.5)), C(np.uint8(128)), opset=opset)
+    case(f"s8-opset{opset}", "QuantizeLinear", _ties, C(np.float32(0.5)), C(np.int8(-3)), opset=opset)
+    case(f"u8-opset{opset}", "DequantizeLinear", u8(3, 5), C(np.float32(0.05)), C(np.uint8(100)), opset=opset)
+case("default-zp", "QuantizeLinear", _ties, C(np.float32(0.5)))
+case("no-zp", "DequantizeLinear", s8(4, 6), C(np.float32(0.1)))
+case("i32", "DequantizeLinear", i32(4, 6, lo=-100000, hi=100000), C(np.float32(0.003)))
+case("runtime-scale", "QuantizeLinear", f32(3, 4), np.float32(0.02), np.int8(5))
+case("per-axis", "QuantizeLinear", f32(2, 3, 4), C(f32(3, lo=0.01, hi=0.05)), C(s8(3)), opset=13, axis=1)
+case("per-axis-last", "QuantizeLinear", f32(2, 3, 4), C(f32(4, lo=0.01, hi=0.05)), C(u8(4)), opset=13, axis=-1)
+case("per-axis", "DequantizeLinear", s8(2, 3, 4), C(f32(3, lo=0.01, hi=0.05)), C(s8(3)), opset=13, axis=1)
+case("per-axis-0", "DequantizeLinear", u8(5, 3), C(f32(5, lo=0.01, hi=0.05)), C(u8(5)), opset=13, axis=0)
+case("blocked", "QuantizeLinear", f32(4, 6), C(f32(4, 2, lo=0.01, hi=0.05)), C(s8(4, 2)), opset=21,
+     axis=1, block_size=3)
+case("blocked", "DequantizeLinear", s8(4, 6), C(f32(2, 6, lo=0.01, hi=0.05)), C(s8(2, 6)), opset=21,
+     axis=0, block_size=3)
+case("i16", "QuantizeLinear", f32(3, 7, lo=-500, hi=500), C(np.float32(0.01)), C(np.int16(7)), opset=21)
+case("i16", "DequantizeLinear", i32(3, 7).astype(np.int16) * 999, C(np.float32(0.01)), C(np.int16(-4)),
+     opset=21)
+case("f32", "DynamicQuantizeLinear", f32(4, 9), outs=3, opset=11)
+case("positive", "DynamicQuantizeLinear", f32(4, 9, lo=0.5, hi=3.0), outs=3, opset=11)
+case("zeros", "DynamicQuantizeLinear", np.zeros((3, 2), np.float32), outs=3, opset=11)
+case("u8s8", "MatMulInteger", u8(3, 16, hi=128), C(s8(16, 5)), C(np.uint8(31)), opset=10)
+case("u8s8-full-range", "MatMulInteger", u8(3, 16), C(s8(16, 5)), C(np.uint8(131)), opset=10, oracle="reference")
+case("u8u8-zps", "MatMulInteger", u8(2, 3, 16), u8(16, 5), np.uint8(7), np.uint8(200), opset=10)
+case("per-column-zp", "MatMulInteger", u8(3, 16), C(u8(16, 5)), C(np.uint8(3)), C(u8(5)), opset=10)
+case("no-zp", "MatMulInteger", s8(4, 8), C(s8(8, 2)), opset=10)
+case("u8u8", "ConvInteger", u8(1, 3, 7, 7), C(u8(4, 3, 3, 3)), C(np.uint8(120)), C(np.uint8(3)),
+     opset=10, pads=[1, 1, 1, 1])
+case("strided", "ConvInteger", u8(1, 4, 8, 8), C(u8(4, 2, 3, 3)), C(np.uint8(9)), opset=10,
+     strides=[2, 2], group=2)
+case("u8s8", "QLinearMatMul", u8(3, 16, hi=128), C(np.float32(0.02)), C(np.uint8(128)), C(s8(16, 5)),
+     C(np.float32(0.01)), C(np.int8(0)), C(np.float32(0.03)), C(np.uint8(120)), opset=10)
+case("s8s8-batched", "QLinearMatMul", s8(2, 3, 16), C(np.float32(0.02)), C(np.int8(-3)), C(s8(16, 5)),
+     C(np.float32(0.01)), C(np.int8(0)), C(np.float32(0.05)), C(np.int8(10)), opset=10)
+case("per-column", "QLinearMatMul", u8(3, 16, hi=128), C(np.float32(0.02)), C(np.uint8(128)), C(s8(16, 5)),
+     C(f32(5, lo=0.005, hi=0.02)), C(np.zeros(5, np.int8)), C(np.float32(0.03)), C(np.uint8(120)),
+     opset=10)
+case("u8s8-bias", "QLinearConv", u8(1, 3, 7, 7, hi=128), C(np.float32(0.02)), C(np.uint8(128)),
+     C(s8(4, 3, 3, 3)), C(np.float32(0.01)), C(np.int8(0)), C(np.float32(0.03)), C(np.uint8(100)),
+     C(i32(4, lo=-500, hi=500)), opset=10, pads=[1, 1, 1, 1])
+case("per-channel", "QLinearConv", u8(1, 4, 6, 6, hi=128), C(np.float32(0.02)), C(np.uint8(128)),
+     C(s8(6, 2, 3, 3)), C(f32(6, lo=0.005, hi=0.02)), C(np.zeros(6, np.int8)), C(np.float32(0.05)),
+     C(np.uint8(128)), opset=10, strides=[2, 2], group=2)
+case("s8", "QLinearConv", s8(1, 3, 5, 5), C(np.float32(0.02)), C(np.int8(-10)),
+     C(s8(2, 3, 1, 1)), C(np.float32(0.01)), C(np.int8(0)), C(np.float32(0.01)), C(np.int8(3)), opset=10)
+
 
 # ---------------------------------------------------------------------------
 

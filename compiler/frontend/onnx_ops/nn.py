@@ -78,8 +78,13 @@ def _lift_pads(pads: Sequence[int], one_d: bool) -> list[int]:
 
 @converter("Conv")
 def convert_conv(b: NodeBuilder) -> list[SSAValue]:
-    x, w = b.input(0), b.input(1)
-    require_float(b, x)
+    require_float(b, b.input(0))
+    return [conv(b, b.input(0), b.input(1), b.opt_input(2))]
+
+
+def conv(b: NodeBuilder, x: SSAValue, w: SSAValue, bias: SSAValue | None) -> SSAValue:
+    """A graph.conv from the node's geometry attributes (1-D convs through 2-D);
+    ConvInteger and QLinearConv share it."""
     require_rank(b, x, at_least=3)
     if rank(w) != rank(x):
         raise b.error(f"the weight has rank {rank(w)}, the input rank {rank(x)}")
@@ -97,8 +102,8 @@ def convert_conv(b: NodeBuilder) -> list[SSAValue]:
         o, i, k = shape(w)
         w2 = reshape(b, w, [o, i, 1, k])
     operands = [x2, w2]
-    if b.has_input(2):
-        operands.append(b.input(2))
+    if bias is not None:
+        operands.append(bias)
     y = b.make(
         g.ConvOp,
         operands,
@@ -110,7 +115,7 @@ def convert_conv(b: NodeBuilder) -> list[SSAValue]:
     if one_d:
         n, o, _, length = shape(y)
         y = reshape(b, y, [n, o, length])
-    return [y]
+    return y
 
 
 def _pool_geometry(
