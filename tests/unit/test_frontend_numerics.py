@@ -647,6 +647,11 @@ case("f32", "IsNaN", _special, opset=13)
 case("f32", "IsInf", _special)
 case("positive-only", "IsInf", _special, detect_negative=0)
 case("negative-only-f64", "IsInf", _special.astype(np.float64), detect_positive=0)
+# Losses (decomposed; more cases in test_losses.py).
+case("NCd1-weight-ii", "NegativeLogLikelihoodLoss", f32(2, 3, 4), i64(2, 4, lo=0, hi=3), C(f32(3, lo=0.5)),
+     opset=13, ignore_index=1)
+case("NCd1-sum-log-prob", "SoftmaxCrossEntropyLoss", f32(2, 3, 4), i64(2, 4, lo=0, hi=3), opset=13, outs=2,
+     reduction="sum")
 
 # Resize / Upsample: scales or sizes are initializers; every mode and coordinate mode.
 F = np.float32
