@@ -647,6 +647,15 @@ case("f32", "IsNaN", _special, opset=13)
 case("f32", "IsInf", _special)
 case("positive-only", "IsInf", _special, detect_negative=0)
 case("negative-only-f64", "IsInf", _special.astype(np.float64), detect_positive=0)
+# Losses and GridSample (decomposed; more cases in test_losses.py, test_grid_sample.py).
+# Their own generator, so that the cases after them keep their data.
+_own = np.random.default_rng(99)
+_x, _t = _own.uniform(-2, 2, (2, 3, 4)).astype(np.float32), _own.integers(0, 3, (2, 4)).astype(np.int64)
+case("NCd1-weight-ii", "NegativeLogLikelihoodLoss", _x, _t, C(np.asarray([0.5, 1.0, 2.0], np.float32)),
+     opset=13, ignore_index=1)
+case("NCd1-sum-log-prob", "SoftmaxCrossEntropyLoss", _x, _t, opset=13, outs=2, reduction="sum")
+case("bilinear-border", "GridSample", _own.uniform(-2, 2, (1, 2, 4, 5)).astype(np.float32),
+     _own.uniform(-1.5, 1.5, (1, 3, 2, 2)).astype(np.float32), opset=16, padding_mode="border")
 
 # Resize / Upsample: scales or sizes are initializers; every mode and coordinate mode.
 F = np.float32
