@@ -1583,6 +1583,7 @@ def test_every_supported_op_is_compiled() -> None:
 
 # Ops whose compiled tests live in their own file (their models compile slowly).
 COMPILED_ELSEWHERE = {"LSTM", "GRU", "RNN"}  # test_rnn.py
+COMPILED_ELSEWHERE |= {"Attention", "RotaryEmbedding"}  # test_attention.py
 
 
 def test_spec_ids_are_unique() -> None:

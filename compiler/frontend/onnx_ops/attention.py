@@ -155,15 +155,21 @@ def _repeat_heads(b: NodeBuilder, x: SSAValue, heads: int) -> SSAValue:
     return reshape(b, wide, [batch, heads, seq, dim])
 
 
-def _safe_softmax(b: NodeBuilder, logits: SSAValue, bias: SSAValue | None, precision: int | None) -> SSAValue:
-    """Softmax over keys (in `precision` if given); rows whose bias is all -inf become 0."""
-    ty = elem(logits)
+def _safe_softmax(b: NodeBuilder, qk: SSAValue, bias: SSAValue | None, precision: int | None) -> SSAValue:
+    """softmax(qk + bias) over keys (in `precision` if given). A row whose bias is
+    -inf everywhere attends nothing: its probabilities are 0, and its bias is
+    zeroed first so that no NaN (-inf - -inf) is ever computed."""
+    ty = elem(qk)
     if precision:
         ty = dtypes.from_numpy_dtype(helper.tensor_dtype_to_np_dtype(precision))
-    probs = b.make(g.SoftmaxOp, [cast(b, logits, ty)], axis=rank(logits) - 1)
+    dead = None
+    logits = qk
     if bias is not None:
         row_max = b.make(g.ReduceMaxOp, [bias], axes=[rank(bias) - 1], keepdims=1)
         dead = b.make(g.EqualOp, [row_max, scalar(b, -math.inf, bias)])
+        logits = binary(b, g.AddOp, qk, b.make(g.WhereOp, [dead, scalar(b, 0.0, bias), bias]))
+    probs = b.make(g.SoftmaxOp, [cast(b, logits, ty)], axis=rank(logits) - 1)
+    if dead is not None:
         probs = b.make(g.WhereOp, [dead, scalar(b, 0.0, probs), probs])
     return probs
 
@@ -205,16 +211,17 @@ def convert_attention(b: NodeBuilder) -> list[SSAValue | None]:
     if softcap > 0:
         capped = b.make(g.TanhOp, [binary(b, g.DivOp, qk, scalar(b, softcap, qk))])
         qk = binary(b, g.MulOp, capped, scalar(b, softcap, qk))
-    logits = qk if bias is None else binary(b, g.AddOp, qk, bias)
-    probs = _safe_softmax(b, logits, bias, b.attr("softmax_precision"))
+    probs = _safe_softmax(b, qk, bias, b.attr("softmax_precision"))
     y = b.make(g.MatMulOp, [cast(b, probs, elem(q)), values])
     if three_d:
         batch, _, seq, v_dim = shape(y)
         y = reshape(b, transpose(b, y, [0, 2, 1, 3]), [batch, seq, heads * v_dim])
     mode = int(b.attr("qk_matmul_output_mode", 0))
-    qk_out = {0: qk, 1: qk, 2: logits, 3: probs}.get(mode)
-    if qk_out is None:
+    if mode not in (0, 1, 2, 3):
         raise b.error(f"qk_matmul_output_mode {mode} is not one of 0, 1, 2, 3")
+    qk_out = probs if mode == 3 else qk
+    if mode == 2 and bias is not None:
+        qk_out = binary(b, g.AddOp, qk, bias)
     if shape(qk_out) != (shape(q)[0], heads, q_len, kv_len):
         qk_out = b.make(g.BroadcastToOp, [qk_out], [TensorType(elem(qk_out), [shape(q)[0], heads, q_len, kv_len])])
     return [y, present_k, present_v, cast(b, qk_out, elem(q))]
