@@ -7,8 +7,8 @@ schedules apply to them unchanged:
   mask inputs: the attn_mask (bool -> 0/-inf), the causal and sliding-window
   masks (constants when their offset is static, compares against
   `nonpad_kv_seqlen` when it is given at run time) and the key padding mask.
-  Grouped-query attention repeats each KV head with a broadcast; the KV cache is
-  a concat on the sequence axis. As ONNX's reference, the scale is split as
+  Grouped-query attention folds each group of query heads into the rows of
+  one matmul against its KV head; the KV cache is a concat on the sequence axis. As ONNX's reference, the scale is split as
   sqrt(scale) on Q and on K, softcap comes before the bias, and a query row whose
   bias is -inf everywhere gets zero probabilities (not NaN).
 - RotaryEmbedding rotates pairs of features, halves or interleaved, by the
@@ -141,18 +141,18 @@ def _attention_bias(
     return bias
 
 
-def _repeat_heads(b: NodeBuilder, x: SSAValue, heads: int) -> SSAValue:
-    """(B, kv_heads, S, D) -> (B, heads, S, D), each KV head repeated in place."""
-    batch, kv_heads, seq, dim = shape(x)
+def _grouped_matmul(b: NodeBuilder, x: SSAValue, y: SSAValue) -> SSAValue:
+    """x (B, H, M, K) @ y (B, kv_heads, K, N), each KV head serving H / kv_heads
+    consecutive heads of x (grouped-query attention). The heads of a group fold
+    into the rows of one matmul (free reshapes), so K and V are never repeated."""
+    batch, heads, rows, _ = shape(x)
+    kv_heads, cols = shape(y)[1], shape(y)[3]
     if kv_heads == heads:
-        return x
-    if heads % kv_heads:
+        return b.make(g.MatMulOp, [x, y])
+    if kv_heads <= 0 or heads % kv_heads:
         raise b.error(f"q heads ({heads}) must be a multiple of kv heads ({kv_heads})")
-    wide = b.make(
-        g.BroadcastToOp, [reshape(b, x, [batch, kv_heads, 1, seq, dim])],
-        [TensorType(elem(x), [batch, kv_heads, heads // kv_heads, seq, dim])],
-    )
-    return reshape(b, wide, [batch, heads, seq, dim])
+    folded = reshape(b, x, [batch, kv_heads, heads // kv_heads * rows, shape(x)[3]])
+    return reshape(b, b.make(g.MatMulOp, [folded, y]), [batch, heads, rows, cols])
 
 
 def _safe_softmax(b: NodeBuilder, qk: SSAValue, bias: SSAValue | None, precision: int | None) -> SSAValue:
@@ -204,15 +204,14 @@ def convert_attention(b: NodeBuilder) -> list[SSAValue | None]:
     bias = _attention_bias(b, q_len, kv_len, past_len, q)
 
     heads = shape(q)[1]
-    keys = _repeat_heads(b, present_k, heads)
-    values = _repeat_heads(b, present_v, heads)
-    qk = b.make(g.MatMulOp, [binary(b, g.MulOp, q, root), transpose(b, binary(b, g.MulOp, keys, root), [0, 1, 3, 2])])
+    keys_t = transpose(b, binary(b, g.MulOp, present_k, root), [0, 1, 3, 2])
+    qk = _grouped_matmul(b, binary(b, g.MulOp, q, root), keys_t)
     softcap = float(b.attr("softcap", 0.0))
     if softcap > 0:
         capped = b.make(g.TanhOp, [binary(b, g.DivOp, qk, scalar(b, softcap, qk))])
         qk = binary(b, g.MulOp, capped, scalar(b, softcap, qk))
     probs = _safe_softmax(b, qk, bias, b.attr("softmax_precision"))
-    y = b.make(g.MatMulOp, [cast(b, probs, elem(q)), values])
+    y = _grouped_matmul(b, cast(b, probs, elem(q)), present_v)
     if three_d:
         batch, _, seq, v_dim = shape(y)
         y = reshape(b, transpose(b, y, [0, 2, 1, 3]), [batch, seq, heads * v_dim])
