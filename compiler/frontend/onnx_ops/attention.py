@@ -26,7 +26,7 @@ from xdsl.ir import SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
-from compiler.frontend.converter import NodeBuilder, converter
+from compiler.frontend.converter import NodeBuilder, constant_value, converter
 from compiler.frontend.onnx_ops.common import (
     binary,
     cast,
@@ -167,7 +167,12 @@ def _safe_softmax(b: NodeBuilder, qk: SSAValue, bias: SSAValue | None, precision
     if bias is not None:
         row_max = b.make(g.ReduceMaxOp, [bias], axes=[rank(bias) - 1], keepdims=1)
         dead = b.make(g.EqualOp, [row_max, scalar(b, -math.inf, bias)])
-        logits = binary(b, g.AddOp, qk, b.make(g.WhereOp, [dead, scalar(b, 0.0, bias), bias]))
+        known = constant_value(dead)
+        if known is not None and not known.any():
+            dead = None  # a constant mask (causal, window) that leaves every row a key
+        else:
+            bias = b.make(g.WhereOp, [dead, scalar(b, 0.0, bias), bias])
+        logits = binary(b, g.AddOp, qk, bias)
     probs = b.make(g.SoftmaxOp, [cast(b, logits, ty)], axis=rank(logits) - 1)
     if dead is not None:
         probs = b.make(g.WhereOp, [dead, scalar(b, 0.0, probs), probs])
