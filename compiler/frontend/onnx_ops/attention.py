@@ -165,12 +165,14 @@ def _safe_softmax(b: NodeBuilder, qk: SSAValue, bias: SSAValue | None, precision
     dead = None
     logits = qk
     if bias is not None:
-        row_max = b.make(g.ReduceMaxOp, [bias], axes=[rank(bias) - 1], keepdims=1)
-        dead = b.make(g.EqualOp, [row_max, scalar(b, -math.inf, bias)])
-        known = constant_value(dead)
-        if known is not None and not known.any():
-            dead = None  # a constant mask (causal, window) that leaves every row a key
-        else:
+        known = constant_value(bias)
+        if known is None:
+            row_max = b.make(g.ReduceMaxOp, [bias], axes=[rank(bias) - 1], keepdims=1)
+            dead = b.make(g.EqualOp, [row_max, scalar(b, -math.inf, bias)])
+        else:  # a constant mask (causal, window): decided here, in float32 for bfloat16's sake
+            rows = np.isneginf(known.astype(np.float32).max(axis=-1, keepdims=True))
+            dead = b.constant(rows) if rows.any() else None
+        if dead is not None:
             bias = b.make(g.WhereOp, [dead, scalar(b, 0.0, bias), bias])
         logits = binary(b, g.AddOp, qk, bias)
     probs = b.make(g.SoftmaxOp, [cast(b, logits, ty)], axis=rank(logits) - 1)
