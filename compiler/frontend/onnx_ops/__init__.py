@@ -6,6 +6,7 @@ Importing this package registers every converter in
 
 from compiler.frontend.onnx_ops import (
     activations,
+    attention,
     bitwise,
     conv_transpose,
     elementwise,
@@ -24,6 +25,7 @@ from compiler.frontend.onnx_ops import (
 
 __all__ = [
     "activations",
+    "attention",
     "bitwise",
     "conv_transpose",
     "elementwise",
