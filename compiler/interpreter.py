@@ -370,7 +370,7 @@ def _reduce(op: g.ReduceOp, args: list[np.ndarray]) -> list[np.ndarray]:
         # ONNX gives the identity of max/min: -inf/+inf, or the int type's
         # min/max (numpy would raise).
         is_max = isinstance(op, g.ReduceMaxOp)
-        if np.issubdtype(x.dtype, np.floating):
+        if dtypes.is_float(dtypes.from_numpy_dtype(x.dtype)):  # bfloat16 is no numpy floating
             initial = -np.inf if is_max else np.inf
         else:
             info = np.iinfo(x.dtype)
@@ -496,7 +496,7 @@ def _max_pool(op: g.MaxPoolOp, args: list[np.ndarray]) -> list[np.ndarray]:
     block = _data_block(op, "layout")
     _, _, oh, ow = layouts.data_logical_shape(g.shape_of(op.result), block)
     x = layouts.unpack_data(args[0], block)
-    lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    lowest = -np.inf if dtypes.is_float(dtypes.from_numpy_dtype(x.dtype)) else np.iinfo(x.dtype).min
     xp = _pad_nchw(x, op.ints("pads"), lowest)
     win = _windows(xp, op.ints("kernel_shape"), op.ints("strides"), op.ints("dilations"), (oh, ow))
     return _out(op, layouts.pack_data(win.max(axis=(4, 5)), block))
