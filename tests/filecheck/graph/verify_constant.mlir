@@ -17,4 +17,4 @@ func.func @f() {
   %c = graph.constant dense<1> : tensor<2xi4>
   func.return
 }
-// CHECK: Operation does not verify: element type i4 is not supported (supported: f32, f64, f16, i64, i32, i16, i8, ui8, i1)
+// CHECK: Operation does not verify: element type i4 is not supported (supported: f32, f64, f16, bf16, i64, i32, i16, i8, ui8, ui16, ui32, ui64, i1)
