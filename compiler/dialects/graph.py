@@ -829,14 +829,19 @@ class XorOp(BinaryOp):
     BOOL_ONLY: ClassVar[bool] = True
 
 
+def _require_integer(name: str, t: TensorType) -> None:
+    """Bitwise ops take integer tensors (bool has its own and/or/xor/not)."""
+    elem = t.get_element_type()
+    if not dtypes.is_integer(elem) or dtypes.is_bool(elem):
+        raise VerifyException(f"{name} takes integer tensors, got {elem}")
+
+
 class IntegerBinaryOp(BinaryOp):
     """A bitwise op: integer tensors only (ONNX BitwiseAnd/Or/Xor, BitShift)."""
 
     @classmethod
     def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
-        elem = types[0].get_element_type()
-        if not dtypes.is_integer(elem) or dtypes.is_bool(elem):
-            raise VerifyException(f"{cls.name} takes integer tensors, got {elem}")
+        _require_integer(cls.name, types[0])
         return super().infer(types, props)
 
 
@@ -878,9 +883,7 @@ class BitwiseNotOp(UnaryOp):
 
     @classmethod
     def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
-        elem = types[0].get_element_type()
-        if not dtypes.is_integer(elem) or dtypes.is_bool(elem):
-            raise VerifyException(f"{cls.name} takes integer tensors, got {elem}")
+        _require_integer(cls.name, types[0])
         return super().infer(types, props)
 
 @irdl_op_definition
