@@ -7,8 +7,6 @@ small model.
 
 from __future__ import annotations
 
-import re
-import unittest
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +25,7 @@ from runtime_models import (
 import compiler.onnx_backend as backend
 from compiler.errors import CompilerError, InputError
 from compiler.onnx_backend import CompilerBackend
+from compiler.testing.node_tests import node_test_cases
 
 X = np.array([[1.0, -2.0, 3.0], [-4.0, 5.0, -6.0]], dtype=np.float32)
 Y = np.array([[0.5, 1.5, -2.5], [3.0, -1.0, 2.0]], dtype=np.float32)
@@ -44,21 +43,7 @@ def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 NODE_TESTS = r"^test_(relu|add|sub|mul|abs|sigmoid|tanh|softmax_.*|conv_.*|matmul_2d|gemm_default_.*|maxpool_2d_default|averagepool_2d_default|transpose_default)_cpu$"
 
 
-def _node_test_cases() -> dict[str, type[unittest.TestCase]]:
-    runner = onnx.backend.test.BackendTest(CompilerBackend, __name__)
-    wanted = re.compile(NODE_TESTS)
-    cases = {}
-    for category, case in runner.test_cases.items():
-        # Keep only the selected tests: the rest would show as thousands of skips.
-        for name in [n for n in vars(case) if n.startswith("test_")]:
-            if not wanted.match(name):
-                delattr(case, name)
-        if any(n.startswith("test_") for n in vars(case)):
-            cases[category] = case
-    return cases
-
-
-NODE_CASES = _node_test_cases()
+NODE_CASES = node_test_cases(__name__, NODE_TESTS)
 globals().update(NODE_CASES)
 
 

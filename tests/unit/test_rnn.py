@@ -12,8 +12,6 @@ Sizes are small (T=3, B=2, IN=4, H=5) so that the whole file stays fast.
 from __future__ import annotations
 
 import os
-import re
-import unittest
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -27,8 +25,8 @@ from onnx import helper, numpy_helper
 
 import compiler
 from compiler.errors import UnsupportedOpError
-from compiler.onnx_backend import CompilerBackend
 from compiler.testing import MODELS_DIR, oracle
+from compiler.testing.node_tests import node_test_cases
 
 ort = pytest.importorskip("onnxruntime")
 
@@ -336,20 +334,7 @@ NODE_TESTS = (
 )
 
 
-def _node_test_cases() -> dict[str, type[unittest.TestCase]]:
-    runner = onnx.backend.test.BackendTest(CompilerBackend, __name__)
-    wanted = re.compile(NODE_TESTS)
-    cases = {}
-    for category, case in runner.test_cases.items():
-        for name in [n for n in vars(case) if n.startswith("test_")]:
-            if not wanted.match(name):
-                delattr(case, name)
-        if any(n.startswith("test_") for n in vars(case)):
-            cases[category] = case
-    return cases
-
-
-NODE_CASES = _node_test_cases()
+NODE_CASES = node_test_cases(__name__, NODE_TESTS)
 globals().update(NODE_CASES)
 
 
