@@ -35,6 +35,14 @@ def _walked_dims(loop: ForOp, tile: SSAValue) -> set[int]:
     return dims
 
 
+def _only_indexed(tile: SSAValue) -> bool:
+    """Whether every use of the buffer is a load or store into it (else it is left alone)."""
+    return all(
+        isinstance(op := use.operation, memref.LoadOp) or (isinstance(op, memref.StoreOp) and op.memref is tile)
+        for use in tile.uses
+    )
+
+
 def _permute(alloca: memref.AllocaOp, order: list[int]) -> None:
     old = alloca.memref
     assert isinstance(old.type, MemRefType)
@@ -46,7 +54,7 @@ def _permute(alloca: memref.AllocaOp, order: list[int]) -> None:
     block.insert_op_before(new, alloca)
     for use in list(old.uses):
         op = use.operation
-        assert isinstance(op, memref.LoadOp | memref.StoreOp), "tiles are only loaded and stored"
+        assert isinstance(op, memref.LoadOp | memref.StoreOp)
         idx = list(op.indices)
         head = [new.memref] if isinstance(op, memref.LoadOp) else [op.value, new.memref]
         op.operands = [*head, *[idx[d] for d in order]]
@@ -65,7 +73,7 @@ def make_tiles_contiguous(loop: ForOp) -> None:
         assert isinstance(alloca, memref.AllocaOp) and isinstance(tile.type, MemRefType)
         dims = _walked_dims(loop, tile)
         rank = len(tile.type.get_shape())
-        if len(dims) != 1 or rank - 1 in dims:
+        if len(dims) != 1 or rank - 1 in dims or not _only_indexed(tile):
             continue
         (d,) = dims
         _permute(alloca, [k for k in range(rank) if k != d] + [d])
