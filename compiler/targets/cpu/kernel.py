@@ -11,7 +11,9 @@ inside its module, as `convert-graph-to-loop` leaves it. `build_kernel`
 clones it (with the symbols it references) into a module of its own, applies
 the schedule to the clone, lowers it (`convert-loop-to-scf` with the host's
 vector width, then `convert-to-llvm`) and JIT-compiles it at LLVM -O3 for the host CPU; the kernel itself is left
-untouched. After `convert-to-llvm` every memref argument is a bare pointer to
+untouched. `compile_kernel` is the same without loading: it returns the ELF
+object (`KernelObject`), which another process can load (the tuner's builders
+compile, its runner loads and times). After `convert-to-llvm` every memref argument is a bare pointer to
 its first element (see convert-func-to-llvm), so an argument is a C-contiguous
 numpy array of exactly the memref's shape and element type.
 
@@ -45,10 +47,12 @@ from compiler import dtypes
 from compiler.api import run_pipeline
 from compiler.dialects.loop import KERNEL_ATTR, SCHEDULE_ATTR, SCHEDULED_ATTR
 from compiler.errors import CompilerError, InputError
+from compiler.schedule.pack import packings
 from compiler.schedule.schedule import Schedule, apply_schedule
 from compiler.targets.cpu.cache import ObjectCache
-from compiler.targets.cpu.jit import JITModule, jit_compile
-from compiler.targets.cpu.machine import HostTarget
+from compiler.targets.cpu.jit import JITModule, llvm_module, load_object, resolve_cache, signatures
+from compiler.targets.cpu.machine import HostTarget, compile_object
+from compiler.targets.cpu.translate import to_llvm_ir
 
 
 @dataclass(frozen=True)
@@ -119,21 +123,26 @@ class BuiltKernel:
         self._fn(*pointers)
 
     def random_args(self, seed: int = 0) -> list[np.ndarray]:
-        """Seeded arrays for every argument: floats ~ N(0, 1), integers in [0, 2), random bools."""
-        rng = np.random.default_rng(seed)
-        out = []
-        for spec in self.arg_specs:
-            if spec.dtype.kind == "f":
-                a = rng.standard_normal(spec.shape).astype(spec.dtype)
-            elif spec.dtype.kind == "b":
-                a = rng.random(spec.shape) < 0.5
-            else:
-                a = rng.integers(0, 2, spec.shape).astype(spec.dtype)
-            out.append(np.ascontiguousarray(a))
-        return out
+        """Seeded arrays for every argument (see `random_arrays`)."""
+        return random_arrays(self.arg_specs, seed)
 
     def __repr__(self) -> str:
         return f"BuiltKernel(@{self.name}: {', '.join(map(str, self.arg_specs))})"
+
+
+def random_arrays(specs: Sequence[ArgSpec], seed: int = 0) -> list[np.ndarray]:
+    """Seeded arrays for `specs`: floats ~ N(0, 1), integers in [0, 2), random bools."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for spec in specs:
+        if spec.dtype.kind == "f":
+            a = rng.standard_normal(spec.shape).astype(spec.dtype)
+        elif spec.dtype.kind == "b":
+            a = rng.random(spec.shape) < 0.5
+        else:
+            a = rng.integers(0, 2, spec.shape).astype(spec.dtype)
+        out.append(np.ascontiguousarray(a))
+    return out
 
 
 def _arg_spec(kernel: func.FuncOp, i: int, t: Attribute) -> ArgSpec:
@@ -205,22 +214,38 @@ def lowering_pipeline(host: HostTarget) -> str:
     )
 
 
-def build_kernel(
+@dataclass(frozen=True)
+class KernelObject:
+    """A scheduled, lowered kernel compiled to an ELF object, not loaded yet.
+
+    The object can be loaded in another process (`jit.load_object`): the
+    tuner builds candidates in worker processes and runs them elsewhere.
+    """
+
+    name: str
+    arg_specs: tuple[ArgSpec, ...]
+    """The arguments the object takes: after the schedule, so packed operands are packed."""
+    input_specs: tuple[ArgSpec, ...]
+    """The kernel's arguments before the schedule (what `packs` start from)."""
+    object_code: bytes
+    packs: tuple[tuple[int, int, int], ...]
+    """(operand, axis, factor) of each `pack` the schedule applied, in order:
+    `pack_array` turns an unpacked argument into what the object takes."""
+    module: ModuleOp
+    """The lowered (llvm dialect) module."""
+
+
+def compile_kernel(
     kernel: func.FuncOp,
     schedule: Schedule | str | Sequence[Any] | None = None,
     *,
-    num_threads: int | None = None,
     cache: ObjectCache | bool = True,
-) -> BuiltKernel:
-    """Compile one loop kernel for the host CPU; `kernel` itself is not modified.
+    target: HostTarget | None = None,
+) -> KernelObject:
+    """Schedule a clone of one loop kernel, lower it and compile it to an object.
 
-    `schedule` (a Schedule, its JSON text, or a list of primitive dicts) is
-    applied to a clone. With None the kernel compiles as it is, except that
-    a `loop.schedule` it carries and has not applied yet (no `loop.scheduled`,
-    as `default-schedule` leaves it) is applied, as `apply-schedule` would.
-    A kernel with parallel loops runs on `num_threads` threads (None:
-    libgomp's default, OMP_NUM_THREADS or one per core). `cache` is the
-    on-disk object cache (see `compiler.targets.cpu.jit.jit_compile`).
+    The part of `build_kernel` that does not load the code: see there for
+    `schedule` and `cache`. `kernel` itself is not modified.
     """
     module = kernel_module(kernel)
     clone = module.body.block.last_op
@@ -243,11 +268,38 @@ def build_kernel(
         clone.attributes[SCHEDULE_ATTR] = StringAttr(text)
         clone.attributes[SCHEDULED_ATTR] = UnitAttr()
     # After the schedule: a `pack` takes its operand in the packed layout.
-    specs = [_arg_spec(kernel, i, t) for i, t in enumerate(clone.function_type.inputs.data)]
-    host = HostTarget.detect()
+    specs = tuple(_arg_spec(kernel, i, t) for i, t in enumerate(clone.function_type.inputs.data))
+    inputs = tuple(_arg_spec(kernel, i, t) for i, t in enumerate(kernel.function_type.inputs.data))
+    packs = tuple((p.operand, p.axis, p.factor) for p in packings(clone))
+    host = target or HostTarget.detect()
     run_pipeline(module, lowering_pipeline(host))
-    handle = jit_compile(module, cache=cache, target=host)
-    built = BuiltKernel(name, specs, handle, module)
+    lowered = llvm_module(module)
+    ir_text = to_llvm_ir(lowered, host.triple)
+    object_code = compile_object(ir_text, host, 3, resolve_cache(cache))
+    return KernelObject(name, specs, inputs, object_code, packs, lowered)
+
+
+def build_kernel(
+    kernel: func.FuncOp,
+    schedule: Schedule | str | Sequence[Any] | None = None,
+    *,
+    num_threads: int | None = None,
+    cache: ObjectCache | bool = True,
+) -> BuiltKernel:
+    """Compile one loop kernel for the host CPU; `kernel` itself is not modified.
+
+    `schedule` (a Schedule, its JSON text, or a list of primitive dicts) is
+    applied to a clone. With None the kernel compiles as it is, except that
+    a `loop.schedule` it carries and has not applied yet (no `loop.scheduled`,
+    as `default-schedule` leaves it) is applied, as `apply-schedule` would.
+    A kernel with parallel loops runs on `num_threads` threads (None:
+    libgomp's default, OMP_NUM_THREADS or one per core). `cache` is the
+    on-disk object cache (see `compiler.targets.cpu.jit.jit_compile`).
+    """
+    host = HostTarget.detect()
+    compiled = compile_kernel(kernel, schedule, cache=cache, target=host)
+    handle = load_object(compiled.object_code, signatures(compiled.module), host)
+    built = BuiltKernel(compiled.name, compiled.arg_specs, handle, compiled.module)
     if num_threads is not None:
         built.set_num_threads(num_threads)
     return built
