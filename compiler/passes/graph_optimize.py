@@ -32,7 +32,9 @@ PIPELINES: dict[int, list[str]] = {
     1: _LEVEL1,
     # Vertical fusion (TVM's rules), then a static arena. Conv padding
     # becomes an explicit graph.pad first, so conv kernels read in bounds.
-    2: [*_LEVEL1, "explicit-padding", "fuse-ops", "plan-memory"],
+    # 1x1 NCHW convs over narrow rows run over H*W pixels (before fuse-ops,
+    # which then fuses their element-wise users in the flat shape).
+    2: [*_LEVEL1, "explicit-padding", "flatten-pointwise-conv", "fuse-ops", "plan-memory"],
     # The blocked layout and horizontal fusion change the ops that fuse-ops
     # groups, so they come before it; fuse-horizontal after convert-layout,
     # since convert-layout does not carry the blocked layout through the
@@ -43,6 +45,7 @@ PIPELINES: dict[int, list[str]] = {
         "convert-layout{layout=NCHW16c}",
         "fuse-horizontal",
         "explicit-padding",
+        "flatten-pointwise-conv",
         "fuse-ops",
         "eliminate-concat",
         "plan-memory",
