@@ -16,7 +16,8 @@ split among them.
 
 Knobs (see compiler/schedule/knobs.py): `rows` x `vectors` of the register
 tile (the column panel is `vectors` x lanes), `unroll_k`, `pack` (the
-constant operand's panels), `parallel`.
+constant operand's panels), `parallel`; a matrix-vector product: `unroll_k`
+and `parallel`.
 """
 
 from __future__ import annotations
@@ -61,7 +62,10 @@ def matmul_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
     has_m = b.has("m")
     b.attempt(Reorder((*batch, "n", *(["m"] if has_m else []), "k")))
     if rows <= 4:
+        unroll_k = b.knobs.pick("unroll_k", [0, *divisors(k_n, 8)], 0)
         _matvec(b, lanes, threads, has_m, batch, target)
+        if unroll_k:
+            b.require(Unroll("k", unroll_k))
         return
     tile_rows, vectors = tile_shape(target.vector_registers)
     tile_rows = b.knobs.pick("rows", range(1, 9), tile_rows)
