@@ -86,7 +86,7 @@ def conv_blocked_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
     tile = register_tile(width, min(most, 12), per_column, target.fma_chains)
     threads = _threads(b, target, ["n", "ob", "oh", "ow", "oc", "icb", "kh", "kw", "ii"])
     if b.has("ow"):
-        tile = b.knobs.pick("tile", range(1, min(width, 16) + 1), tile)
+        tile = b.knobs.pick("tile", range(1, min(width, most, 16) + 1), tile)
         # Accumulators, the weight vectors of one input channel, one broadcast input.
         b.knobs.use_registers(tile * per_column + per_column + 1)
         order = reduction_order(b, ["icb", "kh", "kw", "ii"], last="ii")
