@@ -19,6 +19,11 @@ loops are never nested.
 
 Every primitive is tried on a copy of the kernel; a primitive that fails is
 dropped, so the schedule returned always applies cleanly.
+
+Knobs (see compiler/schedule/knobs.py): `vector.<axis>`, the split factor
+of each vectorized loop longer than a vector (half a vector to four), and,
+when the target has threads, `parallel.<nest>`: whether the nest runs on
+threads (the strategy above, without the work threshold).
 """
 
 from __future__ import annotations
@@ -105,8 +110,10 @@ def _vectorize_leaf(b: ScheduleBuilder, leaf_axis: str, target: CpuTarget) -> No
     axis = chosen.axis_name
     lanes = max(1, target.vector_bits // _element_bits(chosen))
     if chosen.trip_count > lanes and lanes > 1:
+        factors = [f for f in (lanes // 2, lanes, 2 * lanes, 4 * lanes) if 2 <= f < chosen.trip_count]
+        factor = b.knobs.pick(f"vector.{axis}", factors, lanes)
         tail = unique_axis(b.kernel, f"{axis}.tail")
-        if b.attempt(Split(axis, lanes)):
+        if b.require(Split(axis, factor)):
             b.attempt(Vectorize(f"{axis}.inner"))
             if tail in {lp.axis_name for lp in all_loops(b.kernel)} and b.loop(tail).trip_count >= 2:
                 b.attempt(Vectorize(tail))
@@ -116,8 +123,19 @@ def _vectorize_leaf(b: ScheduleBuilder, leaf_axis: str, target: CpuTarget) -> No
 
 def _parallelize_nest(b: ScheduleBuilder, top_axis: str, target: CpuTarget) -> None:
     threads = target.thread_count
-    if threads < 2 or _work(b.loop(top_axis)) < target.min_parallel_work:
+    if threads < 2:
         return
+    name = f"parallel.{top_axis}"
+    wanted = _work(b.loop(top_axis)) >= target.min_parallel_work
+    if b.knobs.tuning:
+        if b.knobs.pick(name, (False, True), wanted) and not _parallel_loop(b, top_axis, threads):
+            b.missed.append(Parallel(top_axis))
+        return
+    b.knobs.declare(name, (False, True), wanted and _parallel_loop(b, top_axis, threads))
+
+
+def _parallel_loop(b: ScheduleBuilder, top_axis: str, threads: int) -> bool:
+    """Run a loop of the nest under `top_axis` on threads (fusing short outer loops); whether one does."""
     candidate: ForOp | None = b.loop(top_axis)
     while candidate is not None and candidate.kind == SERIAL:
         child = candidate.perfectly_nested_child()
@@ -127,8 +145,9 @@ def _parallelize_nest(b: ScheduleBuilder, top_axis: str, target: CpuTarget) -> N
                 candidate = b.loop(fused)
                 continue
         if candidate.trip_count >= 2 and b.attempt(Parallel(candidate.axis_name)):
-            return
+            return True
         candidate = child
+    return False
 
 
 def generic_rule(b: ScheduleBuilder, target: CpuTarget) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from xdsl.dialects import func
 
 from compiler.dialects.loop import ForOp
+from compiler.schedule.knobs import Knobs
 from compiler.schedule.primitives import Primitive, ScheduleError, all_loops, find_loop
 from compiler.schedule.schedule import Schedule
 
@@ -16,11 +20,17 @@ class ScheduleBuilder:
     each step (names of split remainders are looked up, not guessed), and a
     step that does not apply is dropped, so the schedule returned always
     applies cleanly to the original kernel.
+
+    `knobs` are the values of the rule's tunable decisions (None: the rule's
+    defaults); a step that a knob asked for and that failed (`require`) is
+    recorded in `missed`, so that the tuner can reject the point.
     """
 
-    def __init__(self, kernel: func.FuncOp) -> None:
+    def __init__(self, kernel: func.FuncOp, knobs: Mapping[str, Any] | None = None) -> None:
         self.kernel = kernel.clone()
         self.schedule = Schedule()
+        self.knobs = Knobs(knobs)
+        self.missed: list[Primitive] = []
 
     def attempt(self, primitive: Primitive) -> bool:
         if primitive.atomic:
@@ -40,6 +50,13 @@ class ScheduleBuilder:
         self.kernel = trial
         self.schedule.append(primitive)
         return True
+
+    def require(self, primitive: Primitive) -> bool:
+        """`attempt` a step that a knob value asked for; a failure is recorded in `missed`."""
+        if self.attempt(primitive):
+            return True
+        self.missed.append(primitive)
+        return False
 
     def loop(self, axis: str) -> ForOp:
         return find_loop(self.kernel, axis)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from compiler.dialects.loop import ForOp
 from compiler.schedule.placement import CacheWrite
 from compiler.schedule.primitives import Parallel, Reorder, Split, Unroll, Vectorize, unique_axis
+from compiler.schedule.target import CpuTarget
 from compiler.schedule.trial import ScheduleBuilder
 
 
@@ -54,13 +55,61 @@ def cache_write(b: ScheduleBuilder, axis: str, position: str = "inside") -> bool
     return b.attempt(CacheWrite(axis, position))
 
 
-def parallel_first(b: ScheduleBuilder, axes: Sequence[str | None], threads: int) -> None:
-    """Run the first of `axes` that exists with at least two iterations on threads."""
-    if threads < 2:
+def parallel_first(
+    b: ScheduleBuilder,
+    axes: Sequence[str | None],
+    threads: int,
+    target: CpuTarget,
+    choices: Sequence[str] | None = None,
+) -> None:
+    """Run the first of `axes` that exists with at least two iterations on threads.
+
+    Knob `parallel` (when the target has two threads or more): the loop that
+    runs on threads, one of `choices` (default: `axes`), or None for none.
+    """
+    options = [a for a in (axes if choices is None else choices) if a is not None]
+    knob = target.thread_count >= 2 and bool(options)
+    if knob and b.knobs.tuning:
+        axis = b.knobs.pick("parallel", [None, *options], None)
+        if axis is not None:
+            require_parallel(b, axis)
         return
-    for axis in axes:
-        if axis is not None and b.has(axis) and b.loop(axis).trip_count >= 2 and b.attempt(Parallel(axis)):
-            return
+    chosen = None
+    if threads >= 2:
+        for axis in axes:
+            if axis is not None and b.has(axis) and b.loop(axis).trip_count >= 2 and b.attempt(Parallel(axis)):
+                chosen = axis
+                break
+    if knob:
+        b.knobs.declare("parallel", [None, *options], chosen)
+
+
+def require_parallel(b: ScheduleBuilder, axis: str) -> bool:
+    """Run `axis` on threads as a knob asked; a missing loop or one of a single iteration is a miss."""
+    if b.has(axis) and b.loop(axis).trip_count >= 2:
+        return b.require(Parallel(axis))
+    b.missed.append(Parallel(axis))
+    return False
+
+
+def in_order(names: Sequence[str], order: Sequence[str]) -> list[str]:
+    """`names` (loops such as `kh.tail`) sorted as their base names are in `order`."""
+    rank = {r.split(".")[0]: i for i, r in enumerate(order)}
+    return sorted(names, key=lambda n: rank.get(n.split(".")[0], len(rank)))
+
+
+def divisors(n: int, most: int) -> list[int]:
+    """Divisors of `n` from 2 to `most`: unroll factors that leave no remainder."""
+    return [d for d in range(2, min(n, most) + 1) if n % d == 0]
+
+
+def unroll_knob(b: ScheduleBuilder, name: str, axis: str, most: int = 16) -> None:
+    """Knob `name`: unroll `axis` by a factor dividing its trip count (0: not unrolled; the trip count: fully)."""
+    if not b.has(axis):
+        return
+    factor = b.knobs.pick(name, [0, *divisors(trips(b, axis), most)], 0)
+    if factor:
+        b.require(Unroll(axis, factor))
 
 
 def present(b: ScheduleBuilder, axes: Sequence[str]) -> list[str]:
@@ -92,6 +141,8 @@ def tile_row(
             row, others = names[0], names[1:]
             inner_now = others[0] if inner is not None and others else None
             reds_now = others[1:] if inner_now is not None else others
+            if b.knobs.tuning:  # the remainder's reductions in the order asked for (by base name)
+                reds_now = in_order(reds_now, reductions)
         else:
             row, inner_now, reds_now = nest_axis, inner, reds
         tile = [row, *([inner_now] if inner_now else [])]

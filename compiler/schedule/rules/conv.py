@@ -12,13 +12,30 @@ when possible, a divisor of the row:
 
 NCHW (`conv2d_nchw`): tiles of CB channels x one vector of columns; the input
 vector is loaded once and multiplied by CB broadcast weights.
+
+Knobs (see compiler/schedule/knobs.py). Blocked: `tile` (columns per
+register tile), `order` (of the reductions icb, kh, kw; ii innermost),
+`unroll_ii`, `parallel`. NCHW: `channels` and `columns` per tile, `order`
+(of ci, kh, kw), `unroll_kw`, `parallel`. The algorithm (blocked or NCHW)
+is chosen with the layouts, before the kernels exist, so it is no knob.
 """
 
 from __future__ import annotations
 
+from itertools import permutations
+
 from compiler.schedule.default import generic_rule
 from compiler.schedule.primitives import Reorder
-from compiler.schedule.rules.common import chain, parallel_first, present, split, tile_row, trips
+from compiler.schedule.rules.common import (
+    chain,
+    in_order,
+    parallel_first,
+    present,
+    split,
+    tile_row,
+    trips,
+    unroll_knob,
+)
 from compiler.schedule.target import CpuTarget
 from compiler.schedule.trial import ScheduleBuilder
 
@@ -49,26 +66,49 @@ def _threads(b: ScheduleBuilder, target: CpuTarget, axes: list[str]) -> int:
     return target.thread_count if work >= target.min_parallel_work else 1
 
 
+def reduction_order(b: ScheduleBuilder, reductions: list[str], last: str | None = None) -> list[str]:
+    """Knob `order`: the order of the reduction loops in the tile (`last`, if present, stays innermost)."""
+    reds = present(b, reductions)
+    free = [r for r in reds if r != last]
+    if len(free) < 2:
+        return reds
+    tail = [last] if last in reds else []
+    choices = [",".join([*p, *tail]) for p in permutations(free)]
+    return str(b.knobs.pick("order", choices, ",".join(reds))).split(",")
+
+
 def conv_blocked_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
     lanes = target.lanes(32)
     block = trips(b, "oc")
     per_column = max(1, -(-block // lanes))
     most = max(1, (target.vector_registers - 1 - per_column) // per_column)
-    tile = register_tile(trips(b, "ow"), min(most, 12), per_column, target.fma_chains)
+    width = trips(b, "ow")
+    tile = register_tile(width, min(most, 12), per_column, target.fma_chains)
     threads = _threads(b, target, ["n", "ob", "oh", "ow", "oc", "icb", "kh", "kw", "ii"])
     if b.has("ow"):
-        tile_row(b, "ow", tile, "oc" if b.has("oc") else None, ["icb", "kh", "kw", "ii"], vector_axis=False)
-    parallel_first(b, present(b, ["n", "ob", "oh"]), threads)
+        tile = b.knobs.pick("tile", range(1, min(width, most, 16) + 1), tile)
+        # Accumulators, the weight vectors of one input channel, one broadcast input.
+        b.knobs.use_registers(tile * per_column + per_column + 1)
+        order = reduction_order(b, ["icb", "kh", "kw", "ii"], last="ii")
+        tile_row(b, "ow", tile, "oc" if b.has("oc") else None, order, vector_axis=False)
+        unroll_knob(b, "unroll_ii", "ii")
+    parallel_first(b, present(b, ["n", "ob", "oh"]), threads, target)
 
 
 def conv_nchw_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
     lanes = target.lanes(32)
-    channels = 8
     threads = _threads(b, target, ["n", "g", "co", "oh", "ow", "ci", "kh", "kw"])
-    reds = ["ci", "kh", "kw"]
     if not b.has("ow"):
         generic_rule(b, target)
         return
+    channels = 8
+    if b.has("co"):
+        channels = b.knobs.pick("channels", [c for c in (1, 2, 4, 6, 8, 12, 16) if c < trips(b, "co")], channels)
+    columns = b.knobs.pick("columns", [c for c in (lanes // 2, lanes, 2 * lanes) if c >= 2], lanes)
+    vectors = -(-columns // lanes)
+    # Accumulators (channels x column vectors), the input vectors, one broadcast weight.
+    b.knobs.use_registers(channels * vectors + vectors + 1)
+    reds = reduction_order(b, ["ci", "kh", "kw"])
     co_outer = None
     if b.has("co"):
         co_outer, co_inner, co_rest = split(b, "co", channels) if trips(b, "co") > channels else (None, "co", None)
@@ -81,10 +121,19 @@ def conv_nchw_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
                 oh = next((n for n in names if n.startswith("oh")), None)
                 ow = next(n for n in names if n.startswith("ow"))
                 red = [n for n in names if n.split(".")[0] in reds]
+                if b.knobs.tuning:
+                    red = in_order(red, reds)
             else:
                 oh, ow, red = ("oh" if b.has("oh") else None), "ow", reds
             b.attempt(Reorder(tuple([*([outer] if outer else []), *([oh] if oh else []), ow, co, *[r for r in red if b.has(r)]])))
-            tile_row(b, ow, lanes, co, red, vector_axis=True)
+            tile_row(b, ow, columns, co, red, vector_axis=True)
     else:
-        tile_row(b, "ow", lanes, None, reds, vector_axis=True)
-    parallel_first(b, present(b, ["n", "g"]) + ([co_outer] if co_outer else []) + present(b, ["oh"]), threads)
+        tile_row(b, "ow", columns, None, reds, vector_axis=True)
+    unroll_knob(b, "unroll_kw", "kw")
+    parallel_first(
+        b,
+        present(b, ["n", "g"]) + ([co_outer] if co_outer else []) + present(b, ["oh"]),
+        threads,
+        target,
+        present(b, ["n", "g"]) + ["co.outer"] + present(b, ["oh"]),
+    )

@@ -13,6 +13,11 @@ Many rows (a GEMM):
 Few rows (a matrix-vector product, bound by reading `b`): one panel of all
 columns per thread streams whole rows of `b`; with threads, the columns are
 split among them.
+
+Knobs (see compiler/schedule/knobs.py): `rows` x `vectors` of the register
+tile (the column panel is `vectors` x lanes), `unroll_k`, `pack` (the
+constant operand's panels), `parallel`; a matrix-vector product: `unroll_k`
+and `parallel`.
 """
 
 from __future__ import annotations
@@ -22,11 +27,12 @@ from xdsl.dialects.builtin import DenseArrayBase, MemRefType
 from compiler.dialects.loop import CONSTANT_OPERANDS_ATTR
 from compiler.schedule.default import generic_rule
 from compiler.schedule.pack import Pack
-from compiler.schedule.primitives import Reorder
+from compiler.schedule.primitives import Reorder, Unroll
 from compiler.schedule.rules.common import (
     annotate_tile,
     cache_write,
     chain,
+    divisors,
     parallel_first,
     split,
     trips,
@@ -55,11 +61,21 @@ def matmul_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
     threads = target.thread_count if rows * n_n * k_n >= target.min_parallel_work else 1
     has_m = b.has("m")
     b.attempt(Reorder((*batch, "n", *(["m"] if has_m else []), "k")))
-    tile_rows, vectors = tile_shape(target.vector_registers)
     if rows <= 4:
-        _matvec(b, lanes, threads, has_m, batch)
-    else:
-        _gemm(b, lanes, threads, batch, tile_rows, vectors, _constant_rhs(b))
+        unroll_k = b.knobs.pick("unroll_k", [0, *divisors(k_n, 8)], 0)
+        _matvec(b, lanes, threads, has_m, batch, target)
+        if unroll_k:
+            b.require(Unroll("k", unroll_k))
+        return
+    tile_rows, vectors = tile_shape(target.vector_registers)
+    tile_rows = b.knobs.pick("rows", range(1, 9), tile_rows)
+    vectors = b.knobs.pick("vectors", range(1, 7), vectors)
+    # Accumulators, one vector of `b` per column vector, one broadcast of `a`.
+    b.knobs.use_registers(tile_rows * vectors + vectors + 1)
+    unroll_k = b.knobs.pick("unroll_k", [0, *divisors(k_n, 8)], 0)
+    _gemm(b, lanes, threads, batch, tile_rows, vectors, _constant_rhs(b), target)
+    if unroll_k:
+        b.require(Unroll("k", unroll_k))
 
 
 def _tile_rows(b: ScheduleBuilder, m: str | None, k: str, n: str, lanes: int, rows: int, vectors: int) -> None:
@@ -109,7 +125,14 @@ def _row_tile(b: ScheduleBuilder, names: list[str], lanes: int, vectors: int) ->
 
 
 def _gemm(
-    b: ScheduleBuilder, lanes: int, threads: int, batch: list[str], rows: int, vectors: int, operand: int | None
+    b: ScheduleBuilder,
+    lanes: int,
+    threads: int,
+    batch: list[str],
+    rows: int,
+    vectors: int,
+    operand: int | None,
+    target: CpuTarget,
 ) -> None:
     panel = vectors * lanes
     if trips(b, "n") > panel:
@@ -126,10 +149,13 @@ def _gemm(
         if len(names) == 3:
             b.attempt(Reorder((names[1], names[2], names[0])))
             _row_tile(b, [names[1], names[2], names[0]], lanes, vectors)
-    if operand is not None and n_outer is not None:
+    if operand is not None and b.knobs.pick("pack", (False, True), n_outer is not None):
         # The panel a tile reads becomes one contiguous stream (K x panel).
-        b.attempt(Pack(operand, 1, panel))
-    parallel_first(b, [*batch, n_outer, "m.outer"], threads)
+        if n_outer is not None:
+            b.require(Pack(operand, 1, panel))
+        else:
+            b.missed.append(Pack(operand, 1, panel))
+    parallel_first(b, [*batch, n_outer, "m.outer"], threads, target, [*batch, "n.outer", "m.outer"])
 
 
 def _constant_rhs(b: ScheduleBuilder) -> int | None:
@@ -146,7 +172,9 @@ def _constant_rhs(b: ScheduleBuilder) -> int | None:
     return None
 
 
-def _matvec(b: ScheduleBuilder, lanes: int, threads: int, has_m: bool, batch: list[str]) -> None:
+def _matvec(
+    b: ScheduleBuilder, lanes: int, threads: int, has_m: bool, batch: list[str], target: CpuTarget
+) -> None:
     n_n = trips(b, "n")
     # Columns per thread, a whole number of vectors (a short remainder runs after).
     panel = n_n if threads < 2 else max(lanes, n_n // threads // lanes * lanes)
@@ -166,4 +194,4 @@ def _matvec(b: ScheduleBuilder, lanes: int, threads: int, has_m: bool, batch: li
         before = b.names()
         if cache_write(b, at, position):
             annotate_tile(b, before, [], [names[-1]])
-    parallel_first(b, [*batch, n_outer], threads)
+    parallel_first(b, [*batch, n_outer], threads, target, [*batch, "n.outer"])

@@ -7,6 +7,9 @@
 
 In the blocked layout the channel lane `cl` is the vector and the output
 column `ow` the row. No intermediate tensor is stored, and the row stays in L1.
+
+Knobs (see compiler/schedule/knobs.py): `unroll_kw` (the window column),
+and the generic rule's `parallel.<nest>`.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from compiler.dialects.loop import ForOp
 from compiler.schedule.default import parallelize_nests
 from compiler.schedule.placement import ComputeAt
 from compiler.schedule.primitives import Reorder, Vectorize
-from compiler.schedule.rules.common import mirrors, present
+from compiler.schedule.rules.common import mirrors, present, unroll_knob
 from compiler.schedule.stages import EPILOGUE, INIT, stage_nests
 from compiler.schedule.target import CpuTarget
 from compiler.schedule.trial import ScheduleBuilder
@@ -38,6 +41,7 @@ def pool_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
     if b.has(vector):
         for name in mirrors(b, vector, before):
             b.attempt(Vectorize(name))
+    unroll_knob(b, "unroll_kw", "kw")
     parallelize_nests(b, target)
 
 
