@@ -123,7 +123,7 @@ class CostModel:
             max_iter=100,
             max_leaf_nodes=15,
             # The default 20 would forbid any split on the first batches.
-            min_samples_leaf=max(2, min(10, len(y) // 20)),
+            min_samples_leaf=max(3, min(10, len(y) // 20)),
             l2_regularization=1e-3,
             early_stopping=False,
             random_state=self.seed,

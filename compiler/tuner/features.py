@@ -66,9 +66,9 @@ TOP_STORES = 4
 """Stores described in slots of their own, most executed first."""
 ACCESSES = 4
 """Buffer accesses per store: the store, then the loads moving the most bytes."""
-LEVELS = 4
+LEVELS = 6
 """Innermost loop levels (of more than one iteration) described per store."""
-STRIDE_LEVELS = 3
+STRIDE_LEVELS = 5
 """Innermost loop levels with a stride and a footprint per access."""
 CACHE_LINE = 64
 
