@@ -20,7 +20,8 @@ from compiler.dialects.loop import ForOp
 from compiler.schedule.analysis import IV, LoopAccessAnalysis
 
 
-def _elem_bytes(t: MemRefType) -> int:
+def elem_bytes(t: MemRefType) -> int:
+    """Bytes per element of a memref (at least 1; 8 for an element type of unknown width)."""
     elem = t.element_type
     bits = getattr(elem, "bitwidth", None)
     if bits is None:
@@ -46,6 +47,27 @@ class LoopFeatures:
         return sum(self.bytes_touched.values())
 
 
+def access_spans(analysis: LoopAccessAnalysis, access: memref.LoadOp | memref.StoreOp) -> list[int]:
+    """Elements of each dimension that `access` spans during one complete run
+    of the analysed loop (at least 1, at most the dimension)."""
+    loop = analysis.loop
+    t = access.memref.type
+    assert isinstance(t, MemRefType)
+    spans: list[int] = []
+    for dim, index in zip(t.get_shape(), access.indices, strict=True):
+        form = analysis.form(index)
+        if form is None:
+            span = dim
+        elif form.atom == IV and form.coeff:
+            span = abs(form.coeff) * loop.stride * (loop.trip_count - 1) + form.hi - form.lo + 1
+        elif form.has_atom:
+            span = dim
+        else:
+            span = form.hi - form.lo + 1
+        spans.append(max(1, min(dim, span)))
+    return spans
+
+
 def loop_features(kernel: Operation) -> list[LoopFeatures]:
     """Features of every loop of the kernel, outermost first (pre-order)."""
     out: list[LoopFeatures] = []
@@ -58,21 +80,11 @@ def loop_features(kernel: Operation) -> list[LoopFeatures]:
             t = buf.type
             if not isinstance(t, MemRefType):
                 continue
-            shape = t.get_shape()
             elements = 1
-            for dim, index in zip(shape, access.indices, strict=True):
-                form = analysis.form(index)
-                if form is None:
-                    span = dim
-                elif form.atom == IV and form.coeff:
-                    span = abs(form.coeff) * loop.stride * (loop.trip_count - 1) + form.hi - form.lo + 1
-                elif form.has_atom:
-                    span = dim
-                else:
-                    span = form.hi - form.lo + 1
-                elements *= max(1, min(dim, span))
+            for span in access_spans(analysis, access):
+                elements *= span
             name = names.setdefault(buf, buf.name_hint or f"buf{len(names)}")
-            touched[name] = max(touched.get(name, 0), elements * _elem_bytes(t))
+            touched[name] = max(touched.get(name, 0), elements * elem_bytes(t))
         out.append(
             LoopFeatures(
                 axis=loop.axis_name,
