@@ -19,6 +19,11 @@ compile or run, or gives NaN.
     python benchmarks/run.py                       # ten models, 1 thread, O3
     python benchmarks/run.py --models resnet50 bert --threads 1 2 --repeat 30
     python benchmarks/run.py -O 2 --json results.json
+    python benchmarks/run.py --models resnet50 --records r.jsonl   # default, tuned and ort
+
+With `--records` (from `compiler tune`), each model is also compiled with
+its tuned schedules and timed in the same alternating blocks: the table
+adds the tuned time, tuned/ort, and the default/tuned speed-up.
 """
 
 from __future__ import annotations
@@ -69,6 +74,9 @@ class Result:
     compile_cached: bool = False
     ours_samples_ms: list[float] = field(default_factory=list)
     ort_samples_ms: list[float] = field(default_factory=list)
+    tuned_ms: float | None = None
+    tuned_ratio: float | None = None
+    tuned_samples_ms: list[float] = field(default_factory=list)
     error: str | None = None
 
 
@@ -91,17 +99,15 @@ BLOCK = 5
 IDLE_S = 0.05
 
 
-def time_alternating(
-    ours: Callable[[], object], theirs: Callable[[], object], warmup: int, repeat: int
-) -> tuple[list[float], list[float]]:
-    """Seconds per call of each: `repeat` timed calls each, in alternating blocks."""
+def time_alternating(fns: Sequence[Callable[[], object]], warmup: int, repeat: int) -> list[list[float]]:
+    """Seconds per call of each: `repeat` timed calls each, in alternating blocks
+    (the order reversed every other block)."""
     for _ in range(warmup):
-        ours()
-        theirs()
-    t_ours: list[float] = []
-    t_theirs: list[float] = []
+        for fn in fns:
+            fn()
+    times: list[list[float]] = [[] for _ in fns]
     for i in range(-(-repeat // BLOCK)):
-        order = ((ours, t_ours), (theirs, t_theirs))
+        order = list(zip(fns, times, strict=True))
         if i % 2:
             order = order[::-1]
         for fn, samples in order:
@@ -111,7 +117,7 @@ def time_alternating(
                 start = time.perf_counter()
                 fn()
                 samples.append(time.perf_counter() - start)
-    return t_ours, t_theirs
+    return times
 
 
 def max_error(ours: Sequence[np.ndarray], theirs: Sequence[np.ndarray]) -> float:
@@ -137,10 +143,15 @@ def bench_model(name: str, args: argparse.Namespace) -> list[Result]:
     results = [Result(name, n, args.opt_level) for n in args.threads]
     stats = CompileStats()
     start = time.perf_counter()
+    tuned = None
     try:
         compiled = compiler.compile(
             model, opt_level=args.opt_level, cache=not args.no_cache, stats=stats
         )
+        if args.records:
+            tuned = compiler.compile(
+                model, opt_level=args.opt_level, cache=not args.no_cache, records=args.records
+            )
     except Exception as err:  # report and go on with the next model
         for r in results:
             r.error = f"compile: {type(err).__name__}: {err}".splitlines()[0]
@@ -154,7 +165,9 @@ def bench_model(name: str, args: argparse.Namespace) -> list[Result]:
     for r in results:
         try:
             compiled.set_num_threads(r.threads)
-            measure(r, compiled, ort_session(model, num_threads=r.threads), feeds, args)
+            if tuned is not None:
+                tuned.set_num_threads(r.threads)
+            measure(r, compiled, ort_session(model, num_threads=r.threads), feeds, args, tuned)
         except Exception as err:
             r.error = f"run: {type(err).__name__}: {err}".splitlines()[0]
             if args.verbose:
@@ -163,21 +176,31 @@ def bench_model(name: str, args: argparse.Namespace) -> list[Result]:
 
 
 def measure(
-    r: Result, compiled: Any, session: Any, feeds: dict[str, np.ndarray], args: argparse.Namespace
+    r: Result,
+    compiled: Any,
+    session: Any,
+    feeds: dict[str, np.ndarray],
+    args: argparse.Namespace,
+    tuned: Any = None,
 ) -> None:
-    """Fills `r` with the error of ours against onnxruntime and both medians."""
-    r.max_rel_err = max_error(compiled.run(None, feeds), session.run(None, feeds))
-    t_ours, t_ort = time_alternating(
-        lambda: compiled.run(None, feeds),
-        lambda: session.run(None, feeds),
-        args.warmup,
-        args.repeat,
-    )
+    """Fills `r` with the error of ours against onnxruntime and the medians."""
+    expected = session.run(None, feeds)
+    r.max_rel_err = max_error(compiled.run(None, feeds), expected)
+    fns: list[Callable[[], object]] = [lambda: compiled.run(None, feeds), lambda: session.run(None, feeds)]
+    if tuned is not None:
+        r.max_rel_err = max(r.max_rel_err, max_error(tuned.run(None, feeds), expected))
+        fns.append(lambda: tuned.run(None, feeds))
+    t_ours, t_ort, *t_tuned = time_alternating(fns, args.warmup, args.repeat)
+    if t_tuned:
+        r.tuned_samples_ms = [t * 1e3 for t in t_tuned[0]]
+        r.tuned_ms = statistics.median(r.tuned_samples_ms)
     r.ours_samples_ms = [t * 1e3 for t in t_ours]
     r.ort_samples_ms = [t * 1e3 for t in t_ort]
     r.ours_ms = statistics.median(r.ours_samples_ms)
     r.ort_ms = statistics.median(r.ort_samples_ms)
     r.ratio = r.ours_ms / r.ort_ms if r.ort_ms > 0 else float("inf")
+    if r.tuned_ms is not None:
+        r.tuned_ratio = r.tuned_ms / r.ort_ms if r.ort_ms > 0 else float("inf")
 
 
 # -- output -------------------------------------------------------------------
@@ -190,6 +213,18 @@ def _fmt_row(cells: Sequence[str]) -> str:
     first = f"{cells[0]:<{WIDTHS[0]}}"
     rest = [f"{c:>{w}}" for c, w in zip(cells[1:], WIDTHS[1:], strict=True)]
     return "  ".join([first, *rest])
+
+
+TUNED_COLUMNS = ("tuned ms", "tuned/ort", "speed-up")
+TUNED_WIDTHS = (10, 9, 8)
+
+
+def _tuned_cells(r: Result) -> str:
+    """The tuned columns (with --records): time, ratio to ort, default/tuned."""
+    if r.tuned_ms is None or r.ours_ms is None or r.tuned_ratio is None:
+        return ""
+    cells = (f"{r.tuned_ms:.2f}", f"{r.tuned_ratio:.2f}", f"{r.ours_ms / r.tuned_ms:.2f}x")
+    return "  " + "  ".join(f"{c:>{w}}" for c, w in zip(cells, TUNED_WIDTHS, strict=True))
 
 
 def format_result(r: Result) -> str:
@@ -212,7 +247,7 @@ def format_result(r: Result) -> str:
             err,
             compiled,
         ]
-    )
+    ) + _tuned_cells(r)
 
 
 def summary(results: Sequence[Result], threads: Sequence[int]) -> list[str]:
@@ -227,6 +262,10 @@ def summary(results: Sequence[Result], threads: Sequence[int]) -> list[str]:
             lines.append(
                 f"geometric mean ours/ort, {n} thread{'s' if n > 1 else ''}: {geo:.2f} over {len(ratios)} models"
             )
+        tuned = [r.tuned_ratio for r in results if r.threads == n and r.tuned_ratio and r.tuned_ratio > 0]
+        if tuned:
+            geo = math.exp(sum(math.log(x) for x in tuned) / len(tuned))
+            lines.append(f"geometric mean tuned/ort, {n} thread{'s' if n > 1 else ''}: {geo:.2f} over {len(tuned)} models")
     return lines
 
 
@@ -286,6 +325,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--json", type=Path, metavar="OUT", help="also write every result (and all samples) as JSON"
     )
+    parser.add_argument(
+        "--records", metavar="R.jsonl",
+        help="tuning records (compiler tune): also time the tuned model, beside default and ort",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failures")
     args = parser.parse_args(argv)
     args.models = [m for item in args.models for m in item.split(",") if m]
@@ -307,8 +350,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{args.repeat} timed runs each, median; {env['cpus']} CPUs"
         + (f", load average {load[0]:.2f}" if load else "")
     )
-    print(_fmt_row(COLUMNS))
-    print(_fmt_row(["-" * w for w in WIDTHS]))
+    tuned_head = "  " + "  ".join(f"{c:>{w}}" for c, w in zip(TUNED_COLUMNS, TUNED_WIDTHS, strict=True))
+    tuned_rule = "  " + "  ".join("-" * w for w in TUNED_WIDTHS)
+    print(_fmt_row(COLUMNS) + (tuned_head if args.records else ""))
+    print(_fmt_row(["-" * w for w in WIDTHS]) + (tuned_rule if args.records else ""))
     results: list[Result] = []
     for name in args.models:
         for r in bench_model(name, args):

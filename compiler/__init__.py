@@ -6,7 +6,9 @@ Public API:
   parse_mlir(text) -> ModuleOp                         read our IR
   run_pipeline(module, "p1,p2{opt=v}") -> ModuleOp     apply a compiler-opt pipeline
   compile(model, input_shapes=None, opt_level=3, num_threads=None, schedules=None,
-          specialize=None, precision="fp32") -> CompiledModel   precision: fp32, fp16 or bf16
+          specialize=None, precision="fp32", records=None) -> CompiledModel
+                                                       precision: fp32, fp16 or bf16;
+                                                       records: `compiler tune` output
   load(path) -> CompiledModel                          an exported .so (no xDSL work)
 """
 

@@ -157,6 +157,7 @@ def compile(  # noqa: A001  (the public name users expect)
     schedules: Mapping[str, Any] | None = None,
     precision: str = "fp32",
     specialize: Mapping[str, Any] | None = None,
+    records: str | os.PathLike[str] | None = None,
 ) -> CompiledModel:
     """Compiles an ONNX model (path, bytes, ModelProto) or a graph-dialect module.
 
@@ -172,7 +173,9 @@ def compile(  # noqa: A001  (the public name users expect)
     as JSON text or a list of primitives); one that does not apply is a
     `ScheduleWarning` and that kernel keeps its default. `precision` "fp16"
     or "bf16" stores an FP32 model's weights and activations in that type
-    (`convert-precision`; inputs and outputs stay f32).
+    (`convert-precision`; inputs and outputs stay f32). `records` (JSON
+    lines written by `compiler tune`) gives each kernel the best schedule
+    measured for this CPU; `schedules` entries take precedence.
     """
     from compiler.frontend.onnx import import_onnx
     from compiler.targets.cpu.model_cache import ModelCache, model_key
@@ -183,6 +186,10 @@ def compile(  # noqa: A001  (the public name users expect)
     precision_pipeline(precision)
     stats = stats or CompileStats()
     host = HostTarget.detect()
+    if records is not None:
+        from compiler.tuner.records import tuned_schedules
+
+        schedules = {**tuned_schedules(records, num_threads), **(schedules or {})}
     t = time.perf_counter()
     key = None
     store = ModelCache() if cache and not profile else None

@@ -24,7 +24,7 @@ PASS_PACKAGES = (
     "compiler.lowering",
     "compiler.targets.cpu",
     "compiler.targets.cuda",
-    "compiler.tuner",
+    "compiler.tuner.passes",
 )
 
 

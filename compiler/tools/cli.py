@@ -4,6 +4,7 @@
     compiler run model.onnx [--inputs feeds.npz] [--repeat 20] [--threads N] [--compare]
     compiler run model.so   [--inputs feeds.npz] [--repeat 20] [--threads N]
     compiler conformance [--jobs N] [--filter REGEX] [--report report.json] [--check passing.txt]
+    compiler tune model.onnx --records r.jsonl [--trials N] [--time-budget S] [--search gbm|random]
 
 Every user error (missing file, bad option, wrong input arrays, an op the
 compiler does not support) prints one line `compiler: error: ...` on stderr
@@ -98,6 +99,11 @@ def _add_compile_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-cache", action="store_true", help="do not read or write the compile cache"
     )
+    p.add_argument(
+        "--records",
+        metavar="RECORDS.jsonl",
+        help="tuning records ('compiler tune'): each kernel takes its best schedule for this CPU",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="print compile time per stage")
 
 
@@ -108,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Set COMPILER_CACHE_DIR to move the compile cache (empty: no cache).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="{build,run,conformance}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="{build,run,conformance,tune}", parser_class=_Parser)
 
     build = sub.add_parser(
         "build",
@@ -148,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_compile_options(run)
     _add_conformance_parser(sub)
+    from compiler.tools.tune_cli import add_tune_parser
+
+    add_tune_parser(sub, _count_parser, _parse_threads)
     return parser
 
 
@@ -224,6 +233,7 @@ def _compile(args: argparse.Namespace, model: Path) -> tuple[CompiledModel, Comp
         cache=not args.no_cache,
         stats=stats,
         precision=args.precision,
+        records=args.records,
     )
     return compiled, stats, time.perf_counter() - start
 
@@ -436,7 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         if args.command is None:
             parser.print_help(sys.stderr)
-            return _fail("no command given (use 'build', 'run' or 'conformance')")
+            return _fail("no command given (use 'build', 'run', 'conformance' or 'tune')")
         if args.command == "build":
             return cmd_build(args)
         if args.command == "conformance":
@@ -444,6 +454,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             args.argv = list(sys.argv[2:] if argv is None else argv[1:])
             return conformance.main(args)
+        if args.command == "tune":
+            from compiler.tools import tune_cli
+
+            return tune_cli.main(args)
         return cmd_run(args)
     except CompilerError as err:
         return _fail(str(err))

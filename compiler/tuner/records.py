@@ -115,12 +115,12 @@ def target_info(num_threads: int) -> dict:
 
 
 def target_matches(recorded: dict, target: dict) -> bool:
-    """Same CPU features, vector width and thread count."""
+    """Same CPU features, vector width and thread count (any count when `target` names none)."""
     return (
         _enabled_features(str(recorded.get("features", "")))
         == _enabled_features(str(target.get("features", "")))
         and recorded.get("vector_bits") == target.get("vector_bits")
-        and recorded.get("threads") == target.get("threads")
+        and (target.get("threads") is None or recorded.get("threads") == target.get("threads"))
     )
 
 
@@ -221,3 +221,11 @@ def best_schedules(
 ) -> dict[str, list]:
     """{workload key: schedule list} of `best_records`: what `compiler.compile(schedules=)` takes."""
     return {key: r.schedule for key, r in best_records(records_or_path, target).items()}
+
+
+def tuned_schedules(records: str | os.PathLike[str], num_threads: int | None) -> dict[str, list]:
+    """The best recorded schedule per workload for this CPU: the one measured at
+    `num_threads` (None: one per core) when there is one, else at any thread count."""
+    threads = num_threads or os.cpu_count() or 1
+    loose = {k: v for k, v in target_info(threads).items() if k != "threads"}
+    return {**best_schedules(records, loose), **best_schedules(records, target_info(threads))}
