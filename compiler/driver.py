@@ -32,7 +32,7 @@ from compiler.errors import CompilerError
 from compiler.interpreter import input_names, main_function, output_names
 from compiler.passes import memory
 from compiler.runtime import CompiledModel, ModelMetadata, TensorSpec
-from compiler.schedule.schedule import Schedule, override_schedules
+from compiler.schedule.schedule import Schedule, kernels, override_schedules
 from compiler.targets.cpu.machine import HostTarget
 
 LOOP_PIPELINE = [
@@ -113,11 +113,13 @@ def lower_to_llvm(
     profile: bool = False,
     schedules: Mapping[str, Any] | None = None,
     host: HostTarget | None = None,
+    flops: dict[str, float] | None = None,
 ) -> tuple[ModuleOp, bytes, int]:
     """Graph-dialect module (optimized) -> llvm-dialect module, params blob, arena size.
 
     `schedules` maps workload keys to schedules (JSON text or lists) that
-    replace those kernels' defaults (see `override_schedules`).
+    replace those kernels' defaults (see `override_schedules`). `flops`, when
+    given, receives each kernel's floating-point operations per call.
     """
     from compiler.targets.cpu.params import extract_params
 
@@ -131,6 +133,10 @@ def lower_to_llvm(
     t = time.perf_counter()
     run_pipeline(module, f"convert-graph-to-loop{{profile={'true' if profile else 'false'}}}")
     stats.time("convert-graph-to-loop", t)
+    if flops is not None:
+        from compiler.schedule.flops import kernel_flops
+
+        flops.update({k.sym_name.data: kernel_flops(k) for k in kernels(module)})
     if schedules:
         override_schedules(module, schedules)
     params = b""
@@ -222,14 +228,16 @@ def compile(  # noqa: A001  (the public name users expect)
     run_pipeline(module, graph_pipeline(opt_level))
     stats.time("graph-optimize", t)
     inputs, outputs = _specs(module)
-    module, params, arena = lower_to_llvm(module, stats, profile, schedules, host)
-    kernels = _profiled_kernels(module) if profile else []
+    flops: dict[str, float] = {}
+    module, params, arena = lower_to_llvm(module, stats, profile, schedules, host, flops if profile else None)
+    profiled = _profiled_kernels(module) if profile else []
     obj = object_for(module, host, cache, stats)
     meta = ModelMetadata(
         inputs=inputs, outputs=outputs, params_bytes=len(params), arena_bytes=arena
     )
     if profile:
-        meta.extra["profile"] = kernels
+        meta.extra["profile"] = profiled
+        meta.extra["profile_flops"] = [flops.get(name, 0.0) for name in profiled]
     if store is not None and key is not None:
         store.put(key, obj, params, meta.to_json())
     return _load(obj, params, meta, num_threads)
@@ -299,7 +307,7 @@ def _load(obj: bytes, params: bytes, meta: ModelMetadata, num_threads: int | Non
     if "profile" in meta.extra:
         from compiler.runtime import ProfileRecorder
 
-        recorder = ProfileRecorder(meta.extra["profile"])
+        recorder = ProfileRecorder(meta.extra["profile"], meta.extra.get("profile_flops"))
         recorder.install()
     handle = load_object(obj)
     model = CompiledModel(

@@ -164,8 +164,10 @@ class ProfileRecorder:
 
     HOOK = "compiler_profile"
 
-    def __init__(self, kernels: Sequence[str]):
+    def __init__(self, kernels: Sequence[str], flops: Sequence[float] | None = None):
         self.kernels = list(kernels)
+        self.flops = list(flops) if flops is not None and len(flops) == len(self.kernels) else None
+        """Floating-point operations per call of each kernel call site, when known."""
         self.totals = np.zeros(len(self.kernels))
         self.runs = 0
         self._last: tuple[int, int] | None = None
@@ -186,15 +188,34 @@ class ProfileRecorder:
 
         llvm.add_symbol(self.HOOK, ctypes.cast(self._callback, ctypes.c_void_p).value)
 
-    def report(self, top: int = 20) -> str:
-        """Milliseconds per run of each kernel call site, slowest first."""
+    def reset(self) -> None:
+        """Forget the runs so far (after a warm-up)."""
+        self.totals[:] = 0
+        self.runs = 0
+
+    def report(self, top: int = 20, peak_gflops: float | None = None) -> str:
+        """Milliseconds per run of each kernel call site, slowest first, with its
+        share of the total and, when the FLOPs are known, GFLOP/s and the
+        fraction of `peak_gflops` (a GEMM's rate on this machine)."""
         runs = max(self.runs, 1)
         total = self.totals.sum() / runs
         order = np.argsort(self.totals)[::-1][:top]
-        lines = [f"{total:8.2f} ms total over {len(self.kernels)} kernel calls ({self.runs} runs)"]
+        head = f"{total:8.2f} ms total over {len(self.kernels)} kernel calls ({self.runs} runs)"
+        if self.flops is not None:
+            gflops = sum(self.flops) / max(total, 1e-9) / 1e6
+            head += f", {gflops:.1f} GFLOP/s"
+            if peak_gflops:
+                head += f" (GEMM peak here {peak_gflops:.1f})"
+        lines = [head]
         for i in order:
             ms = self.totals[i] / runs
-            lines.append(f"{ms:8.3f} ms {100 * ms / max(total, 1e-9):5.1f}%  #{i} {self.kernels[i]}")
+            line = f"{ms:8.3f} ms {100 * ms / max(total, 1e-9):5.1f}%"
+            if self.flops is not None:
+                rate = self.flops[i] / max(ms, 1e-9) / 1e6
+                line += f" {rate:7.1f} GFLOP/s"
+                if peak_gflops:
+                    line += f" {100 * rate / peak_gflops:5.1f}% of peak"
+            lines.append(f"{line}  #{i} {self.kernels[i]}")
         return "\n".join(lines)
 
 

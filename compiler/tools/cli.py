@@ -147,6 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default: 0)")
     run.add_argument(
+        "--profile",
+        action="store_true",
+        help="time every kernel call (ONNX input only): ms, share, GFLOP/s and the fraction of "
+        "a GEMM's rate measured here, slowest first",
+    )
+    run.add_argument(
         "--compare",
         action="store_true",
         help="also run onnxruntime (ONNX input only) with the same inputs and threads; "
@@ -234,6 +240,7 @@ def _compile(args: argparse.Namespace, model: Path) -> tuple[CompiledModel, Comp
         stats=stats,
         precision=args.precision,
         records=args.records,
+        profile=getattr(args, "profile", False),
     )
     return compiled, stats, time.perf_counter() - start
 
@@ -368,6 +375,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(
                 "--compare needs the ONNX model", hint="run the .onnx file with --compare"
             )
+    if args.profile and not onnx_input:
+        raise UsageError("--profile needs the ONNX model", hint="run the .onnx file with --profile")
     if onnx_input:
         compiled, stats, seconds = _compile(args, model_path)
         cached = " (from the cache)" if "cache" in stats.seconds else ""
@@ -399,7 +408,32 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     if args.compare:
         _compare(model_path, compiled, feeds, outputs, ours, args)
+    if args.profile and compiled.profiler is not None:
+        compiled.profiler.reset()
+        for _ in range(args.repeat):
+            compiled.run(None, feeds)
+        print(compiled.profiler.report(top=25, peak_gflops=gemm_peak_gflops(compiled.num_threads or os.cpu_count() or 1)))
     return 0
+
+
+def gemm_peak_gflops(threads: int, size: int = 768) -> float:
+    """GFLOP/s of numpy's float32 matmul (BLAS) on `threads` threads, measured now:
+    the reference of `run --profile`'s fraction of peak."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((size, size), dtype=np.float32)
+    b = rng.standard_normal((size, size), dtype=np.float32)
+    with threadpool_limits(limits=threads):
+        np.matmul(a, b)
+        best = min(_timed(lambda: np.matmul(a, b)) for _ in range(5))
+    return 2 * size**3 / best / 1e9
+
+
+def _timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
 
 
 def _compare(

@@ -19,24 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import onnx
-from xdsl.dialects import arith, func
+from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 
 from compiler.api import run_pipeline
-from compiler.dialects.loop import ALGORITHM_ATTR, WORKLOAD_ATTR, WORKLOAD_KEY_ATTR, ForOp
+from compiler.dialects.loop import ALGORITHM_ATTR, WORKLOAD_ATTR, WORKLOAD_KEY_ATTR
 from compiler.driver import graph_pipeline, precision_pipeline
 from compiler.interpreter import main_function
+from compiler.schedule.flops import kernel_flops
 from compiler.schedule.schedule import kernels
-
-_FLOAT_OPS = (
-    arith.AddfOp,
-    arith.SubfOp,
-    arith.MulfOp,
-    arith.DivfOp,
-    arith.MaximumfOp,
-    arith.MinimumfOp,
-    arith.CmpfOp,
-)
 
 
 @dataclass
@@ -68,22 +59,6 @@ class Task:
         op = str(data.get("op", "")).removeprefix("graph.")
         epilogue = "+".join(e.removeprefix("graph.") for e in data.get("epilogue", []))
         return f"{op}{'+' + epilogue if epilogue else ''} {shapes}"
-
-
-def kernel_flops(kernel: func.FuncOp) -> float:
-    """Floating-point operations of one call: each float op times its enclosing trip counts."""
-    total = 0.0
-    for op in kernel.walk():
-        if not isinstance(op, _FLOAT_OPS) and not op.name.startswith("math."):
-            continue
-        trips = 1
-        parent = op.parent_op()
-        while parent is not None and parent is not kernel:
-            if isinstance(parent, ForOp):
-                trips *= parent.trip_count
-            parent = parent.parent_op()
-        total += trips
-    return total
 
 
 def loop_module(

@@ -189,6 +189,39 @@ def test_run_compare_against_onnxruntime(
     ), stdout
 
 
+def test_run_profile_prints_kernels_with_gflops_and_peak_share(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`run --profile`: one line per kernel call, slowest first, with GFLOP/s and % of a GEMM peak."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    w = numpy_helper.from_array(np.ones((16, 32), dtype=np.float32), "w")
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["x", "w"], ["m"]), helper.make_node("Relu", ["m"], ["y"])],
+        "mm",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [8, 16])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [8, 32])],
+        [w],
+    )
+    path = tmp_path / "mm.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), path)
+    rc, stdout, err = run_cli(capsys, "run", path, "--profile", "--repeat", "3", "--threads", "1")
+    assert rc == 0, err
+    assert re.search(r"ms total over 1 kernel calls \(3 runs\), [0-9.]+ GFLOP/s \(GEMM peak here [0-9.]+\)", stdout), stdout
+    # 8 x 16 x 32 multiply-adds and 8 x 32 relus (a max each).
+    line = re.search(r"^ +[0-9.]+ ms +100\.0% +([0-9.]+) GFLOP/s +[0-9.]+% of peak  #0 matmul", stdout, re.M)
+    assert line and float(line.group(1)) > 0, stdout
+    rc, _, err = run_cli(capsys, "run", path, "--profile", "--no-cache", "--repeat", "1")
+    assert rc == 0, err
+
+
+def test_profile_needs_the_onnx_model(capsys: pytest.CaptureFixture[str], small: Path, tmp_path: Path) -> None:
+    so = tmp_path / "small.so"
+    assert run_cli(capsys, "build", small, "-o", so)[0] == 0
+    rc, _, err = run_cli(capsys, "run", so, "--profile")
+    assert_one_line_error(rc, err, "--profile needs the ONNX model")
+
+
 def test_random_feeds_follow_the_specs() -> None:
     from compiler.runtime import TensorSpec
 

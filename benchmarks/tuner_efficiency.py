@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""Sample efficiency of the tuner's searches: gbm (cost model) against random.
+
+For each of the model's K heaviest convolution tasks (by weighted FLOPs),
+each seed and each search, a fresh tuning run (its own records, its own
+cost model) measures the default schedule and then N candidates. The table
+gives, per task and search, the trials each seed needed to reach 95% of the
+best throughput any run found for that task, and the best found:
+
+    python benchmarks/tuner_efficiency.py --trials 40 --seeds 0 1 2 --tasks 3
+
+Nothing here asserts: the numbers are for reading (benchmarks/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from compiler.testing.models import seeded_light_model  # noqa: E402
+from compiler.tuner.task import Task, extract_tasks, loop_module  # noqa: E402
+from compiler.tuner.tune import Tuner, _Progress  # noqa: E402
+
+
+class _Quiet(_Progress):
+    def update(self, text: str, final: bool = False) -> None:
+        pass
+
+
+def heaviest_convs(model: object, count: int) -> list[Task]:
+    tasks = [t for t in extract_tasks(loop_module(model)) if "conv" in t.algorithm]
+    return sorted(tasks, key=lambda t: -t.weight * t.flops)[:count]
+
+
+def run(task: Task, search: str, seed: int, trials: int, batch: int) -> list[float]:
+    """GFLOP/s of the best candidate after each trial (the default first)."""
+    with tempfile.TemporaryDirectory() as tmp, Tuner(
+        Path(tmp) / "r.jsonl", search=search, seed=seed, batch_size=batch, progress=_Quiet()
+    ) as tuner:
+        space, state, tr, featurize = tuner.measure_default(task)
+        tuner.tune_task(task, space, state, tr, featurize, trials, None, "")
+        return tr.curve
+
+
+def trials_to(curve: list[float], level: float) -> int | None:
+    return next((i + 1 for i, v in enumerate(curve) if v >= level), None)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="resnet50")
+    parser.add_argument("--tasks", type=int, default=3)
+    parser.add_argument("--trials", type=int, default=40)
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    args = parser.parse_args()
+    tasks = heaviest_convs(seeded_light_model(args.model), args.tasks)
+    print(f"{args.model}: {len(tasks)} conv tasks, {args.trials} trials after the default, seeds {args.seeds}")
+    print(f"{'task':<46} {'search':<7} {'trials to 95% per seed':<24} {'median':>6} {'best GF/s':>9}")
+    for task in tasks:
+        curves = {(s, seed): run(task, s, seed, args.trials, args.batch) for s in ("gbm", "random") for seed in args.seeds}
+        best = max(max(c) for c in curves.values())
+        for search in ("gbm", "random"):
+            needed = [trials_to(curves[(search, seed)], 0.95 * best) for seed in args.seeds]
+            shown = " ".join(str(n) if n is not None else f">{args.trials + 1}" for n in needed)
+            worst = args.trials + 2
+            median = statistics.median([n if n is not None else worst for n in needed])
+            found = max(max(curves[(search, seed)]) for seed in args.seeds)
+            print(f"{task.describe()[:46]:<46} {search:<7} {shown:<24} {median:>6} {found:>9.2f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
