@@ -19,7 +19,9 @@ Every value of the body gets one of four representations in the vector code:
   vectors (compares, casts, selects on a varying condition) and for gathers.
 
 Loads whose indices are uniform in every dimension but the last, where the
-stride is 1, become `vector.load`; uniform loads stay scalar and are broadcast
+stride is 1, become `vector.load`; with a stride of 2 (strided pools and
+convs), two overlapping `vector.load`s and a `vector.shuffle` of their even
+lanes; uniform loads stay scalar and are broadcast
 when a vector needs them; any other access pattern is gathered (scalar loads,
 `vector.insert`) or scattered (`vector.extract`, scalar stores).
 
@@ -38,6 +40,7 @@ from dataclasses import dataclass
 from xdsl.dialects import arith, memref, scf, vector
 from xdsl.dialects.builtin import (
     AnyFloat,
+    DenseArrayBase,
     DenseIntOrFPElementsAttr,
     FloatAttr,
     IndexType,
@@ -45,6 +48,7 @@ from xdsl.dialects.builtin import (
     IntegerType,
     MemRefType,
     VectorType,
+    i64,
 )
 from xdsl.ir import Attribute, Block, Operation, OpResult, SSAValue
 from xdsl.utils.test_value import create_ssa_value
@@ -493,12 +497,31 @@ class VectorBody:
             elem = op.res.type
             load = self.emit(vector.LoadOp(mem, indices, self.vtype(elem)))
             return Vec(load.results[0])
+        if strides is not None and all(s == 0 for s in strides[:-1]) and strides[-1] == 2 and self.vl > 1:
+            return self._load_stride2(mem, [self.lane(r, 0) for r in index_reprs], op.res.type)
         # Gather: one scalar load per lane.
         values = []
         for lane in range(self.vl):
             indices = [self.lane(r, lane) for r in index_reprs]
             values.append(self.emit(memref.LoadOp.get(mem, indices)).results[0])
         return Lanes(values)
+
+    def _load_stride2(self, mem: SSAValue, indices: list[SSAValue], elem: Attribute) -> Repr:
+        """Every other element from `indices` on (a stride-2 pool or conv reading
+        its input row): two contiguous vector loads and one shuffle instead of a
+        gather. The second load starts at element vl - 1, so that together they
+        cover exactly the 2 * vl - 1 elements spanned, never one past the last:
+
+            lanes 0 .. vl-1 of the result = [a0 a2 a4 .. | b1 b3 ..] with a = x[i ..], b = x[i + vl - 1 ..]
+        """
+        vl = self.vl
+        vt = self.vtype(elem)
+        first = self.emit(vector.LoadOp(mem, indices, vt)).results[0]
+        shifted = self.emit(arith.AddiOp(indices[-1], self.int_const(vl - 1, IndexType()))).results[0]
+        second = self.emit(vector.LoadOp(mem, [*indices[:-1], shifted], vt)).results[0]
+        mask = [2 * i if 2 * i < vl else 2 * i + 1 for i in range(vl)]
+        shuffle = vector.ShuffleOp(first, second, DenseArrayBase.from_list(i64, mask), result_type=vt)
+        return Vec(self.emit(shuffle).results[0])
 
     def _store(self, op: memref.StoreOp, reprs: Sequence[Repr]) -> None:
         value, mem = reprs[0], self.lane(reprs[1], 0)

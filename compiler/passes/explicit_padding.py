@@ -7,6 +7,11 @@ With the padding done once by a `graph.pad` into its own buffer (TVM's
 blocked (NCHW{c}c) layouts: the spatial dims are 2 and 3 in both. Runs before
 `fuse-ops` and `plan-memory`, which then treat the pad as an ordinary
 injective kernel with its own arena buffer.
+
+A float max pool's padding becomes a `graph.pad` with -inf (which no window
+maximum picks, as ONNX's padding never wins) for the same reason: in bounds,
+a stride-2 pool reads its rows with vector loads instead of clamped gathers.
+Average pools keep theirs: their divisor depends on which elements are padding.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import AnyFloat, ModuleOp
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
     PatternRewriter,
     PatternRewriteWalker,
     RewritePattern,
@@ -49,11 +55,34 @@ class HoistConvPadding(RewritePattern):
         rewriter.replace(op, [pad, conv])
 
 
+class HoistMaxPoolPadding(RewritePattern):
+    """max_pool{pads=p}(x) -> max_pool{pads=0}(pad{p, value=-inf}(x)), x float."""
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: g.MaxPoolOp, rewriter: PatternRewriter) -> None:
+        pads = op.ints("pads")
+        if not any(pads) or isinstance(op.parent_op(), g.FusedOp) or not isinstance(g.elem_of(op.input), AnyFloat):
+            return
+        rank = len(g.shape_of(op.input))
+        top, left, bottom, right = pads
+        full = [0] * (2 * rank)
+        full[2], full[3], full[rank + 2], full[rank + 3] = top, left, bottom, right
+        pad = g.PadOp.make([op.input], pads=full, mode="constant", value=float("-inf"))
+        props = dict(op.properties)
+        props["pads"] = g.ints_attr([0, 0, 0, 0])
+        pool = g.MaxPoolOp.make([pad.result], [op.result.type], **props)
+        pool.attributes.update(op.attributes)
+        rewriter.replace(op, [pad, pool])
+
+
 @dataclass(frozen=True)
 class ExplicitPaddingPass(ModulePass):
-    """Moves every conv's implicit zero padding into an explicit graph.pad."""
+    """Moves every conv's implicit zero padding (and a float max pool's -inf
+    padding) into an explicit graph.pad."""
 
     name = "explicit-padding"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(HoistConvPadding(), apply_recursively=False).rewrite_module(op)
+        PatternRewriteWalker(
+            GreedyRewritePatternApplier([HoistConvPadding(), HoistMaxPoolPadding()]), apply_recursively=False
+        ).rewrite_module(op)

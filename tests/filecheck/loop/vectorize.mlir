@@ -28,12 +28,12 @@ func.func @contiguous(%a: memref<4x16xf32>, %b: memref<16xf32>, %s: memref<4xf32
 
 // -----
 
-// 40 iterations of f64: 8 lanes, 5 chunks in an scf.for; a stride-2 load is gathered.
-func.func @strided_gather(%x: memref<80xf64>, %y: memref<40xf64>) {
+// 40 iterations of f64: 8 lanes, 5 chunks in an scf.for; a stride-3 load is gathered.
+func.func @strided_gather(%x: memref<120xf64>, %y: memref<40xf64>) {
   loop.for %i = 0 to 40 step 1 axis "i" vectorize {
-    %c2 = arith.constant 2 : index
-    %i2 = arith.muli %i, %c2 : index
-    %v = memref.load %x[%i2] : memref<80xf64>
+    %c3 = arith.constant 3 : index
+    %i2 = arith.muli %i, %c3 : index
+    %v = memref.load %x[%i2] : memref<120xf64>
     %e = math.exp %v : f64
     memref.store %e, %y[%i] : memref<40xf64>
   }
@@ -45,11 +45,11 @@ func.func @strided_gather(%x: memref<80xf64>, %y: memref<40xf64>) {
 // CHECK-NEXT:    %[[UB:.*]] = arith.constant 40 : index
 // CHECK-NEXT:    %[[VL:.*]] = arith.constant 8 : index
 // CHECK-NEXT:    scf.for %i = %[[LB]] to %[[UB]] step %[[VL]] {
-// CHECK:           %[[I2:.*]] = arith.muli %i, %c2 : index
-// CHECK-NEXT:      %[[L0:.*]] = memref.load %x[%[[I2]]] : memref<80xf64>
-// CHECK-NEXT:      %[[C2:.*]] = arith.constant 2 : index
-// CHECK-NEXT:      %[[I2B:.*]] = arith.addi %[[I2]], %[[C2]] : index
-// CHECK-NEXT:      %[[L1:.*]] = memref.load %x[%[[I2B]]] : memref<80xf64>
+// CHECK:           %[[I2:.*]] = arith.muli %i, %c3 : index
+// CHECK-NEXT:      %[[L0:.*]] = memref.load %x[%[[I2]]] : memref<120xf64>
+// CHECK-NEXT:      %[[C3:.*]] = arith.constant 3 : index
+// CHECK-NEXT:      %[[I2B:.*]] = arith.addi %[[I2]], %[[C3]] : index
+// CHECK-NEXT:      %[[L1:.*]] = memref.load %x[%[[I2B]]] : memref<120xf64>
 // CHECK:           %[[G0:.*]] = vector.broadcast %[[L0]] : f64 to vector<8xf64>
 // CHECK-NEXT:      %[[G1:.*]] = vector.insert %[[L1]], %[[G0]] [1] : f64 into vector<8xf64>
 // CHECK:           %[[G7:.*]] = vector.insert %{{.*}}, %{{.*}} [7] : f64 into vector<8xf64>
@@ -57,6 +57,30 @@ func.func @strided_gather(%x: memref<80xf64>, %y: memref<40xf64>) {
 // CHECK-NEXT:      vector.store %[[E]], %y[%i] : memref<40xf64>, vector<8xf64>
 // CHECK-NEXT:    }
 // CHECK-NEXT:    func.return
+
+// -----
+
+// A stride-2 load (a stride-2 pool or conv reading its input row): two
+// vector loads, the second starting vl - 1 elements on, so that they never
+// read past the last element used, and a shuffle of the even elements.
+func.func @stride2(%x: memref<31xf32>, %y: memref<16xf32>) {
+  loop.for %i = 0 to 16 step 1 axis "i" vectorize {
+    %c2 = arith.constant 2 : index
+    %i2 = arith.muli %i, %c2 : index
+    %v = memref.load %x[%i2] : memref<31xf32>
+    memref.store %v, %y[%i] : memref<16xf32>
+  }
+  func.return
+}
+
+// CHECK-LABEL: func.func @stride2
+// CHECK:         %[[I2:.*]] = arith.muli %{{.*}}, %c2 : index
+// CHECK-NEXT:    %[[A:.*]] = vector.load %x[%[[I2]]] : memref<31xf32>, vector<16xf32>
+// CHECK-NEXT:    %[[C15:.*]] = arith.constant 15 : index
+// CHECK-NEXT:    %[[I15:.*]] = arith.addi %[[I2]], %[[C15]] : index
+// CHECK-NEXT:    %[[B:.*]] = vector.load %x[%[[I15]]] : memref<31xf32>, vector<16xf32>
+// CHECK-NEXT:    %[[S:.*]] = vector.shuffle %[[A]], %[[B]] [0, 2, 4, 6, 8, 10, 12, 14, 17, 19, 21, 23, 25, 27, 29, 31] : vector<16xf32>, vector<16xf32>
+// CHECK-NEXT:    vector.store %[[S]], %y[%{{.*}}] : memref<16xf32>, vector<16xf32>
 
 // -----
 
