@@ -124,3 +124,11 @@ def test_sigkill_loses_no_completed_record(model_path: Path, tmp_path: Path) -> 
     assert [r.point for r in after[: len(before)]] == [r.point for r in before]
     seen = [(r.workload_key, json.dumps(r.point, sort_keys=True)) for r in after]
     assert len(seen) == len(set(seen))
+
+
+def test_plot_draws_one_line_per_task(tmp_path: Path) -> None:
+    from compiler.tools.tune_cli import plot_curves
+
+    out = tmp_path / "curve.png"
+    plot_curves(str(out), {"conv": [1.0, 2.0, 2.0, 3.0], "matmul": [0.5, 0.5]}, "tiny: gbm search")
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
