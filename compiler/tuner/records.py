@@ -31,6 +31,8 @@ from typing import IO, Any
 
 import numpy as np
 
+from compiler.errors import CompilerError
+
 RECORD_VERSION = 1
 
 
@@ -226,6 +228,8 @@ def best_schedules(
 def tuned_schedules(records: str | os.PathLike[str], num_threads: int | None) -> dict[str, list]:
     """The best recorded schedule per workload for this CPU: the one measured at
     `num_threads` (None: one per core) when there is one, else at any thread count."""
+    if not Path(records).is_file():
+        raise CompilerError(f"records file '{os.fspath(records)}' does not exist", hint="run 'compiler tune' first, or check the path")
     threads = num_threads or os.cpu_count() or 1
     loose = {k: v for k, v in target_info(threads).items() if k != "threads"}
     return {**best_schedules(records, loose), **best_schedules(records, target_info(threads))}
