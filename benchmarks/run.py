@@ -149,9 +149,13 @@ def bench_model(name: str, args: argparse.Namespace) -> list[Result]:
             model, opt_level=args.opt_level, cache=not args.no_cache, stats=stats
         )
         if args.records:
-            tuned = compiler.compile(
-                model, opt_level=args.opt_level, cache=not args.no_cache, records=args.records
-            )
+            # Records are per thread count: one tuned build per count.
+            tuned = {
+                n: compiler.compile(
+                    model, opt_level=args.opt_level, cache=not args.no_cache, records=args.records, num_threads=n
+                )
+                for n in args.threads
+            }
     except Exception as err:  # report and go on with the next model
         for r in results:
             r.error = f"compile: {type(err).__name__}: {err}".splitlines()[0]
@@ -165,9 +169,7 @@ def bench_model(name: str, args: argparse.Namespace) -> list[Result]:
     for r in results:
         try:
             compiled.set_num_threads(r.threads)
-            if tuned is not None:
-                tuned.set_num_threads(r.threads)
-            measure(r, compiled, ort_session(model, num_threads=r.threads), feeds, args, tuned)
+            measure(r, compiled, ort_session(model, num_threads=r.threads), feeds, args, tuned and tuned[r.threads])
         except Exception as err:
             r.error = f"run: {type(err).__name__}: {err}".splitlines()[0]
             if args.verbose:

@@ -226,10 +226,22 @@ def best_schedules(
 
 
 def tuned_schedules(records: str | os.PathLike[str], num_threads: int | None) -> dict[str, list]:
-    """The best recorded schedule per workload for this CPU: the one measured at
-    `num_threads` (None: one per core) when there is one, else at any thread count."""
+    """The best recorded schedule per workload for this CPU at `num_threads`
+    (None: one per core). Schedules tuned for another thread count are not
+    used (a 1-thread schedule has no parallel loop): a warning names the
+    counts the records do hold."""
     if not Path(records).is_file():
         raise CompilerError(f"records file '{os.fspath(records)}' does not exist", hint="run 'compiler tune' first, or check the path")
     threads = num_threads or os.cpu_count() or 1
-    loose = {k: v for k, v in target_info(threads).items() if k != "threads"}
-    return {**best_schedules(records, loose), **best_schedules(records, target_info(threads))}
+    loaded = load_records(records)
+    chosen = best_schedules(loaded, target_info(threads))
+    if not chosen:
+        loose = {k: v for k, v in target_info(threads).items() if k != "threads"}
+        counts = sorted({r.target.get("threads") for r in loaded if target_matches(r.target, loose)})
+        if counts:
+            warnings.warn(
+                f"records '{os.fspath(records)}' hold schedules for {', '.join(map(str, counts))} thread(s), "
+                f"none for {threads}: compile with num_threads={counts[0]} or tune with --threads {threads}",
+                stacklevel=3,
+            )
+    return chosen

@@ -1,10 +1,11 @@
 """The tuning loop: tasks, search, measurement, records, cost model.
 
-For each task, largest share of the model's time first:
+Tasks are taken largest share of the model's time first; for each:
 
 1. the default schedule is measured (once: a record of it is reused), which
    gives the task's share and the baseline of its speed-up;
-2. batches of candidates are chosen by the search (`gbm`: annealing over the
+2. in rounds of one batch per task (so that a time budget leaves no chosen
+   task untuned), batches of candidates are chosen by the search (`gbm`: annealing over the
    cost model; `random`), built and timed by the `Measurer`, and each result
    is appended to the records as it completes;
 3. after every batch the cost model is retrained on every candidate this
@@ -255,6 +256,7 @@ class Tuner:
     def tune_task(
         self, task: Task, space: SearchSpace, state: SearchState, tr: TaskResult,
         featurize: Callable[[Point], np.ndarray], trials: int, deadline: float | None, label: str,
+        final: bool = True,
     ) -> None:
         target_trials = tr.trials + trials
         while tr.trials < target_trials and (deadline is None or time.monotonic() < deadline):
@@ -269,7 +271,8 @@ class Tuner:
             if self.search == "gbm":
                 self._retrain()
             self.progress.update(_status(label, tr, target_trials))
-        self.progress.update(_status(label, tr, target_trials), final=True)
+        if final:
+            self.progress.update(_status(label, tr, target_trials), final=True)
 
 
 def _status(label: str, tr: TaskResult, total: int) -> str:
@@ -328,8 +331,21 @@ def tune(
             ordered = ordered[:max_tasks]
         budget = allocate(ordered, trials, batch_size, min_share)
         chosen = [t for t in ordered if t.key in budget]
+        # Rounds of one batch per task, so that a time budget ends with every
+        # chosen task tuned, not the first ones only.
+        remaining = dict(budget)
+        while any(n > 0 for n in remaining.values()) and (deadline is None or time.monotonic() < deadline):
+            for index, task in enumerate(chosen):
+                if remaining[task.key] <= 0 or (deadline is not None and time.monotonic() >= deadline):
+                    continue
+                space, state, tr, featurize = prepared[task.key]
+                before = tr.trials
+                label = f"[{index + 1}/{len(chosen)}]"
+                tuner.tune_task(task, space, state, tr, featurize, min(batch_size, remaining[task.key]), deadline, label, final=False)
+                done = tr.trials - before
+                remaining[task.key] = remaining[task.key] - done if done else 0  # 0: the space is exhausted
         for index, task in enumerate(chosen):
-            space, state, tr, featurize = prepared[task.key]
-            tuner.tune_task(task, space, state, tr, featurize, budget[task.key], deadline, f"[{index + 1}/{len(chosen)}]")
+            tr = prepared[task.key][2]
+            tuner.progress.update(_status(f"[{index + 1}/{len(chosen)}]", tr, tr.trials), final=True)
         results = [prepared[t.key][2] for t in order_by_share(list(tasks)) if t.key in prepared]
         return TuneReport(results, time.monotonic() - start, tuner.measured)
