@@ -57,13 +57,13 @@ def plot_curves(path: str, curves: dict[str, list[float]], title: str) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise CompilerError("--plot needs matplotlib", hint="pip install matplotlib") from None
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(12, 6))
     for label, curve in curves.items():
         ax.plot(range(1, len(curve) + 1), curve, label=label[:48])
     ax.set_xlabel("trials")
     ax.set_ylabel("best GFLOP/s so far")
     ax.set_title(title)
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -92,7 +92,7 @@ def main(args: argparse.Namespace) -> int:
     )
     print(report.table())
     if args.plot:
-        curves = {f"{r.task.describe()}": r.curve for r in report.results if r.curve}
+        curves = {r.task.describe(): r.curve for r in report.results if len(r.curve) > 1}
         plot_curves(args.plot, curves, f"{model.name}: {args.search} search")
         print(f"wrote {args.plot}")
     return 0

@@ -505,7 +505,8 @@ class Measurer:
                 a, e = actual.astype(np.float64), expected.astype(np.float64)
                 nan_mismatch = np.isnan(a) != np.isnan(e)
                 finite = np.isfinite(e) & np.isfinite(a)
-                err = float(np.max(np.abs(a - e), where=finite, initial=0.0))
+                with np.errstate(invalid="ignore"):  # inf - inf outside `finite`, not compared
+                    err = float(np.max(np.abs(a - e), where=finite, initial=0.0))
                 scale = float(np.max(np.abs(e), where=np.isfinite(e), initial=0.0))
                 inf_mismatch = (np.isinf(a) | np.isinf(e)) & (a != e)
                 if np.any(nan_mismatch) or np.any(inf_mismatch) or err > self.atol + self.rtol * scale:
