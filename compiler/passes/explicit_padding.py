@@ -10,7 +10,8 @@ injective kernel with its own arena buffer.
 
 A float max pool's padding becomes a `graph.pad` with -inf (which no window
 maximum picks, as ONNX's padding never wins) for the same reason: in bounds,
-a stride-2 pool reads its rows with vector loads instead of clamped gathers.
+an NCHW stride-2 pool reads its rows with vector loads instead of clamped
+gathers (a blocked pool vectorizes over channels and keeps its padding).
 Average pools keep theirs: their divisor depends on which elements are padding.
 """
 
@@ -63,6 +64,8 @@ class HoistMaxPoolPadding(RewritePattern):
         pads = op.ints("pads")
         if not any(pads) or isinstance(op.parent_op(), g.FusedOp) or not isinstance(g.elem_of(op.input), AnyFloat):
             return
+        if "layout" in op.properties:
+            return  # blocked: the vector runs over the channel lanes, the padding costs no gather
         rank = len(g.shape_of(op.input))
         top, left, bottom, right = pads
         full = [0] * (2 * rank)

@@ -34,15 +34,18 @@ func.func @unpadded(%x: tensor<1x4x8x8xf32>, %w: tensor<4x4x1x1xf32>) -> tensor<
 // -----
 
 // A float max pool pads with -inf (padding never wins) in its own graph.pad;
-// an integer one and an average pool (its divisor counts the padding) keep theirs.
+// an integer one, a blocked one (it vectorizes over the channel lanes) and an
+// average pool (its divisor counts the padding) keep theirs.
 // CHECK-LABEL: func.func @pools
 // CHECK:      %[[P:.*]] = graph.pad %x {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, mode = "constant", value = 0xfff0000000000000 : f64} : (tensor<1x4x8x8xf32>) -> tensor<1x4x10x10xf32>
 // CHECK-NEXT: graph.max_pool %[[P]] {{.*}}pads = array<i64: 0, 0, 0, 0>{{.*}} : (tensor<1x4x10x10xf32>) -> tensor<1x4x4x4xf32>
 // CHECK-NEXT: graph.max_pool %xi {{.*}}pads = array<i64: 1, 1, 1, 1>
 // CHECK-NEXT: graph.avg_pool %x {{.*}}pads = array<i64: 1, 1, 1, 1>
-func.func @pools(%x: tensor<1x4x8x8xf32>, %xi: tensor<1x4x8x8xi8>) -> (tensor<1x4x4x4xf32>, tensor<1x4x4x4xi8>, tensor<1x4x4x4xf32>) {
+// CHECK-NEXT: graph.max_pool %xb {{.*}}pads = array<i64: 1, 1, 1, 1>
+func.func @pools(%x: tensor<1x4x8x8xf32>, %xi: tensor<1x4x8x8xi8>, %xb: tensor<1x1x8x8x16xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x4x4x4xi8>, tensor<1x4x4x4xf32>, tensor<1x1x4x4x16xf32>) {
   %0 = graph.max_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
   %1 = graph.max_pool %xi {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>} : (tensor<1x4x8x8xi8>) -> tensor<1x4x4x4xi8>
   %2 = graph.avg_pool %x {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, count_include_pad = 0 : i64} : (tensor<1x4x8x8xf32>) -> tensor<1x4x4x4xf32>
-  func.return %0, %1, %2 : tensor<1x4x4x4xf32>, tensor<1x4x4x4xi8>, tensor<1x4x4x4xf32>
+  %3 = graph.max_pool %xb {kernel_shape = array<i64: 3, 3>, strides = array<i64: 2, 2>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, layout = "NCHW16c"} : (tensor<1x1x8x8x16xf32>) -> tensor<1x1x4x4x16xf32>
+  func.return %0, %1, %2, %3 : tensor<1x4x4x4xf32>, tensor<1x4x4x4xi8>, tensor<1x4x4x4xf32>, tensor<1x1x4x4x16xf32>
 }
