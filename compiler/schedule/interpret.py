@@ -284,6 +284,9 @@ class Interpreter:
         if name == "vector.extract":
             pos = op.properties["static_position"].get_values()
             return xs[0][tuple(pos)]
+        if name == "vector.shuffle":
+            mask = list(op.properties["mask"].get_values())
+            return np.concatenate([xs[0], xs[1]])[mask]
         if name == "vector.reduction":
             kind = str(op.properties["kind"].data)
             fn = {"add": np.sum, "mul": np.prod, "maxnumf": np.max, "minnumf": np.min,

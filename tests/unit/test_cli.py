@@ -376,7 +376,7 @@ def test_so_only_options_and_usage_errors(
         rc, _, err = run_cli(capsys, *argv)
         assert_one_line_error(rc, err, pattern)
     rc, _, err = run_cli(capsys)
-    assert rc == 1 and err.strip().splitlines()[-1] == "compiler: error: no command given (use 'build', 'run' or 'conformance')"
+    assert rc == 1 and err.strip().splitlines()[-1] == "compiler: error: no command given (use 'build', 'run', 'conformance' or 'tune')"
 
 
 def test_internal_errors_are_one_line_unless_debugging(
