@@ -108,10 +108,11 @@ class _Progress:
         self.stream.flush()
 
 
-def _throughput(task: Task, result: MeasureResult) -> float:
-    if result.error or not result.costs:
+def _throughput(task: Task, costs: Sequence[float], error: str | None) -> float:
+    """FLOP/s of a measured candidate (calls/s for a kernel without float ops); 0 when it failed."""
+    if error or not costs:
         return 0.0
-    return max(task.flops, 1.0) / float(np.median(result.costs))
+    return max(task.flops, 1.0) / float(np.median(costs))
 
 
 class Tuner:
@@ -211,7 +212,7 @@ class Tuner:
         state: SearchState, tr: TaskResult, costs: Sequence[float], error: str | None, schedule: list[Any],
     ) -> None:
         key = space.key(point)
-        score = 0.0 if error or not costs else max(task.flops, 1.0) / float(np.median(costs))
+        score = _throughput(task, costs, error)
         state.measured[key] = score
         state.points[key] = point
         tr.trials += 1
