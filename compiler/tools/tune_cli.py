@@ -2,6 +2,7 @@
 
     compiler tune model.onnx --records r.jsonl [--trials N] [--time-budget S]
                   [--search gbm|random] [--timeout S] [--threads N] [--plot curve.png]
+                  [--ray [ADDRESS] [--target CPU] [--runners-per-node N]]
     compiler build model.onnx --records r.jsonl     # the best record per kernel
 
 See compiler/tuner/tune.py for the loop.
@@ -46,6 +47,13 @@ def add_tune_parser(sub: Any, count: Any, threads: Any) -> None:
     tune.add_argument("-O", dest="opt_level", type=int, choices=range(4), default=3, metavar="{0,1,2,3}",
                       help="optimization level (default: -O3)")
     tune.add_argument("--plot", metavar="CURVE.png", help="draw best GFLOP/s against trials per task")
+    tune.add_argument("--ray", nargs="?", const="local", default=None, metavar="ADDRESS",
+                      help="build and time on a Ray cluster (ADDRESS, or 'auto'; omitted: start a local "
+                      "instance); the search stays here. Needs the 'distributed' extra")
+    tune.add_argument("--target", default=None, metavar="CPU",
+                      help="with --ray: time only on the nodes of this CPU (its model or LLVM CPU name)")
+    tune.add_argument("--runners-per-node", type=count("runner count", 1), default=1, metavar="N",
+                      help="with --ray: runner actors per node (default 1: two timings never share a node)")
 
 
 def plot_curves(path: str, curves: dict[str, list[float]], title: str) -> None:
@@ -89,6 +97,9 @@ def main(args: argparse.Namespace) -> int:
         seed=args.seed,
         batch_size=args.batch,
         max_tasks=args.tasks,
+        ray=args.ray,
+        target=args.target,
+        runners_per_node=args.runners_per_node,
     )
     print(report.table())
     if args.plot:

@@ -293,6 +293,15 @@ class _Worker:
             process.close()
 
 
+def call_runner(runner: _Worker, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+    """The runner's answer, or {"error": ...} when it hung or died (it is restarted on the next call)."""
+    try:
+        return runner.call(request, timeout)
+    except _WorkerLost as lost:
+        message = str(lost)
+        return {"error": message if message.startswith("timeout") else f"runtime: {message}"}
+
+
 @dataclass
 class _Reference:
     """The default schedule's run of one kernel: the outputs to compare with, or why there are none."""
@@ -343,6 +352,10 @@ class Measurer:
         self._runner = _Worker(ctx, "runner")
         self._references: dict[str, _Reference] = {}
         self._closed = False
+        self.runners = 1
+        """Runners timing in parallel (the denominator of their idle share)."""
+        self.runner_busy_s = 0.0
+        """Seconds the runners spent answering requests, all of them together."""
 
     # -- public
 
@@ -372,16 +385,24 @@ class Measurer:
         if need_reference:
             jobs.insert(0, self._reference_schedule(kernel))
         built = self._build_all(text, jobs)
-        results: list[MeasureResult] = []
         reference = self._references.get(key)
-        for i, outcome in enumerate(built):
-            if need_reference and i == 0:
-                reference = self._reference_run(outcome)
-                if reference.error is None:  # a failure (a timeout on a busy machine?) is retried
-                    self._references[key] = reference
-                continue
-            results.append(self._time(outcome, reference if check else None))
-        return results
+        if need_reference:
+            reference = self._reference_run(built.pop(0))
+            if reference.error is None:  # a failure (a timeout on a busy machine?) is retried
+                self._references[key] = reference
+        return self._time_all(built, reference if check else None)
+
+    def target_info(self) -> dict[str, Any]:
+        """What the records of these timings are tagged with (`records.target_info`)."""
+        from compiler.tuner.records import target_info
+
+        return target_info(self.num_threads)
+
+    def host_target(self) -> Any:
+        """The CPU the candidates are built for and timed on (a `HostTarget`)."""
+        from compiler.targets.cpu.machine import HostTarget
+
+        return HostTarget.detect()
 
     def close(self) -> None:
         """Stop every worker process and reap it."""
@@ -447,8 +468,9 @@ class Measurer:
 
     # -- running
 
-    def _call_runner(self, built: dict[str, Any], outputs: list[int] | None) -> dict[str, Any]:
-        request = {
+    def _request(self, built: dict[str, Any], outputs: list[int] | None) -> dict[str, Any]:
+        """The runner's request for a built candidate (`outputs` None: the reference run)."""
+        return {
             "object": built["object"],
             "name": built["name"],
             "specs": built["specs"],
@@ -456,44 +478,54 @@ class Measurer:
             "packs": built["packs"],
             "seed": self.seed,
             "num_threads": self.num_threads,
-            "repeat": 0 if outputs is None else self.repeat,  # None: the reference run
+            "repeat": 0 if outputs is None else self.repeat,
             "min_repeat_ms": self.min_repeat_ms,
             "outputs": outputs,
         }
-        try:
-            return self._runner.call(request, self.timeout)
-        except _WorkerLost as lost:
-            message = str(lost)
-            return {"error": message if message.startswith("timeout") else f"runtime: {message}"}
+
+    def _run_requests(self, requests: Sequence[dict[str, Any]]) -> list[tuple[dict[str, Any], float]]:
+        """Each request's answer and the seconds the runner took, in order: here one runner, one at a time."""
+        answers = []
+        for request in requests:
+            self._runner.ensure()  # a (re)start is not part of the candidate's time
+            start = time.perf_counter()
+            answer = call_runner(self._runner, request, self.timeout)
+            run_s = time.perf_counter() - start
+            self.runner_busy_s += run_s
+            answers.append((answer, run_s))
+        return answers
 
     def _reference_run(self, built: dict[str, Any]) -> _Reference:
         if "error" in built:
             return _Reference(error=f"reference (default schedule) failed: {built['error']}")
-        self._runner.ensure()
-        answer = self._call_runner(built, None)
+        answer, _ = self._run_requests([self._request(built, None)])[0]
         if "error" in answer:
             return _Reference(error=f"reference (default schedule) failed: {answer['error']}")
         return _Reference(outputs=answer["outputs"])
 
-    def _time(self, built: dict[str, Any], reference: _Reference | None) -> MeasureResult:
-        build_s = float(built.get("build_s", 0.0))
-        if "error" in built:
-            return MeasureResult([], built["error"], build_s=build_s)
-        if reference is not None and reference.error is not None:
-            return MeasureResult([], reference.error, build_s=build_s)
-        packed = {operand for operand, _, _ in built["packs"]}
-        outputs = [] if reference is None else [i for i in reference.outputs if i not in packed]
-        self._runner.ensure()  # a (re)start is not part of the candidate's time
-        start = time.perf_counter()
-        answer = self._call_runner(built, outputs)
-        run_s = time.perf_counter() - start
-        if "error" in answer:
-            return MeasureResult([], answer["error"], build_s=build_s, run_s=run_s)
-        if reference is not None:
-            wrong = self._compare(reference.outputs, answer["outputs"])
-            if wrong is not None:
-                return MeasureResult([], wrong, build_s=build_s, run_s=run_s)
-        return MeasureResult(list(answer["costs"]), None, build_s=build_s, run_s=run_s)
+    def _time_all(self, built: Sequence[dict[str, Any]], reference: _Reference | None) -> list[MeasureResult]:
+        """Time every built candidate and check its outputs against `reference` (None: no check)."""
+        results: list[MeasureResult | None] = [None] * len(built)
+        requests, where = [], []
+        for i, outcome in enumerate(built):
+            build_s = float(outcome.get("build_s", 0.0))
+            if "error" in outcome:
+                results[i] = MeasureResult([], outcome["error"], build_s=build_s)
+            elif reference is not None and reference.error is not None:
+                results[i] = MeasureResult([], reference.error, build_s=build_s)
+            else:
+                packed = {operand for operand, _, _ in outcome["packs"]}
+                outputs = [] if reference is None else [j for j in reference.outputs if j not in packed]
+                requests.append(self._request(outcome, outputs))
+                where.append(i)
+        for i, (answer, run_s) in zip(where, self._run_requests(requests), strict=True):
+            build_s = float(built[i].get("build_s", 0.0))
+            error = answer.get("error")
+            if error is None and reference is not None:
+                error = self._compare(reference.outputs, answer["outputs"])
+            costs = [] if error is not None else list(answer["costs"])
+            results[i] = MeasureResult(costs, error, build_s=build_s, run_s=run_s)
+        return [r for r in results if r is not None]
 
     def _compare(self, want: dict[int, np.ndarray], got: dict[int, np.ndarray]) -> str | None:
         """None when every output matches the reference, else the "wrong result: ..." reason."""

@@ -32,11 +32,10 @@ import numpy as np
 
 from compiler.errors import CompilerError
 from compiler.schedule.schedule import Schedule
-from compiler.targets.cpu.machine import HostTarget
 from compiler.tuner.cost_model import CostModel
 from compiler.tuner.features import schedule_features
 from compiler.tuner.measure import Measurer, MeasureResult
-from compiler.tuner.records import Record, RecordLog, load_records, target_info, target_matches
+from compiler.tuner.records import Record, RecordLog, load_records, target_matches
 from compiler.tuner.search import SEARCHES, SearchState, annealed_batch, random_batch
 from compiler.tuner.space import Point, SearchSpace, search_space
 from compiler.tuner.task import Task, extract_tasks, loop_module, order_by_share, shares
@@ -69,6 +68,9 @@ class TuneReport:
     seconds: float
     measured: int
     """Candidates measured by this run (resumed ones not counted)."""
+    runner_idle: float = 0.0
+    """The share of the run's time the runners spent not timing (building, searching, waiting)."""
+    runners: int = 1
 
     def table(self) -> str:
         rows = [
@@ -84,7 +86,10 @@ class TuneReport:
                 f"{r.speedup:>7.2f}x"
             )
         rate = self.measured / self.seconds if self.seconds > 0 else 0.0
-        rows.append(f"{self.measured} candidates measured in {self.seconds:.0f} s ({rate:.2f}/s)")
+        rows.append(
+            f"{self.measured} candidates measured in {self.seconds:.0f} s ({rate:.2f}/s); "
+            f"{self.runners} runner(s), idle {self.runner_idle:.0%} of the time"
+        )
         return "\n".join(rows)
 
 
@@ -130,6 +135,7 @@ class Tuner:
         repeat: int = 3,
         min_repeat_ms: float = 40.0,
         progress: _Progress | None = None,
+        measurer: Measurer | None = None,
     ) -> None:
         if search not in SEARCHES:
             raise CompilerError(f"search {search!r} does not exist", hint=f"use one of {', '.join(SEARCHES)}")
@@ -138,9 +144,11 @@ class Tuner:
         self.num_threads = num_threads
         self.rng = random.Random(seed)
         self.batch_size = batch_size
-        self.target = target_info(num_threads)
-        self.cpu_target = HostTarget.detect().schedule_target(threads=num_threads)
-        self.measurer = Measurer(timeout=timeout, repeat=repeat, min_repeat_ms=min_repeat_ms, num_threads=num_threads)
+        self.measurer = measurer or Measurer(
+            timeout=timeout, repeat=repeat, min_repeat_ms=min_repeat_ms, num_threads=num_threads
+        )
+        self.target = self.measurer.target_info()
+        self.cpu_target = self.measurer.host_target().schedule_target(threads=num_threads)
         self.log = RecordLog(self.records_path)
         self.model = self._load_model(seed)
         self.features: list[np.ndarray] = []
@@ -311,16 +319,34 @@ def tune(
     max_tasks: int | None = None,
     min_share: float = 0.01,
     progress: _Progress | None = None,
+    ray: str | None = None,
+    target: str | None = None,
+    runners_per_node: int = 1,
 ) -> TuneReport:
-    """Tune a model's kernels; every measurement is appended to `records` (JSON lines)."""
+    """Tune a model's kernels; every measurement is appended to `records` (JSON lines).
+
+    `ray`: measure on a Ray cluster at that address ("local": start one here),
+    on its nodes of kind `target` (see compiler/tuner/ray_measure.py).
+    """
     start = time.monotonic()
     deadline = start + time_budget if time_budget else None
     module = loop_module(model, input_shapes=input_shapes, opt_level=opt_level)
     tasks = extract_tasks(module)
+    measurer = None
+    if ray is not None:
+        from compiler.tuner.ray_measure import RayMeasurer
+
+        measurer = RayMeasurer(
+            None if ray == "local" else ray, target=target, runners_per_node=runners_per_node,
+            timeout=timeout, num_threads=num_threads,
+        )
+    elif target is not None:
+        raise CompilerError("a target kind is chosen among the nodes of a Ray cluster", hint="add --ray")
     with Tuner(
         records, search=search, num_threads=num_threads, seed=seed, batch_size=batch_size,
-        timeout=timeout, progress=progress,
+        timeout=timeout, progress=progress, measurer=measurer,
     ) as tuner:
+        start = time.monotonic()
         prepared = {}
         for task in tasks:
             if deadline is not None and time.monotonic() >= deadline:
@@ -349,4 +375,7 @@ def tune(
             tr = prepared[task.key][2]
             tuner.progress.update(_status(f"[{index + 1}/{len(chosen)}]", tr, tr.trials), final=True)
         results = [prepared[t.key][2] for t in order_by_share(list(tasks)) if t.key in prepared]
-        return TuneReport(results, time.monotonic() - start, tuner.measured)
+        seconds = time.monotonic() - start
+        m = tuner.measurer
+        idle = 1.0 - m.runner_busy_s / (seconds * m.runners) if seconds > 0 else 0.0
+        return TuneReport(results, seconds, tuner.measured, max(0.0, idle), m.runners)
