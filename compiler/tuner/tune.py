@@ -144,8 +144,10 @@ class Tuner:
         self.num_threads = num_threads
         self.rng = random.Random(seed)
         self.batch_size = batch_size
+        # One builder per core: builds alternate with timings, so they may use every core.
         self.measurer = measurer or Measurer(
-            timeout=timeout, repeat=repeat, min_repeat_ms=min_repeat_ms, num_threads=num_threads
+            builders=os.cpu_count() or 1, timeout=timeout, repeat=repeat, min_repeat_ms=min_repeat_ms,
+            num_threads=num_threads,
         )
         self.target = self.measurer.target_info()
         self.cpu_target = self.measurer.host_target().schedule_target(threads=num_threads)
