@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: demo test lit unit lint bench conformance clean
+.PHONY: demo test lit unit lint bench conformance cuda-compile clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ lint: $(STAMP)
 conformance: $(STAMP)
 	$(PY) -m compiler.tools.cli conformance --jobs $(JOBS) --report conformance-report.json \
 		--check tests/conformance/passing.txt
+
+# CUDA C of the nine light models and the BERT encoder through NVRTC to
+# cubin for sm_80 and sm_90, with no GPU (CI compiles two of them).
+cuda-compile: $(STAMP)
+	COMPILER_CUDA_ALL_MODELS=1 $(PY) -m pytest -n $(JOBS) tests/unit/test_cuda_codegen.py -k models_compile
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -5,7 +5,8 @@ applied: `apply-schedule` applies it, so that a schedule chosen elsewhere (a
 user's override, a tuning record) goes through the same door. The rule is
 chosen by the kernel's `loop.algorithm` (see `compiler.schedule.rules`); the
 target description comes from the options, which the driver fills in from
-the host (`HostTarget.schedule_target()`).
+the host (`HostTarget.schedule_target()`). With `target=cuda` every kernel
+gets the GPU schedule instead (`compiler.schedule.rules.gpu`).
 """
 
 from __future__ import annotations
@@ -17,14 +18,16 @@ from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.passes import ModulePass
 
 from compiler.dialects.loop import SCHEDULE_ATTR
+from compiler.errors import CompilerError
 from compiler.schedule.rules import default_schedule
+from compiler.schedule.rules.gpu import gpu_default_schedule
 from compiler.schedule.schedule import kernels
-from compiler.schedule.target import CpuTarget
+from compiler.schedule.target import CpuTarget, GpuTarget
 
 
 @dataclass(frozen=True)
 class DefaultSchedulePass(ModulePass):
-    """Store the default CPU schedule on every kernel that has none."""
+    """Store the default schedule (CPU, or GPU with `target=cuda`) on every kernel that has none."""
 
     name = "default-schedule"
 
@@ -40,7 +43,17 @@ class DefaultSchedulePass(ModulePass):
     min_parallel_work: int = CpuTarget.min_parallel_work
     """Nests executing fewer body ops than this stay serial (see CpuTarget)."""
 
+    target: str = "cpu"
+    """`cpu`, or `cuda`: GPU schedules (loops bound to blocks and threads)."""
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.target == "cuda":
+            for kernel in kernels(op):
+                if SCHEDULE_ATTR not in kernel.attributes:
+                    kernel.attributes[SCHEDULE_ATTR] = StringAttr(gpu_default_schedule(kernel, GpuTarget()).to_json())
+            return
+        if self.target != "cpu":
+            raise CompilerError(f"default-schedule: target {self.target!r} does not exist", hint="use cpu or cuda")
         target = CpuTarget(
             self.vector_bits, self.vector_registers, self.threads, min_parallel_work=self.min_parallel_work
         )

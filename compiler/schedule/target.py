@@ -38,3 +38,14 @@ class CpuTarget:
 
     def lanes(self, element_bits: int = 32) -> int:
         return max(1, self.vector_bits // element_bits)
+
+
+@dataclass(frozen=True)
+class GpuTarget:
+    """What GPU schedules assume: CUDA's limits and the block size they aim for."""
+
+    max_threads_per_block: int = 1024
+    block_threads: int = 256
+    """Threads per block of a data-parallel nest: eight warps, enough to hide
+    latency on Ampere and Hopper without limiting blocks per SM."""
+    warp: int = 32

@@ -38,6 +38,8 @@ from compiler.errors import CompilerError
 from compiler.passes import memory
 from compiler.targets.cpu.params import PARAMS_ATTR, extract_params
 from compiler.targets.cpu.targets import TARGETS as CPU_TARGETS
+from compiler.targets.cuda.pipeline import cuda_pipeline
+from compiler.targets.cuda.targets import TARGETS as CUDA_TARGETS
 
 # The optimization level of `compiler.compile()`'s default, used by `-t llvm` without -p.
 DEFAULT_OPT_LEVEL = 3
@@ -141,12 +143,19 @@ class CompilerOptMain(xDSLOptMain):
         super().register_all_targets()
         # Ours replace xDSL's `llvm`, which does not know our extra llvm ops.
         self.available_targets.update(CPU_TARGETS)
+        self.available_targets.update(CUDA_TARGETS)
 
     def _cpu_target(self) -> str | None:
         name = parse_spec(self.args.target).name
         return name if name in CPU_TARGETS else None
 
     def apply_passes(self, prog: ModuleOp) -> None:
+        if not self.args.passes and parse_spec(self.args.target).name in CUDA_TARGETS:
+            # No -p: the CUDA pipeline, from the graph or the (unscheduled) loop level.
+            level = module_level(prog)
+            if level in ("graph", "loop"):
+                run_pipeline(prog, ",".join(cuda_pipeline(level)))
+            return
         if not self.args.passes and self._cpu_target():
             # No -p: the compile pipeline, as compiler.compile() runs it.
             run_compile_pipeline(prog)

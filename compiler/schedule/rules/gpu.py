@@ -1,0 +1,116 @@
+"""The generic GPU schedule: every data-parallel nest on a grid of thread blocks.
+
+For each top-level nest, the loops of its perfect prefix whose iterations are
+independent (the output's axes; a reduction's `k` stops the prefix) are
+divided between blocks and threads: the innermost ones (contiguous in memory,
+so a warp's accesses coalesce), fused, are the threads of a block, as many as
+fit in the block size; the outer ones, fused, are the blocks (`blockIdx.x`).
+When the innermost loop alone is longer than a block, it is split by a divisor
+of its extent (no remainder nest): `.inner` on threads, `.outer` on
+`blockIdx.y`. Each thread then runs the rest of the nest (a reduction, an
+epilogue) for its output element. Nests without an independent outer loop, and
+kernels that keep state at their top level, stay serial: one thread (see
+compiler/targets/cuda/convert_loop_to_cuda.py).
+
+This is the baseline every kernel class gets on a GPU. Shared-memory tiles,
+register tiles and warp-shuffle reductions are the class rules' work.
+
+Knobs: `threads.<nest>`, the block size of each nest (32 to 1024).
+"""
+
+from __future__ import annotations
+
+from xdsl.dialects import func
+
+from compiler.dialects.loop import SERIAL
+from compiler.schedule.analysis import independence_problem
+from compiler.schedule.primitives import Bind, Fuse, Split, all_loops, unique_axis
+from compiler.schedule.schedule import Schedule
+from compiler.schedule.target import GpuTarget
+from compiler.schedule.trial import ScheduleBuilder
+
+BLOCK_SIZES = (32, 64, 128, 256, 512, 1024)
+
+
+def _stateful(b: ScheduleBuilder) -> bool:
+    """Top-level ops other than loops and index arithmetic: state that nests share."""
+    return any(
+        not op.name.startswith(("arith.", "loop.", "func.return")) for op in b.kernel.body.block.ops
+    )
+
+
+def _parallel_prefix(b: ScheduleBuilder, top: str) -> list[str]:
+    axes = []
+    loop = b.loop(top)
+    while loop is not None and loop.kind == SERIAL and independence_problem(loop) is None:
+        axes.append(loop.axis_name)
+        loop = loop.perfectly_nested_child()
+    return axes
+
+
+def _block_size(extent: int, wanted: int) -> int | None:
+    """The largest divisor of `extent` up to `wanted`, a multiple of a warp if one is (no remainder nest)."""
+    divisors = [d for d in range(1, wanted + 1) if extent % d == 0]
+    warps = [d for d in divisors if d % 32 == 0]
+    best = max(warps or divisors)
+    return best if best >= 32 else None
+
+
+def _fuse(b: ScheduleBuilder, axes: list[str]) -> str | None:
+    """Fuse perfectly nested `axes` (outermost first) into one loop; its name, or None."""
+    fused = axes[0]
+    for axis in axes[1:]:
+        name = unique_axis(b.kernel, f"{fused}.{axis}.fused")
+        if not b.attempt(Fuse(fused, axis)):
+            return None
+        fused = name
+    return fused
+
+
+def _bind_nest(b: ScheduleBuilder, top: str, target: GpuTarget) -> None:
+    axes = _parallel_prefix(b, top)
+    if not axes:
+        return
+    threads = min(b.knobs.pick(f"threads.{top}", BLOCK_SIZES, target.block_threads), target.max_threads_per_block)
+    # The innermost independent loops (the contiguous ones: coalesced accesses)
+    # run on the threads of a block, as many as fit; the outer ones on blocks.
+    inner: list[str] = []
+    product = 1
+    for axis in reversed(axes):
+        if product * b.loop(axis).trip_count > threads:
+            break
+        inner.insert(0, axis)
+        product *= b.loop(axis).trip_count
+    outer = axes[: len(axes) - len(inner)]
+    split_blocks = None
+    if not inner:  # the innermost loop alone is longer than a block: split it
+        last = outer.pop()
+        size = _block_size(b.loop(last).trip_count, threads)
+        if size is None or not b.require(Split(last, size)):
+            return
+        inner, split_blocks = [f"{last}.inner"], f"{last}.outer"
+    blocks = _fuse(b, outer) if outer else None
+    if outer and (blocks is None or not b.attempt(Bind(blocks, "blockIdx.x"))):
+        return
+    if split_blocks is not None and not b.attempt(Bind(split_blocks, "blockIdx.y" if blocks else "blockIdx.x")):
+        return
+    thread = _fuse(b, inner)
+    if thread is not None:
+        b.attempt(Bind(thread, "threadIdx.x"))
+
+
+def gpu_rule(b: ScheduleBuilder, target: GpuTarget) -> None:
+    """Bind the data-parallel prefix of each top-level nest to blocks x threads."""
+    if _stateful(b):
+        return
+    tops = [lp.axis_name for lp in all_loops(b.kernel) if next(lp.enclosing_loops(), None) is None]
+    for top in tops:
+        if b.has(top):
+            _bind_nest(b, top, target)
+
+
+def gpu_default_schedule(kernel: func.FuncOp, target: GpuTarget | None = None) -> Schedule:
+    """A GPU schedule for the kernel; the kernel itself is not modified."""
+    b = ScheduleBuilder(kernel)
+    gpu_rule(b, target or GpuTarget())
+    return b.finish()
