@@ -186,8 +186,12 @@ def compile(  # noqa: A001  (the public name users expect)
     from compiler.frontend.onnx import import_onnx
     from compiler.targets.cpu.model_cache import ModelCache, model_key
 
+    if target == "cuda":
+        from compiler.targets.cuda.launch import compile_cuda_model
+
+        return compile_cuda_model(model, input_shapes=input_shapes)  # type: ignore[return-value]
     if target != "cpu":
-        raise CompilerError(f"target {target!r} is not supported", hint="use target='cpu'")
+        raise CompilerError(f"target {target!r} is not supported", hint="use target='cpu' or 'cuda'")
     graph_pipeline(opt_level)
     precision_pipeline(precision)
     stats = stats or CompileStats()
