@@ -12,11 +12,13 @@ Many rows (a GEMM):
 
 Few rows (a matrix-vector product, bound by reading `b`): one panel of all
 columns per thread streams whole rows of `b`; with threads, the columns are
-split among them.
+split among them. The reduction is unrolled and jammed into the column loop
+(`jam_k` rows of `b` per pass over the accumulator row), so the accumulator
+row, which lives in L1, is loaded and stored once per `jam_k` rows.
 
 Knobs (see compiler/schedule/knobs.py): `rows` x `vectors` of the register
 tile (the column panel is `vectors` x lanes), `unroll_k`, `pack` (the
-constant operand's panels), `parallel`; a matrix-vector product: `unroll_k`
+constant operand's panels), `parallel`; a matrix-vector product: `jam_k`
 and `parallel`.
 """
 
@@ -27,7 +29,7 @@ from xdsl.dialects.builtin import DenseArrayBase, MemRefType
 from compiler.dialects.loop import CONSTANT_OPERANDS_ATTR
 from compiler.schedule.default import generic_rule
 from compiler.schedule.pack import Pack
-from compiler.schedule.primitives import Reorder, Unroll
+from compiler.schedule.primitives import Reorder, Split, Unroll
 from compiler.schedule.rules.common import (
     annotate_tile,
     cache_write,
@@ -62,10 +64,9 @@ def matmul_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
     has_m = b.has("m")
     b.attempt(Reorder((*batch, "n", *(["m"] if has_m else []), "k")))
     if rows <= 4:
-        unroll_k = b.knobs.pick("unroll_k", [0, *divisors(k_n, 8)], 0)
-        _matvec(b, lanes, threads, has_m, batch, target)
-        if unroll_k:
-            b.require(Unroll("k", unroll_k))
+        jams = [f for f in (8, 4, 2) if k_n % f == 0 and k_n > f]
+        jam = b.knobs.pick("jam_k", [0, *jams], 4 if 4 in jams else (jams[-1] if jams else 0))
+        _matvec(b, lanes, threads, has_m, batch, target, jam)
         return
     tile_rows, vectors = tile_shape(target.vector_registers)
     tile_rows = b.knobs.pick("rows", range(1, 9), tile_rows)
@@ -172,8 +173,16 @@ def _constant_rhs(b: ScheduleBuilder) -> int | None:
     return None
 
 
+def _jam_k(b: ScheduleBuilder, k: str, n: str, factor: int) -> None:
+    """Unroll-and-jam `k` into the column loop: each vector of the accumulator row is
+    loaded and stored once per `factor` rows of `b`, not once per row."""
+    if b.require(Split(k, factor)):
+        b.require(Reorder((n, f"{k}.inner")))
+        b.require(Unroll(f"{k}.inner"))
+
+
 def _matvec(
-    b: ScheduleBuilder, lanes: int, threads: int, has_m: bool, batch: list[str], target: CpuTarget
+    b: ScheduleBuilder, lanes: int, threads: int, has_m: bool, batch: list[str], target: CpuTarget, jam: int
 ) -> None:
     n_n = trips(b, "n")
     # Columns per thread, a whole number of vectors (a short remainder runs after).
@@ -193,5 +202,7 @@ def _matvec(
         at, position = (names[0], "inside") if len(names) == 3 else (names[0], "around")
         before = b.names()
         if cache_write(b, at, position):
+            if jam:
+                _jam_k(b, names[-2], names[-1], jam)
             annotate_tile(b, before, [], [names[-1]])
     parallel_first(b, [*batch, n_outer], threads, target, [*batch, "n.outer"])

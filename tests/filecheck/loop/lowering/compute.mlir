@@ -229,8 +229,11 @@ func.func @main(%x: tensor<1x1x4x4xf32>) -> tensor<1x2x4x4xf32> {
 // SCHED-NEXT:        loop.for %[[NI:.*]] = 0 to 3 step 1 axis "n.init{{[0-9]*}}" vectorize {
 // SCHED:               %[[Z:.*]] = arith.constant 0.000000e+00 : f32
 // SCHED-NEXT:          memref.store %[[Z]], %[[ACC]][%{{.*}}, %[[NI]]] : memref<1x3xf32>
-// SCHED:             loop.for %[[K:.*]] = 0 to 4 step 1 axis "k" {
+// Few rows: the reduction is unrolled and jammed into the column loop (jam_k).
+// SCHED:             loop.for %[[KO:.*]] = 0 to 2 step 1 axis "k.outer" {
 // SCHED-NEXT:          loop.for %[[N:.*]] = 0 to 3 step 1 axis "n" vectorize {
+// SCHED-NEXT:            loop.for %[[KI:.*]] = 0 to 2 step 1 axis "k.inner" unroll {
+// SCHED:                 %[[K:.*]] = arith.addi %{{.*}}, %[[KI]] : index
 // SCHED-NEXT:            %[[AV:.*]] = memref.load %[[A]][%[[M]], %[[K]]] : memref<2x4xf32>
 // SCHED-NEXT:            %[[WV:.*]] = memref.load %[[W]][%[[K]], %[[N]]] : memref<4x3xf32>
 // SCHED:                 %[[S0:.*]] = memref.load %[[ACC]][%{{.*}}, %[[N]]] : memref<1x3xf32>
