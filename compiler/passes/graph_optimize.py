@@ -44,6 +44,7 @@ PIPELINES: dict[int, list[str]] = {
         *_LEVEL1,
         "convert-layout{layout=NCHW16c}",
         "fuse-horizontal",
+        "winograd-conv",
         "explicit-padding",
         "flatten-pointwise-conv",
         "fuse-ops",
