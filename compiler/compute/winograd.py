@@ -46,20 +46,26 @@ def _layout(op: g.GraphOp) -> int:
 
 
 def combine(kb: KernelBuilder, coeffs: Sequence[float], values: Sequence[SSAValue], elem: Attribute) -> SSAValue:
-    """sum(c * v) with zero terms dropped and +-1 terms as adds / subtracts (a positive term first)."""
+    """sum(c * v) with zero terms dropped and +-1 terms as adds / subtracts.
+
+    The +-1 terms come first; every other term is `acc + v * c` with the
+    signed constant, a multiply feeding one add, which vectorizes to an FMA.
+    """
     terms = [(float(c), v) for c, v in zip(coeffs, values, strict=True) if c != 0]
     if not terms:
         return kb.const(0.0, elem)
-    terms.sort(key=lambda t: t[0] < 0)  # stable: positive terms first
+    terms.sort(key=lambda t: (abs(t[0]) != 1, t[0] < 0))  # stable: +1, -1, then scaled terms
     acc: SSAValue | None = None
     for c, v in terms:
-        scaled = v if abs(c) == 1 else kb.value(arith.MulfOp(v, kb.const(abs(c), elem)))
-        if acc is None:
-            acc = scaled if c > 0 else kb.value(arith.NegfOp(scaled))
+        if abs(c) != 1:
+            scaled = kb.value(arith.MulfOp(v, kb.const(c, elem)))
+            acc = scaled if acc is None else kb.value(arith.AddfOp(acc, scaled))
+        elif acc is None:
+            acc = v if c > 0 else kb.value(arith.NegfOp(v))
         elif c > 0:
-            acc = kb.value(arith.AddfOp(acc, scaled))
+            acc = kb.value(arith.AddfOp(acc, v))
         else:
-            acc = kb.value(arith.SubfOp(acc, scaled))
+            acc = kb.value(arith.SubfOp(acc, v))
     assert acc is not None
     return acc
 
