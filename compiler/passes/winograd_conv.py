@@ -50,17 +50,29 @@ from compiler.errors import PipelineError
 MODES = ("auto", "off", "f2", "f4")
 
 
-def choose_tile(channels_in: int, channels_out: int, oh: int, ow: int) -> int:
+def choose_tile(channels_in: int, channels_out: int, oh: int, ow: int, blocked: bool = True) -> int:
     """The default rule: the Winograd tile m for a conv (0: direct).
 
-    Measured on the 3x3 stride-1 convs of ResNet-50 and VGG-19 at batch 1
-    (benchmarks/winograd.py; see the module docstring of that script for the
-    figures). Winograd trades multiplications for transform traffic, which
-    only pays when the GEMM over channels is large against the transforms.
+    Derived from benchmarks/winograd.py (single-conv models, direct vs F2 vs
+    F4 timed in interleaved rounds in one process, 1 thread, on a shared
+    2-core AVX2 Zen 3): Winograd only where it won by more than 15% in every
+    run. The transforms cost per tile about C + K, the GEMM saves about
+    C x K; the tiles' ragged edges and the small GEMMs of small images cost
+    the rest. F4 (36 products per 16 outputs) beat F2 (16 per 4) wherever
+    the image has 13 or more rows and columns; at 7x7 (the 4x4 tiles waste
+    a third of their outputs) F2 won for 512 channels. 128 -> 32 channels at
+    14x14 gained nothing. The measurements ran on blocked (NCHW16c) convs:
+    a plain-NCHW conv's transforms read and write across channels with
+    scalar gathers, so it stays direct.
     """
-    if min(channels_in, channels_out) < 64 or min(oh, ow) < 4:
+    if not blocked:
         return 0
-    return 4 if min(oh, ow) >= 8 else 2
+    narrow, size = min(channels_in, channels_out), min(oh, ow)
+    if (narrow >= 64 and size >= 13) or (narrow >= 16 and size >= 27):
+        return 4
+    if narrow >= 256 and size >= 7:
+        return 2
+    return 0
 
 
 def eligible(op: g.ConvOp) -> bool:
@@ -96,7 +108,8 @@ class WinogradConv(RewritePattern):
         out_layout = _prop(op, "out_layout", layouts.NCHW)
         n, k, oh, ow = layouts.data_logical_shape(g.shape_of(op.result), layouts.data_block(out_layout))
         c = layouts.data_logical_shape(g.shape_of(op.input), layouts.data_block(in_layout))[1]
-        m = {"f2": 2, "f4": 4}.get(self.mode) or choose_tile(c, k, oh, ow)
+        blocked = bool(layouts.data_block(in_layout) and layouts.data_block(out_layout))
+        m = {"f2": 2, "f4": 4}.get(self.mode) or choose_tile(c, k, oh, ow, blocked)
         if not m:
             return
         const = op.weight.owner
