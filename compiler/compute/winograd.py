@@ -156,13 +156,16 @@ def winograd_output_kernel(ctx: KernelContext) -> None:
     k_n = g.shape_of(op.input)[2]
     th_n, tw_n = winograd.tile_counts(oh_n, ow_n, m)
     elem = g.elem_of(op.input)
+    # The channel (block) loop outside the tiles: every store of an iteration
+    # then shares its channel index, which proves the iterations independent.
     if block:
-        shape, names = [n_n, th_n, tw_n, k_n // block, block], ["n", "th", "tw", "kb", "kl"]
+        shape, names = [n_n, k_n // block, th_n, tw_n, block], ["n", "kb", "th", "tw", "kl"]
     else:
-        shape, names = [n_n, th_n, tw_n, k_n], ["n", "th", "tw", "k"]
+        shape, names = [n_n, k_n, th_n, tw_n], ["n", "k", "th", "tw"]
     with kb.nest(shape, names, stage="compute") as ivs:
-        n, th, tw = ivs[:3]
-        channel = kb.affine([(ivs[3], block), (ivs[4], 1)]) if block else ivs[3]
+        n, channel_outer, th, tw = ivs[:4]
+        channel_ivs = [channel_outer, *ivs[4:]]
+        channel = kb.affine([(channel_outer, block), (ivs[4], 1)]) if block else channel_outer
         t = kb.affine([(n, th_n * tw_n), (th, tw_n), (tw, 1)])
         tile = [[ctx.emitter.emit(op.input, [kb.index(e * a + u), t, channel]) for u in range(a)] for e in range(a)]
         y = sandwich(kb, at, tile, elem)
@@ -172,7 +175,7 @@ def winograd_output_kernel(ctx: KernelContext) -> None:
             for j in reversed(range(m)):
                 ow = _clamped(kb, tw, m, j, tw_n, ow_n)
                 value = y[i][j] if bias is None else kb.value(arith.AddfOp(y[i][j], bias))
-                idx = [n, ivs[3], oh, ow, ivs[4]] if block else [n, ivs[3], oh, ow]
+                idx = [n, channel_ivs[0], oh, ow, channel_ivs[1]] if block else [n, channel_outer, oh, ow]
                 ctx.store_result(ctx.finish(value, idx), idx)
     ctx.emitter.reset()
 

@@ -19,11 +19,14 @@
 // CHECK-LABEL: func.func private @matmul_0(%0: memref<16x9x2xf32>, %1: memref<16x2x2xf32>, %2: memref<16x9x2xf32>)
 // CHECK-SAME:  loop.algorithm = "matmul"
 
-// Output transform with the bias and the fused ReLU: 2x2 stores per tile,
+// Output transform with the bias and the fused ReLU, channels outermost
+// (threads split them): 2x2 stores per tile,
 // positions past the 5x5 output clamped to its last row / column.
 // CHECK-LABEL: func.func private @winograd_output_relu_0(%0: memref<16x9x2xf32>, %1: memref<2xf32>, %2: memref<1x2x5x5xf32>)
 // CHECK-SAME:  loop.algorithm = "winograd_output"
-// CHECK:       axis "th" stage "compute"
+// CHECK:       loop.for %{{.*}} = 0 to 2 step 1 axis "k" stage "compute"
+// CHECK-NEXT:  loop.for %{{.*}} = 0 to 3 step 1 axis "th"
+// CHECK-NEXT:  loop.for %{{.*}} = 0 to 3 step 1 axis "tw"
 // CHECK-COUNT-16: memref.load %0
 // CHECK:       arith.minsi %{{.*}}, %{{.*}} : index
 // CHECK:       arith.maximumf
