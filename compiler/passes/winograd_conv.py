@@ -122,7 +122,7 @@ class WinogradConv(RewritePattern):
         operands = [gemm.result] + ([op.bias] if op.bias is not None else [])
         y = g.WinogradOutputOp.make(operands, tile=m, output=[n, oh, ow], layout=_layout_or_none(out_layout))
         y.attributes.update(op.attributes)
-        rewriter.replace_op(op, [u, v, gemm, y], [y.result])
+        rewriter.replace(op, [u, v, gemm, y], [y.result])
 
 
 def _layout_or_none(layout: str) -> str | None:
