@@ -64,6 +64,17 @@ def choose_tile(channels_in: int, channels_out: int, oh: int, ow: int, blocked: 
     14x14 gained nothing. The measurements ran on blocked (NCHW16c) convs:
     a plain-NCHW conv's transforms read and write across channels with
     scalar gathers, so it stays direct.
+
+    Time over direct, F2 / F4, two runs at 1 thread (2026-12-03, load ~9):
+    ResNet-50 64@56 1.10/0.78, 1.17/0.73; 128@28 0.48/0.31, 0.80/0.47;
+    256@14 0.64/0.66, 0.60/0.53; 512@7 0.66/0.66, 0.67/0.80. VGG-19 (one
+    run) 0.29 to 0.68 for F4 on every 3x3 conv from 64@224 to 512@14.
+    SqueezeNet 16->64@55 1.48/0.76, 32->128@27 0.80/0.50, 64->256@13
+    0.66/0.55; DenseNet 128->32@56 1.22/0.70, @14 0.85/0.98; Inception
+    96->128@28 0.66/0.52, 32->64@28 0.90/0.62; AlexNet 256->384@13 0.68/0.61.
+    At 2 threads under the same load the gains were smaller or gone (F4:
+    ResNet-50 1.01, 1.15, 0.68, 0.96; SqueezeNet 1.09, 1.03, 1.73): three
+    parallel kernels wait at three barriers where the direct conv waits at one.
     """
     if not blocked:
         return 0
