@@ -18,7 +18,7 @@ from xdsl.ir import Block, Operation, SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
-from compiler.dialects import layouts
+from compiler.dialects import layouts, winograd
 from compiler.errors import InputError
 
 Kernel = Callable[[Operation, list[np.ndarray]], list[np.ndarray]]
@@ -489,6 +489,24 @@ def _conv(op: g.ConvOp, args: list[np.ndarray]) -> list[np.ndarray]:
 @kernel(g.MatMulOp)
 def _matmul(op: g.MatMulOp, args: list[np.ndarray]) -> list[np.ndarray]:
     return _out(op, np.matmul(args[0], args[1]))
+
+
+@kernel(g.WinogradInputOp)
+def _winograd_input(op: g.WinogradInputOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x = layouts.unpack_data(args[0], _data_block(op, "layout"))
+    pads = op.ints("pads")
+    out_hw = (x.shape[2] + pads[0] + pads[2] - 2, x.shape[3] + pads[1] + pads[3] - 2)
+    v = winograd.transform_input(x, op.int_prop("tile"), pads, out_hw)  # type: ignore[arg-type]
+    return _out(op, v.astype(x.dtype))
+
+
+@kernel(g.WinogradOutputOp)
+def _winograd_output(op: g.WinogradOutputOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    n, oh, ow = op.ints("output")
+    y = winograd.transform_output(args[0], op.int_prop("tile"), n, (oh, ow))
+    if len(args) == 2:
+        y = y + args[1].reshape(1, -1, 1, 1)
+    return _out(op, layouts.pack_data(y.astype(args[0].dtype), _data_block(op, "layout")))
 
 
 @kernel(g.MaxPoolOp)

@@ -60,7 +60,7 @@ from xdsl.traits import (
 from xdsl.utils.exceptions import VerifyException
 
 from compiler import dtypes
-from compiler.dialects import layouts
+from compiler.dialects import layouts, winograd
 
 AnyTensor = base(TensorType)
 
@@ -1391,6 +1391,98 @@ class MatMulOp(GraphOp):
         return [_tensor([*batch, sa[-2], sb[-1]], a.get_element_type())]
 
 
+@irdl_op_definition
+class WinogradInputOp(GraphOp):
+    """Winograd input transform of a 3x3 stride-1 conv (compiler/dialects/winograd.py).
+
+    V[xi, t, c] = (B^T d B)[xi] for the (m+2) x (m+2) input tile d of output
+    tile t = (n * TH + th) * TW + tw and channel c; tiles start every m rows
+    and columns at -pads, and reads outside the input are 0. `tile` is m (2
+    or 4), `pads` [top, left, bottom, right] as in graph.conv, `layout` the
+    input's data layout ("NCHW" or "NCHW{c}c", absent: "NCHW"). The result
+    [alpha^2, N*TH*TW, C] is the left operand of the batched GEMM.
+    """
+
+    name = "graph.winograd_input"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.OPAQUE
+    input = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    tile = prop_def(IntegerAttr)
+    pads = prop_def(DenseArrayBase)
+    layout = opt_prop_def(StringAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        (x,) = types
+        m = _winograd_tile(props)
+        try:
+            n, c, h, w = layouts.data_logical_shape(x.get_shape(), _data_block(props, "layout"))
+        except ValueError as err:
+            raise VerifyException(f"{cls.name}: {err}") from None
+        if not dtypes.is_float(x.get_element_type()):
+            raise VerifyException(f"{cls.name} takes floating-point tensors")
+        pads = _props_ints(props, "pads")
+        if len(pads) != 4 or min(pads) < 0:
+            raise VerifyException("pads must be 4 non-negative integers [top, left, bottom, right]")
+        oh, ow = h + pads[0] + pads[2] - 2, w + pads[1] + pads[3] - 2
+        if oh < 1 or ow < 1:
+            raise VerifyException("the 3x3 window is larger than the padded input")
+        th, tw = winograd.tile_counts(oh, ow, m)
+        return [_tensor([winograd.alpha(m) ** 2, n * th * tw, c], x.get_element_type())]
+
+
+@irdl_op_definition
+class WinogradOutputOp(GraphOp):
+    """Winograd output transform: y = A^T M A (+ bias) per tile, ragged edge tiles cut.
+
+    `input` is the batched GEMM's [alpha^2, N*TH*TW, K] result, `bias` an
+    optional [K]; `output` is the logical [N, OH, OW] of the result, stored in
+    `layout` ("NCHW" or "NCHW{c}c", absent: "NCHW"). Complex-out-fusable as
+    graph.conv: an element-wise epilogue fuses into the transform.
+    """
+
+    name = "graph.winograd_output"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.COMPLEX_OUT_FUSABLE
+    input = operand_def(AnyTensor)
+    bias = opt_operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    tile = prop_def(IntegerAttr)
+    output = prop_def(DenseArrayBase)
+    layout = opt_prop_def(StringAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        mm = types[0]
+        m = _winograd_tile(props)
+        shape = mm.get_shape()
+        out = _props_ints(props, "output")
+        if len(out) != 3 or min(out) < 1:
+            raise VerifyException("output must be the logical [N, OH, OW], all positive")
+        n, oh, ow = out
+        th, tw = winograd.tile_counts(oh, ow, m)
+        if len(shape) != 3 or shape[0] != winograd.alpha(m) ** 2 or shape[1] != n * th * tw:
+            raise VerifyException(
+                f"input must be [{winograd.alpha(m) ** 2}, {n * th * tw}, K] for tile {m} and output {list(out)}"
+            )
+        k = shape[2]
+        if any(t.get_element_type() != mm.get_element_type() for t in types):
+            raise VerifyException(f"{cls.name} operands must share one element type")
+        if len(types) == 2 and tuple(types[1].get_shape()) != (k,):
+            raise VerifyException(f"bias must have shape ({k},)")
+        try:
+            physical = layouts.data_physical_shape([n, k, oh, ow], _data_block(props, "layout"))
+        except ValueError as err:
+            raise VerifyException(f"{cls.name}: {err}") from None
+        return [_tensor(physical, mm.get_element_type())]
+
+
+def _winograd_tile(props: Mapping[str, Attribute]) -> int:
+    m = _props_int(props, "tile")
+    if m not in winograd.TILES:
+        raise VerifyException(f"tile {m} is not a Winograd tile (use one of {winograd.TILES})")
+    return m
+
+
 class PoolOp(GraphOp):
     """2-D pooling over NCHW; pads as in graph.conv.
 
@@ -1738,6 +1830,8 @@ GRAPH_OPS: list[type[Operation]] = [
     LayerNormOp,
     ConvOp,
     MatMulOp,
+    WinogradInputOp,
+    WinogradOutputOp,
     MaxPoolOp,
     AvgPoolOp,
     BatchNormOp,

@@ -38,12 +38,15 @@ PIPELINES: dict[int, list[str]] = {
     # The blocked layout and horizontal fusion change the ops that fuse-ops
     # groups, so they come before it; fuse-horizontal after convert-layout,
     # since convert-layout does not carry the blocked layout through the
-    # slices fuse-horizontal makes. Concat elimination needs the groups'
+    # slices fuse-horizontal makes. winograd-conv sees the final layouts and
+    # pads while it reads (before explicit-padding), and its output transform
+    # anchors the conv's epilogue in fuse-ops. Concat elimination needs the groups'
     # results, so it comes after fuse-ops; memory planning sees the final kernels.
     3: [
         *_LEVEL1,
         "convert-layout{layout=NCHW16c}",
         "fuse-horizontal",
+        "winograd-conv",
         "explicit-padding",
         "flatten-pointwise-conv",
         "fuse-ops",
@@ -116,7 +119,8 @@ class GraphOptimizePass(ModulePass):
       1: fold-qdq, fold-constants, remove-identity, dce, cse, fold-batchnorm
       2: level 1 + explicit-padding, fuse-ops, plan-memory
       3: level 1 + convert-layout{layout=NCHW16c}, fuse-horizontal,
-         explicit-padding, fuse-ops, eliminate-concat, plan-memory
+         winograd-conv, explicit-padding, fuse-ops, eliminate-concat,
+         plan-memory
 
     A pass name that is not registered is a PipelineError.
     """

@@ -74,7 +74,7 @@ def matmul_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
     # Accumulators, one vector of `b` per column vector, one broadcast of `a`.
     b.knobs.use_registers(tile_rows * vectors + vectors + 1)
     unroll_k = b.knobs.pick("unroll_k", [0, *divisors(k_n, 8)], 0)
-    _gemm(b, lanes, threads, batch, tile_rows, vectors, _constant_rhs(b), target)
+    _gemm(b, lanes, threads, batch, tile_rows, vectors, _constant_rhs(b, batch), target)
     if unroll_k:
         b.require(Unroll("k", unroll_k))
 
@@ -132,7 +132,7 @@ def _gemm(
     batch: list[str],
     rows: int,
     vectors: int,
-    operand: int | None,
+    operand: tuple[int, int] | None,
     target: CpuTarget,
 ) -> None:
     panel = vectors * lanes
@@ -152,24 +152,30 @@ def _gemm(
             _row_tile(b, [names[1], names[2], names[0]], lanes, vectors)
     if operand is not None and b.knobs.pick("pack", (False, True), n_outer is not None):
         # The panel a tile reads becomes one contiguous stream (K x panel).
+        index, axis = operand
         if n_outer is not None:
-            b.require(Pack(operand, 1, panel))
+            b.require(Pack(index, axis, panel))
         else:
-            b.missed.append(Pack(operand, 1, panel))
+            b.missed.append(Pack(index, axis, panel))
     parallel_first(b, [*batch, n_outer, "m.outer"], threads, target, [*batch, "n.outer", "m.outer"])
 
 
-def _constant_rhs(b: ScheduleBuilder) -> int | None:
-    """The operand index of a constant two-dimensional `b` (K x N), if any."""
+def _constant_rhs(b: ScheduleBuilder, batch: list[str]) -> tuple[int, int] | None:
+    """(operand index, N axis) of a constant `b`: K x N, or batched B x K x N with
+    the kernel's batch extents (Winograd's U), if any."""
     attr = b.kernel.attributes.get(CONSTANT_OPERANDS_ATTR)
     if not isinstance(attr, DenseArrayBase):
         return None
     shape = (trips(b, "k"), trips(b, "n"))
+    batched = (*(trips(b, a) for a in batch), *shape)
     args = b.kernel.body.block.args
     for index in attr.get_values():
         t = args[int(index)].type
-        if isinstance(t, MemRefType) and tuple(t.get_shape()) == shape:
-            return int(index)
+        if not isinstance(t, MemRefType):
+            continue
+        found = tuple(t.get_shape())
+        if found == shape or (batch and found == batched):
+            return int(index), len(found) - 1
     return None
 
 
