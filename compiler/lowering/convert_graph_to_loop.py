@@ -76,6 +76,7 @@ COMPUTE: dict[type[Operation], ComputeDef] = {
     g.ScatterElementsOp: indexing.scatter_elements_kernel,
     g.TopKIndicesOp: sort.topk_indices_kernel,
     g.CumSumOp: sort.cumsum_kernel,
+    g.CumProdOp: sort.cumsum_kernel,
 }
 
 
