@@ -1,0 +1,59 @@
+"""Converters of ONNX ops whose result is fixed by shapes alone, or is a crop/pad of the input:
+EyeLike (a constant: every shape is static here) and CenterCropPad (a
+graph.slice for the dims that shrink, a zero graph.pad for those that grow).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from xdsl.ir import SSAValue
+
+from compiler import dtypes
+from compiler.dialects import graph as g
+from compiler.frontend.converter import NodeBuilder, converter
+from compiler.frontend.onnx_ops.common import elem, norm_axis, rank, require_rank, shape
+from compiler.frontend.onnx_ops.tensor import slice_value
+
+
+@converter("EyeLike")
+def convert_eye_like(b: NodeBuilder) -> list[SSAValue]:
+    x = b.input(0)
+    require_rank(b, x, exactly=2)
+    dtype_attr = b.attr("dtype")
+    out_elem = elem(x) if dtype_attr is None else dtypes.from_onnx_dtype(int(dtype_attr))
+    rows, cols = shape(x)
+    eye = np.eye(rows, cols, int(b.attr("k", 0)), dtype=dtypes.to_numpy_dtype(out_elem))
+    return [b.constant(eye, out_elem)]
+
+
+@converter("CenterCropPad")
+def convert_center_crop_pad(b: NodeBuilder) -> list[SSAValue]:
+    """Each listed axis cropped or zero-padded to its target size around the centre
+    (an odd difference leaves the extra element at the end)."""
+    x = b.input(0)
+    r = rank(x)
+    target = [int(v) for v in b.const_input(1, "shape").reshape(-1)]
+    axes_attr = b.ints_attr("axes")
+    axes = list(range(r)) if axes_attr is None else [norm_axis(b, a, r) for a in axes_attr]
+    if len(axes) != len(target):
+        raise b.error(f"shape gives {len(target)} sizes for {len(axes)} axes")
+    if len(set(axes)) != len(axes):
+        raise b.error(f"axes {axes_attr} repeat an axis")
+    if any(t < 0 for t in target):
+        raise b.error(f"shape {target} must not be negative")
+    dims = shape(x)
+    starts, ends, crop_axes = [], [], []
+    pads = [0] * (2 * r)
+    for axis, size in zip(axes, target, strict=True):
+        if size < dims[axis]:
+            start = (dims[axis] - size) // 2
+            starts.append(start)
+            ends.append(start + size)
+            crop_axes.append(axis)
+        elif size > dims[axis]:
+            grow = size - dims[axis]
+            pads[axis], pads[r + axis] = grow // 2, grow - grow // 2
+    y = slice_value(b, x, starts, ends, crop_axes, [1] * len(crop_axes)) if crop_axes else x
+    if any(pads):
+        y = b.make(g.PadOp, [y], pads=pads, mode="constant", value=0.0)
+    return [y]
