@@ -628,6 +628,8 @@ case("k1", "EyeLike", f32(3, 5), k=1)
 case("i64-dtype-k-neg", "EyeLike", f32(4, 3), k=-2, dtype=TensorProto.INT64)
 case("crop-and-pad", "CenterCropPad", f32(5, 6, 3), C(ints(3, 9)), axes=[0, 1], opset=18)
 case("all-axes-odd", "CenterCropPad", i64(4, 7), C(ints(7, 4)), opset=18)
+case("axis1", "Compress", f32(3, 5), C(np.asarray([True, False, True, True], np.bool_)), axis=1)
+case("flattened-i64", "Compress", i64(2, 3), C(np.asarray([0, 1, 1, 0, 0, 1], np.bool_)))
 case("last-axis", "OneHot", np.asarray([[1, -1], [4, 0]], np.int64), C(np.int64(5)),
      C(np.asarray([0.5, 2.0], np.float32)))
 case("axis0-float-ids", "OneHot", np.asarray([2.0, 0.0, 3.0], np.float32), C(np.int64(4)),

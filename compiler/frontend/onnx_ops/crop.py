@@ -1,6 +1,9 @@
-"""Converters of ONNX ops whose result is fixed by shapes alone, or is a crop/pad of the input:
-EyeLike (a constant: every shape is static here) and CenterCropPad (a
-graph.slice for the dims that shrink, a zero graph.pad for those that grow).
+"""Converters of ONNX ops that pick or place elements by shapes and constants:
+EyeLike (a constant: every shape is static here), CenterCropPad (a
+graph.slice for the dims that shrink, a zero graph.pad for those that grow)
+and Compress (a graph.gather of the positions its condition selects; the
+condition decides the result's shape, so it must be constant, or bound with
+`specialize=` when it is a graph input).
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from xdsl.ir import SSAValue
 from compiler import dtypes
 from compiler.dialects import graph as g
 from compiler.frontend.converter import NodeBuilder, converter
-from compiler.frontend.onnx_ops.common import elem, norm_axis, rank, require_rank, shape
+from compiler.frontend.onnx_ops.common import elem, norm_axis, rank, require_rank, reshape, shape
 from compiler.frontend.onnx_ops.tensor import slice_value
 
 
@@ -57,3 +60,19 @@ def convert_center_crop_pad(b: NodeBuilder) -> list[SSAValue]:
     if any(pads):
         y = b.make(g.PadOp, [y], pads=pads, mode="constant", value=0.0)
     return [y]
+
+
+@converter("Compress")
+def convert_compress(b: NodeBuilder) -> list[SSAValue]:
+    x = b.input(0)
+    condition = np.asarray(b.const_input(1, "condition")).reshape(-1).astype(bool)
+    axis_attr = b.attr("axis")
+    if axis_attr is None:
+        x = reshape(b, x, [int(np.prod(shape(x)))])
+        axis = 0
+    else:
+        axis = norm_axis(b, int(axis_attr), rank(x))
+    if condition.size > shape(x)[axis]:
+        raise b.error(f"condition has {condition.size} values for a dim of {shape(x)[axis]}")
+    picked = np.flatnonzero(condition).astype(np.int64)
+    return [b.make(g.GatherOp, [x, b.constant(picked)], axis=axis)]
