@@ -1533,6 +1533,9 @@ s.op("CumProd", [s.input("ci", s.i32(9, lo=-3, hi=4)), s.const(np.int32(0))], "c
 s.op("Add", [t, s.op("EyeLike", [s.input("sq", s.f32(6, 5))], check=False, k=1)], "eyelike_add")
 s.op("CenterCropPad", [t, s.const(ints(4, 3))], "center_crop_pad", axes=[1, 2])
 s.op("Compress", [t, s.const(np.asarray([True, False, False, True, True], np.bool_))], "compress_axis2", axis=2)
+s.op("MaxUnpool", [s.input("up", s.f32(1, 3, 2, 2, 3)),
+                   s.input("upi", s.rng.permutation(3 * 4 * 4 * 5)[:36].reshape(1, 3, 2, 2, 3).astype(np.int64))],
+     "maxunpool3d", kernel_shape=[2, 2, 2], strides=[2, 2, 2], pads=[0, 0, 1, 0, 0, 0])
 
 s = spec("swish", opset=24)  # onnxruntime 1.32 has no Swish kernel for models of opset 25 and up
 s.op("Swish", [s.input("sw", s.f32(4, 33, lo=-6.0, hi=6.0))], "swish_alpha", alpha=0.6, rtol=1e-4)

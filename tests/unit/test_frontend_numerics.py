@@ -341,6 +341,7 @@ case("3d-runtime-weight-pads", "ConvTranspose", f32(1, 2, 3, 4, 3), f32(2, 3, 3,
 for op in ["GlobalAveragePool", "GlobalMaxPool"]:
     case("4d", op, f32(2, 3, 5, 4))
     case("3d", op, f32(2, 3, 7))
+    case("5d", op, f32(1, 3, 4, 5, 3))
     case("1x1", op, f32(1, 3, 1, 1))
 
 case("4d", "BatchNormalization", f32(2, 3, 4, 5), C(f32(3)), C(f32(3)), C(f32(3)),
@@ -630,6 +631,10 @@ case("crop-and-pad", "CenterCropPad", f32(5, 6, 3), C(ints(3, 9)), axes=[0, 1], 
 case("all-axes-odd", "CenterCropPad", i64(4, 7), C(ints(7, 4)), opset=18)
 case("axis1", "Compress", f32(3, 5), C(np.asarray([True, False, True, True], np.bool_)), axis=1)
 case("flattened-i64", "Compress", i64(2, 3), C(np.asarray([0, 1, 1, 0, 0, 1], np.bool_)))
+_unpool_idx = _rng.permutation(48)[:12].reshape(1, 2, 2, 3).astype(np.int64)  # distinct, in [0, 1*2*4*6)
+case("k2-s2", "MaxUnpool", f32(1, 2, 2, 3), _unpool_idx, kernel_shape=[2, 2], strides=[2, 2], opset=11)
+case("output-shape", "MaxUnpool", f32(1, 2, 2, 3), _unpool_idx, C(ints(1, 2, 5, 7)), kernel_shape=[2, 2],
+     strides=[2, 2], opset=11)
 case("last-axis", "OneHot", np.asarray([[1, -1], [4, 0]], np.int64), C(np.int64(5)),
      C(np.asarray([0.5, 2.0], np.float32)))
 case("axis0-float-ids", "OneHot", np.asarray([2.0, 0.0, 3.0], np.float32), C(np.int64(4)),

@@ -1,20 +1,30 @@
 """Converters of ONNX ops that pick or place elements by shapes and constants:
 EyeLike (a constant: every shape is static here), CenterCropPad (a
 graph.slice for the dims that shrink, a zero graph.pad for those that grow)
-and Compress (a graph.gather of the positions its condition selects; the
+Compress (a graph.gather of the positions its condition selects; the
 condition decides the result's shape, so it must be constant, or bound with
-`specialize=` when it is a graph input).
+`specialize=` when it is a graph input) and MaxUnpool (a graph.scatter_elements
+of the pooled values into zeros, at the flat indices MaxPool gave).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from xdsl.dialects.builtin import TensorType
 from xdsl.ir import SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
 from compiler.frontend.converter import NodeBuilder, converter
-from compiler.frontend.onnx_ops.common import elem, norm_axis, rank, require_rank, reshape, shape
+from compiler.frontend.onnx_ops.common import (
+    elem,
+    norm_axis,
+    rank,
+    require_rank,
+    reshape,
+    scalar,
+    shape,
+)
 from compiler.frontend.onnx_ops.tensor import slice_value
 
 
@@ -76,3 +86,34 @@ def convert_compress(b: NodeBuilder) -> list[SSAValue]:
         raise b.error(f"condition has {condition.size} values for a dim of {shape(x)[axis]}")
     picked = np.flatnonzero(condition).astype(np.int64)
     return [b.make(g.GatherOp, [x, b.constant(picked)], axis=axis)]
+
+
+@converter("MaxUnpool")
+def convert_max_unpool(b: NodeBuilder) -> list[SSAValue]:
+    """Y = 0 except Y.flat[I[i]] = X[i]: MaxPool's Indices are flat over the whole [N, C, spatial...] output."""
+    x, indices = b.input(0), b.input(1)
+    require_rank(b, x, at_least=3)
+    if shape(indices) != shape(x):
+        raise b.error(f"indices {list(shape(indices))} must have the input's shape {list(shape(x))}")
+    n_sp = rank(x) - 2
+    kernel = b.ints_attr("kernel_shape")
+    if kernel is None or len(kernel) != n_sp:
+        raise b.error("kernel_shape must give one size per spatial dim")
+    strides = b.ints_attr("strides") or [1] * n_sp
+    pads = b.ints_attr("pads") or [0] * (2 * n_sp)
+    out = [*shape(x)[:2], *(
+        (size - 1) * s + k - pb - pe
+        for size, s, k, pb, pe in zip(shape(x)[2:], strides, kernel, pads[:n_sp], pads[n_sp:], strict=True)
+    )]
+    if b.has_input(2):
+        # The indices address the output_shape tensor (the pooled input's shape;
+        # onnxruntime and PyTorch do so; ONNX's reference pads the inferred shape instead).
+        out = [int(v) for v in b.const_input(2, "output_shape").reshape(-1)]
+        if len(out) != rank(x) or out[:2] != list(shape(x)[:2]):
+            raise b.error(f"output_shape {out} must be [N, C, spatial...] with the input's N and C")
+    total = int(np.prod(out))
+    zeros = b.make(g.BroadcastToOp, [scalar(b, 0, x)], [TensorType(elem(x), [total])])
+    flat_x = reshape(b, x, [int(np.prod(shape(x)))])
+    flat_i = reshape(b, indices, [int(np.prod(shape(x)))])
+    y = b.make(g.ScatterElementsOp, [zeros, flat_i, flat_x], axis=0, reduction="none")
+    return [reshape(b, y, out)]
