@@ -1536,6 +1536,10 @@ s.op("Compress", [t, s.const(np.asarray([True, False, False, True, True], np.boo
 s.op("MaxUnpool", [s.input("up", s.f32(1, 3, 2, 2, 3)),
                    s.input("upi", s.rng.permutation(3 * 4 * 4 * 5)[:36].reshape(1, 3, 2, 2, 3).astype(np.int64))],
      "maxunpool3d", kernel_shape=[2, 2, 2], strides=[2, 2, 2], pads=[0, 0, 1, 0, 0, 0])
+pooled = s.op("MaxPool", [s.input("seg", s.steps(2, 3, 6, 7))], "maxpool_indices", outs=2, kernel_shape=[2, 2],
+              strides=[2, 2], pads=[0, 0, 0, 1])  # ties: the first maximum's index
+s.op("MaxUnpool", [pooled, "maxpool_indices.1", s.const(ints(2, 3, 6, 7))], "segnet_unpool", kernel_shape=[2, 2],
+     strides=[2, 2], pads=[0, 0, 0, 1])
 
 s = spec("swish", opset=24)  # onnxruntime 1.32 has no Swish kernel for models of opset 25 and up
 s.op("Swish", [s.input("sw", s.f32(4, 33, lo=-6.0, hi=6.0))], "swish_alpha", alpha=0.6, rtol=1e-4)

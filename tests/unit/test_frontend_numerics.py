@@ -325,6 +325,11 @@ case("3d-same-upper", "Conv", f32(1, 2, 5, 5, 6), C(f32(2, 2, 3, 3, 3)), auto_pa
 case("3d", "MaxPool", f32(1, 2, 5, 6, 7), kernel_shape=[2, 3, 3], strides=[2, 2, 1], pads=[1, 1, 0, 0, 1, 1])
 case("3d-dil-ceil", "MaxPool", f32(1, 2, 8, 7, 9), kernel_shape=[2, 2, 3], dilations=[2, 1, 2],
      strides=[2, 2, 2], ceil_mode=1)
+_ties = (_rng.integers(-3, 3, size=(2, 3, 6, 7)) / 2).astype(np.float32)  # equal maxima: the first one's index
+case("indices-pads-ties", "MaxPool", _ties, kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], outs=2)
+case("indices-column-major", "MaxPool", f32(2, 2, 5, 6), kernel_shape=[2, 3], strides=[1, 2], storage_order=1,
+     outs=2)
+case("indices-3d-dilated", "MaxPool", f32(1, 2, 5, 6, 6), kernel_shape=[2, 2, 2], dilations=[2, 1, 2], outs=2)
 case("3d-exclude", "AveragePool", f32(2, 2, 5, 6, 7), kernel_shape=[3, 3, 2], pads=[1, 1, 0, 1, 0, 1])
 case("3d-include-ceil", "AveragePool", f32(1, 3, 6, 5, 7), kernel_shape=[3, 2, 3], strides=[2, 2, 2],
      pads=[1, 0, 1, 1, 0, 1], count_include_pad=1, ceil_mode=1)

@@ -108,9 +108,9 @@ def convert_max_unpool(b: NodeBuilder) -> list[SSAValue]:
     if b.has_input(2):
         # The indices address the output_shape tensor (the pooled input's shape;
         # onnxruntime and PyTorch do so; ONNX's reference pads the inferred shape instead).
-        out = [int(v) for v in b.const_input(2, "output_shape").reshape(-1)]
-        if len(out) != rank(x) or out[:2] != list(shape(x)[:2]):
-            raise b.error(f"output_shape {out} must be [N, C, spatial...] with the input's N and C")
+        inferred, out = out, [int(v) for v in b.const_input(2, "output_shape").reshape(-1)]
+        if len(out) != rank(x) or out[:2] != inferred[:2] or any(o < i for o, i in zip(out, inferred, strict=True)):
+            raise b.error(f"output_shape {out} must be [N, C, spatial...], at least the inferred {inferred}")
     total = int(np.prod(out))
     zeros = b.make(g.BroadcastToOp, [scalar(b, 0, x)], [TensorType(elem(x), [total])])
     flat_x = reshape(b, x, [int(np.prod(shape(x)))])

@@ -24,7 +24,13 @@ from compiler.frontend.onnx_ops.common import (
     unsqueeze,
 )
 from compiler.frontend.onnx_ops.normalization import mean_and_inv_std
-from compiler.frontend.onnx_ops.spatial import conv_nd, pool_nd, window_count, window_sum
+from compiler.frontend.onnx_ops.spatial import (
+    conv_nd,
+    max_pool_indices,
+    pool_nd,
+    window_count,
+    window_sum,
+)
 
 
 def _auto_pads(
@@ -116,10 +122,12 @@ def _pool_geometry(
 def convert_max_pool(b: NodeBuilder) -> list[SSAValue]:
     x = b.input(0)
     require_rank(b, x, at_least=3)
-    if len(b.node.output) > 1 and b.node.output[1]:
-        raise b.error("the Indices output is not supported")
     kernel, strides, dilations, pads, _ = _pool_geometry(b, x)
-    return [pool_nd(b, g.MaxPoolOp, x, kernel, strides, pads, dilations)]
+    y = pool_nd(b, g.MaxPoolOp, x, kernel, strides, pads, dilations)
+    if not (len(b.node.output) > 1 and b.node.output[1]):
+        return [y]
+    column_major = bool(b.attr("storage_order", 0))
+    return [y, max_pool_indices(b, x, kernel, strides, pads, dilations, column_major)]
 
 
 @converter("AveragePool")

@@ -32,6 +32,7 @@ from collections.abc import Sequence
 import numpy as np
 from xdsl.ir import SSAValue
 
+from compiler import dtypes
 from compiler.dialects import graph as g
 from compiler.frontend.converter import NodeBuilder
 from compiler.frontend.onnx_ops.common import elem, rank, reshape, shape, transpose
@@ -208,3 +209,61 @@ def window_count(
         count = ((pos >= -lows[dim]) & (pos < size + highs[dim])).sum(axis=1)
         total = np.multiply.outer(total, count)
     return total
+
+
+def max_pool_indices(
+    b: NodeBuilder,
+    x: SSAValue,
+    kernel: Sequence[int],
+    strides: Sequence[int],
+    pads: Sequence[int],
+    dilations: Sequence[int],
+    column_major: bool,
+) -> SSAValue:
+    """MaxPool's Indices output: the flat position in x (over [N, C, spatial...],
+    row-major, or with the spatial dims column-major for storage_order=1) of
+    each window's first maximum.
+
+    The K = prod(kernel) strided tap slices of x, padded with the lowest
+    value, are stacked on a new axis; graph.argmax (first maximum, as
+    onnxruntime scans the window) picks the tap, and constant tables turn
+    tap and window into a flat position.
+    """
+    n, c, *spatial = shape(x)
+    n_sp = len(spatial)
+    begins, ends = _split_pads(pads)
+    low = -np.inf if np.issubdtype(_np_dtype(x), np.floating) else np.iinfo(_np_dtype(x)).min
+    padded = x
+    if any(pads):
+        padded = b.make(g.PadOp, [x], pads=[0, 0, *begins, 0, 0, *ends], mode="constant", value=float(low))
+    out = [
+        (size + pb + pe - d * (k - 1) - 1) // s + 1
+        for size, k, s, d, pb, pe in zip(spatial, kernel, strides, dilations, begins, ends, strict=True)
+    ]
+    taps = []
+    for tap in np.ndindex(*kernel):
+        starts = [t * d for t, d in zip(tap, dilations, strict=True)]
+        stops = [st + (o - 1) * s + 1 for st, o, s in zip(starts, out, strides, strict=True)]
+        sliced = slice_value(b, padded, starts, stops, list(range(2, 2 + n_sp)), list(strides))
+        taps.append(reshape(b, sliced, [n, c, 1, *out]))
+    stacked = taps[0] if len(taps) == 1 else b.make(g.ConcatOp, taps, axis=2)
+    best = b.make(g.ArgMaxOp, [stacked], axis=2, keepdims=0, select_last_index=0)
+    # Flat position = (n * C + c) * prod(spatial) + sum over dims of coordinate * dim stride.
+    dim_strides = [math.prod(spatial[d + 1 :]) for d in range(n_sp)]
+    if column_major:
+        dim_strides = [math.prod(spatial[:d]) for d in range(n_sp)]
+    tap_offsets = np.array(
+        [sum(t * dl * st for t, dl, st in zip(tap, dilations, dim_strides, strict=True)) for tap in np.ndindex(*kernel)],
+        dtype=np.int64,
+    )
+    window = np.zeros(out, dtype=np.int64)
+    for d in range(n_sp):
+        starts = np.arange(out[d]) * strides[d] - begins[d]
+        window += (starts * dim_strides[d]).reshape([-1 if i == d else 1 for i in range(n_sp)])
+    plane = (np.arange(n * c, dtype=np.int64) * math.prod(spatial)).reshape([n, c] + [1] * n_sp)
+    offsets = b.make(g.GatherOp, [b.constant(tap_offsets), best], axis=0)
+    return b.make(g.AddOp, [offsets, b.constant(window[None, None] + plane)])
+
+
+def _np_dtype(value: SSAValue) -> np.dtype:
+    return dtypes.to_numpy_dtype(elem(value))
