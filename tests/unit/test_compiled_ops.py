@@ -1541,6 +1541,11 @@ pooled = s.op("MaxPool", [s.input("seg", s.steps(2, 3, 6, 7))], "maxpool_indices
 s.op("MaxUnpool", [pooled, "maxpool_indices.1", s.const(ints(2, 3, 6, 7))], "segnet_unpool", kernel_shape=[2, 2],
      strides=[2, 2], pads=[0, 0, 0, 1])
 
+s = spec("causal-conv-with-state", opset=27)
+s.op("CausalConvWithState", [s.input("seq", s.f32(2, 16, 9)), s.const(s.f32(16, 1, 4)), s.const(s.f32(16)),
+                             s.input("past", s.f32(2, 16, 3))], "causal_conv_silu", outs=2, activation="silu",
+     rtol=1e-4)
+
 s = spec("swish", opset=24)  # onnxruntime 1.32 has no Swish kernel for models of opset 25 and up
 s.op("Swish", [s.input("sw", s.f32(4, 33, lo=-6.0, hi=6.0))], "swish_alpha", alpha=0.6, rtol=1e-4)
 

@@ -636,6 +636,9 @@ case("crop-and-pad", "CenterCropPad", f32(5, 6, 3), C(ints(3, 9)), axes=[0, 1], 
 case("all-axes-odd", "CenterCropPad", i64(4, 7), C(ints(7, 4)), opset=18)
 case("axis1", "Compress", f32(3, 5), C(np.asarray([True, False, True, True], np.bool_)), axis=1)
 case("flattened-i64", "Compress", i64(2, 3), C(np.asarray([0, 1, 1, 0, 0, 1], np.bool_)))
+case("silu-bias-state", "CausalConvWithState", f32(2, 3, 6), C(f32(3, 1, 4)), C(f32(3)), f32(2, 3, 3),
+     activation="silu", opset=27, outs=2, rtol=1e-4)
+case("no-state", "CausalConvWithState", f32(1, 4, 5), f32(4, 1, 3), opset=27, outs=2)
 _unpool_idx = _rng.permutation(48)[:12].reshape(1, 2, 2, 3).astype(np.int64)  # distinct, in [0, 1*2*4*6)
 case("k2-s2", "MaxUnpool", f32(1, 2, 2, 3), _unpool_idx, kernel_shape=[2, 2], strides=[2, 2], opset=11)
 case("output-shape", "MaxUnpool", f32(1, 2, 2, 3), _unpool_idx, C(ints(1, 2, 5, 7)), kernel_shape=[2, 2],
