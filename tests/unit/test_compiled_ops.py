@@ -1549,6 +1549,10 @@ s.op("CausalConvWithState", [s.input("seq", s.f32(2, 16, 9)), s.const(s.f32(16, 
 s = spec("swish", opset=24)  # onnxruntime 1.32 has no Swish kernel for models of opset 25 and up
 s.op("Swish", [s.input("sw", s.f32(4, 33, lo=-6.0, hi=6.0))], "swish_alpha", alpha=0.6, rtol=1e-4)
 
+s = spec("swiglu", opset=28, oracle="reference")  # onnxruntime 1.32 runs no SwiGLU
+s.op("SwiGLU", [s.input("gate", s.f32(3, 40, lo=-6.0, hi=6.0)), s.input("up", s.f32(3, 40))], "swiglu_alpha",
+     alpha=1.702, rtol=1e-4)
+
 
 # ---------------------------------------------------------------------------
 # Running

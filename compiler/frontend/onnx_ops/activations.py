@@ -1,7 +1,7 @@
 """Converters of the less common ONNX activations and float predicates.
 
 Most are compositions of existing elementwise graph ops (they fuse into one
-kernel): Mish, Swish, Selu, Celu, ThresholdedRelu, Shrink, IsNaN, IsInf.
+kernel): Mish, Swish, SwiGLU, Selu, Celu, ThresholdedRelu, Shrink, IsNaN, IsInf.
 Hardmax is argmax compared with a constant arange. The trigonometric and
 hyperbolic functions map one to one onto float unary graph ops.
 """
@@ -64,6 +64,18 @@ def convert_swish(b: NodeBuilder) -> list[SSAValue]:
     alpha = float(b.attr("alpha", 1.0))
     scaled = x if alpha == 1.0 else binary(b, g.MulOp, x, scalar(b, alpha, x))
     return [binary(b, g.MulOp, x, b.make(g.SigmoidOp, [scaled]))]
+
+
+@converter("SwiGLU")
+def convert_swiglu(b: NodeBuilder) -> list[SSAValue]:
+    """Swish_alpha(A) * B (opset 28): the gated MLP activation of Llama-style models."""
+    gate, value = _float_input(b), b.input(1)
+    if shape(gate) != shape(value):
+        raise b.error(f"A {list(shape(gate))} and B {list(shape(value))} must have one shape (no broadcasting)")
+    alpha = float(b.attr("alpha", 1.0))
+    scaled = gate if alpha == 1.0 else binary(b, g.MulOp, gate, scalar(b, alpha, gate))
+    swish = binary(b, g.MulOp, gate, b.make(g.SigmoidOp, [scaled]))
+    return [binary(b, g.MulOp, swish, value)]
 
 
 @converter("Selu")
