@@ -632,6 +632,9 @@ for ex in (0, 1):
 case("i32-1d", "CumProd", i32(7, lo=-3, hi=4), C(np.int32(0)), opset=26)
 case("i64-axis-neg", "CumProd", i64(3, 4, lo=-3, hi=4), C(np.int64(-1)), exclusive=1, reverse=1, opset=26)
 case("k1", "EyeLike", f32(3, 5), k=1)
+for op in ["HannWindow", "HammingWindow", "BlackmanWindow"]:
+    case("periodic", op, C(np.int64(10)))
+    case("symmetric-f64", op, C(np.int32(7)), periodic=0, output_datatype=TensorProto.DOUBLE)
 case("i64-dtype-k-neg", "EyeLike", f32(4, 3), k=-2, dtype=TensorProto.INT64)
 case("crop-and-pad", "CenterCropPad", f32(5, 6, 3), C(ints(3, 9)), axes=[0, 1], opset=18)
 case("all-axes-odd", "CenterCropPad", i64(4, 7), C(ints(7, 4)), opset=18)

@@ -23,6 +23,7 @@ from compiler.frontend.onnx_ops import (
     rnn,
     structured,
     tensor,
+    windows,
 )
 
 __all__ = [
@@ -44,4 +45,5 @@ __all__ = [
     "rnn",
     "structured",
     "tensor",
+    "windows",
 ]
