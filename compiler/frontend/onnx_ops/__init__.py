@@ -6,6 +6,7 @@ Importing this package registers every converter in
 
 from compiler.frontend.onnx_ops import (
     activations,
+    affine_grid,
     attention,
     bitwise,
     causal_conv,
@@ -28,6 +29,7 @@ from compiler.frontend.onnx_ops import (
 
 __all__ = [
     "activations",
+    "affine_grid",
     "attention",
     "bitwise",
     "causal_conv",
