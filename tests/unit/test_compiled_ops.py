@@ -1533,6 +1533,8 @@ s.op("CumProd", [s.input("ci", s.i32(9, lo=-3, hi=4)), s.const(np.int32(0))], "c
 s.op("Add", [t, s.op("EyeLike", [s.input("sq", s.f32(6, 5))], check=False, k=1)], "eyelike_add")
 s.op("CenterCropPad", [t, s.const(ints(4, 3))], "center_crop_pad", axes=[1, 2])
 s.op("AffineGrid", [s.input("theta", s.f32(2, 2, 3)), s.const(ints(2, 1, 5, 6))], "affine_grid_2d")
+s.op("Col2Im", [s.input("cols", s.f32(1, 8, 12)), s.const(ints(4, 5)), s.const(ints(2, 2))], "col2im_2d",
+     strides=[1, 2], pads=[0, 1, 1, 0])
 for name in ["HannWindow", "HammingWindow", "BlackmanWindow"]:
     s.op("Mul", [t, s.op(name, [s.const(np.int64(5))], check=False, periodic=0)], f"{name}_times_t")
 s.op("Compress", [t, s.const(np.asarray([True, False, False, True, True], np.bool_))], "compress_axis2", axis=2)

@@ -632,6 +632,9 @@ for ex in (0, 1):
 case("i32-1d", "CumProd", i32(7, lo=-3, hi=4), C(np.int32(0)), opset=26)
 case("i64-axis-neg", "CumProd", i64(3, 4, lo=-3, hi=4), C(np.int64(-1)), exclusive=1, reverse=1, opset=26)
 case("k1", "EyeLike", f32(3, 5), k=1)
+# Col2Im: [N, C*kh*kw, L] -> [N, C, H, W]; 5x6 image, 2x3 blocks (dilated), stride 2: L = 3 * 2
+case("strides-pads-dilations", "Col2Im", f32(2, 12, 6), C(ints(5, 6)), C(ints(2, 3)), strides=[2, 2],
+     pads=[1, 1, 0, 1], dilations=[1, 2], opset=18)
 case("2d", "AffineGrid", f32(2, 2, 3), C(ints(2, 3, 4, 5)), opset=20)
 case("3d-align-corners", "AffineGrid", f32(1, 3, 4), C(ints(1, 1, 3, 2, 4)), align_corners=1, opset=20)
 for op in ["HannWindow", "HammingWindow", "BlackmanWindow"]:
