@@ -318,16 +318,17 @@ def _topk_indices(op: g.TopKIndicesOp, args: list[np.ndarray]) -> list[np.ndarra
     return _out(op, np.take(order, np.arange(k), axis=axis))
 
 
-@kernel(g.CumSumOp)
-def _cumsum(op: g.CumSumOp, args: list[np.ndarray]) -> list[np.ndarray]:
+@kernel(g.CumSumOp, g.CumProdOp)
+def _cumsum(op: g.ScanOp, args: list[np.ndarray]) -> list[np.ndarray]:
     x = args[0]
     axis = op.int_prop("axis")
+    is_prod = isinstance(op, g.CumProdOp)
     if op.int_prop("reverse"):
         x = np.flip(x, axis)
-    y = np.cumsum(x, axis=axis, dtype=x.dtype)
+    y = (np.cumprod if is_prod else np.cumsum)(x, axis=axis, dtype=x.dtype)
     if op.int_prop("exclusive") and x.shape[axis]:
-        # Shift by one (summing x[:-1]), not y - x: floats would round differently.
-        head = np.zeros_like(np.take(x, [0], axis=axis))
+        # Shift by one (combining x[:-1]), not y - x: floats would round differently.
+        head = (np.ones_like if is_prod else np.zeros_like)(np.take(x, [0], axis=axis))
         y = np.concatenate([head, np.take(y, np.arange(x.shape[axis] - 1), axis=axis)], axis=axis)
     if op.int_prop("reverse"):
         y = np.flip(y, axis)

@@ -75,15 +75,17 @@ def topk_indices_kernel(ctx: KernelContext) -> None:
 
 
 def cumsum_kernel(ctx: KernelContext) -> None:
-    """A scan along the axis: out[p] = out[p - step] + x[q] in scan order.
+    """A scan along the axis: out[p] = out[p - step] + x[q] in scan order (* for CumProd).
 
     p walks the axis forward (or backward for `reverse`); q is p itself, or
-    the previous position for `exclusive` (whose first element is 0). The
-    first element reads no predecessor: a select of 0 with the predecessor
-    clamped in bounds, so the nest stays a plain rectangle.
+    the previous position for `exclusive` (whose first element is the
+    identity, 0 or 1). The first element reads no predecessor: a select of
+    the identity with the predecessor clamped in bounds, so the nest stays a
+    plain rectangle.
     """
     op = ctx.anchor
-    assert isinstance(op, g.CumSumOp)
+    assert isinstance(op, g.ScanOp)
+    is_prod = isinstance(op, g.CumProdOp)
     kb, em = ctx.kb, ctx.emitter
     kb.algorithm = "scan"
     shape = g.shape_of(op.input)
@@ -106,11 +108,20 @@ def cumsum_kernel(ctx: KernelContext) -> None:
 
             first = kb.value(arith.CmpiOp(i, kb.index(0), "eq"))
             prev_pos = kb.clamp_index(kb.add(p, step), 0, n - 1)
-            prev = kb.value(arith.SelectOp(first, kb.const(0, elem), kb.load(ctx.out, at(prev_pos))))
+            identity = kb.const(1 if is_prod else 0, elem)
+            prev = kb.value(arith.SelectOp(first, identity, kb.load(ctx.out, at(prev_pos))))
             if exclusive:
-                term = kb.value(arith.SelectOp(first, kb.const(0, elem), em.emit(op.input, at(prev_pos))))
+                term = kb.value(arith.SelectOp(first, identity, em.emit(op.input, at(prev_pos))))
             else:
                 term = em.emit(op.input, at(p))
-            value = kb.value(arith.AddfOp(prev, term) if dtypes.is_float(elem) else arith.AddiOp(prev, term))
+            value = kb.value(_combine(is_prod, dtypes.is_float(elem))(prev, term))
             kb.store(value, ctx.out, at(p))
     em.reset()
+
+
+def _combine(
+    is_prod: bool, is_float: bool
+) -> type[arith.AddfOp | arith.AddiOp | arith.MulfOp | arith.MuliOp]:
+    if is_prod:
+        return arith.MulfOp if is_float else arith.MuliOp
+    return arith.AddfOp if is_float else arith.AddiOp

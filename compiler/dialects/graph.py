@@ -1720,15 +1720,14 @@ class TopKIndicesOp(GraphOp):
         return [_tensor(shape, i64)]
 
 
-@irdl_op_definition
-class CumSumOp(GraphOp):
-    """Running sums along `axis` (ONNX CumSum): out[i] = sum of x[j] for j <= i
-    (j < i when `exclusive`; j >= i / j > i when `reverse`).
+class ScanOp(GraphOp):
+    """Running sums or products along `axis` (ONNX CumSum, CumProd): out[i]
+    combines x[j] for j <= i (j < i when `exclusive`, its first element the
+    identity; j >= i / j > i when `reverse`).
 
     Opaque: its kernel is a scan, each element from the previous one.
     """
 
-    name = "graph.cumsum"
     FUSION_KIND: ClassVar[FusionKind] = FusionKind.OPAQUE
     input = operand_def(AnyTensor)
     result = result_def(AnyTensor)
@@ -1745,6 +1744,20 @@ class CumSumOp(GraphOp):
         if dtypes.is_bool(t.get_element_type()):
             raise VerifyException(f"{cls.name} does not take i1 tensors")
         return [t]
+
+
+@irdl_op_definition
+class CumSumOp(ScanOp):
+    """Running sums (ONNX CumSum)."""
+
+    name = "graph.cumsum"
+
+
+@irdl_op_definition
+class CumProdOp(ScanOp):
+    """Running products (ONNX CumProd); an exclusive scan starts from 1."""
+
+    name = "graph.cumprod"
 
 
 GRAPH_OPS: list[type[Operation]] = [
@@ -1817,6 +1830,7 @@ GRAPH_OPS: list[type[Operation]] = [
     ScatterElementsOp,
     TopKIndicesOp,
     CumSumOp,
+    CumProdOp,
     PadOp,
     ReduceSumOp,
     ReduceMeanOp,

@@ -78,6 +78,7 @@ COMPUTE: dict[type[Operation], ComputeDef] = {
     g.CumSumOp: sort.cumsum_kernel,
     g.WinogradInputOp: winograd.winograd_input_kernel,
     g.WinogradOutputOp: winograd.winograd_output_kernel,
+    g.CumProdOp: sort.cumsum_kernel,
 }
 
 

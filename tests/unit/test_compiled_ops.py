@@ -1511,6 +1511,54 @@ s.op("QLinearConv", [x, s.const(np.float32(0.02)), s.const(np.uint8(64)), s.cons
      "qlconv_u8s8_per_channel_bias", pads=[1, 1, 1, 1])
 
 
+# 3-D convolution and pooling mapped onto the 2-D graph ops (depth folded into
+# batch and channels for conv, separable pools), and window sums as depthwise
+# convs (LpPool here; dilated average pooling shares them, checked by numerics
+# and the conformance subset).
+s = spec("spatial-3d", opset=19)
+v = s.input("v", s.f32(1, 4, 5, 6, 9))
+s.op("Relu", [s.op("Conv", [v, s.const(s.f32(16, 4, 3, 3, 3)), s.const(s.f32(16))], check=False,
+                   pads=[1, 1, 1, 1, 1, 1], strides=[2, 1, 1])], "conv3d_O16_relu")
+s.op("ConvTranspose", [v, s.const(s.f32(4, 3, 2, 2, 2))], "convtranspose3d_k2_s2", strides=[2, 2, 2])
+s.op("MaxPool", [v], "maxpool3d", kernel_shape=[3, 3, 3], strides=[2, 2, 2], pads=[1, 1, 1, 1, 1, 1])
+s.op("AveragePool", [v], "avgpool3d_exclude_pad", kernel_shape=[2, 3, 3], strides=[1, 2, 2], pads=[0, 1, 1, 1, 1, 1])
+s.op("LpPool", [v], "lppool3d_p2", kernel_shape=[2, 2, 3], rtol=1e-4)
+
+s = spec("scans-eye-crop-swish", opset=26)
+t = s.input("t", s.f32(3, 6, 5, lo=0.6, hi=1.4))
+for ex in (0, 1):
+    for rev in (0, 1):
+        s.op("CumProd", [t, s.const(np.int64(1))], f"cumprod_ex{ex}_rev{rev}", exclusive=ex, reverse=rev)
+s.op("CumProd", [s.input("ci", s.i32(9, lo=-3, hi=4)), s.const(np.int32(0))], "cumprod_i32_1d")
+s.op("Add", [t, s.op("EyeLike", [s.input("sq", s.f32(6, 5))], check=False, k=1)], "eyelike_add")
+s.op("CenterCropPad", [t, s.const(ints(4, 3))], "center_crop_pad", axes=[1, 2])
+s.op("AffineGrid", [s.input("theta", s.f32(2, 2, 3)), s.const(ints(2, 1, 5, 6))], "affine_grid_2d")
+s.op("Col2Im", [s.input("cols", s.f32(1, 8, 12)), s.const(ints(4, 5)), s.const(ints(2, 2))], "col2im_2d",
+     strides=[1, 2], pads=[0, 1, 1, 0])
+for name in ["HannWindow", "HammingWindow", "BlackmanWindow"]:
+    s.op("Mul", [t, s.op(name, [s.const(np.int64(5))], check=False, periodic=0)], f"{name}_times_t")
+s.op("Compress", [t, s.const(np.asarray([True, False, False, True, True], np.bool_))], "compress_axis2", axis=2)
+s.op("MaxUnpool", [s.input("up", s.f32(1, 3, 2, 2, 3)),
+                   s.input("upi", s.rng.permutation(3 * 4 * 4 * 5)[:36].reshape(1, 3, 2, 2, 3).astype(np.int64))],
+     "maxunpool3d", kernel_shape=[2, 2, 2], strides=[2, 2, 2], pads=[0, 0, 1, 0, 0, 0])
+pooled = s.op("MaxPool", [s.input("seg", s.steps(2, 3, 6, 7))], "maxpool_indices", outs=2, kernel_shape=[2, 2],
+              strides=[2, 2], pads=[0, 0, 0, 1])  # ties: the first maximum's index
+s.op("MaxUnpool", [pooled, "maxpool_indices.1", s.const(ints(2, 3, 6, 7))], "segnet_unpool", kernel_shape=[2, 2],
+     strides=[2, 2], pads=[0, 0, 0, 1])
+
+s = spec("causal-conv-with-state", opset=27)
+s.op("CausalConvWithState", [s.input("seq", s.f32(2, 16, 9)), s.const(s.f32(16, 1, 4)), s.const(s.f32(16)),
+                             s.input("past", s.f32(2, 16, 3))], "causal_conv_silu", outs=2, activation="silu",
+     rtol=1e-4)
+
+s = spec("swish", opset=24)  # onnxruntime 1.32 has no Swish kernel for models of opset 25 and up
+s.op("Swish", [s.input("sw", s.f32(4, 33, lo=-6.0, hi=6.0))], "swish_alpha", alpha=0.6, rtol=1e-4)
+
+s = spec("swiglu", opset=28, oracle="reference")  # onnxruntime 1.32 runs no SwiGLU
+s.op("SwiGLU", [s.input("gate", s.f32(3, 40, lo=-6.0, hi=6.0)), s.input("up", s.f32(3, 40))], "swiglu_alpha",
+     alpha=1.702, rtol=1e-4)
+
+
 # ---------------------------------------------------------------------------
 # Running
 

@@ -224,6 +224,9 @@ case("alpha", "Elu", f32(3, 4), alpha=0.5)
 case("default", "HardSigmoid", f32(3, 4, lo=-5, hi=5))
 case("attrs", "HardSigmoid", f32(3, 4, lo=-5, hi=5), alpha=0.3, beta=0.4)
 case("f32", "HardSwish", f32(3, 4, lo=-5, hi=5), opset=14)
+case("alpha", "Swish", f32(3, 4, lo=-5, hi=5), alpha=0.75, opset=24)
+case("default", "Swish", f32(7, lo=-5, hi=5), opset=24)
+case("alpha", "SwiGLU", f32(2, 3, 8, lo=-5, hi=5), f32(2, 3, 8), alpha=1.5, opset=28, oracle="reference")
 case("f32", "Softsign", f32(3, 4))
 case("channel-slope", "PRelu", f32(2, 3, 4, 4), C(f32(3, 1, 1, lo=0, hi=1)))
 case("scalar-slope", "PRelu", f32(2, 3), C(np.asarray([0.25], np.float32)))
@@ -313,9 +316,38 @@ case("pads-include", "AveragePool", f32(1, 2, 5, 5), kernel_shape=[3, 3], pads=[
 case("ceil", "AveragePool", f32(1, 2, 6, 6), kernel_shape=[3, 3], strides=[2, 2], ceil_mode=1)
 case("same-upper", "AveragePool", f32(1, 2, 5, 5), kernel_shape=[2, 2], auto_pad="SAME_UPPER")
 case("1d", "AveragePool", f32(1, 3, 8), kernel_shape=[3], strides=[2], pads=[1, 1])
+# 3-D convolution and pooling (onto the 2-D graph ops, compiler/frontend/onnx_ops/spatial.py),
+# dilated and Lp pooling (a depthwise window sum).
+case("3d-bias", "Conv", f32(1, 3, 5, 6, 7), C(f32(4, 3, 3, 3, 3)), C(f32(4)))
+case("3d-strides-pads-dil", "Conv", f32(2, 2, 7, 6, 8), C(f32(3, 2, 3, 2, 3)), strides=[2, 1, 2],
+     pads=[1, 0, 2, 2, 1, 0], dilations=[2, 1, 1])
+case("3d-group2-runtime-weight", "Conv", f32(1, 4, 4, 5, 5), f32(6, 2, 2, 3, 3), group=2, pads=[1, 1, 1, 0, 1, 1])
+case("3d-same-upper", "Conv", f32(1, 2, 5, 5, 6), C(f32(2, 2, 3, 3, 3)), auto_pad="SAME_UPPER", strides=[2, 2, 2])
+case("3d", "MaxPool", f32(1, 2, 5, 6, 7), kernel_shape=[2, 3, 3], strides=[2, 2, 1], pads=[1, 1, 0, 0, 1, 1])
+case("3d-dil-ceil", "MaxPool", f32(1, 2, 8, 7, 9), kernel_shape=[2, 2, 3], dilations=[2, 1, 2],
+     strides=[2, 2, 2], ceil_mode=1)
+_ties = (_rng.integers(-3, 3, size=(2, 3, 6, 7)) / 2).astype(np.float32)  # equal maxima: the first one's index
+case("indices-pads-ties", "MaxPool", _ties, kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1], outs=2)
+case("indices-column-major", "MaxPool", f32(2, 2, 5, 6), kernel_shape=[2, 3], strides=[1, 2], storage_order=1,
+     outs=2)
+case("indices-3d-dilated", "MaxPool", f32(1, 2, 5, 6, 6), kernel_shape=[2, 2, 2], dilations=[2, 1, 2], outs=2)
+case("3d-exclude", "AveragePool", f32(2, 2, 5, 6, 7), kernel_shape=[3, 3, 2], pads=[1, 1, 0, 1, 0, 1])
+case("3d-include-ceil", "AveragePool", f32(1, 3, 6, 5, 7), kernel_shape=[3, 2, 3], strides=[2, 2, 2],
+     pads=[1, 0, 1, 1, 0, 1], count_include_pad=1, ceil_mode=1)
+case("2d-dilations", "AveragePool", f32(1, 2, 8, 9), kernel_shape=[2, 3], dilations=[2, 2], pads=[1, 1, 1, 1],
+     opset=19)
+case("3d-dilations-include", "AveragePool", f32(1, 2, 7, 6, 6), kernel_shape=[2, 2, 2], dilations=[2, 1, 2],
+     strides=[1, 2, 1], pads=[1, 1, 1, 1, 1, 1], count_include_pad=1, opset=19)
+case("p2-pads", "LpPool", f32(1, 3, 6, 7), kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2])
+case("p1-1d", "LpPool", f32(2, 3, 9), kernel_shape=[3], p=1, strides=[2])
+case("p3-3d-dilated", "LpPool", f32(1, 2, 6, 6, 7), kernel_shape=[2, 2, 3], p=3, dilations=[2, 1, 2], opset=19,
+     rtol=1e-4)
+case("3d-k2-s2", "ConvTranspose", f32(1, 4, 3, 3, 4), C(f32(4, 2, 2, 2, 2)), C(f32(2)), strides=[2, 2, 2])
+case("3d-runtime-weight-pads", "ConvTranspose", f32(1, 2, 3, 4, 3), f32(2, 3, 3, 3, 2), pads=[1, 0, 1, 1, 1, 0])
 for op in ["GlobalAveragePool", "GlobalMaxPool"]:
     case("4d", op, f32(2, 3, 5, 4))
     case("3d", op, f32(2, 3, 7))
+    case("5d", op, f32(1, 3, 4, 5, 3))
     case("1x1", op, f32(1, 3, 1, 1))
 
 case("4d", "BatchNormalization", f32(2, 3, 4, 5), C(f32(3)), C(f32(3)), C(f32(3)),
@@ -593,6 +625,33 @@ for ex in (0, 1):
         case(f"axis1-ex{ex}-rev{rev}", "CumSum", f32(2, 5, 3), C(np.int64(1)), exclusive=ex, reverse=rev)
 case("i32-1d", "CumSum", i32(7), C(np.int32(0)))
 case("i64-axis-neg", "CumSum", i64(3, 4), C(np.int64(-1)), exclusive=1)
+for ex in (0, 1):
+    for rev in (0, 1):
+        case(f"axis1-ex{ex}-rev{rev}", "CumProd", f32(2, 5, 3, lo=0.5, hi=1.5), C(np.int64(1)), exclusive=ex,
+             reverse=rev, opset=26)
+case("i32-1d", "CumProd", i32(7, lo=-3, hi=4), C(np.int32(0)), opset=26)
+case("i64-axis-neg", "CumProd", i64(3, 4, lo=-3, hi=4), C(np.int64(-1)), exclusive=1, reverse=1, opset=26)
+case("k1", "EyeLike", f32(3, 5), k=1)
+# Col2Im: [N, C*kh*kw, L] -> [N, C, H, W]; 5x6 image, 2x3 blocks (dilated), stride 2: L = 3 * 2
+case("strides-pads-dilations", "Col2Im", f32(2, 12, 6), C(ints(5, 6)), C(ints(2, 3)), strides=[2, 2],
+     pads=[1, 1, 0, 1], dilations=[1, 2], opset=18)
+case("2d", "AffineGrid", f32(2, 2, 3), C(ints(2, 3, 4, 5)), opset=20)
+case("3d-align-corners", "AffineGrid", f32(1, 3, 4), C(ints(1, 1, 3, 2, 4)), align_corners=1, opset=20)
+for op in ["HannWindow", "HammingWindow", "BlackmanWindow"]:
+    case("periodic", op, C(np.int64(10)))
+    case("symmetric-f64", op, C(np.int32(7)), periodic=0, output_datatype=TensorProto.DOUBLE)
+case("i64-dtype-k-neg", "EyeLike", f32(4, 3), k=-2, dtype=TensorProto.INT64)
+case("crop-and-pad", "CenterCropPad", f32(5, 6, 3), C(ints(3, 9)), axes=[0, 1], opset=18)
+case("all-axes-odd", "CenterCropPad", i64(4, 7), C(ints(7, 4)), opset=18)
+case("axis1", "Compress", f32(3, 5), C(np.asarray([True, False, True, True], np.bool_)), axis=1)
+case("flattened-i64", "Compress", i64(2, 3), C(np.asarray([0, 1, 1, 0, 0, 1], np.bool_)))
+case("silu-bias-state", "CausalConvWithState", f32(2, 3, 6), C(f32(3, 1, 4)), C(f32(3)), f32(2, 3, 3),
+     activation="silu", opset=27, outs=2, rtol=1e-4)
+case("no-state", "CausalConvWithState", f32(1, 4, 5), f32(4, 1, 3), opset=27, outs=2)
+_unpool_idx = _rng.permutation(48)[:12].reshape(1, 2, 2, 3).astype(np.int64)  # distinct, in [0, 1*2*4*6)
+case("k2-s2", "MaxUnpool", f32(1, 2, 2, 3), _unpool_idx, kernel_shape=[2, 2], strides=[2, 2], opset=11)
+case("output-shape", "MaxUnpool", f32(1, 2, 2, 3), _unpool_idx, C(ints(1, 2, 5, 7)), kernel_shape=[2, 2],
+     strides=[2, 2], opset=11)
 case("last-axis", "OneHot", np.asarray([[1, -1], [4, 0]], np.int64), C(np.int64(5)),
      C(np.asarray([0.5, 2.0], np.float32)))
 case("axis0-float-ids", "OneHot", np.asarray([2.0, 0.0, 3.0], np.float32), C(np.int64(4)),

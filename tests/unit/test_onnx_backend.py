@@ -172,20 +172,18 @@ def test_is_compatible() -> None:
 
 
 def test_is_compatible_checks_attributes_through_the_importer() -> None:
-    # The op type and dtypes are supported, but not MaxPool's Indices output.
+    # The op type and dtypes are supported, but not BatchNormalization's training mode.
+    params = [helper.make_tensor(n, TensorProto.FLOAT, [2], [1.0, 2.0]) for n in ("s", "b", "m", "v")]
     graph = helper.make_graph(
-        [helper.make_node("MaxPool", ["x"], ["y", "i"], kernel_shape=[2, 2])],
+        [helper.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"], training_mode=1)],
         "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 4, 4])],
-        [
-            helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 3, 3]),
-            helper.make_tensor_value_info("i", TensorProto.INT64, [1, 1, 3, 3]),
-        ],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2, 4, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 2, 4, 4])],
+        params,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
     assert not backend.is_compatible(model)
-    del model.graph.output[1]
-    del model.graph.node[0].output[1]
+    model.graph.node[0].attribute[0].i = 0
     assert backend.is_compatible(model)
 
 

@@ -6,9 +6,13 @@ Importing this package registers every converter in
 
 from compiler.frontend.onnx_ops import (
     activations,
+    affine_grid,
     attention,
     bitwise,
+    causal_conv,
+    col2im,
     conv_transpose,
+    crop,
     elementwise,
     grid_sample,
     indexing,
@@ -21,13 +25,18 @@ from compiler.frontend.onnx_ops import (
     rnn,
     structured,
     tensor,
+    windows,
 )
 
 __all__ = [
     "activations",
+    "affine_grid",
     "attention",
     "bitwise",
+    "causal_conv",
+    "col2im",
     "conv_transpose",
+    "crop",
     "elementwise",
     "grid_sample",
     "indexing",
@@ -40,4 +49,5 @@ __all__ = [
     "rnn",
     "structured",
     "tensor",
+    "windows",
 ]

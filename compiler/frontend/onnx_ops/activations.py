@@ -1,8 +1,7 @@
 """Converters of the less common ONNX activations and float predicates.
 
 Most are compositions of existing elementwise graph ops (they fuse into one
-kernel): Mish, Selu, Celu, ThresholdedRelu, Shrink, IsNaN, IsInf;
-(Swish is opset 24, past what the importer reads today: x * sigmoid(alpha * x) when it does.)
+kernel): Mish, Swish, SwiGLU, Selu, Celu, ThresholdedRelu, Shrink, IsNaN, IsInf.
 Hardmax is argmax compared with a constant arange. The trigonometric and
 hyperbolic functions map one to one onto float unary graph ops.
 """
@@ -56,6 +55,27 @@ def _float_input(b: NodeBuilder) -> SSAValue:
 def convert_mish(b: NodeBuilder) -> list[SSAValue]:
     x = _float_input(b)
     return [binary(b, g.MulOp, x, b.make(g.TanhOp, [b.make(g.SoftplusOp, [x])]))]
+
+
+@converter("Swish")
+def convert_swish(b: NodeBuilder) -> list[SSAValue]:
+    """x * sigmoid(alpha * x) (opset 24; SiLU when alpha is 1)."""
+    x = _float_input(b)
+    alpha = float(b.attr("alpha", 1.0))
+    scaled = x if alpha == 1.0 else binary(b, g.MulOp, x, scalar(b, alpha, x))
+    return [binary(b, g.MulOp, x, b.make(g.SigmoidOp, [scaled]))]
+
+
+@converter("SwiGLU")
+def convert_swiglu(b: NodeBuilder) -> list[SSAValue]:
+    """Swish_alpha(A) * B (opset 28): the gated MLP activation of Llama-style models."""
+    gate, value = _float_input(b), b.input(1)
+    if shape(gate) != shape(value):
+        raise b.error(f"A {list(shape(gate))} and B {list(shape(value))} must have one shape (no broadcasting)")
+    alpha = float(b.attr("alpha", 1.0))
+    scaled = gate if alpha == 1.0 else binary(b, g.MulOp, gate, scalar(b, alpha, gate))
+    swish = binary(b, g.MulOp, gate, b.make(g.SigmoidOp, [scaled]))
+    return [binary(b, g.MulOp, swish, value)]
 
 
 @converter("Selu")

@@ -1,4 +1,4 @@
-"""ConvTranspose, lowered onto graph.conv (1-D and 2-D).
+"""ConvTranspose, lowered onto graph.conv (any spatial rank, through spatial.py).
 
 A transposed convolution scatters each input pixel, times the kernel, into
 the output at stride s. Two rewrites onto the existing convolution:
@@ -27,6 +27,7 @@ from xdsl.ir import SSAValue
 from compiler.dialects import graph as g
 from compiler.frontend.converter import NodeBuilder, constant_value, converter
 from compiler.frontend.onnx_ops.common import elem, rank, require_float, reshape, shape, transpose
+from compiler.frontend.onnx_ops.spatial import conv_nd
 from compiler.frontend.onnx_ops.tensor import slice_value
 
 
@@ -112,18 +113,9 @@ def _pad_or_crop(b: NodeBuilder, x: SSAValue, begins: Sequence[int], ends: Seque
 
 
 def _conv(b: NodeBuilder, x: SSAValue, w: SSAValue, bias: SSAValue | None, group: int, dilations: Sequence[int]) -> SSAValue:
-    """A stride-1, unpadded graph.conv over 1-D or 2-D spatial dims."""
-    one_d = rank(x) == 3
-    if one_d:
-        x = reshape(b, x, [*shape(x)[:2], 1, shape(x)[2]])
-        w = reshape(b, w, [*shape(w)[:2], 1, shape(w)[2]])
-        dilations = [1, *dilations]
-    operands = [x, w] if bias is None else [x, w, bias]
-    y = b.make(g.ConvOp, operands, strides=[1, 1], pads=[0, 0, 0, 0], dilations=list(dilations), group=group)
-    if one_d:
-        n, m, _, length = shape(y)
-        y = reshape(b, y, [n, m, length])
-    return y
+    """A stride-1, unpadded convolution over any spatial rank (spatial.py maps it onto graph.conv)."""
+    n_sp = rank(x) - 2
+    return conv_nd(b, x, w, bias, [1] * n_sp, [0] * (2 * n_sp), dilations, group)
 
 
 def phase_weight(w: np.ndarray, group: int, strides: Sequence[int]) -> np.ndarray:
@@ -195,8 +187,8 @@ def convert_conv_transpose(b: NodeBuilder) -> list[SSAValue]:
     bias = b.opt_input(2)
     require_float(b, x)
     r = rank(x)
-    if r not in (3, 4):
-        raise b.error(f"{r - 2}-D ConvTranspose is not supported (only 1-D and 2-D)")
+    if r < 3:
+        raise b.error(f"the input has rank {r}; ConvTranspose needs [N, C, spatial...]")
     if rank(w) != r:
         raise b.error(f"the weight has rank {rank(w)}, the input rank {r}")
     group = int(b.attr("group", 1))

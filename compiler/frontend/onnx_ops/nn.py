@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+import numpy as np
 from xdsl.ir import SSAValue
 
 from compiler.dialects import graph as g
 from compiler.frontend.converter import NodeBuilder, converter
 from compiler.frontend.onnx_ops.common import (
     binary,
+    elem,
     norm_axis,
     rank,
     require_float,
@@ -22,6 +24,13 @@ from compiler.frontend.onnx_ops.common import (
     unsqueeze,
 )
 from compiler.frontend.onnx_ops.normalization import mean_and_inv_std
+from compiler.frontend.onnx_ops.spatial import (
+    conv_nd,
+    max_pool_indices,
+    pool_nd,
+    window_count,
+    window_sum,
+)
 
 
 def _auto_pads(
@@ -57,25 +66,6 @@ def _auto_pads(
     return begins + ends
 
 
-def _to_2d(b: NodeBuilder, x: SSAValue) -> tuple[SSAValue, bool]:
-    """1-D spatial ops run as 2-D ones with a unit height."""
-    r = rank(x)
-    if r == 4:
-        return x, False
-    if r == 3:
-        n, c, length = shape(x)
-        return reshape(b, x, [n, c, 1, length]), True
-    raise b.error(f"{r - 2}-D spatial inputs are not supported (only 1-D and 2-D)")
-
-
-def _lift(values: Sequence[int], one_d: bool, fill: int) -> list[int]:
-    return [fill, *values] if one_d else list(values)
-
-
-def _lift_pads(pads: Sequence[int], one_d: bool) -> list[int]:
-    return [0, pads[0], 0, pads[1]] if one_d else list(pads)
-
-
 @converter("Conv")
 def convert_conv(b: NodeBuilder) -> list[SSAValue]:
     require_float(b, b.input(0))
@@ -83,8 +73,8 @@ def convert_conv(b: NodeBuilder) -> list[SSAValue]:
 
 
 def conv(b: NodeBuilder, x: SSAValue, w: SSAValue, bias: SSAValue | None) -> SSAValue:
-    """A graph.conv from the node's geometry attributes (1-D convs through 2-D);
-    ConvInteger and QLinearConv share it."""
+    """A graph.conv from the node's geometry attributes (1-D and 3-D convs through
+    2-D ones, see spatial.py); ConvInteger and QLinearConv share it."""
     require_rank(b, x, at_least=3)
     if rank(w) != rank(x):
         raise b.error(f"the weight has rank {rank(w)}, the input rank {rank(x)}")
@@ -96,26 +86,7 @@ def conv(b: NodeBuilder, x: SSAValue, w: SSAValue, bias: SSAValue | None) -> SSA
     strides = b.ints_attr("strides") or [1] * n_sp
     dilations = b.ints_attr("dilations") or [1] * n_sp
     pads = _auto_pads(b, spatial, kernel, strides, dilations)
-    x2, one_d = _to_2d(b, x)
-    w2 = w
-    if one_d:
-        o, i, k = shape(w)
-        w2 = reshape(b, w, [o, i, 1, k])
-    operands = [x2, w2]
-    if bias is not None:
-        operands.append(bias)
-    y = b.make(
-        g.ConvOp,
-        operands,
-        strides=_lift(strides, one_d, 1),
-        pads=_lift_pads(pads, one_d),
-        dilations=_lift(dilations, one_d, 1),
-        group=int(b.attr("group", 1)),
-    )
-    if one_d:
-        n, o, _, length = shape(y)
-        y = reshape(b, y, [n, o, length])
-    return y
+    return conv_nd(b, x, w, bias, strides, pads, dilations, int(b.attr("group", 1)))
 
 
 def _pool_geometry(
@@ -150,47 +121,63 @@ def _pool_geometry(
 @converter("MaxPool")
 def convert_max_pool(b: NodeBuilder) -> list[SSAValue]:
     x = b.input(0)
-    if len(b.node.output) > 1 and b.node.output[1]:
-        raise b.error("the Indices output is not supported")
+    require_rank(b, x, at_least=3)
     kernel, strides, dilations, pads, _ = _pool_geometry(b, x)
-    x2, one_d = _to_2d(b, x)
-    y = b.make(
-        g.MaxPoolOp,
-        [x2],
-        kernel_shape=_lift(kernel, one_d, 1),
-        strides=_lift(strides, one_d, 1),
-        pads=_lift_pads(pads, one_d),
-        dilations=_lift(dilations, one_d, 1),
-    )
-    return [_from_2d(b, y, one_d)]
-
-
-def _from_2d(b: NodeBuilder, y: SSAValue, one_d: bool) -> SSAValue:
-    if not one_d:
-        return y
-    n, c, _, length = shape(y)
-    return reshape(b, y, [n, c, length])
+    y = pool_nd(b, g.MaxPoolOp, x, kernel, strides, pads, dilations)
+    if not (len(b.node.output) > 1 and b.node.output[1]):
+        return [y]
+    column_major = bool(b.attr("storage_order", 0))
+    return [y, max_pool_indices(b, x, kernel, strides, pads, dilations, column_major)]
 
 
 @converter("AveragePool")
 def convert_avg_pool(b: NodeBuilder) -> list[SSAValue]:
     x = b.input(0)
+    require_rank(b, x, at_least=3)
+    require_float(b, x)
     include_pad = bool(b.attr("count_include_pad", 0))
     kernel, strides, dilations, pads, grew = _pool_geometry(b, x)
-    if any(d != 1 for d in dilations):
-        raise b.error("dilated AveragePool is not supported")
-    if include_pad and grew:
-        raise b.error("ceil_mode=1 with count_include_pad=1 is not supported when it adds padding")
-    x2, one_d = _to_2d(b, x)
-    y = b.make(
-        g.AvgPoolOp,
-        [x2],
-        kernel_shape=_lift(kernel, one_d, 1),
-        strides=_lift(strides, one_d, 1),
-        pads=_lift_pads(pads, one_d),
-        count_include_pad=include_pad,
-    )
-    return [_from_2d(b, y, one_d)]
+    if all(d == 1 for d in dilations) and not (include_pad and grew):
+        return [pool_nd(b, g.AvgPoolOp, x, kernel, strides, pads, dilations, count_include_pad=include_pad)]
+    # Dilated windows, or end padding from ceil_mode that must not count: a
+    # window sum divided by a count map known at compile time.
+    total = window_sum(b, x, kernel, strides, pads, dilations)
+    counted = _explicit_pads(b, x) if include_pad else [0] * len(pads)
+    count = window_count(shape(x)[2:], kernel, strides, pads, dilations, counted)
+    return [binary(b, g.DivOp, total, b.constant(count.astype(np.float32), elem(x)))]
+
+
+def _explicit_pads(b: NodeBuilder, x: SSAValue) -> list[int]:
+    """The pads the node asks for, before ceil_mode adds any."""
+    n_sp = rank(x) - 2
+    kernel = b.ints_attr("kernel_shape") or [1] * n_sp
+    strides = b.ints_attr("strides") or [1] * n_sp
+    dilations = b.ints_attr("dilations") or [1] * n_sp
+    return _auto_pads(b, shape(x)[2:], kernel, strides, dilations)
+
+
+@converter("LpPool")
+def convert_lp_pool(b: NodeBuilder) -> list[SSAValue]:
+    """(sum of |x|^p over the window)^(1/p); padding adds nothing to the sum."""
+    x = b.input(0)
+    require_rank(b, x, at_least=3)
+    require_float(b, x)
+    p = float(b.attr("p", 2))
+    if p <= 0:
+        raise b.error(f"p={p:g} must be positive")
+    kernel, strides, dilations, pads, _ = _pool_geometry(b, x)
+    if p == 2:
+        powered = binary(b, g.MulOp, x, x)
+    elif p == 1:
+        powered = b.make(g.AbsOp, [x])
+    else:
+        powered = binary(b, g.PowOp, b.make(g.AbsOp, [x]), scalar(b, p, x))
+    total = window_sum(b, powered, kernel, strides, pads, dilations)
+    if p == 2:
+        return [b.make(g.SqrtOp, [total])]
+    if p == 1:
+        return [total]
+    return [binary(b, g.PowOp, total, scalar(b, 1.0 / p, x))]
 
 
 @converter("GlobalAveragePool")

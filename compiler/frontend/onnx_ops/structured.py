@@ -1,6 +1,6 @@
 """Converters of ONNX ops that decompose into masks, matmuls and reductions
 (Trilu, OneHot, Einsum, NonZero on constants), and of the two that need a
-graph op of their own: CumSum (graph.cumsum, a scan) and TopK
+graph op of their own: CumSum and CumProd (graph.cumsum / graph.cumprod, scans) and TopK
 (graph.topk_indices, then graph.gather_elements for the values).
 
 The decompositions:
@@ -68,6 +68,15 @@ def convert_trilu(b: NodeBuilder) -> list[SSAValue]:
 
 @converter("CumSum")
 def convert_cumsum(b: NodeBuilder) -> list[SSAValue]:
+    return [_scan(b, g.CumSumOp)]
+
+
+@converter("CumProd")
+def convert_cumprod(b: NodeBuilder) -> list[SSAValue]:
+    return [_scan(b, g.CumProdOp)]
+
+
+def _scan(b: NodeBuilder, cls: type[g.ScanOp]) -> SSAValue:
     x = b.input(0)
     if rank(x) == 0:
         raise b.error("input must have rank 1 or more")
@@ -78,7 +87,7 @@ def convert_cumsum(b: NodeBuilder) -> list[SSAValue]:
     else:
         axis = norm_axis(b, int(b.one_value(b.const_input(1, "axis"), "axis")), rank(x))
     exclusive, reverse = int(b.attr("exclusive", 0)), int(b.attr("reverse", 0))
-    return [b.make(g.CumSumOp, [x], axis=axis, exclusive=exclusive, reverse=reverse)]
+    return b.make(cls, [x], axis=axis, exclusive=exclusive, reverse=reverse)
 
 
 @converter("OneHot")

@@ -71,3 +71,11 @@ func.func @f(%x: tensor<3xi1>) {
   func.return
 }
 // CHECK: Operation does not verify: graph.bitwise_not takes integer tensors, got i1
+
+// -----
+
+func.func @f(%x: tensor<3x4xf32>) {
+  %y = graph.cumprod %x {axis = 2 : i64, exclusive = 0 : i64, reverse = 0 : i64} : (tensor<3x4xf32>) -> tensor<3x4xf32>
+  func.return
+}
+// CHECK: Operation does not verify: axis 2 is out of range for rank 2
