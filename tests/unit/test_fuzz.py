@@ -1,0 +1,180 @@
+"""The differential graph fuzzer (compiler/testing/fuzz): generator, comparison, isolation, minimizer.
+
+The fixed-seed campaign at the end compiles a few graphs at O0 and O3 (CI's
+budget); `make fuzz` runs the full one, and FUZZ_GRAPHS=N widens this test.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from compiler.testing.fuzz import differential as diff
+from compiler.testing.fuzz.generator import (
+    MAX_NODES,
+    MIN_NODES,
+    generate,
+    generator_names,
+    ort_outputs,
+)
+from compiler.testing.fuzz.minimize import minimize
+
+
+def _compute_ops(model: onnx.ModelProto) -> list[str]:
+    return [n.op_type for n in model.graph.node if n.op_type != "Constant"]
+
+
+# -- generator -----------------------------------------------------------------------------
+
+
+def test_generator_is_deterministic_per_seed_and_index() -> None:
+    for index in range(6):
+        a = generate(7, index)
+        b = generate(7, index)
+        assert a.model.SerializeToString() == b.model.SerializeToString()
+        assert a.feeds.keys() == b.feeds.keys()
+        for name in a.feeds:
+            np.testing.assert_array_equal(a.feeds[name], b.feeds[name])
+    graphs = {generate(7, i).model.SerializeToString() for i in range(6)}
+    assert len(graphs) == 6, "different indices gave the same graph"
+    assert generate(8, 0).model.SerializeToString() != generate(7, 0).model.SerializeToString()
+
+
+def test_generated_graphs_are_valid_and_varied() -> None:
+    ops: set[str] = set()
+    dtypes: set[int] = set()
+    for index in range(40):
+        g = generate(3, index)
+        onnx.checker.check_model(g.model, full_check=True)
+        assert MIN_NODES <= len(_compute_ops(g.model)) <= MAX_NODES + 4  # a Where brings its compare
+        assert [i.name for i in g.model.graph.input] == list(g.feeds)
+        expected = ort_outputs(g.model, g.feeds)
+        assert expected is not None and len(expected) == len(g.model.graph.output) == len(g.expected)
+        ops.update(_compute_ops(g.model))
+        dtypes.update(o.type.tensor_type.elem_type for o in g.model.graph.output)
+    assert {"Conv", "Add", "Transpose", "Reshape"} <= ops
+    assert len(ops) >= 25
+    assert TensorProto.FLOAT in dtypes and (TensorProto.INT64 in dtypes or TensorProto.INT32 in dtypes)
+
+
+def test_ops_filter() -> None:
+    for index in range(5):
+        assert set(_compute_ops(generate(0, index, ops=["Conv", "Relu"]).model)) <= {"Conv", "Relu"}
+    assert generator_names(["AveragePool"]) == ["MaxPool"]  # the pooling family's generator
+    with pytest.raises(ValueError, match="cannot generate NotAnOp"):
+        generator_names(["NotAnOp"])
+
+
+# -- comparison and isolation ------------------------------------------------------------------
+
+
+def test_compare() -> None:
+    e = np.array([1000.0, -2.0, 0.5], np.float32)
+    assert diff.compare(e + np.float32(0.05), e) is None  # within 1e-4 of max |e|
+    assert "max abs error" in str(diff.compare(e + np.array([0, 0.5, 0], np.float32), e))
+    assert "shape" in str(diff.compare(e[:2], e))
+    assert "NaN" in str(diff.compare(np.array([np.nan, 1], np.float32), np.array([0, 1], np.float32)))
+    assert diff.compare(np.array([3, 4]), np.array([3, 4])) is None
+    assert "1 of 2 values differ" in str(diff.compare(np.array([3, 5]), np.array([3, 4])))
+    assert "dtype" in str(diff.compare(np.array([3.0, 4.0]), np.array([3, 4])))
+
+
+def _segfault(note: object) -> diff.Outcome:
+    note((3, 1))  # type: ignore[operator]
+    os.kill(os.getpid(), signal.SIGSEGV)
+    return diff.Outcome(diff.PASSED)
+
+
+def _sleep(note: object) -> diff.Outcome:
+    note((0, 3))  # type: ignore[operator]
+    time.sleep(30)
+    return diff.Outcome(diff.PASSED)
+
+
+def test_crash_and_hang_are_outcomes_with_their_config() -> None:
+    outcome, _ = diff.run_isolated(_segfault, timeout=20)
+    assert outcome.status == diff.CRASH and outcome.config == (3, 1) and "signal 11" in outcome.detail
+    start = time.perf_counter()
+    outcome, _ = diff.run_isolated(_sleep, timeout=1.0)
+    assert outcome.status == diff.HANG and outcome.config == (0, 3)
+    assert time.perf_counter() - start < 10
+
+
+# -- minimizer -----------------------------------------------------------------------------------
+
+
+def _big_graph() -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
+    """x -> Conv -> Add -> Relu -> Transpose -> Sigmoid -> (y, z = Mul(Sigmoid, Tanh(x')))."""
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.standard_normal((4, 3, 3, 3)).astype(np.float32), "w")
+    bias = numpy_helper.from_array(rng.standard_normal((1, 4, 1, 1)).astype(np.float32), "bias")
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+        helper.make_node("Add", ["c", "bias"], ["a"]),
+        helper.make_node("Relu", ["a"], ["r"]),
+        helper.make_node("Transpose", ["r"], ["t"], perm=[0, 2, 3, 1]),
+        helper.make_node("Sigmoid", ["t"], ["y"]),
+        helper.make_node("Tanh", ["x2"], ["h"]),
+        helper.make_node("Mul", ["y", "h"], ["z"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "big",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 5, 5]),
+         helper.make_tensor_value_info("x2", TensorProto.FLOAT, [1, 5, 5, 4])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 5, 5, 4]),
+         helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 5, 5, 4])],
+        [w, bias],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    feeds = {"x": rng.standard_normal((1, 3, 5, 5)).astype(np.float32),
+             "x2": rng.standard_normal((1, 5, 5, 4)).astype(np.float32)}
+    return model, feeds
+
+
+def test_minimizer_keeps_only_what_the_failure_needs() -> None:
+    """An injected 'bug': a Relu that reads an Add's result. Everything else must go."""
+    model, feeds = _big_graph()
+    calls = []
+
+    def still_fails(m: onnx.ModelProto, f: dict[str, np.ndarray]) -> bool:
+        calls.append(len(m.graph.node))
+        assert ort_outputs(m, f) is not None, "the minimizer offered a graph onnxruntime cannot run"
+        producer = {o: n.op_type for n in m.graph.node for o in n.output}
+        return any(n.op_type == "Relu" and producer.get(n.input[0]) == "Add" for n in m.graph.node)
+
+    small, small_feeds = minimize(model, feeds, still_fails)
+    assert [n.op_type for n in small.graph.node] == ["Add", "Relu"]
+    assert len(calls) >= 5  # candidates were tried (and some refused)
+    onnx.checker.check_model(small, full_check=True)
+    assert [i.name for i in small.graph.input] == list(small_feeds)
+    assert [o.name for o in small.graph.output] == ["r"]  # the Relu's value, exposed
+    (out,) = ort_outputs(small, small_feeds)  # type: ignore[misc]
+    assert out.shape == (1, 4, 5, 5) and np.all(out >= 0)
+
+
+def test_minimizer_leaves_a_graph_alone_when_every_deletion_passes() -> None:
+    """Failing only with all seven nodes and both outputs: nothing may be deleted."""
+    model, feeds = _big_graph()
+    small, _ = minimize(model, feeds, lambda m, f: len(m.graph.node) == 7 and len(m.graph.output) == 2)
+    assert small.SerializeToString() == model.SerializeToString()
+
+
+# -- the fixed-seed campaign ------------------------------------------------------------------------
+
+CI_SEED = 2026
+CI_GRAPHS = int(os.environ.get("FUZZ_GRAPHS", "8"))
+
+
+@pytest.mark.parametrize("index", range(CI_GRAPHS))
+def test_fixed_seed_fuzz(index: int) -> None:
+    g = generate(CI_SEED, index)
+    outcome = diff.check(g.model, g.feeds, g.expected, configs=((0, 1), (3, 3)))
+    assert outcome.status in (diff.PASSED, diff.REJECTED), (
+        f"graph {index} of seed {CI_SEED} ({', '.join(g.ops)}): {outcome}; "
+        f"reproduce: compiler fuzz --seed {CI_SEED} --start {index} --graphs 1 --minimize")
