@@ -85,6 +85,29 @@ def test_compare() -> None:
     assert "dtype" in str(diff.compare(np.array([3.0, 4.0]), np.array([3, 4])))
 
 
+
+def _one_node(op: str, shape: list[int]) -> onnx.ModelProto:
+    graph = helper.make_graph(
+        [helper.make_node(op, ["x"], ["y"])], "one",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+
+
+def test_check_reports_mismatches_and_rejections() -> None:
+    model = _one_node("Sigmoid", [3, 5])
+    feeds = {"x": np.linspace(-3, 3, 15, dtype=np.float32).reshape(3, 5)}
+    assert diff.check(model, feeds).status == diff.PASSED
+    (right,) = ort_outputs(model, feeds)  # type: ignore[misc]
+    wrong = right.copy()
+    wrong[2, 4] += 1e-3
+    outcome = diff.check(model, feeds, expected=[wrong])
+    assert outcome.status == diff.MISMATCH and outcome.config == (0, 1) and "output 'y'" in outcome.detail
+    det = _one_node("Det", [3, 3])
+    outcome = diff.check(det, {"x": np.eye(3, dtype=np.float32)})
+    assert outcome.status == diff.REJECTED and "Det" in outcome.detail
+
 def _segfault(note: object) -> diff.Outcome:
     note((3, 1))  # type: ignore[operator]
     os.kill(os.getpid(), signal.SIGSEGV)
@@ -168,7 +191,7 @@ def test_minimizer_leaves_a_graph_alone_when_every_deletion_passes() -> None:
 # -- the fixed-seed campaign ------------------------------------------------------------------------
 
 CI_SEED = 2026
-CI_GRAPHS = int(os.environ.get("FUZZ_GRAPHS", "8"))
+CI_GRAPHS = int(os.environ.get("FUZZ_GRAPHS", "10"))
 
 
 @pytest.mark.parametrize("index", range(CI_GRAPHS))

@@ -31,7 +31,7 @@ from onnx import TensorProto, helper, numpy_helper
 OPSET = 18
 MAX_ELEMENTS = 6000  # per value: keeps compiles and runs fast
 MIN_NODES, MAX_NODES = 2, 12
-DIMS = (1, 1, 2, 3, 4, 5, 6, 7, 8, 11, 13, 16)
+DIMS = (1, 1, 2, 3, 4, 5, 6, 7, 8, 11, 13, 16, 17, 24, 31)
 MAX_ATTEMPTS = 60
 
 _ONNX_OF = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(np.int64): TensorProto.INT64,
