@@ -213,7 +213,7 @@ class Builder:
                 raise Rollback
             shape = tuple(int(d.dim_value) for d in dims)
             dtype = _NUMPY_OF.get(info.type.tensor_type.elem_type)
-            if dtype is None or int(np.prod(shape, dtype=np.int64)) > MAX_ELEMENTS or 0 in shape:
+            if dtype is None or any(d <= 0 for d in shape) or int(np.prod(shape, dtype=np.int64)) > MAX_ELEMENTS:
                 raise Rollback
             mag = out.mag if dtype != np.bool_ else 1.0
             values.append(Value(out.name, shape, dtype, mag, out.positive, out.nonneg))
@@ -348,6 +348,8 @@ def _where(b: Builder) -> list[Out]:
     v = b.pick(lambda u: u.dtype != np.bool_)
     threshold, _ = _partner(b, v)
     (cond,) = b.node(str(b.choice(("Greater", "Less", "GreaterOrEqual"))), [v.name, threshold])
+    if b.chance(0.15):
+        return [Out(cond, 1.0)]  # a boolean result, for once
     x, mx = _partner(b, v)
     y, my = _partner(b, v)
     (name,) = b.node("Where", [cond, x, y])
