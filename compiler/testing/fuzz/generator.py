@@ -802,6 +802,22 @@ def _shape_reshape(b: Builder) -> list[Out]:
     return [Out(name, v.mag, v.positive, v.nonneg)]
 
 
+def _shape_value(b: Builder) -> list[Out]:
+    """Shape or Size as a value: computed at compile time, a constant result or operand."""
+    v = b.pick()
+    if b.chance(0.3):
+        (name,) = b.node("Size", [v.name])
+        return [Out(name, float(v.size), positive=True)]
+    attrs = {}
+    if v.rank and b.chance(0.4):
+        attrs["start"] = int(b.rng.integers(-v.rank, v.rank))
+    if b.chance(0.2):
+        (shape,) = b.node("Shape", [v.name], **attrs)
+        (name,) = b.node("ConstantOfShape", [shape], value=numpy_helper.from_array(np.array([1.5], np.float32)))
+        return [Out(name, 1.5, positive=True)]
+    (name,) = b.node("Shape", [v.name], **attrs)
+    return [Out(name, float(max(v.shape, default=1)), positive=True)]
+
 def _pow(b: Builder) -> list[Out]:
     v = b.pick(lambda u: u.is_float and u.mag < 100)
     if v.nonneg and b.chance(0.5):
@@ -937,6 +953,7 @@ GENERATORS: dict[str, Callable[[Builder], list[Out]]] = {
     "DepthToSpace": _depth_space,
     "Identity": _identity,
     "Shape": _shape_reshape,
+    "Size": _shape_value,
     "Pow": _pow,
     "Reciprocal": _unary("Reciprocal", lambda v: v.is_float and v.positive and v.mag < 1e3,
                          _positive_out(lambda v: 1e3)),
@@ -960,6 +977,7 @@ FAMILIES = {
     "Sum": ("Sum", "Mean", "Max", "Min"),
     "Where": ("Where", "Greater", "Less", "GreaterOrEqual"),
     "Floor": ("Floor", "Ceil", "Round"),
+    "Size": ("Size", "ConstantOfShape"),
 }
 # Draw weights: the ops that stress layouts, fusion and schedules come more often.
 WEIGHTS = {"Conv": 4.0, "Add": 3.0, "Mul": 2.0, "Relu": 2.0, "MatMul": 2.0, "Transpose": 2.0,
