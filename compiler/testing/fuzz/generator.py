@@ -1105,7 +1105,7 @@ def _degenerate(x: np.ndarray, axes: tuple[int, ...]) -> bool:
     return bool(np.any(spread <= 1e-3 * scale + 1e-6))
 
 
-def _checked_outputs(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> list[np.ndarray] | None:
+def reference_outputs(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> list[np.ndarray] | None:
     """onnxruntime's outputs when they are finite and no normalization sees a degenerate group."""
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
@@ -1140,7 +1140,7 @@ def generate(seed: int, index: int, ops: Sequence[str] | None = None, validate: 
             model.graph.name = f"fuzz_s{seed}_i{index}"
             if not validate:
                 return FuzzGraph(model, feeds, seed, index, attempt)
-            expected = _checked_outputs(model, feeds)
+            expected = reference_outputs(model, feeds)
         if expected is None:
             continue
         return FuzzGraph(model, feeds, seed, index, attempt, expected)
