@@ -105,6 +105,28 @@ def test_normalizations_of_constant_groups_are_redrawn() -> None:
     (out,) = reference_outputs(model, {"x2": rng.standard_normal((4, 13)).astype(np.float32)})  # type: ignore[misc]
     assert out.shape == (4, 13)
 
+
+def test_graphs_whose_shapes_onnxruntime_disagrees_with_are_redrawn() -> None:
+    """Found by the fuzzer (seed 11, graph 12; minimized): AveragePool(ceil_mode=1) on 6 values
+    with kernel 2, stride 2, end pad 1. onnx shape inference says 4 outputs; onnxruntime (and
+    the compiler) drop the last window, which starts in the padding, and give 3. The MaxPool
+    after it (kernel 5) is then invalid: the compiler refused it, onnxruntime ran it anyway."""
+    nodes = [
+        helper.make_node("AveragePool", ["x"], ["a"], ceil_mode=1, kernel_shape=[2], pads=[0, 1], strides=[2]),
+        helper.make_node("MaxPool", ["a"], ["y"], kernel_shape=[5], pads=[1, 0], strides=[2]),
+    ]
+    graph = helper.make_graph(nodes, "pools", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 6])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 1])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    feeds = {"x": np.arange(6, dtype=np.float32).reshape(1, 1, 6)}
+    assert ort_outputs(model, feeds) is not None  # onnxruntime runs it ...
+    assert reference_outputs(model, feeds) is None  # ... but the shapes disagree: redrawn
+    del model.graph.node[0].attribute[2].ints[:]  # no end pad: 3 windows by either count
+    model.graph.node[0].attribute[2].ints.extend([0, 0])
+    model.graph.node[1].attribute[0].ints[0] = 3  # kernel 3: 3 + 1 padded values hold one window
+    (out,) = reference_outputs(model, feeds)  # type: ignore[misc]
+    assert out.shape == (1, 1, 1)
+
 # -- comparison and isolation ------------------------------------------------------------------
 
 

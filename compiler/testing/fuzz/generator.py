@@ -1106,13 +1106,24 @@ def _degenerate(x: np.ndarray, axes: tuple[int, ...]) -> bool:
 
 
 def reference_outputs(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> list[np.ndarray] | None:
-    """onnxruntime's outputs when they are finite and no normalization sees a degenerate group."""
+    """onnxruntime's outputs, or None when the graph is not a fair test.
+
+    Every value is probed: onnxruntime must compute the shape that onnx shape
+    inference declared (they disagree, e.g., on a ceil_mode pool whose last
+    window starts in the end padding, and onnxruntime then runs later windows
+    over memory that is not there), outputs must be finite, and no
+    normalization may see a degenerate group.
+    """
+    try:
+        inferred = onnx.shape_inference.infer_shapes(model, strict_mode=True)
+    except Exception:
+        return None
+    declared = {vi.name: vi for vi in [*inferred.graph.value_info, *inferred.graph.output]}
     probe = onnx.ModelProto()
     probe.CopyFrom(model)
-    watched = [(n.input[0], _NORMALIZED_AXES[n.op_type]) for n in model.graph.node if n.op_type in _NORMALIZED_AXES]
     known = {o.name for o in model.graph.output}
-    extra = [name for name in dict.fromkeys(name for name, _ in watched) if name not in known]
-    probe.graph.output.extend(helper.make_empty_tensor_value_info(name) for name in extra)
+    extra = [o for n in model.graph.node for o in n.output if o and o not in known and o in declared]
+    probe.graph.output.extend(declared[name] for name in extra)
     results = ort_outputs(probe, feeds)
     if results is None:
         return None
@@ -1120,10 +1131,14 @@ def reference_outputs(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> l
     if any(o.dtype.kind == "f" and not np.all(np.isfinite(o)) for o in expected):
         return None
     values = dict(zip([o.name for o in probe.graph.output], results, strict=True))
-    node_of = {n.input[0]: n for n in model.graph.node if n.op_type in _NORMALIZED_AXES}
-    for name, axes_of in watched:
-        x = values[name]
-        if x.ndim and _degenerate(x, axes_of(node_of[name], x.ndim)):
+    for name, value in values.items():
+        dims = declared[name].type.tensor_type.shape.dim if name in declared else None
+        if dims is not None and tuple(value.shape) != tuple(int(d.dim_value) for d in dims):
+            return None
+    for node in model.graph.node:
+        axes_of = _NORMALIZED_AXES.get(node.op_type)
+        x = values.get(node.input[0]) if axes_of else None
+        if axes_of is not None and x is not None and x.ndim and _degenerate(x, axes_of(node, x.ndim)):
             return None
     return expected
 
