@@ -11,7 +11,8 @@ Outcomes: `passed`; `mismatch` (an output differs from onnxruntime's beyond
 dtype or integer values); `crash` (the child died, or the compiler raised
 anything but an unsupported-op/dtype `CompilerError`); `hang` (timeout);
 `rejected` (the compiler said, in one line, that it does not support the
-graph: not a bug); `invalid` (onnxruntime itself rejects the graph, which
+graph: not a bug, unless the message is a graph op's verifier failing on
+what the importer built, which is a crash); `invalid` (onnxruntime itself rejects the graph, which
 only a minimizer's candidate can be).
 """
 
@@ -21,6 +22,7 @@ import faulthandler
 import multiprocessing
 import multiprocessing.connection
 import os
+import re
 import time
 import traceback
 import warnings
@@ -34,6 +36,7 @@ PASSED, MISMATCH, CRASH, HANG, REJECTED, INVALID = "passed", "mismatch", "crash"
 FINDINGS = (MISMATCH, CRASH, HANG)
 RTOL = 1e-4
 ATOL = 1e-5  # float32 sums of a few thousand terms round to about this much near zero
+_INVALID_GRAPH_OP = re.compile(r"\binvalid graph\.\w+:")
 CONFIGS: tuple[tuple[int, int], ...] = ((0, 1), (0, 3), (3, 1), (3, 3))  # (opt_level, num_threads)
 
 
@@ -128,6 +131,10 @@ def check(
                 cm.set_num_threads(threads)  # type: ignore[attr-defined]
                 got = cm.run(feeds)  # type: ignore[attr-defined]
         except (UnsupportedOpError, UnsupportedDtypeError) as err:
+            if _INVALID_GRAPH_OP.search(err.message):
+                # The importer built a graph op that fails its verifier: not a
+                # refusal of the ONNX graph but a wrong lowering of it.
+                return Outcome(CRASH, config, _one_line(err))
             return Outcome(REJECTED, config, _one_line(err))
         except CompilerError as err:
             return Outcome(CRASH, config, _one_line(err))
