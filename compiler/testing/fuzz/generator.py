@@ -1034,6 +1034,8 @@ def build(rng: np.random.Generator, ops: Sequence[str] | None = None) -> tuple[o
         saved = (len(b.nodes), len(b.inputs), len(b.initializers), dict(b.feeds), len(b.pool))
         try:
             outs = gen(b)
+            if sum(1 for n in b.nodes if n.op_type != "Constant") > MAX_NODES:
+                raise Rollback  # a multi-node idiom (Shape -> Reshape) would overshoot
             b.pool.extend(b.infer(outs))
         except Rollback:
             b.nodes[saved[0]:] = []
