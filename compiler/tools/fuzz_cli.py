@@ -57,4 +57,6 @@ def main(args: argparse.Namespace) -> int:
     summary = run(args.seed, args.graphs, start=args.start, ops=ops, jobs=args.jobs,
                   timeout=args.timeout, out_dir=Path(args.out), do_minimize=args.minimize)
     print(summary.line())
-    return 1 if summary.findings else 0
+    if summary.findings:
+        return 1
+    return 130 if summary.interrupted else 0

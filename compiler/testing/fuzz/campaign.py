@@ -38,6 +38,7 @@ class Summary:
     counts: Counter[str] = field(default_factory=Counter)
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
+    interrupted: bool = False
 
     @property
     def total(self) -> int:
@@ -47,7 +48,7 @@ class Summary:
         c = self.counts
         return (f"{self.total} graphs, {c[diff.PASSED]} passed, {c[diff.MISMATCH]} mismatches, "
                 f"{c[diff.CRASH]} crashes, {c[diff.HANG]} hangs, {c[diff.REJECTED]} rejected "
-                f"({self.seconds:.0f} s)")
+                f"({self.seconds:.0f} s{', interrupted' if self.interrupted else ''})")
 
 
 def _graph_task(seed: int, index: int, ops: Sequence[str] | None) -> diff.Task:
@@ -121,6 +122,21 @@ def run(
     began = time.perf_counter()
     pending = list(range(start, start + count))[::-1]
     running: dict[int, diff.Isolated] = {}
+    try:
+        _loop(seed, ops, jobs, timeout, out_dir, do_minimize, log, summary, began, pending, running)
+    except KeyboardInterrupt:  # Ctrl-C: the graphs done so far still make a summary
+        summary.interrupted = True
+        for job in running.values():
+            job.process.kill()
+            job.process.join(5)
+    summary.seconds = time.perf_counter() - began
+    return summary
+
+
+def _loop(
+    seed: int, ops: Sequence[str] | None, jobs: int, timeout: float, out_dir: Path | None, do_minimize: bool,
+    log: Callable[[str], None], summary: Summary, began: float, pending: list[int], running: dict[int, diff.Isolated],
+) -> None:
     while pending or running:
         while pending and len(running) < max(1, jobs):
             index = pending.pop()
@@ -148,5 +164,3 @@ def run(
         if done and done_count % 25 == 0:
             summary.seconds = time.perf_counter() - began
             log(f"fuzz: {summary.line()}")
-    summary.seconds = time.perf_counter() - began
-    return summary
