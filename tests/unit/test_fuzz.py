@@ -257,3 +257,26 @@ def test_fixed_seed_fuzz(index: int) -> None:
     assert outcome.status in (diff.PASSED, diff.REJECTED), (
         f"graph {index} of seed {CI_SEED} ({', '.join(g.ops)}): {outcome}; "
         f"reproduce: compiler fuzz --seed {CI_SEED} --start {index} --graphs 1 --minimize")
+
+
+def test_align_corners_resizes_have_whole_output_lengths() -> None:
+    """Found by the fuzzer (seed 5, graphs 36 and 138, minimized to one Resize): with
+    align_corners and n * scale fractional (13 * 1.5), onnx's reference, its node tests and
+    the compiler divide by n * scale - 1, onnxruntime by the integer output size - 1.
+    The generator no longer draws such a Resize."""
+    seen = 0
+    for index in range(30):
+        g = generate(5, index, ops=["Resize"], validate=False)
+        inferred = onnx.shape_inference.infer_shapes(g.model).graph
+        shapes = {vi.name: [d.dim_value for d in vi.type.tensor_type.shape.dim]
+                  for vi in [*inferred.value_info, *inferred.input, *inferred.output]}
+        consts = {t.name: numpy_helper.to_array(t) for t in g.model.graph.initializer}
+        consts.update({n.output[0]: numpy_helper.to_array(n.attribute[0].t)
+                       for n in g.model.graph.node if n.op_type == "Constant"})
+        for node in g.model.graph.node:
+            modes = {a.name: a.s for a in node.attribute}
+            if node.op_type == "Resize" and modes.get("coordinate_transformation_mode") == b"align_corners":
+                seen += 1
+                lengths = np.asarray(shapes[node.input[0]], np.float64) * consts[node.input[2]]
+                assert np.all(lengths == np.round(lengths)), (index, lengths)
+    assert seen > 0
