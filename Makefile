@@ -49,3 +49,14 @@ clean:
 .PHONY: test-rnn
 test-rnn: $(STAMP)
 	COMPILER_SLOW_TESTS=1 $(PY) -m pytest -n $(JOBS) tests/unit/test_rnn.py
+
+# The differential graph fuzzer's full campaign (compiler/testing/fuzz): 2000 seeded
+# random graphs compiled at O0/O3, run at 1 and 3 threads, compared with onnxruntime;
+# minimized reproducers of any finding go to fuzz-findings/. CI runs a few graphs
+# (tests/unit/test_fuzz.py). FUZZ_SEED / FUZZ_GRAPHS change the campaign.
+FUZZ_SEED ?= 0
+FUZZ_GRAPHS ?= 2000
+.PHONY: fuzz
+fuzz: $(STAMP)
+	$(PY) -m compiler.tools.cli fuzz --graphs $(FUZZ_GRAPHS) --seed $(FUZZ_SEED) --jobs $(JOBS) \
+		--minimize --out fuzz-findings

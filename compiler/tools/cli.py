@@ -5,6 +5,7 @@
     compiler run model.so   [--inputs feeds.npz] [--repeat 20] [--threads N]
     compiler conformance [--jobs N] [--filter REGEX] [--report report.json] [--check passing.txt]
     compiler tune model.onnx --records r.jsonl [--trials N] [--time-budget S] [--search gbm|random]
+    compiler fuzz --graphs N --seed S [--ops Relu,Conv] [--minimize] [--out DIR] [--timeout S]
 
 Every user error (missing file, bad option, wrong input arrays, an op the
 compiler does not support) prints one line `compiler: error: ...` on stderr
@@ -114,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Set COMPILER_CACHE_DIR to move the compile cache (empty: no cache).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="{build,run,conformance,tune}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="{build,run,conformance,tune,fuzz}", parser_class=_Parser)
 
     build = sub.add_parser(
         "build",
@@ -163,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     from compiler.tools.tune_cli import add_tune_parser
 
     add_tune_parser(sub, _count_parser, _parse_threads)
+    from compiler.tools.fuzz_cli import add_fuzz_parser
+
+    add_fuzz_parser(sub, _count_parser)
     return parser
 
 
@@ -492,6 +496,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from compiler.tools import tune_cli
 
             return tune_cli.main(args)
+        if args.command == "fuzz":
+            from compiler.tools import fuzz_cli
+
+            return fuzz_cli.main(args)
         return cmd_run(args)
     except CompilerError as err:
         return _fail(str(err))
