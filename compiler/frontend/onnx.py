@@ -85,6 +85,31 @@ def _load_model(model: str | os.PathLike[str] | bytes | onnx.ModelProto, source:
     return proto, path
 
 
+def _check_text_fields(message: object, source: str | None, path: str = "model") -> None:
+    """Every string field (names, op types, domains) is valid UTF-8, or a ModelLoadError.
+
+    ONNX's schema is proto2, where protobuf hands back a string that is not
+    UTF-8 (a flipped byte in a name) as `bytes` instead of failing the parse;
+    every later use of the name would then fail with a TypeError. Doc strings
+    are free text and never used, so they may hold anything.
+    """
+    for desc, value in message.ListFields():  # type: ignore[attr-defined]
+        if desc.type == desc.TYPE_MESSAGE:
+            items = value if desc.is_repeated else [value]
+            for i, item in enumerate(items):
+                where = f"{path}.{desc.name}[{i}]" if desc.is_repeated else f"{path}.{desc.name}"
+                _check_text_fields(item, source, where)
+        elif desc.type == desc.TYPE_STRING and desc.name != "doc_string":
+            items = value if desc.is_repeated else [value]
+            for item in items:
+                if isinstance(item, bytes):
+                    raise ModelLoadError(
+                        f"{path}.{desc.name} is not valid UTF-8 ({item[:40]!r})",
+                        file=source,
+                        hint="the file is damaged; export the model again",
+                    )
+
+
 def parse_onnx_text(text: str, source: str | None = None) -> onnx.ModelProto:
     """Reads ONNX's textual syntax (`onnx.parser`), used by `.onnxtxt` test files."""
     import onnx.parser
@@ -270,6 +295,7 @@ def import_onnx(
     is no longer an argument of `main`.
     """
     proto, source = _load_model(model, source_name)
+    _check_text_fields(proto, source)
     opset = _opset(proto, source)
     graph = proto.graph
     pinned = _check_pinned(input_shapes or {}, source)

@@ -5,6 +5,7 @@
     compiler run model.so   [--inputs feeds.npz] [--repeat 20] [--threads N]
     compiler conformance [--jobs N] [--filter REGEX] [--report report.json] [--check passing.txt]
     compiler tune model.onnx --records r.jsonl [--trials N] [--time-budget S] [--search gbm|random]
+    compiler fuzz-models [MODEL ...] --mutants N --seed S [--out DIR] [--jobs J]
 
 Every user error (missing file, bad option, wrong input arrays, an op the
 compiler does not support) prints one line `compiler: error: ...` on stderr
@@ -163,6 +164,9 @@ def build_parser() -> argparse.ArgumentParser:
     from compiler.tools.tune_cli import add_tune_parser
 
     add_tune_parser(sub, _count_parser, _parse_threads)
+    from compiler.testing import model_fuzz
+
+    model_fuzz.add_parser(sub, _count_parser)
     return parser
 
 
@@ -492,6 +496,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from compiler.tools import tune_cli
 
             return tune_cli.main(args)
+        if args.command == "fuzz-models":
+            from compiler.testing import model_fuzz
+
+            return model_fuzz.main(args)
         return cmd_run(args)
     except CompilerError as err:
         return _fail(str(err))
