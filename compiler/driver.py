@@ -130,6 +130,7 @@ def lower_to_llvm(
         run_pipeline(module, "plan-memory")
         stats.time("plan-memory", t)
     arena = memory.int_attr_of(fn, memory.ARENA_ATTR) or 0
+    _check_blob_size("intermediate tensors (arena)", arena)
     t = time.perf_counter()
     run_pipeline(module, f"convert-graph-to-loop{{profile={'true' if profile else 'false'}}}")
     stats.time("convert-graph-to-loop", t)
@@ -144,10 +145,24 @@ def lower_to_llvm(
         t = time.perf_counter()
         if spec == "extract-params":
             params = extract_params(module)  # the blob is not IR: the pass alone would drop it
+            _check_blob_size("weights (params)", len(params))
         else:
             run_pipeline(module, spec)
         stats.time(spec.split("{")[0], t)
     return module, params, arena
+
+
+MAX_BLOB_BYTES = (1 << 31) - 1
+"""Largest arena or params blob: kernels address them with 32-bit constant byte offsets."""
+
+
+def _check_blob_size(what: str, size: int) -> None:
+    """A model whose arena or weights exceed MAX_BLOB_BYTES is refused before code generation."""
+    if size > MAX_BLOB_BYTES:
+        raise CompilerError(
+            f"the model needs {size / (1 << 30):.3g} GiB for its {what}; at most 2 GiB is supported",
+            hint="check the input shapes (a smaller batch: --input-shape / input_shapes=)",
+        )
 
 
 def compile(  # noqa: A001  (the public name users expect)

@@ -39,7 +39,7 @@ from compiler.errors import (
     UnsupportedOpError,
 )
 from compiler.frontend import onnx_ops  # noqa: F401  (registers every converter)
-from compiler.frontend.converter import CONVERTERS, ImportState, NodeBuilder
+from compiler.frontend.converter import CONVERTERS, ImportState, NodeBuilder, tensor_too_large
 
 MIN_OPSET = 7
 MAX_OPSET = 28
@@ -205,7 +205,7 @@ def _input_type(
                     )
         if any(s < 0 for s in shape):
             raise ShapeError(f"pinned shape of input '{vi.name}' has a negative dim", file=source)
-        return TensorType(elem, shape)
+        return _sized(TensorType(elem, shape), vi.name, source)
     if dims is None:
         raise ShapeError(
             f"input '{vi.name}' has no shape",
@@ -224,7 +224,15 @@ def _input_type(
             file=source,
             hint=f"pin it with input_shapes={{'{vi.name}': (...)}} or --input-shape {vi.name}=1x...",
         )
-    return TensorType(elem, shape)
+    return _sized(TensorType(elem, shape), vi.name, source)
+
+
+def _sized(type_: TensorType, name: str, source: str | None) -> TensorType:
+    """`type_`, or a ShapeError when a tensor of that type could not exist (see MAX_TENSOR_BYTES)."""
+    too_large = tensor_too_large(type_)
+    if too_large:
+        raise ShapeError(f"input '{name}': {too_large}", file=source, hint="check the model's input shapes")
+    return type_
 
 
 def _check_pinned(
@@ -311,6 +319,7 @@ def import_onnx(
                 file=source,
                 hint=f"inputs are {[vi.name for vi in all_inputs]}",
             )
+    _check_unique_names(graph, source)
     real_inputs = [vi for vi in all_inputs if vi.name not in specialize]
     arg_types = [_input_type(vi, pinned, source) for vi in real_inputs]
     block = Block(arg_types=arg_types)
@@ -352,6 +361,32 @@ def import_onnx(
     if source is not None:
         module.attributes["graph.source"] = StringAttr(os.path.basename(source))
     return module
+
+
+def _check_unique_names(graph: onnx.GraphProto, source: str | None) -> None:
+    """Graph inputs, initializers and node outputs are SSA values: each name defined once.
+
+    An initializer may also be listed as a graph input (its default value),
+    so only inputs among themselves and node outputs against everything count.
+    """
+    seen_inputs: set[str] = set()
+    for vi in graph.input:
+        if vi.name in seen_inputs:
+            raise ModelLoadError(f"graph input '{vi.name}' is declared twice", file=source)
+        seen_inputs.add(vi.name)
+    defined = seen_inputs | {t.name for t in graph.initializer}
+    for node in graph.node:
+        for name in node.output:
+            if not name:
+                continue
+            if name in defined:
+                raise ModelLoadError(
+                    f"value '{name}' is defined twice (output of node '{node.name or node.op_type}' "
+                    "and of an earlier node, an initializer or a graph input)",
+                    file=source,
+                    hint="every value name of an ONNX graph must be unique",
+                )
+            defined.add(name)
 
 
 def _names_attr(names: Sequence[str]):

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import faulthandler
+import io
 import json
 import os
 import random
@@ -156,11 +158,15 @@ def _child(stage: str, mutant: Path, err_path: Path, memory_gib: float) -> None:
     code = 3
     try:
         os.setpgid(0, 0)  # a hung child's helpers die with it
+        faulthandler.disable()  # a crash is judged by its signal, not reported twice
         _limit_memory(memory_gib)
         fd = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
         os.dup2(fd, 2)
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 1)
+        # sys.stderr may not write to fd 2 (pytest's capture replaces it): rebind both.
+        sys.stderr = io.TextIOWrapper(open(2, "wb", closefd=False), line_buffering=True)
+        sys.stdout = io.TextIOWrapper(open(1, "wb", closefd=False))
         run, out_name = STAGES[stage]
         code = run(mutant, mutant.parent / out_name)
     except MemoryError:
@@ -258,7 +264,9 @@ def run_campaign(
     log: Callable[[str], None] | None = None,
 ) -> list[Outcome]:
     """Runs `mutants` mutants of `models` through `stages`; returns every outcome."""
-    import compiler  # noqa: F401  (imported once here, inherited by every fork)
+    # Imported once here, inherited by every fork (and every fork runs the same code).
+    import compiler  # noqa: F401
+    import compiler.frontend.onnx  # noqa: F401
     import compiler.tools.opt  # noqa: F401
 
     names = list(mutators or MUTATORS)
