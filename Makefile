@@ -44,3 +44,11 @@ clean:
 .PHONY: test-rnn
 test-rnn: $(STAMP)
 	COMPILER_SLOW_TESTS=1 $(PY) -m pytest -n $(JOBS) tests/unit/test_rnn.py
+
+# Mutated-model fuzzing (truncation, byte flips, protobuf field edits): every mutant
+# must fail with one line or compile; no traceback, crash, hang or stray file.
+# CI runs 40 mutants (tests/unit/test_mutated_models.py); this is the full campaign.
+.PHONY: fuzz-models
+fuzz-models: $(STAMP)
+	$(PY) -m compiler.tools.cli fuzz-models squeezenet detector_head gpt_tiny_block sentence_encoder \
+		--mutants 1000 --seed 0 --jobs $(JOBS) --out fuzz-models-failures

@@ -71,7 +71,7 @@ def _inputs(count: int, seed: int) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("threads", [2, 4])
 def test_concurrent_outputs_are_bitwise_serial(model: CompiledModel, threads: int) -> None:
-    feeds = [_inputs(40, seed) for seed in range(threads)]
+    feeds = [_inputs(150, seed) for seed in range(threads)]
     serial = [[model.run(None, {"x": x}) for x in chunk] for chunk in feeds]
     results: list[list[list[np.ndarray]]] = [[] for _ in range(threads)]
     start = threading.Barrier(threads)
@@ -93,6 +93,13 @@ def test_concurrent_outputs_are_bitwise_serial(model: CompiledModel, threads: in
                 assert g.tobytes() == e.tobytes()
     # Each concurrent caller had its own arena, and no more than one per caller was made.
     assert 1 <= model.arenas_allocated <= 1 + 4
+
+
+def test_native_call_releases_the_gil(model: CompiledModel) -> None:
+    """ctypes releases the GIL around foreign calls, except for PYFUNCTYPE prototypes."""
+    import ctypes
+
+    assert not model._entry._flags_ & ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
 
 
 def test_bad_feeds_in_one_thread_do_not_disturb_others(model: CompiledModel) -> None:
