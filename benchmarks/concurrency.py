@@ -31,16 +31,28 @@ def _load() -> float:
     return os.getloadavg()[0]
 
 
-def throughput(model: compiler.CompiledModel, feeds: dict[str, np.ndarray], threads: int, seconds: float) -> float:
-    """Inferences per second of `threads` callers looping for `seconds`."""
+def throughput(
+    model: compiler.CompiledModel, feeds: dict[str, np.ndarray], threads: int, seconds: float,
+    serialize: bool = False,
+) -> float:
+    """Inferences per second of `threads` callers looping for `seconds`.
+
+    `serialize` puts one lock around every call: the runtime before the arena
+    pool (one arena, one inference at a time), measured under the same load.
+    """
     counts = [0] * threads
     start = threading.Barrier(threads + 1)
     stop = threading.Event()
+    lock = threading.Lock() if serialize else None
 
     def work(k: int) -> None:
         start.wait()
         while not stop.is_set():
-            model.run(None, feeds)
+            if lock is not None:
+                with lock:
+                    model.run(None, feeds)
+            else:
+                model.run(None, feeds)
             counts[k] += 1
 
     workers = [threading.Thread(target=work, args=(k,)) for k in range(threads)]
@@ -89,16 +101,20 @@ def main() -> None:
     reference = model.run(None, feeds)
     throughput(model, feeds, 1, 1.0)  # warm-up
     print(f"load average before: {_load():.2f} ({os.cpu_count()} cores)")
-    singles, multis = [], []
+    singles, multis, serials = [], [], []
     for _ in range(args.repeats):
         singles.append(throughput(model, feeds, 1, args.seconds))
         multis.append(throughput(model, feeds, args.threads, args.seconds))
+        serials.append(throughput(model, feeds, args.threads, args.seconds, serialize=True))
     print(f"load average after: {_load():.2f}")
     one, many = max(singles), max(multis)
     print(f"{args.model}, num_threads=1 per caller, best of {args.repeats} x {args.seconds:g} s:")
     print(f"  1 thread:  {one:7.2f} inferences/s   (all: {', '.join(f'{x:.2f}' for x in singles)})")
     print(f"  {args.threads} threads: {many:7.2f} inferences/s   (all: {', '.join(f'{x:.2f}' for x in multis)})")
-    print(f"  throughput ratio {args.threads} threads / 1 thread: {many / one:.2f}")
+    print(f"  {args.threads} threads, one lock around run (the old single-arena runtime): "
+          f"{max(serials):7.2f} inferences/s   (all: {', '.join(f'{x:.2f}' for x in serials)})")
+    print(f"  throughput ratio {args.threads} threads / 1 thread: {many / one:.2f} "
+          f"(with the lock: {max(serials) / one:.2f})")
     again = model.run(None, feeds)
     assert all(a.tobytes() == b.tobytes() for a, b in zip(again, reference, strict=True))
     print(f"  arenas allocated: {model.arenas_allocated}")

@@ -16,10 +16,11 @@ then llvmlite compiles for the host CPU (cached on disk by IR hash).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -165,6 +166,23 @@ def _check_blob_size(what: str, size: int) -> None:
         )
 
 
+def _memory_errors_are_compiler_errors(fn: Callable[..., CompiledModel]) -> Callable[..., CompiledModel]:
+    """A MemoryError while compiling (shapes far too large for this machine) is the user's
+    to fix: one line, not a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> CompiledModel:
+        try:
+            return fn(*args, **kwargs)
+        except MemoryError:
+            raise CompilerError(
+                "ran out of memory compiling the model", hint="check the input shapes and the model's shapes"
+            ) from None
+
+    return wrapper
+
+
+@_memory_errors_are_compiler_errors
 def compile(  # noqa: A001  (the public name users expect)
     model: str | os.PathLike[str] | bytes | onnx.ModelProto | ModuleOp,
     *,

@@ -438,6 +438,10 @@ def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
         raise err.with_context(
             file=state.source, node=builder.display_name, op_type=node.op_type, opset=state.opset
         ) from None
+    except MemoryError:  # tables sized by a dim (Resize's taps, Range, ...) of an absurd shape
+        raise builder.error(
+            "ran out of memory converting this node", hint="check the shapes in the model"
+        ) from None
     for i, name in enumerate(node.output):
         if not name:
             continue

@@ -422,6 +422,8 @@ def main(args: argparse.Namespace) -> int:
     models = args.models or list(DEFAULT_MODELS)
     for m in models:
         resolve_model(m)
+    # Killed: stop the stages and remove the work folder (run_campaign's finally), as for ^C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     start = time.monotonic()
     log = (lambda line: print(line, flush=True)) if args.verbose else None
     outcomes = run_campaign(models, args.mutants, args.seed, out=Path(args.out) if args.out else None,

@@ -119,6 +119,38 @@ def test_input_too_large_to_exist_is_a_shape_error(dim: int) -> None:
         import_onnx(model)
 
 
+_RESIZE_HUGE = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (4 << 30, resource.RLIM_INFINITY))
+import numpy as np
+from onnx import TensorProto, helper, numpy_helper
+from compiler.errors import CompilerError
+from compiler.frontend.onnx import import_onnx
+scales = numpy_helper.from_array(np.array([1, 1, 2, 1], np.float32), "scales")
+graph = helper.make_graph(
+    [helper.make_node("Resize", ["x", "", "scales"], ["y"], mode="nearest")], "g",
+    [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 1, 1 << 31, 2])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 1, 1 << 32, 2])], [scales])
+try:
+    import_onnx(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+except CompilerError as err:
+    print(err)
+"""
+
+
+def test_out_of_memory_in_a_converter_is_a_compiler_error() -> None:
+    """Resize of a 2**31 dim built float64 tables of 2**32 entries: a MemoryError traceback
+    under a 4 GiB limit. Run in a child with that limit: unlimited, it could really allocate."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(compiler.__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-c", _RESIZE_HUGE], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert "node" in done.stdout and "ran out of memory converting this node" in done.stdout
+
+
 def test_value_defined_twice_is_a_load_error() -> None:
     model = tiny_cnn()
     model.graph.node[3].output[0] = "c"  # the conv's output
