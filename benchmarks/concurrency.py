@@ -1,7 +1,7 @@
 """Throughput of one compiled model run from N Python threads at once (issue 12).
 
     python benchmarks/concurrency.py [--model squeezenet] [--threads 2] [--seconds 10]
-    python benchmarks/concurrency.py --leak 10000
+    python benchmarks/concurrency.py --leak 10000 --model tests/models/detector_head.onnx
 
 Each thread calls `run` in a loop with `num_threads=1`, so the only
 parallelism is the callers': the native call releases the GIL and every
@@ -22,6 +22,7 @@ import threading
 import time
 
 import numpy as np
+import onnx
 
 import compiler
 from compiler.testing.models import LIGHT_MODELS, random_inputs, seeded_light_model
@@ -85,14 +86,15 @@ def leak_check(model: compiler.CompiledModel, feeds: dict[str, np.ndarray], runs
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", default="squeezenet", choices=LIGHT_MODELS)
+    parser.add_argument("--model", default="squeezenet",
+                        help=f"a light model ({', '.join(LIGHT_MODELS)}) or an .onnx path (default: squeezenet)")
     parser.add_argument("--threads", type=int, default=2, help="concurrent callers (default: 2)")
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per measurement (default: 10)")
     parser.add_argument("--repeats", type=int, default=3, help="alternating 1/N measurements (default: 3)")
     parser.add_argument("--leak", type=int, metavar="RUNS", help="only the memory check, over RUNS runs")
     args = parser.parse_args()
 
-    proto = seeded_light_model(args.model)
+    proto = onnx.load(args.model) if args.model.endswith(".onnx") else seeded_light_model(args.model)
     model = compiler.compile(proto, num_threads=1)
     feeds = random_inputs(proto, seed=0)
     if args.leak:

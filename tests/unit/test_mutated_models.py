@@ -79,6 +79,23 @@ def test_name_that_is_not_utf8_is_a_load_error(tmp_path: Path, capsys: pytest.Ca
     assert "not valid UTF-8" in _opt_one_line(path, capsys)
 
 
+def test_compiler_opt_process_prints_one_line(tmp_path: Path) -> None:
+    """The same contract through a real `compiler-opt` process, not only its main()."""
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "m.onnx"
+    path.write_bytes(tiny_cnn().SerializeToString().replace(b"relu", b"rel\xff"))
+    env = {**os.environ, "PYTHONPATH": str(Path(compiler.__file__).parents[1])}
+    done = subprocess.run([sys.executable, "-m", "compiler.tools.opt", str(path), "-o", str(tmp_path / "o.mlir")],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("compiler-opt: error: ")
+    assert not (tmp_path / "o.mlir").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]
+
+
 def test_doc_string_that_is_not_utf8_is_ignored() -> None:
     model = tiny_cnn()
     model.graph.doc_string = "zzdoczz"
