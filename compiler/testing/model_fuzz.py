@@ -262,8 +262,12 @@ def run_campaign(
     mutators: Sequence[str] | None = None,
     stages: Sequence[str] = ("cli", "api"),
     log: Callable[[str], None] | None = None,
+    start: int = 0,
 ) -> list[Outcome]:
-    """Runs `mutants` mutants of `models` through `stages`; returns every outcome."""
+    """Runs mutants `start` .. `start + mutants - 1` of `models` through `stages`; returns every outcome.
+
+    Mutant i depends on (seed, i) only, so a campaign split by `start` runs the same mutants.
+    """
     # Imported once here, inherited by every fork (and every fork runs the same code).
     import compiler  # noqa: F401
     import compiler.frontend.onnx  # noqa: F401
@@ -276,7 +280,7 @@ def run_campaign(
     old_cache = os.environ.get("COMPILER_CACHE_DIR")
     # Object code of unchanged kernels is shared by mutants; no entry outlives the campaign.
     os.environ["COMPILER_CACHE_DIR"] = str(cache)
-    pending: list[tuple[int, str]] = [(i, s) for i in range(mutants) for s in stages]
+    pending: list[tuple[int, str]] = [(i, s) for i in range(start, start + mutants) for s in stages]
     pending.reverse()
     meta: dict[int, tuple[str, str, str]] = {}
     remaining: Counter[int] = Counter()
@@ -397,6 +401,8 @@ def add_parser(sub: argparse._SubParsersAction, count: Callable[..., Callable[[s
                    help=f"a .onnx path, a light model name or a tests/models name (default: {' '.join(DEFAULT_MODELS)})")
     p.add_argument("--mutants", type=count("mutant count", 1), default=100, metavar="N", help="mutants (default: 100)")
     p.add_argument("--seed", type=int, default=0, help="campaign seed (default: 0)")
+    p.add_argument("--start", type=count("start index", 0), default=0, metavar="K",
+                   help="run mutants K..K+N-1 of the seed's sequence, to split a campaign (default: 0)")
     p.add_argument("--out", metavar="DIR", help="keep failing mutants and failures.jsonl here")
     p.add_argument("--jobs", type=count("job count", 1), default=1, metavar="J", help="stages at once (default: 1)")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
@@ -428,8 +434,9 @@ def main(args: argparse.Namespace) -> int:
     log = (lambda line: print(line, flush=True)) if args.verbose else None
     outcomes = run_campaign(models, args.mutants, args.seed, out=Path(args.out) if args.out else None,
                             jobs=args.jobs, timeout=args.timeout, memory_gib=args.memory_limit,
-                            mutators=mutators, stages=stages, log=log)
+                            mutators=mutators, stages=stages, log=log, start=args.start)
     print(summarize(outcomes))
-    print(f"{args.mutants} mutants of {', '.join(models)} (seed {args.seed}) in {time.monotonic() - start:.0f} s; "
+    first = f" from #{args.start}" if args.start else ""
+    print(f"{args.mutants} mutants{first} of {', '.join(models)} (seed {args.seed}) in {time.monotonic() - start:.0f} s; "
           f"limits: {args.timeout:g} s and {args.memory_limit:g} GiB per stage")
     return 1 if any(o.status in FAILURES for o in outcomes) else 0
