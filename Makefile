@@ -60,3 +60,10 @@ FUZZ_GRAPHS ?= 2000
 fuzz: $(STAMP)
 	$(PY) -m compiler.tools.cli fuzz --graphs $(FUZZ_GRAPHS) --seed $(FUZZ_SEED) --jobs $(JOBS) \
 		--minimize --out fuzz-findings
+# Mutated-model fuzzing (truncation, byte flips, protobuf field edits): every mutant
+# must fail with one line or compile; no traceback, crash, hang or stray file.
+# CI runs 40 mutants (tests/unit/test_mutated_models.py); this is the full campaign.
+.PHONY: fuzz-models
+fuzz-models: $(STAMP)
+	$(PY) -m compiler.tools.cli fuzz-models squeezenet detector_head gpt_tiny_block sentence_encoder \
+		--mutants 1000 --seed 0 --jobs $(JOBS) --out fuzz-models-failures

@@ -16,10 +16,11 @@ then llvmlite compiles for the host CPU (cached on disk by IR hash).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +131,7 @@ def lower_to_llvm(
         run_pipeline(module, "plan-memory")
         stats.time("plan-memory", t)
     arena = memory.int_attr_of(fn, memory.ARENA_ATTR) or 0
+    _check_blob_size("intermediate tensors (arena)", arena)
     t = time.perf_counter()
     run_pipeline(module, f"convert-graph-to-loop{{profile={'true' if profile else 'false'}}}")
     stats.time("convert-graph-to-loop", t)
@@ -144,12 +146,43 @@ def lower_to_llvm(
         t = time.perf_counter()
         if spec == "extract-params":
             params = extract_params(module)  # the blob is not IR: the pass alone would drop it
+            _check_blob_size("weights (params)", len(params))
         else:
             run_pipeline(module, spec)
         stats.time(spec.split("{")[0], t)
     return module, params, arena
 
 
+MAX_BLOB_BYTES = (1 << 31) - 1
+"""Largest arena or params blob: kernels address them with 32-bit constant byte offsets."""
+
+
+def _check_blob_size(what: str, size: int) -> None:
+    """A model whose arena or weights exceed MAX_BLOB_BYTES is refused before code generation."""
+    if size > MAX_BLOB_BYTES:
+        raise CompilerError(
+            f"the model needs {size / (1 << 30):.3g} GiB for its {what}; at most 2 GiB is supported",
+            hint="check the input shapes (a smaller batch: --input-shape / input_shapes=)",
+        )
+
+
+def _memory_errors_are_compiler_errors(fn: Callable[..., CompiledModel]) -> Callable[..., CompiledModel]:
+    """A MemoryError while compiling (shapes far too large for this machine) is the user's
+    to fix: one line, not a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> CompiledModel:
+        try:
+            return fn(*args, **kwargs)
+        except MemoryError:
+            raise CompilerError(
+                "ran out of memory compiling the model", hint="check the input shapes and the model's shapes"
+            ) from None
+
+    return wrapper
+
+
+@_memory_errors_are_compiler_errors
 def compile(  # noqa: A001  (the public name users expect)
     model: str | os.PathLike[str] | bytes | onnx.ModelProto | ModuleOp,
     *,

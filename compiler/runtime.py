@@ -14,6 +14,7 @@ Export layout (`CompiledModel.export("m.so")`): `m.so` (code), `m.json`
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import os
@@ -220,7 +221,14 @@ class ProfileRecorder:
 
 
 class CompiledModel:
-    """A model compiled to native code: call it like onnxruntime's session.run."""
+    """A model compiled to native code: call it like onnxruntime's session.run.
+
+    `run` may be called from several Python threads at once: the native call
+    releases the GIL, and each concurrent caller computes in its own arena
+    (scratch memory for intermediate tensors) taken from a small pool, so N
+    threads with `num_threads=1` each run N inferences in parallel. The
+    params blob is shared and read-only.
+    """
 
     def __init__(
         self,
@@ -248,8 +256,11 @@ class CompiledModel:
         blob = np.frombuffer(params, dtype=np.uint8) if isinstance(params, bytes | bytearray) else params
         self._params = _aligned_bytes(max(len(blob), 1))
         self._params[: len(blob)] = blob
-        self._arena = _aligned_bytes(max(metadata.arena_bytes, 1))
-        self._lock = threading.Lock()
+        # Arenas of idle callers; a caller takes one or allocates its own (see _take_arena).
+        self._free_arenas: list[np.ndarray] = [_aligned_bytes(max(metadata.arena_bytes, 1))]
+        self._arenas_allocated = 1
+        self._pool_lock = threading.Lock()
+        self._profile_lock = threading.Lock()
         self._num_threads = metadata.num_threads
         self._dtypes_out = [np.dtype(t.dtype) for t in metadata.outputs]
 
@@ -313,14 +324,43 @@ class CompiledModel:
         inputs = self._check(feeds)
         outputs = [np.empty(t.shape, dtype=dt) for t, dt in zip(self.metadata.outputs, self._dtypes_out, strict=True)]
         args = [a.ctypes.data for a in inputs] + [o.ctypes.data for o in outputs]
-        args += [self._params.ctypes.data, self._arena.ctypes.data]
-        with self._lock:  # one arena: one inference at a time
-            if self._set_threads is not None:
-                self._set_threads(self._num_threads)
-            self._entry(*args)
+        arena = self._take_arena()
+        try:
+            args += [self._params.ctypes.data, arena.ctypes.data]
+            # The profiler's hook keeps one clock: profiled runs go one at a time.
+            with self._profile_lock if self.profiler is not None else contextlib.nullcontext():
+                if self._set_threads is not None:
+                    self._set_threads(self._num_threads)
+                self._entry(*args)  # a CFUNCTYPE call: the GIL is released meanwhile
+        finally:
+            self._give_back_arena(arena)
         if selected is None:
             return outputs
         return [outputs[i] for i in selected]
+
+    # -- arenas -------------------------------------------------------------------
+
+    MAX_IDLE_ARENAS = 8
+    """Idle arenas kept for reuse. The pool grows to the number of callers that
+    run at the same moment (each needs its own scratch memory: `arena_bytes`);
+    after a burst of more callers than this, the extra arenas are freed."""
+
+    @property
+    def arenas_allocated(self) -> int:
+        """Arenas allocated so far (1 + the callers that found none free)."""
+        return self._arenas_allocated
+
+    def _take_arena(self) -> np.ndarray:
+        with self._pool_lock:
+            if self._free_arenas:
+                return self._free_arenas.pop()
+            self._arenas_allocated += 1
+        return _aligned_bytes(max(self.metadata.arena_bytes, 1))
+
+    def _give_back_arena(self, arena: np.ndarray) -> None:
+        with self._pool_lock:
+            if len(self._free_arenas) < self.MAX_IDLE_ARENAS:
+                self._free_arenas.append(arena)
 
     def __call__(self, *arrays: Any) -> list[np.ndarray]:
         """Positional inputs, in `input_names` order."""

@@ -9,6 +9,7 @@ onnx -> onnx_ops -> converter.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,9 +18,11 @@ from typing import Any, TypeVar
 import numpy as np
 import onnx
 from onnx import numpy_helper
+from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.utils.exceptions import DiagnosticException
 
+from compiler import dtypes
 from compiler.dialects import graph as g
 from compiler.errors import CompilerError, ConstantInputError, UnsupportedOpError
 from compiler.interpreter import evaluate
@@ -165,7 +168,17 @@ class NodeBuilder:
         a = self.attrs.get(name)
         if a is None:
             return default
-        value = onnx.helper.get_attribute_value(a)
+        expected = schema_attribute_types(self.node.op_type, self.opset).get(name)
+        if expected is not None and a.type != expected:
+            # A damaged or hand-edited file: the converter would misread the payload.
+            raise self.error(
+                f"attribute '{name}' has type {_attr_type_name(a.type)}, "
+                f"{self.node.op_type} expects {_attr_type_name(expected)}"
+            )
+        try:
+            value = onnx.helper.get_attribute_value(a)
+        except ValueError:  # a type tag that ONNX does not define
+            raise self.error(f"attribute '{name}' has unknown type {a.type}") from None
         if a.type == onnx.AttributeProto.FLOAT:
             # ONNX float attributes are float32: keep the shortest decimal that
             # names the same float32 (0.2, not 0.20000000298023224) so the IR reads well.
@@ -205,6 +218,10 @@ class NodeBuilder:
             op.verify()
         except DiagnosticException as err:
             raise self.error(f"invalid {op.name}: {err}") from None
+        for result in op.results:
+            too_large = tensor_too_large(result.type)
+            if too_large:
+                raise self.error(f"its result {too_large}", hint="check the shapes in the model")
         return op
 
     def make(
@@ -254,3 +271,39 @@ def fold_if_constant(op: Operation) -> SSAValue:
     op.detach()
     op.erase()
     return const.result
+
+
+@functools.cache
+def schema_attribute_types(op_type: str, opset: int) -> dict[str, int]:
+    """{attribute name: AttributeProto type} of the default-domain op at `opset` ({} if unknown)."""
+    try:
+        schema = onnx.defs.get_schema(op_type, opset, "")
+    except onnx.defs.SchemaError:
+        return {}
+    return {name: int(a.type.value) for name, a in schema.attributes.items()}
+
+
+def _attr_type_name(tag: int) -> str:
+    try:
+        return onnx.AttributeProto.AttributeType.Name(tag)
+    except ValueError:
+        return str(tag)
+
+
+MAX_TENSOR_BYTES = 1 << 48
+"""256 TiB: far beyond any real tensor, and far enough below 2**63 that byte
+sizes and offsets computed from shapes never overflow int64."""
+
+
+def tensor_too_large(type_: Attribute) -> str | None:
+    """A one-line reason when `type_` is a tensor of more than MAX_TENSOR_BYTES, else None."""
+    if not isinstance(type_, TensorType):
+        return None
+    elements = math.prod(int(d) for d in type_.get_shape())
+    try:
+        itemsize = dtypes.to_numpy_dtype(type_.get_element_type()).itemsize
+    except CompilerError:
+        itemsize = 1
+    if elements * itemsize <= MAX_TENSOR_BYTES:
+        return None
+    return f"tensor of shape {list(type_.get_shape())} would take {elements * itemsize:.3g} bytes"

@@ -39,7 +39,7 @@ from compiler.errors import (
     UnsupportedOpError,
 )
 from compiler.frontend import onnx_ops  # noqa: F401  (registers every converter)
-from compiler.frontend.converter import CONVERTERS, ImportState, NodeBuilder
+from compiler.frontend.converter import CONVERTERS, ImportState, NodeBuilder, tensor_too_large
 
 MIN_OPSET = 7
 MAX_OPSET = 28
@@ -83,6 +83,31 @@ def _load_model(model: str | os.PathLike[str] | bytes | onnx.ModelProto, source:
             hint="check that the file is a complete .onnx model and its external data files sit beside it",
         ) from None
     return proto, path
+
+
+def _check_text_fields(message: object, source: str | None, path: str = "model") -> None:
+    """Every string field (names, op types, domains) is valid UTF-8, or a ModelLoadError.
+
+    ONNX's schema is proto2, where protobuf hands back a string that is not
+    UTF-8 (a flipped byte in a name) as `bytes` instead of failing the parse;
+    every later use of the name would then fail with a TypeError. Doc strings
+    are free text and never used, so they may hold anything.
+    """
+    for desc, value in message.ListFields():  # type: ignore[attr-defined]
+        if desc.type == desc.TYPE_MESSAGE:
+            items = value if desc.is_repeated else [value]
+            for i, item in enumerate(items):
+                where = f"{path}.{desc.name}[{i}]" if desc.is_repeated else f"{path}.{desc.name}"
+                _check_text_fields(item, source, where)
+        elif desc.type == desc.TYPE_STRING and desc.name != "doc_string":
+            items = value if desc.is_repeated else [value]
+            for item in items:
+                if isinstance(item, bytes):
+                    raise ModelLoadError(
+                        f"{path}.{desc.name} is not valid UTF-8 ({item[:40]!r})",
+                        file=source,
+                        hint="the file is damaged; export the model again",
+                    )
 
 
 def parse_onnx_text(text: str, source: str | None = None) -> onnx.ModelProto:
@@ -180,7 +205,7 @@ def _input_type(
                     )
         if any(s < 0 for s in shape):
             raise ShapeError(f"pinned shape of input '{vi.name}' has a negative dim", file=source)
-        return TensorType(elem, shape)
+        return _sized(TensorType(elem, shape), vi.name, source)
     if dims is None:
         raise ShapeError(
             f"input '{vi.name}' has no shape",
@@ -199,7 +224,15 @@ def _input_type(
             file=source,
             hint=f"pin it with input_shapes={{'{vi.name}': (...)}} or --input-shape {vi.name}=1x...",
         )
-    return TensorType(elem, shape)
+    return _sized(TensorType(elem, shape), vi.name, source)
+
+
+def _sized(type_: TensorType, name: str, source: str | None) -> TensorType:
+    """`type_`, or a ShapeError when a tensor of that type could not exist (see MAX_TENSOR_BYTES)."""
+    too_large = tensor_too_large(type_)
+    if too_large:
+        raise ShapeError(f"input '{name}': {too_large}", file=source, hint="check the model's input shapes")
+    return type_
 
 
 def _check_pinned(
@@ -270,6 +303,7 @@ def import_onnx(
     is no longer an argument of `main`.
     """
     proto, source = _load_model(model, source_name)
+    _check_text_fields(proto, source)
     opset = _opset(proto, source)
     graph = proto.graph
     pinned = _check_pinned(input_shapes or {}, source)
@@ -285,6 +319,7 @@ def import_onnx(
                 file=source,
                 hint=f"inputs are {[vi.name for vi in all_inputs]}",
             )
+    _check_unique_names(graph, source)
     real_inputs = [vi for vi in all_inputs if vi.name not in specialize]
     arg_types = [_input_type(vi, pinned, source) for vi in real_inputs]
     block = Block(arg_types=arg_types)
@@ -326,6 +361,32 @@ def import_onnx(
     if source is not None:
         module.attributes["graph.source"] = StringAttr(os.path.basename(source))
     return module
+
+
+def _check_unique_names(graph: onnx.GraphProto, source: str | None) -> None:
+    """Graph inputs, initializers and node outputs are SSA values: each name defined once.
+
+    An initializer may also be listed as a graph input (its default value),
+    so only inputs among themselves and node outputs against everything count.
+    """
+    seen_inputs: set[str] = set()
+    for vi in graph.input:
+        if vi.name in seen_inputs:
+            raise ModelLoadError(f"graph input '{vi.name}' is declared twice", file=source)
+        seen_inputs.add(vi.name)
+    defined = seen_inputs | {t.name for t in graph.initializer}
+    for node in graph.node:
+        for name in node.output:
+            if not name:
+                continue
+            if name in defined:
+                raise ModelLoadError(
+                    f"value '{name}' is defined twice (output of node '{node.name or node.op_type}' "
+                    "and of an earlier node, an initializer or a graph input)",
+                    file=source,
+                    hint="every value name of an ONNX graph must be unique",
+                )
+            defined.add(name)
 
 
 def _names_attr(names: Sequence[str]):
@@ -376,6 +437,10 @@ def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
     except CompilerError as err:
         raise err.with_context(
             file=state.source, node=builder.display_name, op_type=node.op_type, opset=state.opset
+        ) from None
+    except MemoryError:  # tables sized by a dim (Resize's taps, Range, ...) of an absurd shape
+        raise builder.error(
+            "ran out of memory converting this node", hint="check the shapes in the model"
         ) from None
     for i, name in enumerate(node.output):
         if not name:

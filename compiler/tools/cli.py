@@ -6,6 +6,7 @@
     compiler conformance [--jobs N] [--filter REGEX] [--report report.json] [--check passing.txt]
     compiler tune model.onnx --records r.jsonl [--trials N] [--time-budget S] [--search gbm|random]
     compiler fuzz --graphs N --seed S [--ops Relu,Conv] [--minimize] [--out DIR] [--timeout S]
+    compiler fuzz-models [MODEL ...] --mutants N --seed S [--out DIR] [--jobs J]
 
 Every user error (missing file, bad option, wrong input arrays, an op the
 compiler does not support) prints one line `compiler: error: ...` on stderr
@@ -167,6 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     from compiler.tools.fuzz_cli import add_fuzz_parser
 
     add_fuzz_parser(sub, _count_parser)
+
+    from compiler.testing import model_fuzz
+
+    model_fuzz.add_parser(sub, _count_parser)
     return parser
 
 
@@ -500,6 +505,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from compiler.tools import fuzz_cli
 
             return fuzz_cli.main(args)
+        if args.command == "fuzz-models":
+            from compiler.testing import model_fuzz
+
+            return model_fuzz.main(args)
         return cmd_run(args)
     except CompilerError as err:
         return _fail(str(err))

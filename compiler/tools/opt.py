@@ -291,6 +291,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             col = lines[1].rsplit(":", 1)[-1]
             _fail(f"bad pass pipeline '{lines[2]}': {lines[-1]} at column {col}; quote option values with \"...\"")
         _fail(f"bad pass pipeline: {lines[-1] if lines else err!r}")
+    except MemoryError:
+        _fail(f"{path or 'input'}: ran out of memory; check the shapes in the model")
     except KeyboardInterrupt:
         _fail("interrupted")
 

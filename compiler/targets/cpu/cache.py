@@ -2,9 +2,12 @@
 
 The key is a SHA-256 of everything that determines the machine code: the LLVM
 IR text, the target triple, CPU name and feature string, the optimization
-level, the LLVM version and a format version of this cache. Entries are plain
-`<key>.o` files, written atomically (temporary file + rename) so concurrent
-compiles (tuner workers) never read half an object.
+level, the LLVM version and a format version of this cache. Entries are
+`<key>.o` files: the object followed by the SHA-256 of the object (32 bytes),
+written atomically (temporary file + rename) so concurrent compiles (tuner
+workers) never read half an object. An entry whose checksum does not match
+(truncated or damaged on disk) is a miss and is deleted: loading a damaged
+object into MCJIT would crash the process.
 
 Directory: `$COMPILER_CACHE_DIR`, else `~/.cache/compiler`; an empty
 `COMPILER_CACHE_DIR` disables caching. A cache that cannot be written (read-only
@@ -13,6 +16,7 @@ home, full disk) degrades to no caching, never to a failed compile.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -20,8 +24,38 @@ from pathlib import Path
 
 import llvmlite.binding as llvm
 
-CACHE_FORMAT = "1"
-"""Bump when the translation or codegen options change what a key produces."""
+CACHE_FORMAT = "2"
+"""Bump when the translation or codegen options change what a key produces
+(2: entries end with their SHA-256)."""
+
+DIGEST_BYTES = 32
+
+
+def seal(data: bytes) -> bytes:
+    """`data` followed by its SHA-256, as a cache entry stores it."""
+    return data + hashlib.sha256(data).digest()
+
+
+def unseal(entry: bytes) -> bytes | None:
+    """The data of a sealed entry, or None when the entry is truncated or damaged."""
+    if len(entry) <= DIGEST_BYTES:
+        return None
+    data, digest = entry[:-DIGEST_BYTES], entry[-DIGEST_BYTES:]
+    return data if hashlib.sha256(data).digest() == digest else None
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Writes `path` through a temporary file in its directory and a rename:
+    readers see the old file or the whole new one, never a part."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 def default_cache_dir() -> Path | None:
@@ -63,12 +97,16 @@ class ObjectCache:
         path = self.path(key)
         if path is not None:
             try:
-                data = path.read_bytes()
+                entry = path.read_bytes()
             except OSError:
-                data = None
-            if data:
+                entry = None
+            data = unseal(entry) if entry is not None else None
+            if data is not None:
                 self.hits += 1
                 return data
+            if entry is not None:  # damaged: the next put writes a good one
+                with contextlib.suppress(OSError):
+                    path.unlink()
         self.misses += 1
         return None
 
@@ -78,14 +116,7 @@ class ObjectCache:
             return
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".o")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    out.write(data)
-                os.replace(tmp, path)
-            except BaseException:
-                os.unlink(tmp)
-                raise
+            write_atomically(path, seal(data))
         except OSError:
             # Caching is an optimization: an unwritable directory only costs time.
             pass

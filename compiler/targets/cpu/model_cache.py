@@ -4,8 +4,11 @@ The key hashes the ONNX model bytes, the pinned input shapes, the
 optimization level, the host CPU (triple, name, features) and the compiler's
 own source files (a changed pass must not hit an old entry). An entry is a
 directory `<key>/` holding `model.o` (object code), `model.params` and
-`model.json` (metadata), written to a temporary directory and renamed, so a
-reader never sees half an entry. The directory is the object cache's:
+`model.json` (metadata), and `checksums.json` (the SHA-256 of each of the
+three), written to a temporary directory and renamed, so a reader never sees
+half an entry. An entry whose files do not match their checksums (truncated
+or damaged on disk) is never loaded: it is a miss, removed, and the compile
+that follows stores a good one. The directory is the object cache's:
 `$COMPILER_CACHE_DIR` or ~/.cache/compiler; an empty value disables both.
 """
 
@@ -22,7 +25,9 @@ from pathlib import Path
 
 from compiler.targets.cpu.cache import default_cache_dir
 
-MODEL_CACHE_FORMAT = "1"
+MODEL_CACHE_FORMAT = "2"
+ENTRY_FILES = ("model.o", "model.params", "model.json")
+CHECKSUMS = "checksums.json"
 
 
 @cache
@@ -54,6 +59,10 @@ def model_key(
     return digest.hexdigest()
 
 
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 class ModelCache:
     def __init__(self, directory: str | os.PathLike[str] | None = None) -> None:
         base = Path(directory) if directory is not None else default_cache_dir()
@@ -64,26 +73,47 @@ class ModelCache:
             return None
         entry = self.directory / key
         try:
-            return (
-                (entry / "model.o").read_bytes(),
-                (entry / "model.params").read_bytes(),
-                json.loads((entry / "model.json").read_text()),
-            )
+            files = {name: (entry / name).read_bytes() for name in ENTRY_FILES}
+            sums = json.loads((entry / CHECKSUMS).read_text())
         except (OSError, ValueError):
+            files, sums = {}, None
+        if not isinstance(sums, dict) or any(sums.get(n) != _digest(d) for n, d in files.items()):
+            if entry.exists():
+                self._discard(entry)
             return None
+        try:
+            meta = json.loads(files["model.json"])
+        except ValueError:  # written damaged: its checksum matches the damage
+            self._discard(entry)
+            return None
+        return files["model.o"], files["model.params"], meta
+
+    def _discard(self, entry: Path) -> None:
+        """Moves a damaged entry aside (a rename: readers see all or nothing), then deletes it."""
+        assert self.directory is not None
+        try:
+            doomed = Path(tempfile.mkdtemp(dir=self.directory, prefix=".bad-"))
+            os.rename(entry, doomed / "entry")
+        except OSError:
+            return
+        shutil.rmtree(doomed, ignore_errors=True)
 
     def put(self, key: str, obj: bytes, params: bytes, meta: dict) -> None:
         if self.directory is None:
             return
+        tmp: Path | None = None
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(dir=self.directory, prefix=".tmp-"))
-            (tmp / "model.o").write_bytes(obj)
-            (tmp / "model.params").write_bytes(params)
-            (tmp / "model.json").write_text(json.dumps(meta))
+            files = dict(zip(ENTRY_FILES, (obj, params, json.dumps(meta).encode()), strict=True))
+            for name, data in files.items():
+                (tmp / name).write_bytes(data)
+            # Written last: an entry without it (or with a stale one) is never loaded.
+            (tmp / CHECKSUMS).write_text(json.dumps({n: _digest(d) for n, d in files.items()}))
             try:
                 os.rename(tmp, self.directory / key)
             except OSError:  # another process stored it first
                 shutil.rmtree(tmp, ignore_errors=True)
-        except OSError:
-            return  # an unwritable cache only costs time
+        except OSError:  # an unwritable cache (or a full disk) only costs time
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
