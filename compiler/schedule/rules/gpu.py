@@ -32,10 +32,11 @@ from compiler.schedule.trial import ScheduleBuilder
 BLOCK_SIZES = (32, 64, 128, 256, 512, 1024)
 
 
-def _stateful(b: ScheduleBuilder) -> bool:
-    """Top-level ops other than loops and index arithmetic: state that nests share."""
+def keeps_state(kernel: func.FuncOp) -> bool:
+    """Top-level ops other than loops and index arithmetic: state that the nests share,
+    so they cannot be separate launches (the CUDA emitter runs such a kernel as one thread)."""
     return any(
-        not op.name.startswith(("arith.", "loop.", "func.return")) for op in b.kernel.body.block.ops
+        not op.name.startswith(("arith.", "loop.", "func.return")) for op in kernel.body.block.ops
     )
 
 
@@ -101,7 +102,7 @@ def _bind_nest(b: ScheduleBuilder, top: str, target: GpuTarget) -> None:
 
 def gpu_rule(b: ScheduleBuilder, target: GpuTarget) -> None:
     """Bind the data-parallel prefix of each top-level nest to blocks x threads."""
-    if _stateful(b):
+    if keeps_state(b.kernel):
         return
     tops = [lp.axis_name for lp in all_loops(b.kernel) if next(lp.enclosing_loops(), None) is None]
     for top in tops:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from compiler.errors import CompilerError
+from compiler.runtime import TensorSpec
 from compiler.targets.cuda.nvrtc import compile_cuda
 from compiler.targets.cuda.plan import Buffer, LaunchPlan
 
@@ -61,6 +62,10 @@ def cuda_device_available() -> bool:
     return lib.cuDeviceGetCount(ctypes.byref(count)) == 0 and count.value > 0
 
 
+def _nbytes(spec: TensorSpec) -> int:
+    return int(np.prod(spec.shape, dtype=np.int64)) * np.dtype(spec.dtype).itemsize
+
+
 class CudaModel:
     """A plan loaded on one device: `run(feeds)` returns the outputs as numpy arrays."""
 
@@ -90,8 +95,8 @@ class CudaModel:
         self.params = self._alloc(len(plan.params))
         self._upload(self.params, plan.params)
         self.arena = self._alloc(plan.arena_bytes)
-        self.inputs = [self._alloc(Buffer("input", 0, 0, s.shape, s.dtype).nbytes) for s in plan.inputs]
-        self.outputs = [self._alloc(Buffer("output", 0, 0, s.shape, s.dtype).nbytes) for s in plan.outputs]
+        self.inputs = [self._alloc(_nbytes(s)) for s in plan.inputs]
+        self.outputs = [self._alloc(_nbytes(s)) for s in plan.outputs]
 
     def _alloc(self, nbytes: int) -> ctypes.c_uint64:
         pointer = ctypes.c_uint64()

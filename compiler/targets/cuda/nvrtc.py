@@ -69,13 +69,6 @@ def available() -> bool:
     return True
 
 
-def version() -> tuple[int, int]:
-    lib = _library()
-    major, minor = ctypes.c_int(), ctypes.c_int()
-    lib.nvrtcVersion(ctypes.byref(major), ctypes.byref(minor))
-    return major.value, minor.value
-
-
 def _check(lib: ctypes.CDLL, status: int, what: str) -> None:
     if status != 0:
         raise NvrtcError(f"NVRTC {what} failed: {lib.nvrtcGetErrorString(status).decode()}")
