@@ -10,6 +10,9 @@ Public API:
                                                        precision: fp32, fp16 or bf16;
                                                        records: `compiler tune` output
   load(path) -> CompiledModel                          an exported .so (no xDSL work)
+  quantize(model, calibration_feeds, method="minmax", per_channel=True, ...) -> QuantizedModel
+                                                       post-training int8 quantization: a QDQ
+                                                       ONNX model (.model, .save(), .report())
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ __all__ = [
     "interpret",
     "parse_mlir",
     "print_mlir",
+    "quantize",
     "run_pipeline",
 ]
 
@@ -55,6 +59,10 @@ def __getattr__(name: str) -> Any:
         from compiler import runtime
 
         return getattr(runtime, name)
+    if name == "quantize":
+        from compiler.quantization import quantize
+
+        return quantize
     if name == "ScheduleWarning":
         from compiler.schedule.schedule import ScheduleWarning
 

@@ -7,6 +7,7 @@
     compiler tune model.onnx --records r.jsonl [--trials N] [--time-budget S] [--search gbm|random]
     compiler fuzz --graphs N --seed S [--ops Relu,Conv] [--minimize] [--out DIR] [--timeout S]
     compiler fuzz-models [MODEL ...] --mutants N --seed S [--out DIR] [--jobs J]
+    compiler quantize model.onnx --calibration feeds.npz -o model.int8.onnx [--method entropy]
 
 Every user error (missing file, bad option, wrong input arrays, an op the
 compiler does not support) prints one line `compiler: error: ...` on stderr
@@ -168,6 +169,9 @@ def build_parser() -> argparse.ArgumentParser:
     from compiler.tools.fuzz_cli import add_fuzz_parser
 
     add_fuzz_parser(sub, _count_parser)
+    from compiler.tools.quantize_cli import add_quantize_parser
+
+    add_quantize_parser(sub, _count_parser)
 
     from compiler.testing import model_fuzz
 
@@ -505,6 +509,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from compiler.tools import fuzz_cli
 
             return fuzz_cli.main(args)
+        if args.command == "quantize":
+            from compiler.tools import quantize_cli
+
+            return quantize_cli.main(args)
         if args.command == "fuzz-models":
             from compiler.testing import model_fuzz
 
