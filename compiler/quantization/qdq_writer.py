@@ -6,7 +6,8 @@ that its own QDQ fusions (and ours, `fold-qdq`) recognize the patterns:
 * Conv, MatMul, Gemm: the activation inputs and the output; constant weights
   become int8 initializers read through a DequantizeLinear (symmetric, zero
   point 0, range [-127, 127]; per output channel: axis 0 of a Conv weight,
-  axis 1 of a MatMul weight, the N axis of a Gemm weight); a constant bias
+  the last axis of a MatMul weight (axis 1 of a 2-D one, as onnxruntime), the
+  N axis of a Gemm weight: 0 with transB, else 1); a constant bias
   becomes int32 with scale s_x * s_w and zero point 0.
 * Add and Mul of two activations, AveragePool and GlobalAveragePool: the
   inputs and the output, each with its own scale.
