@@ -206,3 +206,36 @@ def test_cli_bad_feeds_one_line(
     err = capsys.readouterr().err
     assert rc == 1 and not out.exists()
     assert err.count("\n") == 1 and str(feeds_file) in err and message in err, err
+
+
+def test_old_opset_batch_norm_and_sum_are_prepared() -> None:
+    """An opset-9 conv -> BatchNormalization -> Relu -> Sum model (like the light ResNet-50)
+    goes to opset 13, the BN folds into the conv and the Sum of two becomes a quantized Add."""
+    rng = np.random.default_rng(3)
+    inits = {
+        "w": (rng.standard_normal((4, 4, 3, 3)) * 0.3).astype(np.float32),
+        "gamma": rng.uniform(0.5, 1.5, 4).astype(np.float32), "beta": rng.standard_normal(4).astype(np.float32),
+        "mean": rng.standard_normal(4).astype(np.float32) * 0.1, "var": rng.uniform(0.5, 1.5, 4).astype(np.float32),
+    }
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], pads=[1, 1, 1, 1]),
+        helper.make_node("BatchNormalization", ["c", "gamma", "beta", "mean", "var"], ["bn"]),
+        helper.make_node("Relu", ["bn"], ["r"]),
+        helper.make_node("Sum", ["r", "x"], ["y"]),
+    ]
+    graph = helper.make_graph(
+        nodes, "bn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 6, 6])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 6, 6])],
+        [numpy_helper.from_array(v, k) for k, v in inits.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 9)])
+    model.ir_version = 4
+    samples = [{"x": np.random.default_rng(s).standard_normal((1, 4, 6, 6)).astype(np.float32)} for s in range(4)]
+    result = compiler.quantize(model, samples)
+    ops = [n.op_type for n in result.model.graph.node]
+    assert "BatchNormalization" not in ops and "Relu" not in ops and "Sum" not in ops and "Add" in ops
+    assert result.model.opset_import[0].version == 13
+    assert [e.op_type for e in result.layers] == ["Conv", "Add"]
+    (got,) = oracle.run_onnxruntime(result.model, samples[0])
+    (want,) = oracle.run_onnxruntime(model, samples[0])
+    assert sqnr_db(want, got) > 25.0, result.report()
