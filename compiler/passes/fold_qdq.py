@@ -14,7 +14,9 @@ which is exact int32 accumulation (what onnxruntime's QLinearConv computes)
 instead of a float conv of dequantized values. The int32 bias folds in when
 its scale is sx * sw, as onnxruntime's quantizer writes it; any other bias is
 added after the scaling. `sx` must be one value; `sw` may be per output
-channel. Matmuls fold alike (`sb` one value or one per column).
+channel. Matmuls fold alike (`sb` one value or one per column), also when
+the weight is read through a 2-D transpose (Gemm with transB=1): the int32
+weight is transposed instead.
 
 The QuantizeLinear after such an op divides by its scale `sy`; the pass turns
 `(float(acc) * m) / sy` into `float(acc) * (m / sy)` with the multiplier in
@@ -66,6 +68,22 @@ def _dequantized(value: SSAValue) -> tuple[SSAValue, np.ndarray] | None:
         if g.elem_of(q) == I32 and g.shape_of(q) == g.shape_of(value):
             return q, np.asarray(s, dtype=np.float32)
     return None
+
+
+def _dequantized_transposed(value: SSAValue) -> tuple[g.TransposeOp, np.ndarray] | None:
+    """(transpose(q), transposed scale) when value = transpose(cast_f32(q) * scale) of a 2-D
+    weight: a Gemm with transB=1 reads its [N, K] weight (per-row scales) this way."""
+    t = value.owner
+    if not isinstance(t, g.TransposeOp) or list(t.perm.get_values()) != [1, 0]:
+        return None
+    d = _dequantized(t.input)
+    if d is None:
+        return None
+    q, scale = d
+    full = scale.reshape((1,) * (2 - scale.ndim) + scale.shape) if scale.ndim <= 2 else None
+    if full is None:
+        return None
+    return g.TransposeOp.make([q], perm=t.perm), np.ascontiguousarray(full.T)
 
 
 def _one(scale: np.ndarray) -> float | None:
@@ -141,6 +159,9 @@ class FoldQdqMatMul(RewritePattern):
         if g.elem_of(op.result) != F32:
             return
         a, b = _dequantized(op.lhs), _dequantized(op.rhs)
+        transposed = _dequantized_transposed(op.rhs) if b is None else None
+        if transposed is not None:
+            b = transposed[0].result, transposed[1]
         if a is None or b is None or _one(a[1]) is None:
             return
         rank_b, cols = len(g.shape_of(op.rhs)), g.shape_of(op.rhs)[-1]
@@ -149,7 +170,8 @@ class FoldQdqMatMul(RewritePattern):
             return
         acc = g.MatMulOp.make([a[0], b[0]])
         scaled = _scale_result(acc.result, np.float32(_one(a[1])) * sb, [cols], None)
-        rewriter.replace(op, [acc, *scaled.new_ops], [scaled.result])
+        pre: list[Operation] = [transposed[0]] if transposed is not None else []
+        rewriter.replace(op, [*pre, acc, *scaled.new_ops], [scaled.result])
 
 
 class FoldRequantizeMultiplier(RewritePattern):

@@ -1,7 +1,7 @@
 """compiler.quantize and `compiler quantize`: post-training int8 quantization.
 
 A tiny seeded conv + matmul model (conv, relu, conv, residual add, relu,
-maxpool, reshape, gemm) is quantized with each calibration method; the QDQ
+maxpool, reshape, gemm with transB) is quantized with each calibration method; the QDQ
 model must run in onnxruntime, stay close to FP32, compile with
 `compiler.compile` into integer convs/matmuls, and give what onnxruntime
 gives on the same QDQ model within one quantization step of the output.
@@ -38,7 +38,7 @@ def tiny_model() -> onnx.ModelProto:
         "w1": w(8, 3, 3, 3), "b1": (rng.standard_normal(8) * 0.1).astype(np.float32),
         "w2": w(8, 8, 3, 3), "b2": (rng.standard_normal(8) * 0.1).astype(np.float32),
         "shape": np.array([1, -1], np.int64),
-        "fc": (rng.standard_normal((128, 10)) * 0.1).astype(np.float32),
+        "fc": (rng.standard_normal((10, 128)) * 0.1).astype(np.float32),
         "fcb": (rng.standard_normal(10) * 0.1).astype(np.float32),
     }
     nodes = [
@@ -49,7 +49,7 @@ def tiny_model() -> onnx.ModelProto:
         helper.make_node("Relu", ["s"], ["r2"]),
         helper.make_node("MaxPool", ["r2"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
         helper.make_node("Reshape", ["p", "shape"], ["f"]),
-        helper.make_node("Gemm", ["f", "fc", "fcb"], ["y"]),
+        helper.make_node("Gemm", ["f", "fc", "fcb"], ["y"], transB=1),
     ]
     graph = helper.make_graph(
         nodes, "tiny",
@@ -97,7 +97,7 @@ def test_qdq_model_runs_in_onnxruntime(quantized: compiler.quantization.Quantize
 
 def test_per_channel_weight_scales(minmax: compiler.quantization.QuantizedModel) -> None:
     scales = {t.name: numpy_helper.to_array(t) for t in minmax.model.graph.initializer}
-    assert scales["w1_scale"].shape == (8,) and scales["fc_scale"].shape == (10,)  # Gemm: axis 1 (N)
+    assert scales["w1_scale"].shape == (8,) and scales["fc_scale"].shape == (10,)  # Gemm transB: axis 0 (N)
     w1 = tiny_model().graph.initializer[0]
     assert np.allclose(scales["w1_scale"], np.abs(numpy_helper.to_array(w1)).reshape(8, -1).max(1) / 127)
     per_tensor = compiler.quantize(tiny_model(), CALIBRATION[:2], per_channel=False, report_samples=0)

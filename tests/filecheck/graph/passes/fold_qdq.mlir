@@ -89,4 +89,25 @@ builtin.module {
     %y = graph.matmul %a, %b : (tensor<2x3xf32>, tensor<3x2xf32>) -> tensor<2x2xf32>
     func.return %y : tensor<2x2xf32>
   }
+
+  // A Gemm with transB=1 reads its [N, K] weight (per-row scales) through a transpose:
+  // the int32 weight is transposed, the per-row scales become per-column multipliers.
+  // CHECK-LABEL: func.func @qdq_matmul_transposed_weight
+  // CHECK:         %[[T:.*]] = graph.transpose %bi {perm = array<i64: 1, 0>} : (tensor<2x3xi32>) -> tensor<3x2xi32>
+  // CHECK-NEXT:    %[[ACC:.*]] = graph.matmul %ai, %[[T]] : (tensor<2x3xi32>, tensor<3x2xi32>) -> tensor<2x2xi32>
+  // CHECK-NEXT:    %[[F:.*]] = graph.cast %[[ACC]] : (tensor<2x2xi32>) -> tensor<2x2xf32>
+  // CHECK-NEXT:    %[[M:.*]] = graph.constant dense<[5.000000e-01, 1.000000e+00]> : tensor<2xf32>
+  // CHECK-NEXT:    %[[S:.*]] = graph.mul %[[F]], %[[M]]
+  // CHECK-NEXT:    func.return %[[S]]
+  func.func @qdq_matmul_transposed_weight(%ai: tensor<2x3xi32>, %bi: tensor<2x3xi32>) -> tensor<2x2xf32> {
+    %af = graph.cast %ai : (tensor<2x3xi32>) -> tensor<2x3xf32>
+    %sa = graph.constant dense<2.0> : tensor<f32>
+    %a = graph.mul %af, %sa : (tensor<2x3xf32>, tensor<f32>) -> tensor<2x3xf32>
+    %bf = graph.cast %bi : (tensor<2x3xi32>) -> tensor<2x3xf32>
+    %sb = graph.constant dense<[[0.25], [0.5]]> : tensor<2x1xf32>
+    %b = graph.mul %bf, %sb : (tensor<2x3xf32>, tensor<2x1xf32>) -> tensor<2x3xf32>
+    %bt = graph.transpose %b {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+    %y = graph.matmul %a, %bt : (tensor<2x3xf32>, tensor<3x2xf32>) -> tensor<2x2xf32>
+    func.return %y : tensor<2x2xf32>
+  }
 }
