@@ -69,7 +69,7 @@ class HostTarget:
             bits, registers = 256, 16
         else:
             bits, registers = 128, 16
-        return CpuTarget(vector_bits=bits, vector_registers=registers, threads=threads)
+        return CpuTarget(vector_bits=bits, vector_registers=registers, threads=threads, int_dot=int_dot(flags, bits))
 
     @property
     def data_layout(self) -> str:
@@ -86,6 +86,16 @@ class HostTarget:
             reloc="pic",
             codemodel="default",
         )
+
+
+def int_dot(flags: set[str], vector_bits: int) -> str:
+    """The integer dot product of the host: vpdpbusd with VNNI at the vector width, else pmaddwd."""
+    vnni = "+avx512vnni" in flags if vector_bits == 512 else "+avxvnni" in flags
+    if vnni:
+        return "vpdpbusd"
+    if vector_bits == 512 and "+avx512bw" not in flags:
+        return ""
+    return "pmaddwd" if "+sse2" in flags or vector_bits >= 256 else ""
 
 
 @cache
