@@ -55,7 +55,7 @@ def _step(model: onnx.ModelProto) -> float:
     return float(np.max(inits[node.input[1]]))
 
 
-def compare(label: str, model: onnx.ModelProto, runs: int) -> None:
+def compare(label: str, model: onnx.ModelProto, runs: int, fp32: onnx.ModelProto | None = None) -> None:
     feeds = models.random_inputs(model, seed=7)
     start = time.perf_counter()
     compiled = compiler.compile(model, opt_level=3)
@@ -74,6 +74,12 @@ def compare(label: str, model: onnx.ModelProto, runs: int) -> None:
     ort_ms = _best_ms(lambda: session.run(None, feeds), runs)
     print(f"{label}: ours {ours:.2f} ms, onnxruntime {ort_ms:.2f} ms (ratio {ours / ort_ms:.2f}), "
           f"compile {build_s:.0f} s")
+    if fp32 is not None:
+        ours_fp32 = compiler.compile(fp32, opt_level=3)
+        ours_fp32.set_num_threads(1)
+        fp32_feeds = models.random_inputs(fp32, seed=7)
+        fp32_ms = _best_ms(lambda: ours_fp32.run(None, fp32_feeds), runs)
+        print(f"{label}: ours INT8 {ours:.2f} ms, ours FP32 {fp32_ms:.2f} ms (INT8 / FP32 {ours / fp32_ms:.2f})")
 
 
 def main() -> None:
@@ -81,6 +87,7 @@ def main() -> None:
     parser.add_argument("--model", default="resnet50", choices=models.LIGHT_MODELS)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--skip-static", action="store_true")
+    parser.add_argument("--skip-dynamic", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
@@ -88,7 +95,9 @@ def main() -> None:
             fp32 = models.seeded_light_model(args.model)
             onnx.save(fp32, str(d / "fp32.onnx"))
             quantization.quantize_static(str(d / "fp32.onnx"), str(d / "qdq.onnx"), _Reader(fp32, 8))
-            compare(f"quantize_static {args.model}", onnx.load(str(d / "qdq.onnx")), args.runs)
+            compare(f"quantize_static {args.model}", onnx.load(str(d / "qdq.onnx")), args.runs, fp32)
+        if args.skip_dynamic:
+            return
         bert = str(models.bert_model_path())
         for label, options in (("", {}), (" reduce_range", {"reduce_range": True})):
             quantization.quantize_dynamic(bert, str(d / "dyn.onnx"), **options)

@@ -12,6 +12,7 @@ For each vector of VL 32-bit lanes this emits
     xb  = vector.shuffle xs, xs [0, 1, 0, 1, ...]        (broadcast of the group: vpbroadcastd)
     ws  = vector.load w[.., v0, 0] : vector<VL*g x i16>  (g weights per lane, adjacent)
     acc = acc + pmaddwd(xb, ws)                          (llvm.x86.*.pmadd.wd)
+    acc = vpdpwssd(acc, xb, ws)                          (VNNI: the add fused)
 
 so that one instruction does the g multiplies and the pairwise sum per lane,
 instead of widening every operand and multiplying 32-bit lanes (vpmulld).
@@ -39,6 +40,10 @@ from compiler.schedule.dot import DOT_ATTR, GROUP
 
 PMADDWD = {128: "llvm.x86.sse2.pmadd.wd", 256: "llvm.x86.avx2.pmadd.wd", 512: "llvm.x86.avx512.pmaddw.d.512"}
 """pmaddwd by register width: (<n x i16>, <n x i16>) -> <n/2 x i32>."""
+
+VPDPWSSD = {128: "llvm.x86.avx512.vpdpwssd.128", 256: "llvm.x86.avx512.vpdpwssd.256", 512: "llvm.x86.avx512.vpdpwssd.512"}
+"""VNNI's accumulating pmaddwd by register width: (acc, a, b), all <n x i32> (the i16 pairs bitcast).
+The 256-bit form is also AVX-VNNI's (VEX-encoded where AVX-512 VL is absent)."""
 
 I16, I32 = IntegerType(16), IntegerType(32)
 
@@ -109,7 +114,7 @@ def lower_dot(loop: ForOp, vector_bits: int) -> list[Operation] | str:
     """The dot-product code of a `dot`-marked vectorized loop, or why it has none."""
     attr = loop.attributes.get(DOT_ATTR)
     instruction = getattr(attr, "data", "")
-    if instruction != "pmaddwd":
+    if instruction not in ("pmaddwd", "vpdpwssd"):
         return f"no {instruction} lowering for these operands"
     nested = [op for op in loop.body.block.ops if not isinstance(op, YieldOp)]
     if len(nested) != 1 or not isinstance(nested[0], ForOp):
@@ -134,12 +139,12 @@ def lower_dot(loop: ForOp, vector_bits: int) -> list[Operation] | str:
     ):
         return "the accesses are not x[.., k], w[.., v, k] and acc[.., v]"
     if x.res.type != I16 or w.res.type != I16 or p.acc.res.type != I32:
-        return "pmaddwd multiplies i16 operands into i32 accumulators"
+        return f"{instruction} multiplies i16 operands into i32 accumulators"
     lanes = min(vector_bits // 32, loop.trip_count)
     while lanes > 1 and loop.trip_count % lanes:
         lanes //= 2
     if lanes * group * 16 not in PMADDWD:
-        return f"{loop.trip_count} lanes do not fill a pmaddwd register"
+        return f"{loop.trip_count} lanes do not fill a {instruction} register"
     ops: list[Operation] = []
     zero = _const(0, ops)
     mask = DenseArrayBase.from_list(i64, [i % group for i in range(lanes * group)])
@@ -157,8 +162,17 @@ def lower_dot(loop: ForOp, vector_bits: int) -> list[Operation] | str:
         xb = vector.ShuffleOp(xs.result, xs.result, mask, result_type=wide)
         ws = vector.LoadOp(w.memref, idx(w), wide)
         acc = vector.LoadOp(p.acc.memref, idx(p.acc), acc_t)
-        dot = TargetIntrinsicOp(PMADDWD[lanes * group * 16], [xb.results[0], ws.result], acc_t)
-        total = arith.AddiOp(acc.result, dot.res)
-        store = vector.StoreOp(total.result, p.store.memref, idx(p.store))
-        ops += [xs, xb, ws, acc, dot, total, store]
+        ops += [xs, xb, ws, acc]
+        bits = lanes * group * 16
+        if instruction == "pmaddwd":
+            dot = TargetIntrinsicOp(PMADDWD[bits], [xb.results[0], ws.result], acc_t)
+            total = arith.AddiOp(acc.result, dot.res)
+            ops += [dot, total]
+            result = total.result
+        else:
+            a, b = vector.BitcastOp(xb.results[0], acc_t), vector.BitcastOp(ws.result, acc_t)
+            dot = TargetIntrinsicOp(VPDPWSSD[bits], [acc.result, a.result, b.result], acc_t)
+            ops += [a, b, dot]
+            result = dot.res
+        ops.append(vector.StoreOp(result, p.store.memref, idx(p.store)))
     return ops

@@ -11,7 +11,10 @@ them into it:
 
 - `pmaddwd` (g = 2, i16 x i16, SSE2/AVX2/AVX-512BW): exact for the narrow
   operands of a quantized conv (|x| <= 255, never -32768 * -32768);
-- `vpdpbusd` (g = 4, u8 x s8 with VNNI): accumulates in the same instruction.
+- `vpdpwssd` (g = 2, i16 x i16, AVX-512 VNNI or AVX-VNNI): pmaddwd with the
+  accumulation in the same instruction;
+- `vpdpbusd` (g = 4, u8 x s8 with VNNI): not lowered yet (it needs the
+  activations stored as u8 with the zero point compensated in the bias).
 
 The choice is the schedule's (from the target's features, never assumed);
 the compute definition stays the plain loop. `convert-loop-to-scf` lowers the
@@ -33,7 +36,7 @@ from compiler.schedule.primitives import Primitive, ScheduleError, find_loop
 DOT_ATTR = "loop.dot"
 """String attribute on a vectorized `loop.for`: the dot-product instruction for its inner group loop."""
 
-GROUP = {"pmaddwd": 2, "vpdpbusd": 4}
+GROUP = {"pmaddwd": 2, "vpdpwssd": 2, "vpdpbusd": 4}
 """Reduction iterations one 32-bit lane of each instruction sums."""
 
 

@@ -119,11 +119,14 @@ def integer_dot(b: ScheduleBuilder, target: CpuTarget) -> bool:
     ([.., ii, oc] -> [ii/g, .., oc, g]: the g weights of one output channel
     adjacent), each tile's `ii` split by g with the group moved inside the
     channel vector, which `dot` then marks (see compiler/schedule/dot.py).
-    i16 operands take pmaddwd (g = 2); vpdpbusd needs u8 x s8 data.
+    i16 operands take the target's `int_dot` (pmaddwd, or VNNI's vpdpwssd; g = 2).
     """
     if narrow_operands(b) != 16 or not target.int_dot or not b.has("ii"):
         return False
-    group = GROUP["pmaddwd"]
+    instruction = target.int_dot
+    if instruction not in ("pmaddwd", "vpdpwssd"):
+        return False
+    group = GROUP[instruction]
     if trips(b, "ii") % group or not b.has("oc"):
         return False
     tiles = [lp for lp in all_loops(b.kernel) if lp.axis_name.split(".")[0] == "ii"]
@@ -136,7 +139,7 @@ def integer_dot(b: ScheduleBuilder, target: CpuTarget) -> bool:
         between = [lp.axis_name for lp in find_loop(b.kernel, inner).body.walk() if isinstance(lp, ForOp)]
         if not b.attempt(Unroll(inner)) or not b.attempt(Reorder((*between, inner))):
             return False
-        if not b.attempt(Dot(vec.axis_name, inner, "pmaddwd")):
+        if not b.attempt(Dot(vec.axis_name, inner, instruction)):
             return False
     return b.attempt(Pack(1, 4, group))
 

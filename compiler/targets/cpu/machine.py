@@ -89,13 +89,15 @@ class HostTarget:
 
 
 def int_dot(flags: set[str], vector_bits: int) -> str:
-    """The integer dot product of the host: vpdpbusd with VNNI at the vector width, else pmaddwd."""
-    vnni = "+avx512vnni" in flags if vector_bits == 512 else "+avxvnni" in flags
-    if vnni:
-        return "vpdpbusd"
-    if vector_bits == 512 and "+avx512bw" not in flags:
-        return ""
-    return "pmaddwd" if "+sse2" in flags or vector_bits >= 256 else ""
+    """The host's i16 dot product at its vector width: vpdpwssd with VNNI, else pmaddwd."""
+    if vector_bits == 512:
+        if "+avx512bw" not in flags:
+            return ""
+        return "vpdpwssd" if "+avx512vnni" in flags else "pmaddwd"
+    if vector_bits == 256:
+        vnni = "+avxvnni" in flags or {"+avx512vnni", "+avx512vl"} <= flags
+        return "vpdpwssd" if vnni else ("pmaddwd" if "+avx2" in flags else "")
+    return "pmaddwd" if "+sse2" in flags else ""
 
 
 @cache
