@@ -116,7 +116,7 @@ def integer_dot(b: ScheduleBuilder, target: CpuTarget) -> bool:
     """A narrow integer conv's reduction over input channels in groups, one dot-product instruction each.
 
     The weight's input-channel lane axis `ii` is packed by the group g
-    ([.., ii, oc] -> [ii/g, .., oc, g]: the g weights of one output channel
+    ([.., ii, oc] -> [.., ii/g, oc, g]: the g weights of one output channel
     adjacent), each tile's `ii` split by g with the group moved inside the
     channel vector, which `dot` then marks (see compiler/schedule/dot.py).
     i16 operands take the target's `int_dot` (pmaddwd, or VNNI's vpdpwssd; g = 2).
@@ -141,7 +141,7 @@ def integer_dot(b: ScheduleBuilder, target: CpuTarget) -> bool:
             return False
         if not b.attempt(Dot(vec.axis_name, inner, instruction)):
             return False
-    return b.attempt(Pack(1, 4, group))
+    return b.attempt(Pack(1, 4, group, outer=4))
 
 
 def conv_nchw_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
