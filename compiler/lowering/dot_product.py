@@ -86,21 +86,26 @@ def _is(form: object, coeff: int) -> bool:
 
 
 def _check_access(
-    load: memref.LoadOp | memref.StoreOp, outer: LoopAccessAnalysis, inner: LoopAccessAnalysis, pos_v: int | None, pos_k: int | None
+    access: memref.LoadOp | memref.StoreOp,
+    outer: LoopAccessAnalysis,
+    inner: LoopAccessAnalysis,
+    pos_v: int | None,
+    pos_k: int | None,
 ) -> bool:
-    """Index `pos_v` steps with the vector loop, `pos_k` with the group loop, the rest with neither."""
-    n = len(load.indices)
-    for d, index in enumerate(load.indices):
-        in_k = inner.form(index)
-        if not _is(in_k, 1 if d == (pos_k if pos_k is None else n + pos_k) else 0):
+    """Index `pos_v` (from the end) steps by 1 with the vector loop, `pos_k` with
+    the group loop; every other index stays the same in both loops."""
+    n = len(access.indices)
+    v_dim = None if pos_v is None else n + pos_v
+    k_dim = None if pos_k is None else n + pos_k
+    for d, index in enumerate(access.indices):
+        if not _is(inner.form(index), 1 if d == k_dim else 0):
             return False
-        if d == (pos_v if pos_v is None else n + pos_v):
-            if not _is(outer.form(index), 1):
+        in_v = outer.form(index)
+        if d == v_dim:
+            if not _is(in_v, 1):
                 return False
-        else:
-            f = outer.form(index)
-            if f is None or f.has_atom:
-                return False
+        elif in_v is None or in_v.has_atom:
+            return False
     return True
 
 
