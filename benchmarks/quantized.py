@@ -34,16 +34,6 @@ class _Reader(quantization.CalibrationDataReader):
         return next(self._feeds, None)
 
 
-def _best_ms(fn: Callable[[], object], runs: int) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times) * 1e3
-
-
 def _step(model: onnx.ModelProto) -> float:
     producer = {o: n for n in model.graph.node for o in n.output}
     node = producer.get(model.graph.output[0].name)
@@ -55,7 +45,7 @@ def _step(model: onnx.ModelProto) -> float:
     return float(np.max(inits[node.input[1]]))
 
 
-def compare(label: str, model: onnx.ModelProto, runs: int) -> None:
+def compare(label: str, model: onnx.ModelProto, runs: int, fp32: onnx.ModelProto | None = None) -> None:
     feeds = models.random_inputs(model, seed=7)
     start = time.perf_counter()
     compiled = compiler.compile(model, opt_level=3)
@@ -70,10 +60,34 @@ def compare(label: str, model: onnx.ModelProto, runs: int) -> None:
         differing = int(np.sum(diff > 1e-6 * max(1.0, float(np.max(np.abs(w))))))
         size = f"{float(np.max(diff)) / step:.3g} steps" if step else f"rel {oracle.max_rel_error(g, w):.3g}"
         print(f"{label} output {i}: {differing} of {g.size} elements differ from onnxruntime, max {size}")
-    ours = _best_ms(lambda: compiled.run(None, feeds), runs)
-    ort_ms = _best_ms(lambda: session.run(None, feeds), runs)
-    print(f"{label}: ours {ours:.2f} ms, onnxruntime {ort_ms:.2f} ms (ratio {ours / ort_ms:.2f}), "
-          f"compile {build_s:.0f} s")
+    timed: dict[str, Callable[[], object]] = {
+        "ours": lambda: compiled.run(None, feeds),
+        "onnxruntime": lambda: session.run(None, feeds),
+    }
+    if fp32 is not None:
+        ours_fp32 = compiler.compile(fp32, opt_level=3)
+        ours_fp32.set_num_threads(1)
+        fp32_feeds = models.random_inputs(fp32, seed=7)
+        timed["ours FP32"] = lambda: ours_fp32.run(None, fp32_feeds)
+    ms = _interleaved_best_ms(timed, runs)
+    print(f"{label}: ours {ms['ours']:.2f} ms, onnxruntime {ms['onnxruntime']:.2f} ms "
+          f"(ratio {ms['ours'] / ms['onnxruntime']:.2f}), compile {build_s:.0f} s")
+    if fp32 is not None:
+        print(f"{label}: ours INT8 {ms['ours']:.2f} ms, ours FP32 {ms['ours FP32']:.2f} ms "
+              f"(INT8 / FP32 {ms['ours'] / ms['ours FP32']:.2f})")
+
+
+def _interleaved_best_ms(fns: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
+    """Best-of-`runs` times, the candidates taking turns (a shared machine's load hits them alike)."""
+    best = {name: float("inf") for name in fns}
+    for fn in fns.values():
+        fn()
+    for _ in range(runs):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            best[name] = min(best[name], (time.perf_counter() - start) * 1e3)
+    return best
 
 
 def main() -> None:
@@ -81,6 +95,7 @@ def main() -> None:
     parser.add_argument("--model", default="resnet50", choices=models.LIGHT_MODELS)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--skip-static", action="store_true")
+    parser.add_argument("--skip-dynamic", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         d = Path(tmp)
@@ -88,7 +103,9 @@ def main() -> None:
             fp32 = models.seeded_light_model(args.model)
             onnx.save(fp32, str(d / "fp32.onnx"))
             quantization.quantize_static(str(d / "fp32.onnx"), str(d / "qdq.onnx"), _Reader(fp32, 8))
-            compare(f"quantize_static {args.model}", onnx.load(str(d / "qdq.onnx")), args.runs)
+            compare(f"quantize_static {args.model}", onnx.load(str(d / "qdq.onnx")), args.runs, fp32)
+        if args.skip_dynamic:
+            return
         bert = str(models.bert_model_path())
         for label, options in (("", {}), (" reduce_range", {"reduce_range": True})):
             quantization.quantize_dynamic(bert, str(d / "dyn.onnx"), **options)

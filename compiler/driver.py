@@ -58,7 +58,8 @@ def loop_pipeline(host: HostTarget | None = None, params_extracted: bool = False
     host = host or HostTarget.detect()
     t = host.schedule_target()
     options = {
-        "default-schedule": f"{{vector-bits={t.vector_bits} vector-registers={t.vector_registers}}}",
+        "default-schedule": f"{{vector-bits={t.vector_bits} vector-registers={t.vector_registers} "
+        f"int-dot={t.int_dot or 'none'}}}",
         "convert-loop-to-scf": f"{{vector-bits={t.vector_bits}}}",
         "widen-half-floats": f"{{native-f16={'true' if host_has_f16c(host) else 'false'}}}",
     }

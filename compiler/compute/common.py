@@ -114,3 +114,16 @@ def identity_value(kb: KernelBuilder, kind: str, elem: Attribute) -> SSAValue:
 
 def select(kb: KernelBuilder, cond: SSAValue, a: SSAValue, b: SSAValue) -> SSAValue:
     return kb.value(arith.SelectOp(cond, a, b))
+
+
+def widen(kb: KernelBuilder, op: g.GraphOp, *values: SSAValue) -> tuple[SSAValue, ...]:
+    """Operands of a narrow integer conv or matmul (i8/i16), sign-extended to the result's i32.
+
+    The product is taken in i32, exactly: what `vpdpbusd` / `pmaddwd` compute
+    lane by lane, which the schedule's `dot` annotation may use.
+    """
+    elem = g.elem_of(op.results[0])
+    out: list[SSAValue] = []
+    for v in values:
+        out.append(v if v.type == elem else kb.value(arith.ExtSIOp(v, elem)))
+    return tuple(out)

@@ -20,7 +20,7 @@ from xdsl.dialects import arith
 from xdsl.ir import SSAValue
 
 from compiler.compute.builder import KernelBuilder
-from compiler.compute.common import KernelContext, select
+from compiler.compute.common import KernelContext, select, widen
 from compiler.compute.scalar import add, mul
 from compiler.dialects import graph as g
 from compiler.dialects import layouts
@@ -98,6 +98,7 @@ def conv_blocked_kernel(ctx: KernelContext) -> None:
             x_idx = _data_index(kb, a, n, kb.affine([(icb, ki), (ii, 1)]), ih, iw)
         xv = _load_x(ctx, x_idx, padded, h, w)
         wv = ctx.emitter.emit(op.weight, [ob, icb, kh, kw, ii, oc])
+        xv, wv = widen(kb, op, xv, wv)
         idx = out_index(n, ob, oh, ow, oc)
         acc = kb.load(ctx.out, idx)
         kb.store(add(kb, acc, mul(kb, xv, wv, elem), elem), ctx.out, idx)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from xdsl.dialects import arith
 from xdsl.ir import SSAValue
 
-from compiler.compute.common import KernelContext, select
+from compiler.compute.common import KernelContext, select, widen
 from compiler.compute.scalar import add, mul
 from compiler.dialects import graph as g
 
@@ -44,7 +44,7 @@ def conv_nchw_kernel(ctx: KernelContext) -> None:
             return ctx.emitter.emit(op.input, [n, c, ih, iw])
         ok = kb.value(arith.AndIOp(kb.in_range(ih, 0, h), kb.in_range(iw, 0, w)))
         v = ctx.emitter.emit(op.input, [n, c, kb.clamp_index(ih, 0, h - 1), kb.clamp_index(iw, 0, w - 1)])
-        return select(kb, ok, v, kb.const(0.0, elem))
+        return select(kb, ok, v, kb.const(0.0, g.elem_of(op.input)))
 
     spatial = [n_n, group, cout_g, oh_n, ow_n]
     names = ["n", "g", "co", "oh", "ow"]
@@ -60,6 +60,7 @@ def conv_nchw_kernel(ctx: KernelContext) -> None:
         xv = x_value(n, kb.affine([(gi, cin_g), (ci, 1)]), ih, iw)
         channel = kb.affine([(gi, cout_g), (co, 1)])
         wv = ctx.emitter.emit(op.weight, [channel, ci, kh, kw])
+        xv, wv = widen(kb, op, xv, wv)
         idx = [n, channel, oh, ow]
         acc = kb.load(ctx.out, idx)
         kb.store(add(kb, acc, mul(kb, xv, wv, elem), elem), ctx.out, idx)

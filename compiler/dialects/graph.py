@@ -1295,6 +1295,14 @@ def _check_window(props: Mapping[str, Attribute], spatial: int, with_dilations: 
             raise VerifyException(f"dilations must be {spatial} positive values")
 
 
+_CONV_INTS = (IntegerType(32), IntegerType(16), IntegerType(8))
+
+
+def _conv_result_elem(elem: Attribute) -> Attribute:
+    """Narrow integer convs (i8/i16 operands, `narrow-integer-conv`) accumulate in i32."""
+    return IntegerType(32) if elem in _CONV_INTS else elem
+
+
 @irdl_op_definition
 class ConvOp(GraphOp):
     """2-D convolution, NCHW input, OIHW weight (O = out channels, I = in/group).
@@ -1307,8 +1315,11 @@ class ConvOp(GraphOp):
     absent means "NCHW", "OIHW", "NCHW". The bias stays [O] in every layout
     (its bytes are those of [O/o, o] anyway).
 
-    Integer convs (ConvInteger, QLinearConv) accumulate in their element type,
-    i32, and wrap on overflow as onnxruntime's int32 accumulators do.
+    Integer convs (ConvInteger, QLinearConv) accumulate in i32 and wrap on
+    overflow as onnxruntime's int32 accumulators do. Their input and weight
+    may be i16 or i8 (both the same; the bias, if any, i32): the products
+    are taken after sign extension to i32, so that kernels may read narrow
+    data and use widening dot products (pmaddwd, vpdpbusd).
     """
 
     name = "graph.conv"
@@ -1340,10 +1351,12 @@ class ConvOp(GraphOp):
             raise VerifyException(f"graph.conv: {err}") from None
         if len(xs) != 4 or len(ws) != 4:
             raise VerifyException("graph.conv takes a 4-D NCHW input and a 4-D OIHW weight")
-        if not (dtypes.is_float(x.get_element_type()) or x.get_element_type() == IntegerType(32)):
-            raise VerifyException("graph.conv takes floating-point or i32 tensors")
-        if any(t.get_element_type() != x.get_element_type() for t in types):
+        if not (dtypes.is_float(x.get_element_type()) or x.get_element_type() in _CONV_INTS):
+            raise VerifyException("graph.conv takes floating-point, i32, or i16/i8 (accumulated in i32) tensors")
+        if any(t.get_element_type() != x.get_element_type() for t in types[:2]):
             raise VerifyException("graph.conv operands must share one element type")
+        if len(types) == 3 and types[2].get_element_type() != _conv_result_elem(x.get_element_type()):
+            raise VerifyException("graph.conv bias must have the result's element type")
         _check_window(props, 2, True)
         group = _props_int(props, "group")
         if group < 1 or xs[1] % group or ws[0] % group:
@@ -1362,7 +1375,7 @@ class ConvOp(GraphOp):
         if ws[0] % max(out_b, 1):
             raise VerifyException(f"out_layout: {ws[0]} channels do not divide into blocks of {out_b}")
         out = layouts.data_physical_shape([xs[0], ws[0], oh, ow], out_b)
-        return [_tensor(out, x.get_element_type())]
+        return [_tensor(out, _conv_result_elem(x.get_element_type()))]
 
 
 @irdl_op_definition

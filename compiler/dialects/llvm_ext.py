@@ -28,6 +28,7 @@ from xdsl.dialects.builtin import (
     IntegerAttr,
     IntegerType,
     SignlessIntegerConstraint,
+    StringAttr,
     VectorType,
     i1,
     i32,
@@ -46,6 +47,7 @@ from xdsl.irdl import (
     prop_def,
     result_def,
     traits_def,
+    var_operand_def,
 )
 from xdsl.parser import Parser
 from xdsl.printer import Printer
@@ -780,6 +782,30 @@ EXTRA_OPS: Sequence[type[IRDLOperation]] = (
     SelectOp,
     AssumeOp,
 )
+
+@irdl_op_definition
+class TargetIntrinsicOp(IRDLOperation):
+    """A call of a target-specific, non-overloaded LLVM intrinsic named by `intrinsic`.
+
+    For instructions that generic LLVM IR does not reliably select, such as
+    `llvm.x86.avx2.pmadd.wd` or `llvm.x86.avx512.vpdpbusd.512`: the caller
+    (a schedule's `dot` lowering) chose them from the target's features.
+    """
+
+    name = "llvm.intr.target"
+
+    args = var_operand_def()
+    res = result_def()
+    intrinsic = prop_def(StringAttr)
+
+    traits = traits_def(Pure())
+    assembly_format = "$intrinsic `(` $args `)` attr-dict `:` functional-type($args, $res)"
+
+    def __init__(self, intrinsic: str, args: Sequence[SSAValue], result_type: Attribute):
+        super().__init__(operands=[args], result_types=[result_type], properties={"intrinsic": StringAttr(intrinsic)})
+
+
+EXTRA_OPS = (*EXTRA_OPS, TargetIntrinsicOp)
 
 _REPLACED = {op.name for op in EXTRA_OPS}
 

@@ -29,7 +29,9 @@ from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from compiler.dialects.loop import PARALLEL, UNROLL, VECTORIZE, ForOp, YieldOp
+from compiler.lowering.dot_product import lower_dot
 from compiler.lowering.loop_vectorizer import VECTORIZE_REMARK_ATTR, clone_body, vectorize
+from compiler.schedule.dot import DOT_ATTR
 
 
 def _const(n: int, ops: list[Operation]) -> SSAValue:
@@ -107,11 +109,27 @@ class ConvertLoopToScf(ModulePass):
     """Print why a vectorize loop stayed scalar on stderr."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for loop in [o for o in op.walk() if isinstance(o, ForOp) and DOT_ATTR in o.attributes]:
+            self.lower_dot(loop)
         loops = [o for o in op.walk() if isinstance(o, ForOp)]
         # Innermost first: a loop's body is plain upstream code when it is lowered
         # (unrolled loops inside a vectorized loop are straight-line by then).
         for loop in reversed(loops):
             self.lower(loop)
+
+    def lower_dot(self, loop: ForOp) -> None:
+        """A `dot`-marked loop as dot-product intrinsics; else it stays for the vectorizer."""
+        result = lower_dot(loop, self.vector_bits)
+        if isinstance(result, str):
+            del loop.attributes[DOT_ATTR]
+            if self.remarks:
+                print(f"remark: loop '{loop.axis_name}' has no dot product: {result}", file=sys.stderr)
+            return
+        block = loop.parent_block()
+        assert block is not None
+        block.insert_ops_before(result, loop)
+        loop.detach()
+        loop.erase()
 
     def lower(self, loop: ForOp) -> None:
         kind = loop.kind

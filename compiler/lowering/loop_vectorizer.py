@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from xdsl.dialects import arith, memref, scf, vector
+from xdsl.dialects import arith, llvm, memref, scf, vector
 from xdsl.dialects.builtin import (
     AnyFloat,
     DenseArrayBase,
@@ -245,6 +245,9 @@ _MINMAX = {
     "arith.minui": arith.MinUIOp,
 }
 
+_INT_WIDTH_CASTS = {"arith.extsi": llvm.SExtOp, "arith.extui": llvm.ZExtOp, "arith.trunci": llvm.TruncOp}
+"""Integer width casts of a vector, as llvm ops (convert-to-llvm keeps them)."""
+
 _AFFINE_CASTS = ("arith.index_cast", "arith.extsi", "arith.index_castui", "arith.extui")
 
 
@@ -417,6 +420,14 @@ class VectorBody:
             )
             for old, res in zip(op.results, new.results, strict=True):
                 self.values[old] = Vec(res)
+            return
+        if (cast := _INT_WIDTH_CASTS.get(op.name)) is not None and all(
+            isinstance(t, IntegerType) for t in (op.operands[0].type, op.results[0].type)
+        ):
+            # xDSL's arith casts take scalars only: the llvm cast of the whole vector
+            # (vpmovsxwd) instead of a cast per lane.
+            new = self.emit(cast(self.vec(reprs[0]), self.vtype(op.results[0].type)))
+            self.values[op.results[0]] = Vec(new.results[0])
             return
         self._per_lane(op, reprs)
 

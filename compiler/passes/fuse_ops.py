@@ -16,7 +16,8 @@ its root, is P) when P's value is consumed by X alone. Then:
   produces the anchor's result shape and reads the anchor-derived value
   through exactly one operand (bias add, ReLU, clip, batch norm, residual
   add, ...) and keeps its element type (anchors accumulate in the output
-  buffer, so a cast or a compare does not join). This is preferred over merging X with injective producers, as it
+  buffer, so a cast or a compare does not join; an integer conv's
+  requantization does: its kernel keeps the int32 sums in a buffer of their own). This is preferred over merging X with injective producers, as it
   saves the anchor's large intermediate. The other operands stay outside
   (block arguments), so when X has two anchored producers (a residual add of
   two conv branches) only the first operand's group takes it (shape 3).
@@ -56,7 +57,7 @@ import math
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.builtin import IntegerType, ModuleOp
 from xdsl.ir import Block, Operation, OpResult, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
@@ -166,8 +167,9 @@ class _Planner:
                     and list(op.operands).count(value) == 1
                     and g.shape_of(op.results[0]) == g.shape_of(value)
                     # Anchors accumulate in their output buffer, so the
-                    # epilogue keeps the element type (no cast, no compare).
-                    and g.elem_of(op.results[0]) == g.elem_of(value)
+                    # epilogue keeps the element type (no cast, no compare),
+                    # except after an integer conv (a requantization).
+                    and (g.elem_of(op.results[0]) == g.elem_of(value) or _requantizes(group.anchor))
                 ):
                     self._merge_into(group, [], op)
                     return
@@ -180,6 +182,13 @@ class _Planner:
             self._merge_into(producers[0], producers[1:], op)
         else:
             self._new(op)
+
+
+def _requantizes(anchor: Operation) -> bool:
+    """An integer conv: its int32 sums are requantized (cast, scale, round,
+    clip, cast) by the epilogue, which the kernel then runs from a buffer of
+    its own (`epilogue_may_change_type`) instead of another pass over int32 data."""
+    return isinstance(anchor, g.ConvOp) and g.elem_of(anchor.result) == IntegerType(32)
 
 
 def _outline(group: _Group, position: dict[Operation, int], max_inline: int) -> None:

@@ -24,7 +24,7 @@ from compiler.errors import PipelineError
 
 # Graph cleanup and batch-norm folding: the result is still one op per kernel.
 # fold-qdq reads the dequantization of weights, which fold-constants folds away.
-_LEVEL1 = ["fold-qdq", "fold-constants", "remove-identity", "dce", "cse", "fold-batchnorm"]
+_LEVEL1 = ["fold-qdq", "fold-constants", "narrow-integer-conv", "remove-identity", "dce", "cse", "fold-batchnorm"]
 
 PIPELINES: dict[int, list[str]] = {
     # Nothing: every op of the import is lowered as it is.
@@ -116,7 +116,7 @@ class GraphOptimizePass(ModulePass):
     """Runs the default graph pipeline of optimization level `level` (0 to 3):
 
       0: nothing
-      1: fold-qdq, fold-constants, remove-identity, dce, cse, fold-batchnorm
+      1: fold-qdq, fold-constants, narrow-integer-conv, remove-identity, dce, cse, fold-batchnorm
       2: level 1 + explicit-padding, fuse-ops, plan-memory
       3: level 1 + convert-layout{layout=NCHW16c}, fuse-horizontal,
          winograd-conv, explicit-padding, fuse-ops, eliminate-concat,

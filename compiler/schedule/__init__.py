@@ -5,6 +5,7 @@
     apply_schedule(kernel, s)            # or apply_schedule(kernel, s.to_json())
 """
 
+from compiler.schedule.dot import Dot
 from compiler.schedule.pack import Pack
 from compiler.schedule.placement import CacheWrite, ComputeAt
 from compiler.schedule.primitives import (
@@ -28,6 +29,7 @@ __all__ = [
     "Bind",
     "CacheWrite",
     "ComputeAt",
+    "Dot",
     "Pack",
     "Fuse",
     "Parallel",

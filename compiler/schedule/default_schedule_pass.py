@@ -43,6 +43,9 @@ class DefaultSchedulePass(ModulePass):
     min_parallel_work: int = CpuTarget.min_parallel_work
     """Nests executing fewer body ops than this stay serial (see CpuTarget)."""
 
+    int_dot: str = CpuTarget.int_dot
+    """Integer dot-product instruction: vpdpbusd (VNNI), pmaddwd, or none (see CpuTarget)."""
+
     target: str = "cpu"
     """`cpu`, or `cuda`: GPU schedules (loops bound to blocks and threads)."""
 
@@ -55,7 +58,11 @@ class DefaultSchedulePass(ModulePass):
         if self.target != "cpu":
             raise CompilerError(f"default-schedule: target {self.target!r} does not exist", hint="use cpu or cuda")
         target = CpuTarget(
-            self.vector_bits, self.vector_registers, self.threads, min_parallel_work=self.min_parallel_work
+            self.vector_bits,
+            self.vector_registers,
+            self.threads,
+            int_dot="" if self.int_dot == "none" else self.int_dot,
+            min_parallel_work=self.min_parallel_work,
         )
         for kernel in kernels(op):
             if SCHEDULE_ATTR in kernel.attributes:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from xdsl.dialects import func, memref
@@ -40,12 +40,12 @@ PACKED_ATTR = "loop.packed"
 """JSON list on a kernel: the packings applied to its operands, in order."""
 
 
-def packed_shape(shape: tuple[int, ...] | list[int], axis: int, factor: int) -> list[int]:
-    outer = -(-shape[axis] // factor)
-    return [outer, *shape[:axis], *shape[axis + 1 :], factor]
+def packed_shape(shape: tuple[int, ...] | list[int], axis: int, factor: int, outer: int = 0) -> list[int]:
+    rest = [*shape[:axis], *shape[axis + 1 :]]
+    return [*rest[:outer], -(-shape[axis] // factor), *rest[outer:], factor]
 
 
-def pack_array(array: np.ndarray, axis: int, factor: int) -> np.ndarray:
+def pack_array(array: np.ndarray, axis: int, factor: int, outer: int = 0) -> np.ndarray:
     """The numpy image of the packing (zero padding up to a multiple of factor)."""
     d = array.shape[axis]
     padded_d = -(-d // factor) * factor
@@ -55,7 +55,7 @@ def pack_array(array: np.ndarray, axis: int, factor: int) -> np.ndarray:
         array = np.pad(array, pad)
     shape = list(array.shape)
     split = shape[:axis] + [padded_d // factor, factor] + shape[axis + 1 :]
-    moved = np.moveaxis(array.reshape(split), [axis, axis + 1], [0, array.ndim])
+    moved = np.moveaxis(array.reshape(split), [axis, axis + 1], [outer, array.ndim])
     return np.ascontiguousarray(moved)
 
 
@@ -67,12 +67,22 @@ class Pack(Primitive):
     operand: int
     axis: int
     factor: int
+    outer: int = 0
+    """Where the outer part goes among the other dims (0: first). An integer
+    conv's weight [.., ii, oc] packed at `outer = axis` keeps its streams:
+    [.., ii / g, oc, g]."""
 
     def __post_init__(self) -> None:
-        for name in ("operand", "axis", "factor"):
+        for name in ("operand", "axis", "factor", "outer"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < (1 if name == "factor" else 0):
                 raise ValueError(f"{name} must be a {'positive' if name == 'factor' else 'non-negative'} integer, got {value!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if not self.outer:
+            del out["outer"]
+        return out
 
     def apply(self, kernel: func.FuncOp) -> None:
         what = f"pack operand {self.operand} along dim {self.axis} by {self.factor}"
@@ -90,19 +100,22 @@ class Pack(Primitive):
             if not isinstance(use.operation, memref.LoadOp):
                 raise ScheduleError(f"{what}: the kernel does more than load the operand ({use.operation.name})")
             loads.append(use.operation)
-        new_type = MemRefType(mtype.element_type, packed_shape(mtype.get_shape(), self.axis, self.factor))
+        if self.outer >= len(mtype.get_shape()):
+            raise ScheduleError(f"{what}: outer position {self.outer} is past the other dims")
+        new_type = MemRefType(mtype.element_type, packed_shape(mtype.get_shape(), self.axis, self.factor, self.outer))
         rewriter = Rewriter()
         for load in loads:
             emitter = IndexEmitter()
             idx = list(load.indices)
             hi, lo = _split_index(idx[self.axis], self.factor, emitter)
-            new_idx = [hi, *idx[: self.axis], *idx[self.axis + 1 :], lo]
+            rest = [*idx[: self.axis], *idx[self.axis + 1 :]]
+            new_idx = [*rest[: self.outer], hi, *rest[self.outer :], lo]
             new = memref.LoadOp.get(arg, new_idx)
             rewriter.insert_op(emitter.ops, InsertPoint.before(load))
             rewriter.replace_op(load, new)
         kernel.replace_argument_type(self.operand, new_type, rewriter)
         done = json.loads(kernel.attributes[PACKED_ATTR].data) if PACKED_ATTR in kernel.attributes else []  # type: ignore[union-attr]
-        done.append({"operand": self.operand, "axis": self.axis, "factor": self.factor})
+        done.append({"operand": self.operand, "axis": self.axis, "factor": self.factor} | ({"outer": self.outer} if self.outer else {}))
         kernel.attributes[PACKED_ATTR] = StringAttr(json.dumps(done))
 
 
@@ -151,9 +164,9 @@ def repack_constants(module: ModuleOp, kernel: func.FuncOp) -> None:
                     f"kernel @{name}: pack operand {pack.operand}: the caller does not pass a constant"
                 )
             array = dtypes.dense_to_numpy(glob.initial_value).reshape(glob.type.get_shape())  # type: ignore[union-attr]
-            packed = pack_array(array, pack.axis, pack.factor)
+            packed = pack_array(array, pack.axis, pack.factor, pack.outer)
             new_type = MemRefType(glob.type.element_type, list(packed.shape))  # type: ignore[union-attr]
-            new_name = f"{glob.sym_name.data}_packed_{pack.axis}_{pack.factor}"
+            new_name = f"{glob.sym_name.data}_packed_{pack.axis}_{pack.factor}" + (f"_{pack.outer}" if pack.outer else "")
             if new_name not in globals_:
                 new_glob = memref.GlobalOp.get(
                     StringAttr(new_name),

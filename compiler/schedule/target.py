@@ -26,6 +26,11 @@ class CpuTarget:
     fewer runs at that fraction of peak."""
     l1_bytes: int = 32 * 1024
     l2_bytes: int = 1024 * 1024
+    int_dot: str = "pmaddwd"
+    """The widening integer dot product of narrow (i16) convs: "vpdpwssd"
+    (AVX-512 VNNI / AVX-VNNI: i16 pairs multiplied and accumulated in one
+    instruction), "pmaddwd" (every x86-64: the pairs' sum, then an add) or ""
+    (plain i32 multiply-adds). From the host's features, never assumed."""
     min_parallel_work: int = 1 << 19
     """The one parallel-work threshold: nests that execute fewer body ops (a
     conv or matmul: fewer multiply-adds) than this stay on one thread. A fork

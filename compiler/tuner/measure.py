@@ -135,8 +135,8 @@ def _run(request: dict[str, Any]) -> dict[str, Any]:
     start = time.perf_counter()
     inputs = [ArgSpec(tuple(shape), np.dtype(dt)) for shape, dt in request["inputs"]]
     args = random_arrays(inputs, request["seed"])
-    for operand, axis, factor in request["packs"]:
-        args[operand] = pack_array(args[operand], axis, factor)
+    for operand, axis, factor, outer in request["packs"]:
+        args[operand] = pack_array(args[operand], axis, factor, outer)
     for i, (arg, (shape, dt)) in enumerate(zip(args, request["specs"], strict=True)):
         if arg.shape != tuple(shape) or arg.dtype != np.dtype(dt):
             return {"error": f"runtime: argument {i} is {arg.shape} {arg.dtype}, the object takes {shape} {dt}"}
@@ -514,7 +514,7 @@ class Measurer:
             elif reference is not None and reference.error is not None:
                 results[i] = MeasureResult([], reference.error, build_s=build_s)
             else:
-                packed = {operand for operand, _, _ in outcome["packs"]}
+                packed = {operand for operand, *_ in outcome["packs"]}
                 outputs = [] if reference is None else [j for j in reference.outputs if j not in packed]
                 requests.append(self._request(outcome, outputs))
                 where.append(i)

@@ -24,8 +24,13 @@ from __future__ import annotations
 
 from itertools import permutations
 
+from xdsl.dialects.builtin import IntegerType, MemRefType
+
+from compiler.dialects.loop import VECTORIZE, ForOp
 from compiler.schedule.default import generic_rule
-from compiler.schedule.primitives import Reorder
+from compiler.schedule.dot import GROUP, Dot
+from compiler.schedule.pack import Pack
+from compiler.schedule.primitives import Reorder, Split, Unroll, all_loops, find_loop
 from compiler.schedule.rules.common import (
     chain,
     in_order,
@@ -91,8 +96,52 @@ def conv_blocked_rule(b: ScheduleBuilder, target: CpuTarget) -> None:
         b.knobs.use_registers(tile * per_column + per_column + 1)
         order = reduction_order(b, ["icb", "kh", "kw", "ii"], last="ii")
         tile_row(b, "ow", tile, "oc" if b.has("oc") else None, order, vector_axis=False)
-        unroll_knob(b, "unroll_ii", "ii")
+        if not integer_dot(b, target):
+            unroll_knob(b, "unroll_ii", "ii")
     parallel_first(b, present(b, ["n", "ob", "oh"]), threads, target)
+
+
+def narrow_operands(b: ScheduleBuilder) -> int:
+    """Bits of the input and weight of a narrow integer conv (i16/i8 read, i32 sums), else 0."""
+    types = [arg.type for arg in b.kernel.args]
+    if len(types) < 3 or not all(isinstance(t, MemRefType) for t in types):
+        return 0
+    x, w = (t.element_type for t in types[:2])
+    if x != w or x not in (IntegerType(16), IntegerType(8)):
+        return 0
+    return x.width.data
+
+
+def integer_dot(b: ScheduleBuilder, target: CpuTarget) -> bool:
+    """A narrow integer conv's reduction over input channels in groups, one dot-product instruction each.
+
+    The weight's input-channel lane axis `ii` is packed by the group g
+    ([.., ii, oc] -> [.., ii/g, oc, g]: the g weights of one output channel
+    adjacent), each tile's `ii` split by g with the group moved inside the
+    channel vector, which `dot` then marks (see compiler/schedule/dot.py).
+    i16 operands take the target's `int_dot` (pmaddwd, or VNNI's vpdpwssd; g = 2).
+    """
+    if narrow_operands(b) != 16 or not target.int_dot or not b.has("ii"):
+        return False
+    instruction = target.int_dot
+    if instruction not in ("pmaddwd", "vpdpwssd"):
+        return False
+    group = GROUP[instruction]
+    if trips(b, "ii") % group or not b.has("oc"):
+        return False
+    tiles = [lp for lp in all_loops(b.kernel) if lp.axis_name.split(".")[0] == "ii"]
+    for ii in tiles:
+        name = ii.axis_name
+        vec = next((lp for lp in ii.body.walk() if isinstance(lp, ForOp) and lp.kind == VECTORIZE), None)
+        if vec is None or not b.attempt(Split(name, group)):
+            return False
+        inner = f"{name}.inner"
+        between = [lp.axis_name for lp in find_loop(b.kernel, inner).body.walk() if isinstance(lp, ForOp)]
+        if not b.attempt(Unroll(inner)) or not b.attempt(Reorder((*between, inner))):
+            return False
+        if not b.attempt(Dot(vec.axis_name, inner, instruction)):
+            return False
+    return b.attempt(Pack(1, 4, group, outer=4))
 
 
 def conv_nchw_rule(b: ScheduleBuilder, target: CpuTarget) -> None:

@@ -228,8 +228,8 @@ class KernelObject:
     input_specs: tuple[ArgSpec, ...]
     """The kernel's arguments before the schedule (what `packs` start from)."""
     object_code: bytes
-    packs: tuple[tuple[int, int, int], ...]
-    """(operand, axis, factor) of each `pack` the schedule applied, in order:
+    packs: tuple[tuple[int, int, int, int], ...]
+    """(operand, axis, factor, outer) of each `pack` the schedule applied, in order:
     `pack_array` turns an unpacked argument into what the object takes."""
     module: ModuleOp
     """The lowered (llvm dialect) module."""
@@ -270,7 +270,7 @@ def compile_kernel(
     # After the schedule: a `pack` takes its operand in the packed layout.
     specs = tuple(_arg_spec(kernel, i, t) for i, t in enumerate(clone.function_type.inputs.data))
     inputs = tuple(_arg_spec(kernel, i, t) for i, t in enumerate(kernel.function_type.inputs.data))
-    packs = tuple((p.operand, p.axis, p.factor) for p in packings(clone))
+    packs = tuple((p.operand, p.axis, p.factor, p.outer) for p in packings(clone))
     host = target or HostTarget.detect()
     run_pipeline(module, lowering_pipeline(host))
     lowered = llvm_module(module)

@@ -69,7 +69,7 @@ class HostTarget:
             bits, registers = 256, 16
         else:
             bits, registers = 128, 16
-        return CpuTarget(vector_bits=bits, vector_registers=registers, threads=threads)
+        return CpuTarget(vector_bits=bits, vector_registers=registers, threads=threads, int_dot=int_dot(flags, bits))
 
     @property
     def data_layout(self) -> str:
@@ -86,6 +86,18 @@ class HostTarget:
             reloc="pic",
             codemodel="default",
         )
+
+
+def int_dot(flags: set[str], vector_bits: int) -> str:
+    """The host's i16 dot product at its vector width: vpdpwssd with VNNI, else pmaddwd."""
+    if vector_bits == 512:
+        if "+avx512bw" not in flags:
+            return ""
+        return "vpdpwssd" if "+avx512vnni" in flags else "pmaddwd"
+    if vector_bits == 256:
+        vnni = "+avxvnni" in flags or {"+avx512vnni", "+avx512vl"} <= flags
+        return "vpdpwssd" if vnni else ("pmaddwd" if "+avx2" in flags else "")
+    return "pmaddwd" if "+sse2" in flags else ""
 
 
 @cache

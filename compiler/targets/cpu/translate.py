@@ -109,6 +109,9 @@ def _convert_intrinsic(op: Operation, builder: ir.IRBuilder, values: ValueMap) -
             op, builder, values, _XDSL_INTRINSICS[type(op)], args, [result_type], result_type
         )
         return True
+    if isinstance(op, llvm_ext.TargetIntrinsicOp):
+        _call_intrinsic(op, builder, values, op.intrinsic.data, args, [], convert_type(op.res.type))
+        return True
     if not isinstance(op, llvm_ext.IntrinsicOp):
         return False
     name = op.intrinsic_name()

@@ -4,7 +4,7 @@
 
 // HELP:      optimization levels
 // HELP-NEXT:   O0: (no graph passes)
-// HELP-NEXT:   O1: fold-qdq, fold-constants, remove-identity, dce, cse, fold-batchnorm
+// HELP-NEXT:   O1: fold-qdq, fold-constants, narrow-integer-conv, remove-identity, dce, cse, fold-batchnorm
 // HELP-NEXT:   O2: O1 + {{.*}}fuse-ops{{.*}}plan-memory
 // HELP-NEXT:   O3: O1 + {{.*}}convert-layout{layout=NCHW16c}{{.*}}plan-memory
 
