@@ -20,6 +20,12 @@ compile or run, or gives NaN.
     python benchmarks/run.py --models resnet50 bert --threads 1 2 --repeat 30
     python benchmarks/run.py -O 2 --json results.json
     python benchmarks/run.py --models resnet50 --records r.jsonl   # default, tuned and ort
+    python benchmarks/run.py --models squeezenet --threads 1 2 --background-load
+
+With `--background-load`, one busy process (a pure spin loop) runs beside
+the benchmark from before the first compile to the end, as on a machine that
+does other work: it shows how parallel loops degrade when a thread of the
+team is descheduled. It is stopped on every exit path.
 
 With `--records` (from `compiler tune`), each model is also compiled with
 its tuned schedules and timed in the same alternating blocks: the table
@@ -29,11 +35,13 @@ adds the tuned time, tuned/ort, and the default/tuned speed-up.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 import traceback
@@ -284,6 +292,33 @@ def environment() -> dict[str, Any]:
     }
 
 
+SPIN = "while True: pass"
+"""The busy process's program: a pure spin loop (no imports, no memory traffic)."""
+
+
+@contextlib.contextmanager
+def background_load(enabled: bool) -> Any:
+    """One busy process for the duration of the block (none when not `enabled`).
+
+    The child is terminated on every way out of the block (an error, Ctrl-C,
+    SystemExit).
+    """
+    if not enabled:
+        yield None
+        return
+    process = subprocess.Popen([sys.executable, "-c", SPIN], stdin=subprocess.DEVNULL)
+    try:
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        print(f"background load stopped (pid {process.pid})", flush=True)
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Time compiled models against onnxruntime on the same inputs and thread count.",
@@ -331,6 +366,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--records", metavar="R.jsonl",
         help="tuning records (compiler tune): also time the tuned model, beside default and ort",
     )
+    parser.add_argument(
+        "--background-load",
+        action="store_true",
+        help="run one busy process (a spin loop) beside the benchmark, as on a shared machine",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="print tracebacks of failures")
     args = parser.parse_args(argv)
     args.models = [m for item in args.models for m in item.split(",") if m]
@@ -345,12 +385,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in args.models:  # fail fast on a typo, before any compile
         if name not in DEFAULT_MODELS and name != "bert_tiny" and not Path(name).is_file():
             load_model(name, args.seed)
+    with background_load(args.background_load) as busy:
+        return _run(args, busy)
+
+
+def _run(args: argparse.Namespace, busy: Any) -> int:
     env = environment()
+    env["background_load"] = busy is not None
     load = env["loadavg_start"]
     print(
         f"compiler vs onnxruntime {env['onnxruntime']}: -O{args.opt_level}, {args.warmup} warm-up + "
         f"{args.repeat} timed runs each, median; {env['cpus']} CPUs"
         + (f", load average {load[0]:.2f}" if load else "")
+        + (f"; background load: 1 busy process (pid {busy.pid})" if busy is not None else "")
     )
     tuned_head = "  " + "  ".join(f"{c:>{w}}" for c, w in zip(TUNED_COLUMNS, TUNED_WIDTHS, strict=True))
     tuned_rule = "  " + "  ".join("-" * w for w in TUNED_WIDTHS)

@@ -422,11 +422,29 @@ def _file_identity(path: Path) -> tuple[int, int, int, int]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _dlopen(so_path: Path) -> ctypes.CDLL:
-    # Short spins before idle libgomp workers sleep (see targets/cpu/jit.py:
-    # prefer_passive_waits); libgomp reads this when the .so pulls it in.
+GOMP_SPIN_COUNT = 1000
+"""Spins (a load and a `pause` each, about 20 ns here) before a waiting
+libgomp thread sleeps, unless OMP_WAIT_POLICY or GOMP_SPINCOUNT say otherwise.
+
+Enough to catch the next parallel loop of a model that launches them back to
+back (about 1.5 us a launch on two threads, as with longer spins), short
+enough that an idle worker does not keep its core from other work. With one
+busy process beside a 2-thread run on 2 cores, 10000 spins made SqueezeNet
+about 4x slower than on one thread; 1000 or 0 made it faster than one thread
+(benchmarks/run.py --background-load, on a loaded machine)."""
+
+
+def bound_libgomp_spinning() -> None:
+    """Set GOMP_SPINCOUNT to `GOMP_SPIN_COUNT` unless the user chose a wait policy.
+
+    libgomp reads it once, when it is loaded: call this before that.
+    """
     if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-        os.environ["GOMP_SPINCOUNT"] = "10000"
+        os.environ["GOMP_SPINCOUNT"] = str(GOMP_SPIN_COUNT)
+
+
+def _dlopen(so_path: Path) -> ctypes.CDLL:
+    bound_libgomp_spinning()  # libgomp comes in with the .so
     resolved = str(so_path.resolve())
     with _dlopen_lock:
         identity = _file_identity(so_path)

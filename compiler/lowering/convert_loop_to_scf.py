@@ -8,7 +8,8 @@ Loops are lowered innermost first, by annotation:
 - unroll: the body cloned once per iteration, with the induction variable a
   constant (no loop is left);
 - parallel: a one-dimensional `scf.parallel` with static bounds and the empty
-  `scf.reduce` terminator (outlining it onto threads is a later pass);
+  `scf.reduce` terminator (outlining it onto threads is a later pass), with
+  the schedule's chunk count (`loop.chunks`) as its `compiler.chunks`;
 - vectorize: explicit vector code (see `loop_vectorizer`): chunks of VL lanes
   then smaller chunks and scalar code for the rest. A loop that cannot be vectorized safely stays serial,
   with the reason in a `loop.not_vectorized` attribute on its `scf.for`
@@ -24,14 +25,16 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import arith, scf
-from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, StringAttr
+from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, StringAttr, i64
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
 from compiler.dialects.loop import PARALLEL, UNROLL, VECTORIZE, ForOp, YieldOp
 from compiler.lowering.dot_product import lower_dot
 from compiler.lowering.loop_vectorizer import VECTORIZE_REMARK_ATTR, clone_body, vectorize
+from compiler.lowering.outline_parallel_loops import CHUNKS_ATTR as SCF_CHUNKS_ATTR
 from compiler.schedule.dot import DOT_ATTR
+from compiler.schedule.primitives import CHUNKS_ATTR as LOOP_CHUNKS_ATTR
 
 
 def _const(n: int, ops: list[Operation]) -> SSAValue:
@@ -89,7 +92,11 @@ def lower_parallel(loop: ForOp) -> list[Operation]:
     block.args[0].name_hint = loop.iv.name_hint
     _move_body(loop, block)
     block.add_op(scf.ReduceOp())
-    ops.append(scf.ParallelOp([lb], [ub], [step], Region(block)))
+    parallel = scf.ParallelOp([lb], [ub], [step], Region(block))
+    chunks = loop.attributes.get(LOOP_CHUNKS_ATTR)
+    if isinstance(chunks, IntegerAttr):
+        parallel.attributes[SCF_CHUNKS_ATTR] = IntegerAttr(chunks.value.data, i64)
+    ops.append(parallel)
     return ops
 
 

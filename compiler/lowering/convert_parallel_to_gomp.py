@@ -1,19 +1,34 @@
 """`convert-parallel-to-gomp`: run `compiler.parallel` calls on a libgomp thread team.
 
 Second half of the threading design (see `outline-parallel-loops`). It runs on
-the llvm dialect, where every captured value is a pointer, integer, float or
-vector, so the captures fit in one literal struct:
+the llvm dialect, where every argument is a pointer, integer, float or vector,
+so the arguments fit in one literal struct:
 
-    llvm.call @f__parallel_0(%a, %n) {compiler.parallel}
+    llvm.call @f__parallel_0(%a, %n, %begin, %end) {compiler.parallel, compiler.chunks = 0}
   becomes
-    %s = llvm.alloca 1 x !llvm.struct<(ptr, i64)>      (in the entry block)
-    store %a -> %s.0 ; store %n -> %s.1
+    %s = llvm.alloca 1 x !llvm.struct<(ptr, i64, i64, i64)>      (in the entry block)
+    store %a -> %s.0 ; ... ; store %end -> %s.3
     %t = llvm.load @compiler_num_threads
     llvm.call @GOMP_parallel(@f__parallel_0__omp, %s, %t, 0)
-  with
+  with a wrapper that every thread of the team runs:
     llvm.func internal @f__parallel_0__omp(%data: !llvm.ptr) {
-      load %data.0, %data.1 ; llvm.call @f__parallel_0(...)
+      load the fields; size = ceildiv(end - begin, chunks)
+      if GOMP_loop_dynamic_start(begin, end, 1, size, &lo, &hi):
+        do f__parallel_0(%a, %n, lo, hi) while GOMP_loop_dynamic_next(&lo, &hi)
+      GOMP_loop_end_nowait()
     }
+
+Why dynamic chunks: a static block per thread makes every parallel loop as
+slow as its slowest thread. On a machine that does other work, a thread
+that is descheduled holds its whole block while the others wait at the
+barrier; with several chunks per thread taken first come, first served, the
+threads that run take over the work of the one that does not. Each chunk is
+a contiguous range of whole iterations and every iteration computes exactly
+what it computed before, so the results do not depend on the chunking.
+
+`chunks` is the `compiler.chunks` attribute: the schedule's chunk count, or
+0 for `CHUNKS_PER_THREAD` per thread of the team (read at run time, so the
+thread count can change after compiling).
 
 `GOMP_parallel(fn, data, num_threads, flags)` runs `fn(data)` on a team of
 `num_threads` threads (0: libgomp's default, OMP_NUM_THREADS or one per core),
@@ -30,17 +45,26 @@ from __future__ import annotations
 
 from xdsl.context import Context
 from xdsl.dialects import llvm
-from xdsl.dialects.builtin import IntegerAttr, ModuleOp, UnitAttr, i32, i64
-from xdsl.ir import Block, Operation, Region
+from xdsl.dialects.builtin import IntegerAttr, IntegerType, ModuleOp, UnitAttr, i32, i64
+from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 from xdsl.utils.exceptions import DiagnosticException
 
-from compiler.lowering.outline_parallel_loops import PARALLEL_ATTR
+from compiler.lowering.outline_parallel_loops import CHUNKS_ATTR, PARALLEL_ATTR
 
 NUM_THREADS_GLOBAL = "compiler_num_threads"
 SET_NUM_THREADS = "compiler_set_num_threads"
 GOMP_PARALLEL = "GOMP_parallel"
+LOOP_START = "GOMP_loop_dynamic_start"
+LOOP_NEXT = "GOMP_loop_dynamic_next"
+LOOP_END = "GOMP_loop_end_nowait"
+NUM_THREADS = "omp_get_num_threads"
+
+CHUNKS_PER_THREAD = 4
+"""Chunks per thread when the schedule leaves the count to the runtime (0):
+enough that the running threads absorb a descheduled one's share, few
+enough that a chunk stays a long contiguous run of iterations."""
 
 _PTR = llvm.LLVMPointerType()
 _VOID = llvm.LLVMVoidType()
@@ -77,34 +101,103 @@ def _add_thread_count_controls(module: ModuleOp) -> None:
         )
 
 
+_I8 = IntegerType(8)
+
+_RUNTIME_FUNCTIONS: dict[str, llvm.LLVMFunctionType] = {
+    GOMP_PARALLEL: llvm.LLVMFunctionType([_PTR, _PTR, i32, i32], _VOID),
+    # bool (long start, long end, long incr, long chunk_size, long *istart, long *iend)
+    LOOP_START: llvm.LLVMFunctionType([i64, i64, i64, i64, _PTR, _PTR], _I8),
+    # bool (long *istart, long *iend)
+    LOOP_NEXT: llvm.LLVMFunctionType([_PTR, _PTR], _I8),
+    LOOP_END: llvm.LLVMFunctionType([], _VOID),
+    NUM_THREADS: llvm.LLVMFunctionType([], i32),
+}
+
+
 def _declare_gomp(module: ModuleOp) -> None:
-    if GOMP_PARALLEL not in _symbols(module):
-        module.body.block.add_op(
-            llvm.FuncOp(
-                GOMP_PARALLEL,
-                llvm.LLVMFunctionType([_PTR, _PTR, i32, i32], _VOID),
-                linkage=llvm.LinkageAttr("external"),
-            )
-        )
+    symbols = _symbols(module)
+    for name, signature in _RUNTIME_FUNCTIONS.items():
+        if name not in symbols:
+            module.body.block.add_op(llvm.FuncOp(name, signature, linkage=llvm.LinkageAttr("external")))
 
 
-def _wrapper(callee: llvm.FuncOp, struct: llvm.LLVMStructType) -> llvm.FuncOp:
-    """`void callee__omp(ptr data)`: unpack the struct and call the outlined function."""
-    body = Block(arg_types=[_PTR])
-    data = body.args[0]
+def _constant(value: int, type_: IntegerType = i64) -> llvm.ConstantOp:
+    return llvm.ConstantOp(IntegerAttr(value, type_), type_)
+
+
+def _is_true(flag: SSAValue, ops: list[Operation]) -> SSAValue:
+    """An i1 from a C `bool` result (an i8 that is 0 or 1)."""
+    zero = _constant(0, _I8)
+    ne = llvm.ICmpOp(flag, zero.result, IntegerAttr(llvm.ICmpPredicateFlag("ne").to_int(), i64))
+    ops += [zero, ne]
+    return ne.res
+
+
+def _chunk_size(begin: SSAValue, end: SSAValue, chunks: int, ops: list[Operation]) -> SSAValue:
+    """max(ceildiv(end - begin, n), 1) iterations per chunk, n = `chunks` or per thread."""
+    if chunks > 0:
+        count = _constant(chunks)
+        ops.append(count)
+        n = count.result
+    else:
+        threads = llvm.CallOp(NUM_THREADS, return_type=i32)
+        wide = llvm.SExtOp(threads.returned, i64)
+        per = _constant(CHUNKS_PER_THREAD)
+        product = llvm.MulOp(wide.res, per.result)
+        ops += [threads, wide, per, product]
+        n = product.res
+    one = _constant(1)
+    span = llvm.SubOp(end, begin)
+    minus_one = llvm.SubOp(n, one.result)
+    rounded = llvm.AddOp(span.res, minus_one.res)
+    size = llvm.SDivOp(rounded.res, n)
+    positive = llvm.ICmpOp(
+        size.res, one.result, IntegerAttr(llvm.ICmpPredicateFlag("sgt").to_int(), i64)
+    )
+    clamped = llvm.SelectOp(positive.res, size.res, one.result)
+    ops += [one, span, minus_one, rounded, size, positive, clamped]
+    return clamped.results[0]
+
+
+def _wrapper(callee: llvm.FuncOp, struct: llvm.LLVMStructType, chunks: int) -> llvm.FuncOp:
+    """`void callee__omp(ptr data)`: unpack the struct, then run chunks of [begin, end)
+    that libgomp hands out dynamically until none is left."""
+    entry, body, done = Block(arg_types=[_PTR]), Block(), Block()
+    data = entry.args[0]
     data.name_hint = "data"
-    args = []
+    ops: list[Operation] = []
+    args: list[SSAValue] = []
     for index, field_type in enumerate(struct.types.data):
         field = llvm.GEPOp(data, [0, index], struct, inbounds=True)
         load = llvm.LoadOp(field.result, field_type)
-        body.add_ops([field, load])
+        ops += [field, load]
         args.append(load.dereferenced_value)
-    body.add_ops([llvm.CallOp(callee.sym_name.data, *args), llvm.ReturnOp()])
+    *captures, begin, end = args
+    size = _chunk_size(begin, end, chunks, ops)
+    one = _constant(1)
+    lo_slot = llvm.AllocaOp(one.result, i64, alignment=8)
+    hi_slot = llvm.AllocaOp(one.result, i64, alignment=8)
+    lo_slot.res.name_hint, hi_slot.res.name_hint = "lo", "hi"
+    start = llvm.CallOp(LOOP_START, begin, end, one.result, size, lo_slot.res, hi_slot.res, return_type=_I8)
+    ops += [one, lo_slot, hi_slot, start]
+    got = _is_true(start.returned, ops)
+    entry.add_ops([*ops, llvm.CondBrOp(got, body, [], done, [])])
+
+    ops = []
+    lo = llvm.LoadOp(lo_slot.res, i64)
+    hi = llvm.LoadOp(hi_slot.res, i64)
+    run = llvm.CallOp(callee.sym_name.data, *captures, lo.dereferenced_value, hi.dereferenced_value)
+    step = llvm.CallOp(LOOP_NEXT, lo_slot.res, hi_slot.res, return_type=_I8)
+    ops += [lo, hi, run, step]
+    more = _is_true(step.returned, ops)
+    body.add_ops([*ops, llvm.CondBrOp(more, body, [], done, [])])
+
+    done.add_ops([llvm.CallOp(LOOP_END), llvm.ReturnOp()])
     return llvm.FuncOp(
         f"{callee.sym_name.data}__omp",
         llvm.LLVMFunctionType([_PTR], _VOID),
         linkage=llvm.LinkageAttr("internal"),
-        body=Region(body),
+        body=Region([entry, body, done]),
         other_props={"no_unwind": UnitAttr()},
     )
 
@@ -120,25 +213,25 @@ def _launch(call: llvm.CallOp, module: ModuleOp) -> None:
         caller = caller.parent_op()
     assert caller is not None
 
+    if len(call.args) < 2 or any(arg.type != i64 for arg in call.args[-2:]):
+        raise DiagnosticException(
+            f"a compiler.parallel call of @{callee.sym_name.data} must end with its (begin, end) range"
+        )
+    chunks = call.attributes.get(CHUNKS_ATTR)
     struct = llvm.LLVMStructType.from_type_list([arg.type for arg in call.args])
-    wrapper = _wrapper(callee, struct)
+    wrapper = _wrapper(callee, struct, chunks.value.data if isinstance(chunks, IntegerAttr) else 0)
     module.body.block.insert_op_after(wrapper, callee)
 
     ops: list[Operation] = []
-    if call.args:
-        one = llvm.ConstantOp(IntegerAttr(1, i64), i64)
-        # 64: captured AVX-512 vectors are stored with their natural alignment.
-        alloca = llvm.AllocaOp(one, struct, alignment=64)
-        # In the entry block: a fixed stack slot, not a per-call stack bump.
-        Rewriter.insert_op([one, alloca], InsertPoint.at_start(caller.body.blocks[0]))
-        data = alloca.res
-        for index, arg in enumerate(call.args):
-            field = llvm.GEPOp(data, [0, index], struct, inbounds=True)
-            ops += [field, llvm.StoreOp(arg, field.result)]
-    else:
-        zero_ptr = llvm.ZeroOp(_PTR)
-        ops.append(zero_ptr)
-        data = zero_ptr.res
+    one = llvm.ConstantOp(IntegerAttr(1, i64), i64)
+    # 64: captured AVX-512 vectors are stored with their natural alignment.
+    alloca = llvm.AllocaOp(one, struct, alignment=64)
+    # In the entry block: a fixed stack slot, not a per-call stack bump.
+    Rewriter.insert_op([one, alloca], InsertPoint.at_start(caller.body.blocks[0]))
+    data = alloca.res
+    for index, arg in enumerate(call.args):
+        field = llvm.GEPOp(data, [0, index], struct, inbounds=True)
+        ops += [field, llvm.StoreOp(arg, field.result)]
     count_address = llvm.AddressOfOp(NUM_THREADS_GLOBAL, _PTR)
     count = llvm.LoadOp(count_address.result, i32, alignment=4)
     fn = llvm.AddressOfOp(wrapper.sym_name.data, _PTR)

@@ -6,24 +6,26 @@ plain sequential rewrite):
 1. This pass, on upstream dialects. For an outermost 1-D `scf.parallel`
    (%lb to %ub step %s) in `@f`, it creates
 
-       func.func private @f__parallel_0(<captured values>) {
-         %tid = omp_get_thread_num(); %nt = omp_get_num_threads()
-         %n = ceildiv(%ub - %lb, %s); %chunk = ceildiv(%n, %nt)
-         %begin = min(%tid * %chunk, %n); %end = min(%begin + %chunk, %n)
+       func.func private @f__parallel_0(<captured values>, %begin: index, %end: index) {
          scf.for %iv = %lb + %begin * %s to min(%lb + %end * %s, %ub) step %s { <body> }
        }
 
-   i.e. a static block partition of the iteration range over the team, and
-   replaces the loop by `func.call @f__parallel_0(<captures>) {compiler.parallel}`.
-   Captured values are whatever the body uses from outside (memrefs, index
-   values, scalars, vectors); constants are cloned into the function instead
-   so they fold. Outside a parallel region omp_get_thread_num() is 0 and
-   omp_get_num_threads() is 1, so the IR is still correct sequential code.
+   which runs the iterations [%begin, %end) of the range (counted from 0),
+   and replaces the loop by
+   `func.call @f__parallel_0(<captures>, 0, <trip count>) {compiler.parallel, compiler.chunks = N}`,
+   i.e. a call that runs every iteration, so the IR is still correct
+   sequential code. Captured values are whatever the body uses from outside
+   (memrefs, index values, scalars, vectors); constants are cloned into the
+   function instead so they fold. `compiler.chunks` is the `parallel`
+   schedule primitive's chunk count (the `compiler.chunks` attribute of the
+   scf.parallel; 0, the default, lets the runtime choose).
 
 2. `convert-parallel-to-gomp`, on the llvm dialect once every capture is a
    pointer, integer, float or vector: each marked call becomes a struct of
-   the captures on the stack plus `GOMP_parallel(@f__parallel_0__omp, &struct,
-   compiler_num_threads, 0)`, where the `__omp` wrapper unpacks the struct.
+   its arguments on the stack plus `GOMP_parallel(@f__parallel_0__omp,
+   &struct, compiler_num_threads, 0)`; the `__omp` wrapper unpacks the
+   struct and runs the range in chunks that the team's threads take
+   dynamically (see that pass for why).
 
 Inner scf.parallel ops (nested in an outlined one, or multi-dimensional) run
 sequentially: they become scf.for nests. Loops with reductions are rejected.
@@ -35,7 +37,7 @@ from dataclasses import dataclass
 
 from xdsl.context import Context
 from xdsl.dialects import arith, func, scf
-from xdsl.dialects.builtin import IndexType, ModuleOp, UnitAttr, i32
+from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, UnitAttr, i64
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -50,8 +52,9 @@ from xdsl.utils.exceptions import DiagnosticException
 PARALLEL_ATTR = "compiler.parallel"
 """Unit attribute on a func.call/llvm.call that must run on every thread of a team."""
 
-OMP_THREAD_NUM = "omp_get_thread_num"
-OMP_NUM_THREADS = "omp_get_num_threads"
+CHUNKS_ATTR = "compiler.chunks"
+"""i64 attribute on an scf.parallel and on its marked call: the number of chunks
+its iterations are cut into for the threads (0 or absent: the runtime's choice)."""
 
 
 def _is_inside(value: SSAValue, op: Operation) -> bool:
@@ -77,13 +80,6 @@ def _captures(loop: scf.ParallelOp) -> list[SSAValue]:
     return list(found)
 
 
-def _declare_omp(module: ModuleOp) -> None:
-    existing = {op.sym_name.data for op in module.ops if isinstance(op, func.FuncOp)}
-    for name in (OMP_THREAD_NUM, OMP_NUM_THREADS):
-        if name not in existing:
-            module.body.block.add_op(func.FuncOp.external(name, [], [i32]))
-
-
 def _unique_name(module: ModuleOp, base: str) -> str:
     names = {
         op.properties["sym_name"].data  # type: ignore[union-attr]
@@ -106,9 +102,12 @@ def _outline(loop: scf.ParallelOp, module: ModuleOp, caller: func.FuncOp) -> Non
     passed = [v for v in captures if not _is_constant(v)]
     name = _unique_name(module, f"{caller.sym_name.data}__parallel_")
 
-    outlined = func.FuncOp(name, ([v.type for v in passed], []), visibility="private")
+    index = IndexType()
+    outlined = func.FuncOp(name, ([*(v.type for v in passed), index, index], []), visibility="private")
     entry = outlined.body.blocks[0]
-    mapping: dict[SSAValue, SSAValue] = dict(zip(passed, entry.args, strict=True))
+    *args, begin, end = entry.args
+    begin.name_hint, end.name_hint = "begin", "end"
+    mapping: dict[SSAValue, SSAValue] = dict(zip(passed, args, strict=True))
     for value, arg in mapping.items():
         arg.name_hint = value.name_hint
     for value in captures:
@@ -117,7 +116,6 @@ def _outline(loop: scf.ParallelOp, module: ModuleOp, caller: func.FuncOp) -> Non
             entry.add_op(clone)
             mapping[value] = clone.results[0]
 
-    index = IndexType()
     ops: list[Operation] = []
 
     def emit(op: Operation) -> SSAValue:
@@ -125,19 +123,9 @@ def _outline(loop: scf.ParallelOp, module: ModuleOp, caller: func.FuncOp) -> Non
         return op.results[0]
 
     lb, ub, step = (mapping[v] for v in (loop.lowerBound[0], loop.upperBound[0], loop.step[0]))
-    tid32 = emit(func.CallOp(OMP_THREAD_NUM, [], [i32]))
-    nt32 = emit(func.CallOp(OMP_NUM_THREADS, [], [i32]))
-    tid = emit(arith.IndexCastOp(tid32, index))
-    nthreads = emit(arith.IndexCastOp(nt32, index))
-    zero = emit(arith.ConstantOp.from_int_and_width(0, index))
-    span = emit(arith.SubiOp(ub, lb))
-    trips = emit(arith.MaxSIOp(emit(arith.CeilDivSIOp(span, step)), zero))
-    chunk = emit(arith.CeilDivSIOp(trips, nthreads))
-    begin = emit(arith.MinSIOp(emit(arith.MuliOp(tid, chunk)), trips))
-    end = emit(arith.MinSIOp(emit(arith.AddiOp(begin, chunk)), trips))
     lo = emit(arith.AddiOp(lb, emit(arith.MuliOp(begin, step))))
     hi = emit(arith.MinSIOp(emit(arith.AddiOp(lb, emit(arith.MuliOp(end, step)))), ub))
-    tid.name_hint, nthreads.name_hint, lo.name_hint, hi.name_hint = "tid", "nthreads", "lo", "hi"
+    lo.name_hint, hi.name_hint = "lo", "hi"
 
     body = Block(arg_types=[index])
     for_op = scf.ForOp(lo, hi, step, [], Region(body))
@@ -159,10 +147,28 @@ def _outline(loop: scf.ParallelOp, module: ModuleOp, caller: func.FuncOp) -> Non
     for value, replacement in mapping.items():
         value.replace_uses_with_if(replacement, lambda use: _within(use.operation, outlined))
 
-    call = func.CallOp(name, passed, [])
+    call_ops = _trip_count(loop)
+    call = func.CallOp(name, [*passed, call_ops[0].results[0], call_ops[-1].results[0]], [])
     call.attributes[PARALLEL_ATTR] = UnitAttr()
-    Rewriter.replace_op(loop, call, [])
+    call.attributes[CHUNKS_ATTR] = IntegerAttr(chunk_count(loop), i64)
+    Rewriter.replace_op(loop, [*call_ops, call], [])
     module.body.block.insert_op_after(outlined, caller)
+
+
+def chunk_count(loop: scf.ParallelOp) -> int:
+    """The loop's `compiler.chunks` (0 when absent: the runtime chooses)."""
+    attr = loop.attributes.get(CHUNKS_ATTR)
+    return attr.value.data if isinstance(attr, IntegerAttr) else 0
+
+
+def _trip_count(loop: scf.ParallelOp) -> list[Operation]:
+    """Ops computing 0 (first) and max(ceildiv(ub - lb, step), 0) (last) before `loop`."""
+    zero = arith.ConstantOp.from_int_and_width(0, IndexType())
+    span = arith.SubiOp(loop.upperBound[0], loop.lowerBound[0])
+    quotient = arith.CeilDivSIOp(span, loop.step[0])
+    trips = arith.MaxSIOp(quotient, zero)
+    zero.result.name_hint, trips.result.name_hint = "zero", "trips"
+    return [zero, span, quotient, trips]
 
 
 def _within(op: Operation, ancestor: Operation) -> bool:
@@ -197,6 +203,7 @@ def _split_outer_dimension(loop: scf.ParallelOp) -> scf.ParallelOp:
     new_loop = scf.ParallelOp(
         [loop.lowerBound[0]], [loop.upperBound[0]], [loop.step[0]], loop.detach_region(0)
     )
+    new_loop.attributes.update(loop.attributes)
     Rewriter.replace_op(loop, new_loop)
     return new_loop
 
@@ -244,15 +251,11 @@ class OutlineParallelLoopsPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         if not self.sequential:
-            outlined_any = False
             for caller in list(op.ops):
                 if not isinstance(caller, func.FuncOp) or caller.is_declaration:
                     continue
                 for loop in _outermost_parallel_loops(caller):
                     _outline(loop, op, caller)
-                    outlined_any = True
-            if outlined_any:
-                _declare_omp(op)
         PatternRewriteWalker(ParallelToSequentialFor()).rewrite_module(op)
 
 

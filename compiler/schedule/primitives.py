@@ -519,18 +519,46 @@ class Unroll(_Annotate):
         self._annotate(kernel, UNROLL)
 
 
+CHUNKS_ATTR = "loop.chunks"
+"""i64 attribute on a parallel loop.for: the `chunks` of its `parallel` primitive."""
+
+
 @dataclass(frozen=True)
 class Parallel(_Annotate):
-    """Run the iterations of `axis` on threads; they must be independent."""
+    """Run the iterations of `axis` on threads; they must be independent.
+
+    The iterations are cut into `chunks` contiguous ranges that the threads
+    take one at a time as they finish the previous one, so that a thread the
+    machine deschedules holds up one chunk, not a whole share (0: the
+    runtime's default, a few chunks per thread; more than the trip count
+    means one iteration each). Every iteration computes what it computes
+    serially, so the chunk count never changes the results.
+    """
 
     primitive: ClassVar[str] = "parallel"
+    chunks: int = 0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not isinstance(self.chunks, int) or isinstance(self.chunks, bool) or self.chunks < 0:
+            raise ValueError(f"chunks must be a non-negative integer, got {self.chunks!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if not self.chunks:
+            del out["chunks"]  # schedules (and their records) from before chunks stay as they were
+        return out
 
     def apply(self, kernel: func.FuncOp) -> None:
         loop = find_loop(kernel, self.axis)
         problem = independence_problem(loop)
         if problem is not None:
             raise ScheduleError(f"parallel '{self.axis}': {problem}")
-        self._annotate(kernel, PARALLEL)
+        loop = self._annotate(kernel, PARALLEL)
+        if self.chunks:
+            loop.attributes[CHUNKS_ATTR] = IntegerAttr(self.chunks, 64)
+        else:
+            loop.attributes.pop(CHUNKS_ATTR, None)
 
 
 @dataclass(frozen=True)

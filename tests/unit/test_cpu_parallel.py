@@ -6,6 +6,8 @@ import numpy as np
 import pytest
 from cpu_kernels import jit, parallel_loop
 
+from compiler.lowering.convert_parallel_to_gomp import CHUNKS_PER_THREAD
+
 ROWS = 64
 
 SCALE = f"""
@@ -57,11 +59,20 @@ def _run(handle, threads: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # 
     return a, out, who
 
 
+def _assert_chunked(who: np.ndarray, threads: int, chunks: int) -> None:
+    """Every row ran on one of the team's threads, and each of the `chunks`
+    contiguous ranges of rows on a single thread (which one is first come, first served)."""
+    assert ((who >= 0) & (who < threads)).all(), who
+    size = -(-ROWS // chunks)
+    for start in range(0, ROWS, size):
+        assert len(set(who[start : start + size].tolist())) == 1, (start, who)
+
+
 def test_parallel_loop_runs_on_two_threads(scale_handle) -> None:  # type: ignore[no-untyped-def]
     a, out, who = _run(scale_handle, 2)
     np.testing.assert_array_equal(out, a * np.float32(1.5))
-    # A static block partition: the first half of the rows on thread 0, the rest on 1.
-    np.testing.assert_array_equal(who, np.repeat([0, 1], ROWS // 2))
+    # The default: CHUNKS_PER_THREAD chunks per thread, taken dynamically.
+    _assert_chunked(who, 2, 2 * CHUNKS_PER_THREAD)
 
 
 def test_thread_count_is_set_at_run_time(scale_handle) -> None:  # type: ignore[no-untyped-def]
@@ -70,7 +81,21 @@ def test_thread_count_is_set_at_run_time(scale_handle) -> None:  # type: ignore[
     assert (who == 0).all()
     a, out, who = _run(scale_handle, 4)
     np.testing.assert_array_equal(out, a * np.float32(1.5))
-    np.testing.assert_array_equal(who, np.repeat([0, 1, 2, 3], ROWS // 4))
+    _assert_chunked(who, 4, 4 * CHUNKS_PER_THREAD)
+
+
+@pytest.mark.parametrize("chunks", [1, 7, 100])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_schedule_chunk_count(chunks: int, threads: int) -> None:
+    """`compiler.chunks` on the scf.parallel: that many ranges (at most one per row)."""
+    loop_type = "}) : (index, index, index) -> ()"
+    assert SCALE.count(loop_type) == 1
+    handle = jit(SCALE.replace(loop_type, f"}}) {{compiler.chunks = {chunks} : i64}} : (index, index, index) -> ()"))
+    a, out, who = _run(handle, threads)
+    np.testing.assert_array_equal(out, a * np.float32(1.5))
+    _assert_chunked(who, threads, min(chunks, ROWS))
+    if chunks == 1:
+        assert len(set(who.tolist())) == 1
 
 
 def test_sequential_option_needs_no_threads() -> None:

@@ -63,9 +63,9 @@ def _models() -> dict[str, tuple[onnx.ModelProto, str]]:
 MODELS = _models()
 
 KNOBS = {
-    "matmul": {"rows", "vectors", "unroll_k", "pack", "parallel"},
-    "conv_blocked": {"tile", "order", "unroll_ii", "parallel"},
-    "conv_nchw": {"channels", "columns", "order", "unroll_kw", "parallel"},
+    "matmul": {"rows", "vectors", "unroll_k", "pack", "parallel", "chunks"},
+    "conv_blocked": {"tile", "order", "unroll_ii", "parallel", "chunks"},
+    "conv_nchw": {"channels", "columns", "order", "unroll_kw", "parallel", "chunks"},
     "pool": {"unroll_kw", "parallel.c"},
 }
 

@@ -55,6 +55,10 @@ def cache_write(b: ScheduleBuilder, axis: str, position: str = "inside") -> bool
     return b.attempt(CacheWrite(axis, position))
 
 
+CHUNK_CHOICES = (0, 1, 2, 4, 8, 16, 32)
+"""Values of the `chunks` knob: the parallel loop's chunk count (0: the runtime's, a few per thread)."""
+
+
 def parallel_first(
     b: ScheduleBuilder,
     axes: Sequence[str | None],
@@ -66,13 +70,16 @@ def parallel_first(
 
     Knob `parallel` (when the target has two threads or more): the loop that
     runs on threads, one of `choices` (default: `axes`), or None for none.
+    Knob `chunks`: how many chunks the threads take its iterations in
+    (`Parallel.chunks`; 0, the default, leaves it to the runtime).
     """
     options = [a for a in (axes if choices is None else choices) if a is not None]
     knob = target.thread_count >= 2 and bool(options)
     if knob and b.knobs.tuning:
         axis = b.knobs.pick("parallel", [None, *options], None)
+        chunks = b.knobs.pick("chunks", CHUNK_CHOICES, 0)
         if axis is not None:
-            require_parallel(b, axis)
+            require_parallel(b, axis, chunks)
         return
     chosen = None
     if threads >= 2:
@@ -82,13 +89,15 @@ def parallel_first(
                 break
     if knob:
         b.knobs.declare("parallel", [None, *options], chosen)
+        b.knobs.declare("chunks", CHUNK_CHOICES, 0)
 
 
-def require_parallel(b: ScheduleBuilder, axis: str) -> bool:
-    """Run `axis` on threads as a knob asked; a missing loop or one of a single iteration is a miss."""
+def require_parallel(b: ScheduleBuilder, axis: str, chunks: int = 0) -> bool:
+    """Run `axis` on threads (in `chunks` chunks) as a knob asked; a missing loop or
+    one of a single iteration is a miss."""
     if b.has(axis) and b.loop(axis).trip_count >= 2:
-        return b.require(Parallel(axis))
-    b.missed.append(Parallel(axis))
+        return b.require(Parallel(axis, chunks))
+    b.missed.append(Parallel(axis, chunks))
     return False
 
 

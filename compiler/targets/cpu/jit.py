@@ -39,6 +39,7 @@ from xdsl.ir import Attribute
 from compiler.errors import CompilerError
 from compiler.lowering.convert_to_llvm import ConvertToLLVMPass
 from compiler.registry import make_context
+from compiler.runtime import bound_libgomp_spinning
 from compiler.targets.cpu.cache import ObjectCache
 from compiler.targets.cpu.machine import HostTarget, compile_object, initialize_llvm
 from compiler.targets.cpu.translate import to_llvm_ir
@@ -64,15 +65,15 @@ def find_libgomp() -> str | None:
 
 
 def prefer_passive_waits() -> None:
-    """Idle libgomp threads sleep instead of spinning, unless the user says otherwise.
+    """Idle libgomp threads spin briefly, then sleep, unless the user says otherwise.
 
     Spinning workers keep a core busy between parallel loops; on a machine
     whose cores are shared (other processes, onnxruntime's own spinning
     pool in the same process) that made two threads several times slower
-    than one. libgomp reads these variables once, when it is loaded.
+    than one. libgomp reads these variables once, when it is loaded. See
+    `compiler.runtime.GOMP_SPIN_COUNT` for the count.
     """
-    if "OMP_WAIT_POLICY" not in os.environ and "GOMP_SPINCOUNT" not in os.environ:
-        os.environ["GOMP_SPINCOUNT"] = "10000"
+    bound_libgomp_spinning()
 
 
 def load_runtime_libraries() -> None:

@@ -36,15 +36,15 @@ func.func @main(%arena: memref<1024xi8>, %params: memref<512xi8>) {
 // CHECK-NOT:  scf.
 // CHECK:      llvm.func internal @relu(%x: !llvm.ptr, %y: !llvm.ptr) attributes {no_unwind} {
 // CHECK:        llvm.call @GOMP_parallel
-// CHECK:      llvm.func internal @relu__parallel_0(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
-// CHECK:        llvm.call @omp_get_thread_num() : () -> i32
+// CHECK:      llvm.func internal @relu__parallel_0(%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %begin: i64, %end: i64)
 // CHECK:        llvm.load %{{.*}} {alignment = 4 : i64} : !llvm.ptr -> vector<16xf32>
 // CHECK:        llvm.intr.maximum
 // CHECK:        llvm.store %{{.*}}, %{{.*}} {alignment = 4 : i64} : vector<16xf32>, !llvm.ptr
 // CHECK:      llvm.func internal @relu__parallel_0__omp(%data: !llvm.ptr)
+// CHECK:        llvm.call @GOMP_loop_dynamic_start
 // CHECK:      llvm.func @main(%arena: !llvm.ptr, %params: !llvm.ptr) attributes {no_unwind} {
 // CHECK-NEXT:   %[[Y:.*]] = llvm.getelementptr inbounds %arena[512] : (!llvm.ptr) -> !llvm.ptr, i8
 // CHECK-NEXT:   llvm.call @relu(%params, %[[Y]]) : (!llvm.ptr, !llvm.ptr) -> ()
 // CHECK-NEXT:   llvm.return
-// CHECK:      llvm.func @omp_get_thread_num() -> i32
+// CHECK:      llvm.func @omp_get_num_threads() -> i32
 // CHECK:      llvm.func @compiler_set_num_threads

@@ -18,26 +18,24 @@ func.func @scale(%a: memref<8x64xf32>, %s: f32) {
   func.return
 }
 
-// The loop becomes a marked call; constants are cloned, not captured.
+// The loop becomes a marked call over the whole range [0, trips), with the
+// runtime's chunk count (0); constants are cloned, not captured.
 // CHECK:      func.func @scale(%a: memref<8x64xf32>, %s: f32) {
-// CHECK:        func.call @scale__parallel_0(%a, %s) {compiler.parallel} : (memref<8x64xf32>, f32) -> ()
+// CHECK:        %zero = arith.constant 0 : index
+// CHECK:        %trips = arith.maxsi
+// CHECK-NEXT:   func.call @scale__parallel_0(%a, %s, %zero, %trips) {compiler.parallel, compiler.chunks = 0 : i64} : (memref<8x64xf32>, f32, index, index) -> ()
 // CHECK-NEXT:   func.return
-// The outlined function runs its block of the iteration range.
-// CHECK:      func.func private @scale__parallel_0(%a: memref<8x64xf32>, %s: f32) {
-// CHECK:        %[[TID32:.*]] = func.call @omp_get_thread_num() : () -> i32
-// CHECK-NEXT:   %[[NT32:.*]] = func.call @omp_get_num_threads() : () -> i32
-// CHECK-NEXT:   %tid = arith.index_cast %[[TID32]] : i32 to index
-// CHECK-NEXT:   %nthreads = arith.index_cast %[[NT32]] : i32 to index
-// CHECK:        %[[TRIPS:.*]] = arith.maxsi
-// CHECK-NEXT:   %[[CHUNK:.*]] = arith.ceildivsi %[[TRIPS]], %nthreads : index
-// CHECK-NEXT:   %[[B0:.*]] = arith.muli %tid, %[[CHUNK]] : index
-// CHECK-NEXT:   %[[BEGIN:.*]] = arith.minsi %[[B0]], %[[TRIPS]] : index
-// CHECK:        %hi = arith.minsi
+// The outlined function runs the iterations [begin, end) of the range.
+// CHECK:      func.func private @scale__parallel_0(%a: memref<8x64xf32>, %s: f32, %begin: index, %end: index) {
+// CHECK:        %[[B:.*]] = arith.muli %begin, %c1 : index
+// CHECK-NEXT:   %lo = arith.addi %c0, %[[B]] : index
+// CHECK-NEXT:   %[[E:.*]] = arith.muli %end, %c1 : index
+// CHECK-NEXT:   %[[HI:.*]] = arith.addi %c0, %[[E]] : index
+// CHECK-NEXT:   %hi = arith.minsi %[[HI]], %c8 : index
 // CHECK-NEXT:   scf.for %i = %lo to %hi step %c1 {
 // CHECK-NEXT:     scf.for %j = %c0 to %c64 step %c1 {
 // CHECK:        func.return
-// CHECK:      func.func private @omp_get_thread_num() -> i32
-// CHECK-NEXT: func.func private @omp_get_num_threads() -> i32
+// CHECK-NOT:  omp_get
 
 // SEQ:        func.func @scale
 // SEQ:          scf.for %i = %c0 to %c8 step %c1 {
