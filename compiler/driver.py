@@ -47,6 +47,10 @@ LOOP_PIPELINE = [
 """After convert-graph-to-loop. Weights leave the IR after scheduling: a
 schedule may repack them (`pack`)."""
 
+_SPLIT_AT = LOOP_PIPELINE.index("extract-params")
+"""How many steps of the loop pipeline (extract-params left out) run on the whole
+module; the steps after them run one function at a time (`lower_to_llvm_ir`)."""
+
 
 def host_has_f16c(host: HostTarget) -> bool:
     """Whether LLVM may convert f16 with F16C instructions (detected, never assumed)."""
@@ -74,6 +78,10 @@ class CompileStats:
     """Wall-clock seconds per stage, for benchmarks and `compiler build -v`."""
 
     seconds: dict[str, float] = field(default_factory=dict)
+    worker_seconds: dict[str, float] = field(default_factory=dict)
+    """CPU seconds of the steps inside `lower-functions`, summed over units and workers."""
+    workers: int = 1
+    """Processes that ran `lower-functions` (1: this one)."""
 
     def time(self, stage: str, start: float) -> None:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
@@ -122,9 +130,27 @@ def lower_to_llvm(
     replace those kernels' defaults (see `override_schedules`). `flops`, when
     given, receives each kernel's floating-point operations per call.
     """
+    stats = stats or CompileStats()
+    params, arena = _schedule_and_extract(module, stats, profile, schedules, host, flops)
+    for spec in loop_pipeline(host, params_extracted=True)[_SPLIT_AT:]:
+        t = time.perf_counter()
+        run_pipeline(module, spec)
+        stats.time(spec.split("{")[0], t)
+    return module, params, arena
+
+
+
+def _schedule_and_extract(
+    module: ModuleOp,
+    stats: CompileStats,
+    profile: bool,
+    schedules: Mapping[str, Any] | None,
+    host: HostTarget | None,
+    flops: dict[str, float] | None,
+) -> tuple[bytes, int]:
+    """Memory plan, loop kernels, schedules and the params blob: the steps on the whole module."""
     from compiler.targets.cpu.params import extract_params
 
-    stats = stats or CompileStats()
     fn = main_function(module)
     if memory.int_attr_of(fn, memory.ARENA_ATTR) is None:
         t = time.perf_counter()
@@ -141,16 +167,47 @@ def lower_to_llvm(
         flops.update({k.sym_name.data: kernel_flops(k) for k in kernels(module)})
     if schedules:
         override_schedules(module, schedules)
-    params = b""
-    for spec in loop_pipeline(host):
+    for spec in loop_pipeline(host, params_extracted=True)[:_SPLIT_AT]:
         t = time.perf_counter()
-        if spec == "extract-params":
-            params = extract_params(module)  # the blob is not IR: the pass alone would drop it
-            _check_blob_size("weights (params)", len(params))
-        else:
-            run_pipeline(module, spec)
+        run_pipeline(module, spec)
         stats.time(spec.split("{")[0], t)
-    return module, params, arena
+    t = time.perf_counter()
+    params = extract_params(module)  # the blob is not IR: the pass alone would drop it
+    _check_blob_size("weights (params)", len(params))
+    stats.time("extract-params", t)
+    return params, arena
+
+
+def lower_to_llvm_ir(
+    module: ModuleOp,
+    stats: CompileStats | None = None,
+    profile: bool = False,
+    schedules: Mapping[str, Any] | None = None,
+    host: HostTarget | None = None,
+    flops: dict[str, float] | None = None,
+    jobs: int | None = None,
+) -> tuple[str, bytes, int]:
+    """`lower_to_llvm` to LLVM IR text, the per-function steps in `jobs` worker processes.
+
+    The steps after `extract-params` run on one function at a time
+    (`compiler.targets.cpu.parallel_lower`); the text is the same for any
+    `jobs` (default: COMPILER_JOBS, else the CPUs). `module` is consumed.
+    Their CPU seconds, summed over the workers, go to `stats.worker_seconds`.
+    """
+    from compiler.targets.cpu import parallel_lower
+
+    stats = stats or CompileStats()
+    host = host or HostTarget.detect()
+    params, arena = _schedule_and_extract(module, stats, profile, schedules, host, flops)
+    t = time.perf_counter()
+    lowered = parallel_lower.lower_to_llvm_ir(
+        module, loop_pipeline(host, params_extracted=True)[_SPLIT_AT:], host.triple, jobs
+    )
+    stats.time("lower-functions", t)
+    for stage, seconds in lowered.seconds.items():
+        stats.worker_seconds[stage] = stats.worker_seconds.get(stage, 0.0) + seconds
+    stats.workers = lowered.workers
+    return lowered.text, params, arena
 
 
 MAX_BLOB_BYTES = (1 << 31) - 1
@@ -266,9 +323,14 @@ def compile(  # noqa: A001  (the public name users expect)
     stats.time("graph-optimize", t)
     inputs, outputs = _specs(module)
     flops: dict[str, float] = {}
-    module, params, arena = lower_to_llvm(module, stats, profile, schedules, host, flops if profile else None)
-    profiled = _profiled_kernels(module) if profile else []
-    obj = object_for(module, host, cache, stats)
+    profiled: list[str] = []
+    if profile:  # convert-graph-to-loop records the kernels; read before the module is split
+        module, params, arena = lower_to_llvm(module, stats, profile, schedules, host, flops)
+        profiled = _profiled_kernels(module)
+        obj = object_for(module, host, cache, stats)
+    else:
+        ir_text, params, arena = lower_to_llvm_ir(module, stats, profile, schedules, host)
+        obj = object_for_ir(ir_text, host, cache, stats)
     meta = ModelMetadata(
         inputs=inputs, outputs=outputs, params_bytes=len(params), arena_bytes=arena
     )
@@ -313,13 +375,19 @@ def _canonical(schedules: Mapping[str, Any] | None) -> str:
 
 def object_for(module: ModuleOp, host: object, cache: bool, stats: CompileStats) -> bytes:
     """llvm-dialect module -> object code for the host (LLVM O3, object cache)."""
-    from compiler.targets.cpu.jit import resolve_cache
-    from compiler.targets.cpu.machine import compile_object
     from compiler.targets.cpu.translate import to_llvm_ir
 
     t = time.perf_counter()
     ir_text = to_llvm_ir(module, host.triple)  # type: ignore[attr-defined]
     stats.time("translate", t)
+    return object_for_ir(ir_text, host, cache, stats)
+
+
+def object_for_ir(ir_text: str, host: object, cache: bool, stats: CompileStats) -> bytes:
+    """LLVM IR text -> object code for the host (LLVM O3, object cache)."""
+    from compiler.targets.cpu.jit import resolve_cache
+    from compiler.targets.cpu.machine import compile_object
+
     t = time.perf_counter()
     obj = compile_object(ir_text, host, 3, resolve_cache(cache))  # type: ignore[arg-type]
     stats.time("llvm", t)
