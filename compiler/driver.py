@@ -149,6 +149,7 @@ def _schedule_and_extract(
     schedules: Mapping[str, Any] | None,
     host: HostTarget | None,
     flops: dict[str, float] | None,
+    jobs: int | None = None,
 ) -> tuple[bytes, int]:
     """Memory plan, loop kernels, schedules and the params blob: the steps on the whole module."""
     from compiler.targets.cpu.params import extract_params
@@ -171,13 +172,36 @@ def _schedule_and_extract(
         override_schedules(module, schedules)
     for spec in loop_pipeline(host, params_extracted=True)[:_SPLIT_AT]:
         t = time.perf_counter()
-        run_pipeline(module, spec)
+        if spec.startswith("default-schedule"):
+            _default_schedules(module, spec, jobs)
+        else:
+            run_pipeline(module, spec)
         stats.time(spec.split("{")[0], t)
     t = time.perf_counter()
     params = extract_params(module)  # the blob is not IR: the pass alone would drop it
     _check_blob_size("weights (params)", len(params))
     stats.time("extract-params", t)
     return params, arena
+
+
+def _default_schedules(module: ModuleOp, spec: str, jobs: int | None) -> None:
+    """`spec` (default-schedule{...}), each kernel's rule run in a forked worker when it pays."""
+    from xdsl.dialects.builtin import StringAttr
+    from xdsl.passes import PassPipeline
+
+    from compiler import registry
+    from compiler.dialects.loop import SCHEDULE_ATTR
+    from compiler.schedule.default_schedule_pass import DefaultSchedulePass
+    from compiler.targets.cpu import parallel_lower
+
+    (pass_,) = PassPipeline.parse_spec(registry.all_passes(), spec).passes
+    assert isinstance(pass_, DefaultSchedulePass)
+    todo = pass_.unscheduled(module)
+    weights = [parallel_lower.unit_weight(kernel) for kernel in todo]
+    jobs = parallel_lower.parallel_jobs(weights, jobs)
+    texts, _ = parallel_lower.fork_map(pass_.schedule_json, todo, weights, jobs)
+    for kernel, text in zip(todo, texts, strict=True):
+        kernel.attributes[SCHEDULE_ATTR] = StringAttr(text)
 
 
 def lower_to_llvm_ir(
@@ -200,7 +224,7 @@ def lower_to_llvm_ir(
 
     stats = stats or CompileStats()
     host = host or HostTarget.detect()
-    params, arena = _schedule_and_extract(module, stats, profile, schedules, host, flops)
+    params, arena = _schedule_and_extract(module, stats, profile, schedules, host, flops, jobs)
     t = time.perf_counter()
     lowered = parallel_lower.lower_to_llvm_ir(
         module, loop_pipeline(host, params_extracted=True)[_SPLIT_AT:], host.triple, jobs

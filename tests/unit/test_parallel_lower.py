@@ -2,9 +2,10 @@
 
 `compiler.compile` lowers each kernel (and `@main`) on its own, spread over
 forked workers (compiler/targets/cpu/parallel_lower.py). A small CNN (conv,
-relu, pooling, a dense layer, softmax: several kernels, threaded loops) is
-lowered with one process and with two; the LLVM IR text and the object code
-must be the same bytes, and the compiled model must match onnxruntime.
+relu, pooling, a dense layer, softmax: several kernels, threaded loops) gets
+its default schedules and is lowered with one process and with two; the LLVM
+IR text and the object code must be the same bytes, and the compiled model
+must match onnxruntime.
 """
 
 from __future__ import annotations
@@ -54,17 +55,17 @@ def small_cnn() -> onnx.ModelProto:
 
 
 def lowered(model: onnx.ModelProto, jobs: int) -> tuple[str, bytes, driver.CompileStats]:
+    """LLVM IR, params and stats with `jobs` processes for the default schedules and lowering."""
     module = import_onnx(model)
     run_pipeline(module, "graph-optimize{level=3}")
     stats = driver.CompileStats()
     host = HostTarget.detect()
-    params, arena = driver._schedule_and_extract(module, stats, False, None, host, None)
+    params, arena = driver._schedule_and_extract(module, stats, False, None, host, None, jobs)
     lowered = parallel_lower.lower_to_llvm_ir(
         module,
         driver.loop_pipeline(host, params_extracted=True)[driver._SPLIT_AT :],
         host.triple,
         jobs,
-        min_ops=0,
     )
     stats.workers = lowered.workers
     return lowered.text, params, stats
@@ -73,7 +74,9 @@ def lowered(model: onnx.ModelProto, jobs: int) -> tuple[str, bytes, driver.Compi
 @pytest.fixture(scope="module")
 def serial_and_parallel() -> tuple[tuple[str, bytes, driver.CompileStats], ...]:
     model = small_cnn()
-    return lowered(model, 1), lowered(model, 2)
+    with pytest.MonkeyPatch.context() as patch:  # fork even for this small model
+        patch.setattr(parallel_lower, "MIN_PARALLEL_OPS", 0)
+        return lowered(model, 1), lowered(model, 2)
 
 
 def test_two_workers_give_the_same_llvm_ir_and_object(serial_and_parallel) -> None:

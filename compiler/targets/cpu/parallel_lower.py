@@ -22,8 +22,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FunctionType, ModuleOp
@@ -31,6 +32,9 @@ from xdsl.ir import Operation
 
 from compiler.api import run_pipeline
 from compiler.targets.cpu.translate import to_llvmlite
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 JOBS_ENV = "COMPILER_JOBS"
 """Worker processes for the per-function lowering; 1 lowers in the calling process."""
@@ -68,7 +72,7 @@ def unit_names(module: ModuleOp) -> list[str]:
     ]
 
 
-def _unit_weight(fn: func.FuncOp) -> int:
+def unit_weight(fn: func.FuncOp) -> int:
     """A cheap size estimate (ops in the body) to balance units over workers."""
     return sum(1 for _ in fn.walk())
 
@@ -150,16 +154,14 @@ def merge_units(units: Sequence[UnitIR], triple: str) -> str:
     return "\n".join(lines)
 
 
-# The module a forked worker reads its units from (inherited, never pickled).
-_SOURCE: ModuleOp | None = None
-_PIPELINE: tuple[str, ...] = ()
-_TRIPLE = ""
-_DEFINED: dict[str, FunctionType] = {}
+# What a forked worker runs: the function and the items (inherited, never pickled).
+_FORK_STATE: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
-def _lower_names(names: list[str]) -> list[UnitIR]:
-    assert _SOURCE is not None
-    return [lower_unit(split_unit(_SOURCE, name, _DEFINED), _PIPELINE, _TRIPLE) for name in names]
+def _run_group(group: list[int]) -> list[Any]:
+    assert _FORK_STATE is not None
+    fn, items = _FORK_STATE
+    return [fn(items[i]) for i in group]
 
 
 def _assign(weights: Sequence[int], jobs: int) -> list[list[int]]:
@@ -187,6 +189,42 @@ class LoweredIR:
     seconds: dict[str, float]
 
 
+def fork_map(
+    fn: Callable[[T], R], items: Sequence[T], weights: Sequence[int], jobs: int
+) -> tuple[list[R], int]:
+    """`[fn(item) for item in items]` in up to `jobs` forked workers; also how many ran.
+
+    Workers inherit `fn` and `items` (closures over IR are fine); only the
+    results travel back, pickled. Items are balanced over the workers by
+    `weights`; the results come back in the items' order, so the output does
+    not depend on `jobs`. Where `fork` is unavailable, or for one job, it is
+    a plain loop here.
+    """
+    global _FORK_STATE
+    jobs = min(jobs, len(items))
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return [fn(item) for item in items], 1
+    groups = _assign(weights, jobs)
+    _FORK_STATE = (fn, items)
+    try:
+        with multiprocessing.get_context("fork").Pool(len(groups)) as pool:
+            done = pool.map(_run_group, groups, chunksize=1)
+    finally:
+        _FORK_STATE = None
+    by_index: dict[int, R] = {}
+    for group, results in zip(groups, done, strict=True):
+        by_index.update(zip(group, results, strict=True))
+    return [by_index[i] for i in range(len(items))], len(groups)
+
+
+def parallel_jobs(weights: Sequence[int], jobs: int | None, min_ops: int | None = None) -> int:
+    """`jobs` (default: `default_jobs()`), or 1 when all `weights` sum below `min_ops`."""
+    jobs = default_jobs() if jobs is None else max(1, jobs)
+    if sum(weights) < (MIN_PARALLEL_OPS if min_ops is None else min_ops):
+        return 1
+    return jobs
+
+
 def lower_to_llvm_ir(
     module: ModuleOp,
     pipeline: Sequence[str],
@@ -198,43 +236,34 @@ def lower_to_llvm_ir(
 
     `module` is consumed (its functions are moved into units). Up to `jobs`
     forked worker processes (default: `default_jobs()`) lower the units; with
-    1, with fewer than `min_ops` (default MIN_PARALLEL_OPS) ops in all, or where `fork` is unavailable,
-    they are lowered here, one after another. The text is the same either way.
+    1, with fewer than `min_ops` (default MIN_PARALLEL_OPS) ops in all, or
+    where `fork` is unavailable, they are lowered here, one after another.
+    The text is the same either way.
     """
-    global _SOURCE, _PIPELINE, _TRIPLE, _DEFINED
-    jobs = default_jobs() if jobs is None else max(1, jobs)
     names = unit_names(module)
     defined = signatures(module)
     functions = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
-    weights = [_unit_weight(functions[n]) for n in names]
-    jobs = min(jobs, len(names))
-    if (
-        sum(weights) < (MIN_PARALLEL_OPS if min_ops is None else min_ops)
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
-        jobs = 1
-    if jobs <= 1:
-        results = [
-            lower_unit(split_unit(module, name, defined), pipeline, triple) for name in names
-        ]
-    else:
-        groups = _assign(weights, jobs)
-        _SOURCE, _PIPELINE, _TRIPLE, _DEFINED = module, tuple(pipeline), triple, defined
-        try:
-            with multiprocessing.get_context("fork").Pool(len(groups)) as pool:
-                done = pool.map(_lower_names, [[names[i] for i in g] for g in groups], chunksize=1)
-        finally:
-            _SOURCE, _PIPELINE, _TRIPLE, _DEFINED = None, (), "", {}
-        by_index: dict[int, UnitIR] = {}
-        for group, irs in zip(groups, done, strict=True):
-            by_index.update(zip(group, irs, strict=True))
-        results = [by_index[i] for i in range(len(names))]
-        jobs = len(groups)
+    weights = [unit_weight(functions[n]) for n in names]
+
+    def lower(name: str) -> UnitIR:
+        return lower_unit(split_unit(module, name, defined), pipeline, triple)
+
+    results, workers = fork_map(lower, names, weights, parallel_jobs(weights, jobs, min_ops))
     seconds: dict[str, float] = {}
     for unit in results:
         for stage, value in unit.seconds.items():
             seconds[stage] = seconds.get(stage, 0.0) + value
-    return LoweredIR(merge_units(results, triple), max(jobs, 1), seconds)
+    return LoweredIR(merge_units(results, triple), workers, seconds)
 
 
-__all__ = ["JOBS_ENV", "LoweredIR", "default_jobs", "lower_to_llvm_ir", "merge_units", "split_unit"]
+__all__ = [
+    "JOBS_ENV",
+    "LoweredIR",
+    "default_jobs",
+    "fork_map",
+    "lower_to_llvm_ir",
+    "merge_units",
+    "parallel_jobs",
+    "split_unit",
+    "unit_weight",
+]
