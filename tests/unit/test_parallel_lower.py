@@ -10,6 +10,8 @@ must match onnxruntime.
 
 from __future__ import annotations
 
+import multiprocessing
+
 import numpy as np
 import onnx
 import pytest
@@ -135,3 +137,17 @@ def test_merge_keeps_one_definition_over_declarations() -> None:
     clash = parallel_lower.UnitIR([("g", "@g = global i32 1", False)])
     with pytest.raises(ValueError, match="'g'"):
         parallel_lower.merge_units([first, clash], "x86_64-unknown-linux-gnu")
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _fork_map_in_a_pool_worker(jobs: int) -> tuple[list[int], int]:
+    return parallel_lower.fork_map(_square, [1, 2, 3], [1, 1, 1], jobs)
+
+
+def test_fork_map_keeps_order_and_runs_serially_inside_a_pool_worker() -> None:
+    assert parallel_lower.fork_map(_square, [3, 1, 2], [5, 1, 9], 2) == ([9, 1, 4], 2)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        assert pool.apply(_fork_map_in_a_pool_worker, (2,)) == ([1, 4, 9], 1)

@@ -197,12 +197,16 @@ def fork_map(
     Workers inherit `fn` and `items` (closures over IR are fine); only the
     results travel back, pickled. Items are balanced over the workers by
     `weights`; the results come back in the items' order, so the output does
-    not depend on `jobs`. Where `fork` is unavailable, or for one job, it is
-    a plain loop here.
+    not depend on `jobs`. Where `fork` is unavailable, in a daemonic process
+    (a multiprocessing pool's worker), or for one job, it is a plain loop here.
     """
     global _FORK_STATE
     jobs = min(jobs, len(items))
-    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if (
+        jobs <= 1
+        or "fork" not in multiprocessing.get_all_start_methods()
+        or multiprocessing.current_process().daemon  # a pool worker may not have children
+    ):
         return [fn(item) for item in items], 1
     groups = _assign(weights, jobs)
     _FORK_STATE = (fn, items)
