@@ -17,10 +17,12 @@ then llvmlite compiles for the host CPU (cached on disk by IR hash).
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +48,10 @@ LOOP_PIPELINE = [
 ]
 """After convert-graph-to-loop. Weights leave the IR after scheduling: a
 schedule may repack them (`pack`)."""
+
+_SPLIT_AT = LOOP_PIPELINE.index("extract-params")
+"""How many steps of the loop pipeline (extract-params left out) run on the whole
+module; the steps after them run one function at a time (`lower_to_llvm_ir`)."""
 
 
 def host_has_f16c(host: HostTarget) -> bool:
@@ -75,6 +81,10 @@ class CompileStats:
     """Wall-clock seconds per stage, for benchmarks and `compiler build -v`."""
 
     seconds: dict[str, float] = field(default_factory=dict)
+    worker_seconds: dict[str, float] = field(default_factory=dict)
+    """CPU seconds of the steps inside `lower-functions`, summed over units and workers."""
+    workers: int = 1
+    """Processes that ran `lower-functions` (1: this one)."""
 
     def time(self, stage: str, start: float) -> None:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
@@ -123,9 +133,28 @@ def lower_to_llvm(
     replace those kernels' defaults (see `override_schedules`). `flops`, when
     given, receives each kernel's floating-point operations per call.
     """
+    stats = stats or CompileStats()
+    params, arena = _schedule_and_extract(module, stats, profile, schedules, host, flops)
+    for spec in loop_pipeline(host, params_extracted=True)[_SPLIT_AT:]:
+        t = time.perf_counter()
+        run_pipeline(module, spec)
+        stats.time(spec.split("{")[0], t)
+    return module, params, arena
+
+
+
+def _schedule_and_extract(
+    module: ModuleOp,
+    stats: CompileStats,
+    profile: bool,
+    schedules: Mapping[str, Any] | None,
+    host: HostTarget | None,
+    flops: dict[str, float] | None,
+    jobs: int | None = None,
+) -> tuple[bytes, int]:
+    """Memory plan, loop kernels, schedules and the params blob: the steps on the whole module."""
     from compiler.targets.cpu.params import extract_params
 
-    stats = stats or CompileStats()
     fn = main_function(module)
     if memory.int_attr_of(fn, memory.ARENA_ATTR) is None:
         t = time.perf_counter()
@@ -142,16 +171,70 @@ def lower_to_llvm(
         flops.update({k.sym_name.data: kernel_flops(k) for k in kernels(module)})
     if schedules:
         override_schedules(module, schedules)
-    params = b""
-    for spec in loop_pipeline(host):
+    for spec in loop_pipeline(host, params_extracted=True)[:_SPLIT_AT]:
         t = time.perf_counter()
-        if spec == "extract-params":
-            params = extract_params(module)  # the blob is not IR: the pass alone would drop it
-            _check_blob_size("weights (params)", len(params))
+        if spec.startswith("default-schedule"):
+            _default_schedules(module, spec, jobs)
         else:
             run_pipeline(module, spec)
         stats.time(spec.split("{")[0], t)
-    return module, params, arena
+    t = time.perf_counter()
+    params = extract_params(module)  # the blob is not IR: the pass alone would drop it
+    _check_blob_size("weights (params)", len(params))
+    stats.time("extract-params", t)
+    return params, arena
+
+
+def _default_schedules(module: ModuleOp, spec: str, jobs: int | None) -> None:
+    """`spec` (default-schedule{...}), each kernel's rule run in a forked worker when it pays."""
+    from xdsl.dialects.builtin import StringAttr
+    from xdsl.passes import PassPipeline
+
+    from compiler import registry
+    from compiler.dialects.loop import SCHEDULE_ATTR
+    from compiler.schedule.default_schedule_pass import DefaultSchedulePass
+    from compiler.targets.cpu import parallel_lower
+
+    (pass_,) = PassPipeline.parse_spec(registry.all_passes(), spec).passes
+    assert isinstance(pass_, DefaultSchedulePass)
+    todo = pass_.unscheduled(module)
+    weights = [parallel_lower.unit_weight(kernel) for kernel in todo]
+    jobs = parallel_lower.parallel_jobs(weights, jobs)
+    texts, _ = parallel_lower.fork_map(pass_.schedule_json, todo, weights, jobs)
+    for kernel, text in zip(todo, texts, strict=True):
+        kernel.attributes[SCHEDULE_ATTR] = StringAttr(text)
+
+
+def lower_to_llvm_ir(
+    module: ModuleOp,
+    stats: CompileStats | None = None,
+    profile: bool = False,
+    schedules: Mapping[str, Any] | None = None,
+    host: HostTarget | None = None,
+    flops: dict[str, float] | None = None,
+    jobs: int | None = None,
+) -> tuple[str, bytes, int]:
+    """`lower_to_llvm` to LLVM IR text, the per-function steps in `jobs` worker processes.
+
+    The steps after `extract-params` run on one function at a time
+    (`compiler.targets.cpu.parallel_lower`); the text is the same for any
+    `jobs` (default: COMPILER_JOBS, else the CPUs). `module` is consumed.
+    Their CPU seconds, summed over the workers, go to `stats.worker_seconds`.
+    """
+    from compiler.targets.cpu import parallel_lower
+
+    stats = stats or CompileStats()
+    host = host or HostTarget.detect()
+    params, arena = _schedule_and_extract(module, stats, profile, schedules, host, flops, jobs)
+    t = time.perf_counter()
+    lowered = parallel_lower.lower_to_llvm_ir(
+        module, loop_pipeline(host, params_extracted=True)[_SPLIT_AT:], host.triple, jobs
+    )
+    stats.time("lower-functions", t)
+    for stage, seconds in lowered.seconds.items():
+        stats.worker_seconds[stage] = stats.worker_seconds.get(stage, 0.0) + seconds
+    stats.workers = lowered.workers
+    return lowered.text, params, arena
 
 
 MAX_BLOB_BYTES = (1 << 31) - 1
@@ -183,7 +266,38 @@ def _memory_errors_are_compiler_errors(fn: Callable[..., CompiledModel]) -> Call
     return wrapper
 
 
+COMPILE_GC_THRESHOLDS = (5_000, 10, 10)
+"""Python's cyclic GC thresholds while compiling (default: 700, 10, 10).
+
+Lowering allocates millions of IR objects that live until the end of the
+compile; with the default thresholds the collector traverses them again and
+again (about 9% of a cold ResNet-50 compile's CPU time, most of it in full
+collections). Younger collections 7 times rarer cut that to about a third,
+for about 15% more peak memory (garbage cycles wait longer)."""
+
+
+@contextmanager
+def _fewer_gc_passes() -> Iterator[None]:
+    """COMPILE_GC_THRESHOLDS inside the block; the caller's thresholds again after it."""
+    saved = gc.get_threshold()
+    gc.set_threshold(*COMPILE_GC_THRESHOLDS)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
+
+
+def _fewer_gc_passes_while(fn: Callable[..., CompiledModel]) -> Callable[..., CompiledModel]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> CompiledModel:
+        with _fewer_gc_passes():
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
 @_memory_errors_are_compiler_errors
+@_fewer_gc_passes_while
 def compile(  # noqa: A001  (the public name users expect)
     model: str | os.PathLike[str] | bytes | onnx.ModelProto | ModuleOp,
     *,
@@ -267,9 +381,14 @@ def compile(  # noqa: A001  (the public name users expect)
     stats.time("graph-optimize", t)
     inputs, outputs = _specs(module)
     flops: dict[str, float] = {}
-    module, params, arena = lower_to_llvm(module, stats, profile, schedules, host, flops if profile else None)
-    profiled = _profiled_kernels(module) if profile else []
-    obj = object_for(module, host, cache, stats)
+    profiled: list[str] = []
+    if profile:  # convert-graph-to-loop records the kernels; read before the module is split
+        module, params, arena = lower_to_llvm(module, stats, profile, schedules, host, flops)
+        profiled = _profiled_kernels(module)
+        obj = object_for(module, host, cache, stats)
+    else:
+        ir_text, params, arena = lower_to_llvm_ir(module, stats, profile, schedules, host)
+        obj = object_for_ir(ir_text, host, cache, stats)
     meta = ModelMetadata(
         inputs=inputs, outputs=outputs, params_bytes=len(params), arena_bytes=arena
     )
@@ -314,13 +433,19 @@ def _canonical(schedules: Mapping[str, Any] | None) -> str:
 
 def object_for(module: ModuleOp, host: object, cache: bool, stats: CompileStats) -> bytes:
     """llvm-dialect module -> object code for the host (LLVM O3, object cache)."""
-    from compiler.targets.cpu.jit import resolve_cache
-    from compiler.targets.cpu.machine import compile_object
     from compiler.targets.cpu.translate import to_llvm_ir
 
     t = time.perf_counter()
     ir_text = to_llvm_ir(module, host.triple)  # type: ignore[attr-defined]
     stats.time("translate", t)
+    return object_for_ir(ir_text, host, cache, stats)
+
+
+def object_for_ir(ir_text: str, host: object, cache: bool, stats: CompileStats) -> bytes:
+    """LLVM IR text -> object code for the host (LLVM O3, object cache)."""
+    from compiler.targets.cpu.jit import resolve_cache
+    from compiler.targets.cpu.machine import compile_object
+
     t = time.perf_counter()
     obj = compile_object(ir_text, host, 3, resolve_cache(cache))  # type: ignore[arg-type]
     stats.time("llvm", t)

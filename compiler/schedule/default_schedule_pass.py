@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
+from xdsl.dialects import func
 from xdsl.dialects.builtin import ModuleOp, StringAttr
 from xdsl.passes import ModulePass
 
@@ -57,6 +58,18 @@ class DefaultSchedulePass(ModulePass):
             return
         if self.target != "cpu":
             raise CompilerError(f"default-schedule: target {self.target!r} does not exist", hint="use cpu or cuda")
+        for kernel in self.unscheduled(op):
+            kernel.attributes[SCHEDULE_ATTR] = StringAttr(self.schedule_json(kernel))
+
+    def unscheduled(self, op: ModuleOp) -> list[func.FuncOp]:
+        """The kernels that get a default schedule, in module order."""
+        return [kernel for kernel in kernels(op) if SCHEDULE_ATTR not in kernel.attributes]
+
+    def schedule_json(self, kernel: func.FuncOp) -> str:
+        """The CPU default schedule of one kernel, as JSON (depends on nothing else:
+        the driver computes kernels' schedules in parallel with this)."""
+        if self.target != "cpu":
+            raise CompilerError(f"default-schedule: target {self.target!r} does not exist", hint="use cpu or cuda")
         target = CpuTarget(
             self.vector_bits,
             self.vector_registers,
@@ -64,7 +77,4 @@ class DefaultSchedulePass(ModulePass):
             int_dot="" if self.int_dot == "none" else self.int_dot,
             min_parallel_work=self.min_parallel_work,
         )
-        for kernel in kernels(op):
-            if SCHEDULE_ATTR in kernel.attributes:
-                continue
-            kernel.attributes[SCHEDULE_ATTR] = StringAttr(default_schedule(kernel, target).to_json())
+        return default_schedule(kernel, target).to_json()

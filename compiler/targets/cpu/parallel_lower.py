@@ -1,0 +1,273 @@
+"""Lower a scheduled loop-level module to LLVM IR one function at a time, in worker processes.
+
+After `extract-params`, every kernel of a model is an independent
+`func.func` over memrefs: `@main` calls the kernels, and no kernel calls
+another. The rest of the pipeline (convert-loop-to-scf, widen-half-floats,
+convert-to-llvm, the llvmlite translation) is most of a cold compile and
+never needs two kernels at once, so it runs on one *unit* at a time: a
+small module holding one defined function, the module's declarations, and
+declarations of the functions it calls. `@main` is a unit of its own.
+
+Units are spread over forked worker processes (they inherit the module,
+nothing is serialized but the LLVM IR text that comes back). Each unit's
+LLVM IR is a list of global values (functions, globals, declarations);
+the model's IR is their concatenation in unit order, each name once, a
+definition replacing a declaration. The result depends on the units alone,
+never on how many workers lowered them or which one did: a parallel compile
+is bit-identical to a serial one (tests/unit/test_parallel_lower.py).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from xdsl.dialects import func
+from xdsl.dialects.builtin import FunctionType, ModuleOp
+from xdsl.ir import Operation
+
+from compiler.api import run_pipeline
+from compiler.targets.cpu.translate import to_llvmlite
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+JOBS_ENV = "COMPILER_JOBS"
+"""Worker processes for the per-function lowering; 1 lowers in the calling process."""
+
+
+def default_jobs() -> int:
+    """COMPILER_JOBS when set, else the CPUs this process may run on."""
+    value = os.environ.get(JOBS_ENV, "").strip()
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            pass
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class UnitIR:
+    """One unit's LLVM IR: (name, text, is a declaration) per global value, in module order."""
+
+    values: list[tuple[str, str, bool]]
+    seconds: dict[str, float] = field(default_factory=dict)
+    """CPU seconds of each pass (and `translate`) on this unit."""
+
+
+def unit_names(module: ModuleOp) -> list[str]:
+    """The defined functions of `module`, in module order: one unit each."""
+    return [
+        op.sym_name.data
+        for op in module.ops
+        if isinstance(op, func.FuncOp) and not op.is_declaration
+    ]
+
+
+def unit_weight(fn: func.FuncOp) -> int:
+    """A cheap size estimate (ops in the body) to balance units over workers."""
+    return sum(1 for _ in fn.walk())
+
+
+def signatures(module: ModuleOp) -> dict[str, FunctionType]:
+    """The type of every function `module` defines, taken before any unit is split off."""
+    return {
+        op.sym_name.data: op.function_type
+        for op in module.ops
+        if isinstance(op, func.FuncOp) and not op.is_declaration
+    }
+
+
+def split_unit(module: ModuleOp, name: str, defined: dict[str, FunctionType]) -> ModuleOp:
+    """A module with `name`'s function (moved out of `module`), the declarations it needs.
+
+    Module attributes and every module-level op that is not a defined function
+    (declarations) are cloned into it; each function it calls that is in
+    `defined` (the module's functions, see `signatures`) is declared with that type.
+    """
+    fn = next(op for op in module.ops if isinstance(op, func.FuncOp) and op.sym_name.data == name)
+    callees: dict[str, None] = {}
+    for inner in fn.walk():
+        if isinstance(inner, func.CallOp):
+            callees.setdefault(inner.callee.string_value(), None)
+    ops: list[Operation] = [
+        op.clone()
+        for op in module.ops
+        if op is not fn and not (isinstance(op, func.FuncOp) and not op.is_declaration)
+    ]
+    for callee in callees:
+        if callee in defined and callee != name:
+            fn_type = defined[callee]
+            ops.append(func.FuncOp.external(callee, list(fn_type.inputs), list(fn_type.outputs)))
+    fn.detach()
+    unit = ModuleOp([*ops, fn])
+    unit.attributes.update(module.attributes)
+    return unit
+
+
+def lower_unit(unit: ModuleOp, pipeline: Sequence[str], triple: str) -> UnitIR:
+    """Run `pipeline` (ends in the llvm dialect) on one unit; its LLVM IR global values."""
+    seconds: dict[str, float] = {}
+    for spec in pipeline:
+        t = time.process_time()
+        run_pipeline(unit, spec)
+        stage = spec.split("{")[0]
+        seconds[stage] = seconds.get(stage, 0.0) + time.process_time() - t
+    t = time.process_time()
+    llvm_module = to_llvmlite(unit, triple)
+    if llvm_module.get_identified_types() or llvm_module.metadata or llvm_module.namedmetadata:
+        raise NotImplementedError("per-function lowering cannot merge LLVM types or metadata")
+    values = [
+        (name, str(value), bool(getattr(value, "is_declaration", False)))
+        for name, value in llvm_module.globals.items()
+    ]
+    seconds["translate"] = time.process_time() - t
+    return UnitIR(values, seconds)
+
+
+def merge_units(units: Sequence[UnitIR], triple: str) -> str:
+    """One LLVM IR module text: each name once, in first-seen order; a definition wins."""
+    texts: dict[str, str] = {}
+    declared: set[str] = set()
+    for unit in units:
+        for name, text, is_declaration in unit.values:
+            if name not in texts:
+                texts[name] = text
+                if is_declaration:
+                    declared.add(name)
+            elif not is_declaration:
+                if name in declared:
+                    texts[name] = text
+                    declared.discard(name)
+                elif texts[name] != text:
+                    raise ValueError(f"two units define '{name}' differently")
+    lines = ['; ModuleID = ""', f'target triple = "{triple}"', 'target datalayout = ""', ""]
+    lines += texts.values()
+    return "\n".join(lines)
+
+
+# What a forked worker runs: the function and the items (inherited, never pickled).
+_FORK_STATE: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+
+
+def _run_group(group: list[int]) -> list[Any]:
+    assert _FORK_STATE is not None
+    fn, items = _FORK_STATE
+    return [fn(items[i]) for i in group]
+
+
+def _assign(weights: Sequence[int], jobs: int) -> list[list[int]]:
+    """Units (by index) for each worker: heaviest first to the least loaded (LPT)."""
+    loads = [0] * jobs
+    groups: list[list[int]] = [[] for _ in range(jobs)]
+    for index in sorted(range(len(weights)), key=lambda i: (-weights[i], i)):
+        worker = min(range(jobs), key=lambda w: (loads[w], w))
+        groups[worker].append(index)
+        loads[worker] += weights[index]
+    return [g for g in groups if g]
+
+
+MIN_PARALLEL_OPS = 2_000
+"""Below this many loop-level ops in all units (SqueezeNet has about 8000, a
+one-layer test model a few hundred), forking workers costs more than it saves."""
+
+
+@dataclass
+class LoweredIR:
+    """The model's LLVM IR text, how many processes lowered it, CPU seconds per pass."""
+
+    text: str
+    workers: int
+    seconds: dict[str, float]
+
+
+def fork_map(
+    fn: Callable[[T], R], items: Sequence[T], weights: Sequence[int], jobs: int
+) -> tuple[list[R], int]:
+    """`[fn(item) for item in items]` in up to `jobs` forked workers; also how many ran.
+
+    Workers inherit `fn` and `items` (closures over IR are fine); only the
+    results travel back, pickled. Items are balanced over the workers by
+    `weights`; the results come back in the items' order, so the output does
+    not depend on `jobs`. Where `fork` is unavailable, in a daemonic process
+    (a multiprocessing pool's worker), or for one job, it is a plain loop here.
+    """
+    global _FORK_STATE
+    jobs = min(jobs, len(items))
+    if (
+        jobs <= 1
+        or "fork" not in multiprocessing.get_all_start_methods()
+        or multiprocessing.current_process().daemon  # a pool worker may not have children
+    ):
+        return [fn(item) for item in items], 1
+    groups = _assign(weights, jobs)
+    _FORK_STATE = (fn, items)
+    try:
+        with multiprocessing.get_context("fork").Pool(len(groups)) as pool:
+            done = pool.map(_run_group, groups, chunksize=1)
+    finally:
+        _FORK_STATE = None
+    by_index: dict[int, R] = {}
+    for group, results in zip(groups, done, strict=True):
+        by_index.update(zip(group, results, strict=True))
+    return [by_index[i] for i in range(len(items))], len(groups)
+
+
+def parallel_jobs(weights: Sequence[int], jobs: int | None, min_ops: int | None = None) -> int:
+    """`jobs` (default: `default_jobs()`), or 1 when all `weights` sum below `min_ops`."""
+    jobs = default_jobs() if jobs is None else max(1, jobs)
+    if sum(weights) < (MIN_PARALLEL_OPS if min_ops is None else min_ops):
+        return 1
+    return jobs
+
+
+def lower_to_llvm_ir(
+    module: ModuleOp,
+    pipeline: Sequence[str],
+    triple: str,
+    jobs: int | None = None,
+    min_ops: int | None = None,
+) -> LoweredIR:
+    """LLVM IR text of `module` (loop level, params extracted) after `pipeline`, unit by unit.
+
+    `module` is consumed (its functions are moved into units). Up to `jobs`
+    forked worker processes (default: `default_jobs()`) lower the units; with
+    1, with fewer than `min_ops` (default MIN_PARALLEL_OPS) ops in all, or
+    where `fork` is unavailable, they are lowered here, one after another.
+    The text is the same either way.
+    """
+    names = unit_names(module)
+    defined = signatures(module)
+    functions = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
+    weights = [unit_weight(functions[n]) for n in names]
+
+    def lower(name: str) -> UnitIR:
+        return lower_unit(split_unit(module, name, defined), pipeline, triple)
+
+    results, workers = fork_map(lower, names, weights, parallel_jobs(weights, jobs, min_ops))
+    seconds: dict[str, float] = {}
+    for unit in results:
+        for stage, value in unit.seconds.items():
+            seconds[stage] = seconds.get(stage, 0.0) + value
+    return LoweredIR(merge_units(results, triple), workers, seconds)
+
+
+__all__ = [
+    "JOBS_ENV",
+    "LoweredIR",
+    "default_jobs",
+    "fork_map",
+    "lower_to_llvm_ir",
+    "merge_units",
+    "parallel_jobs",
+    "split_unit",
+    "unit_weight",
+]
