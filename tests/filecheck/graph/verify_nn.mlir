@@ -17,7 +17,7 @@ func.func @f(%x: tensor<1x4x8x8xi64>, %w: tensor<6x4x3x3xi64>) {
   %y = graph.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x8x8xi64>, tensor<6x4x3x3xi64>) -> tensor<1x6x6x6xi64>
   func.return
 }
-// CHECK: Operation does not verify: graph.conv takes floating-point or i32 tensors
+// CHECK: Operation does not verify: graph.conv takes floating-point, i32, or i16/i8 (accumulated in i32) tensors
 
 // -----
 
