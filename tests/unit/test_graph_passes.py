@@ -1,4 +1,4 @@
-"""Graph passes (fold-qdq, fold-constants, remove-identity, dce, cse, fold-batchnorm,
+"""Graph passes (fold-qdq, fold-constants, narrow-integer-conv, remove-identity, dce, cse, fold-batchnorm,
 graph-optimize): every pass leaves the reference interpreter's results
 unchanged, on small hand-written graphs and on the nine light models."""
 
@@ -151,7 +151,7 @@ builtin.module {{
 
 
 SMALL_MODELS = _small_models()
-PASSES = ["fold-qdq", "fold-constants", "remove-identity", "dce", "cse", "fold-batchnorm"]
+PASSES = ["fold-qdq", "fold-constants", "narrow-integer-conv", "remove-identity", "dce", "cse", "fold-batchnorm"]
 
 
 def _feeds(module: ModuleOp, seed: int = 0) -> list[np.ndarray]:
