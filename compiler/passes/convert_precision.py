@@ -13,7 +13,20 @@ edges), so a converted model is a drop-in replacement.
 Kept in f32 (`F32_OPS`), where 16-bit storage of the input or the result
 costs accuracy or range: softmax and log-softmax (exponentials of logits),
 normalizations (layer norm, LRN: sums of squares overflow f16), and
-reductions (sums and means of many terms).
+reductions (sums and means of many terms). Three more rules keep BF16's
+8-bit mantissa from compounding (BERT-like encoders lose 2e-2 without them):
+
+- an op reading the result of a block-listed op stays f32: `x - mean(x)`
+  of a decomposed layer norm cancels, so the mean must not be rounded, and
+  the matmul after a layer norm reads it unrounded;
+- an add feeding a kept op stays f32: the residual stream of a transformer
+  (`x + f(x)` into a layer norm) is not rounded at every layer;
+- the ops that produce the model's outputs stay f32, back through unary
+  element-wise ops to the first other op (a classifier's Gemm before its
+  Tanh or Relu): the outputs are f32 anyway, so rounding them buys nothing;
+- the logits of a softmax stay f32, back through element-wise ops to the
+  matmul that makes them (attention scores: an absolute error in a logit is
+  a relative error in its probability).
 
 Runs on the graph dialect after import and before `graph-optimize`, so batch
 norm (converted) still folds into the convolution before it.
@@ -55,10 +68,45 @@ def _retyped(type_: TensorType, element: Attribute) -> TensorType:
     return TensorType(element, type_.get_shape())
 
 
-def _convertible(op: Operation, converted: set[SSAValue]) -> bool:
+def _walk_back(value: SSAValue, through: tuple[type[Operation], ...], into: set[Operation]) -> None:
+    """Add value's producer to `into`, and theirs while the producer is one of `through`."""
+    op = value.owner
+    if not isinstance(op, g.GraphOp) or isinstance(op, g.ConstantOp) or op in into:
+        return
+    into.add(op)
+    if isinstance(op, through):
+        for operand in op.operands:
+            _walk_back(operand, through, into)
+
+
+def _near_f32_ends(fn: func.FuncOp) -> set[Operation]:
+    """The ops producing the function's results (back through unary ops) and
+    softmax logits (back through element-wise ops)."""
+    kept: set[Operation] = set()
+    ret = fn.body.block.last_op
+    for value in ret.operands if ret is not None else ():
+        _walk_back(value, (g.UnaryOp,), kept)
+    for op in fn.body.block.ops:
+        if isinstance(op, (g.SoftmaxOp, g.LogSoftmaxOp)):
+            _walk_back(op.operands[0], (g.UnaryOp, g.BinaryOp), kept)
+    return kept
+
+
+def _kept_in_f32(op: Operation, producers: set[Operation]) -> bool:
+    """The rules of the module docstring: block-listed ops and the ops next to them."""
+    if isinstance(op, F32_OPS) or op in producers:
+        return True
+    if any(isinstance(operand.owner, F32_OPS) for operand in op.operands):
+        return True
+    return isinstance(op, g.AddOp) and any(
+        isinstance(use.operation, F32_OPS) for result in op.results for use in result.uses
+    )
+
+
+def _convertible(op: Operation, converted: set[SSAValue], producers: set[Operation]) -> bool:
     """Whether `op` computes on f32 tensors (some already made 16-bit: `converted`)
     and may take 16-bit ones instead."""
-    if isinstance(op, F32_OPS) or not isinstance(op, g.GraphOp):
+    if not isinstance(op, g.GraphOp) or _kept_in_f32(op, producers):
         return False
     values = [v for v in (*op.operands, *op.results) if isinstance(v.type, TensorType)]
     floats = [v for v in values if dtypes.is_float(v.type.get_element_type())]  # type: ignore[union-attr]
@@ -89,6 +137,7 @@ def _convert_function(fn: func.FuncOp, half: Attribute) -> None:
     as_half: dict[SSAValue, SSAValue] = {}
     as_f32: dict[SSAValue, SSAValue] = {}
     converted: set[SSAValue] = set()  # results retyped to the 16-bit type
+    producers = _near_f32_ends(fn)
 
     def half_of(value: SSAValue, before: Operation) -> SSAValue:
         if value not in as_half:
@@ -115,7 +164,7 @@ def _convert_function(fn: func.FuncOp, half: Attribute) -> None:
     for op in list(fn.body.block.ops):
         if isinstance(op, g.ConstantOp):
             continue  # converted where a 16-bit op uses it
-        if _convertible(op, converted):
+        if _convertible(op, converted, producers):
             for i, operand in enumerate(op.operands):
                 if _is_f32_tensor(operand.type) and operand not in converted:
                     op.operands[i] = half_of(operand, op)
