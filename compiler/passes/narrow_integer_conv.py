@@ -13,6 +13,21 @@ into i32 lanes; vpdpbusd with VNNI).
 The rewrite is exact: both operands fit in int16 (checked: x from an 8-bit
 cast minus a constant 8-bit zero point, the weight by value), and the i32
 products and sums are the ones the int32 conv computed.
+
+With `u8-dot=true` (the driver sets it when the host has VNNI's vpdpbusd,
+which multiplies u8 by s8), a conv whose activation is `int32(q) - zx` with
+q ui8 and one constant zx in 0..255, whose weight fits in int8 and whose
+input channels per group divide by 4 (vpdpbusd's group), instead reads q
+itself and an i8 weight constant (`graph.conv` zero-extends ui8):
+
+    sum_k (q - zx) * w  =  sum_k q * w  -  zx * sum_k w
+
+so the bias (i32, made if absent) becomes `b - zx * sum(w[o])` per output
+channel (ci, kh, kw summed; computed in int64 and wrapped to int32, which
+is exact modulo 2^32 as the int32 accumulation is). Zero padding of q - zx
+is padding q with zx: a conv with pads reads an explicit `graph.pad` of q
+with value zx and pads nothing itself (`explicit-padding`, which pads with
+0, then leaves it alone). Other convs take the i16 rewrite.
 """
 
 from __future__ import annotations
@@ -21,7 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import IntegerType, ModuleOp, TensorType
+from xdsl.dialects.builtin import IntegerType, ModuleOp, Signedness, TensorType
 from xdsl.ir import SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -36,6 +51,10 @@ from compiler.passes.constants import constant_array, make_constant
 
 I32 = IntegerType(32)
 I16 = IntegerType(16)
+I8 = IntegerType(8)
+UI8 = IntegerType(8, Signedness.UNSIGNED)
+DOT_GROUP = 4
+"""Input channels that one vpdpbusd lane sums: the u8 rewrite needs a multiple."""
 _LAYOUT_PROPS = ("data_layout", "kernel_layout", "out_layout")
 
 
@@ -64,7 +83,60 @@ def fits_i16(value: SSAValue) -> bool:
     )
 
 
+def u8_source(value: SSAValue) -> tuple[SSAValue, int] | None:
+    """(q, zx) when value = int32(q) - zx (or int32(q), zx = 0), q ui8 and zx one constant in 0..255."""
+    zero_point = 0
+    owner = value.owner
+    if isinstance(owner, g.SubOp):
+        zp = constant_array(owner.rhs)
+        if zp is None or zp.size == 0:
+            return None
+        flat = np.asarray(zp).reshape(-1).astype(np.int64)
+        if not np.all(flat == flat[0]) or not 0 <= int(flat[0]) <= 255:
+            return None
+        zero_point, owner = int(flat[0]), owner.lhs.owner
+    if not isinstance(owner, g.CastOp) or g.elem_of(owner.input) != UI8:
+        return None
+    if tuple(g.shape_of(owner.input)) != tuple(g.shape_of(value)):
+        return None  # the zero point broadcast x beyond q
+    return owner.input, zero_point
+
+
+def _u8_conv(op: g.ConvOp, weight: np.ndarray) -> list | None:
+    """The ops of the u8 x i8 form of `op` (see the module docstring), or None where it does not apply."""
+    source = u8_source(op.input)
+    bias = None if op.bias is None else constant_array(op.bias)
+    if source is None or (op.bias is not None and bias is None):
+        return None
+    if weight.shape[1] % DOT_GROUP or int(weight.min(initial=0)) < -128 or int(weight.max(initial=0)) > 127:
+        return None
+    q, zx = source
+    out_c = weight.shape[0]
+    w64 = weight.astype(np.int64)
+    b64 = np.zeros(out_c, np.int64) if bias is None else np.asarray(bias).astype(np.int64).reshape(out_c)
+    compensated = ((b64 - zx * w64.reshape(out_c, -1).sum(axis=1)) & 0xFFFFFFFF).astype(np.uint32).view(np.int32)
+    new_ops: list = []
+    pads = op.ints("pads")
+    props = dict(op.properties)
+    if any(pads):
+        rank = len(g.shape_of(q))
+        full = [0] * (2 * rank)
+        full[2], full[3], full[rank + 2], full[rank + 3] = pads
+        pad = g.PadOp.make([q], pads=full, mode="constant", value=float(zx))
+        new_ops.append(pad)
+        q = pad.result
+        props["pads"] = g.ints_attr([0, 0, 0, 0])
+    w8 = make_constant(weight.astype(np.int8), TensorType(I8, list(weight.shape)))
+    b32 = make_constant(compensated, TensorType(I32, [out_c]))
+    conv = g.ConvOp.make([q, w8.result, b32.result], None, **props)
+    conv.attributes.update(op.attributes)
+    return [*new_ops, w8, b32, conv]
+
+
 class NarrowIntegerConv(RewritePattern):
+    def __init__(self, u8_dot: bool = False) -> None:
+        self.u8_dot = u8_dot
+
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: g.ConvOp, rewriter: PatternRewriter) -> None:
         if any(name in op.properties for name in _LAYOUT_PROPS):
@@ -72,7 +144,14 @@ class NarrowIntegerConv(RewritePattern):
         if g.elem_of(op.input) != I32 or g.elem_of(op.weight) != I32:
             return
         weight = constant_array(op.weight)
-        if weight is None or not fits_i16(op.input) or int(np.max(np.abs(weight.astype(np.int64)), initial=0)) > 32767:
+        if weight is None:
+            return
+        if self.u8_dot:
+            new_ops = _u8_conv(op, weight)
+            if new_ops is not None:
+                rewriter.replace(op, new_ops, [new_ops[-1].results[0]])
+                return
+        if not fits_i16(op.input) or int(np.max(np.abs(weight.astype(np.int64)), initial=0)) > 32767:
             return
         x16 = g.CastOp.make([op.input], [TensorType(I16, list(g.shape_of(op.input)))])
         w16 = make_constant(weight.astype(np.int16), TensorType(I16, list(weight.shape)))
@@ -85,6 +164,8 @@ class NarrowIntegerConv(RewritePattern):
 class NarrowIntegerConvPass(ModulePass):
     name = "narrow-integer-conv"
 
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
-        PatternRewriteWalker(NarrowIntegerConv(), apply_recursively=False).rewrite_module(op)
+    u8_dot: bool = False
+    """Make convs of u8 activations read them as ui8 with i8 weights (for VNNI's vpdpbusd)."""
 
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        PatternRewriteWalker(NarrowIntegerConv(self.u8_dot), apply_recursively=False).rewrite_module(op)
