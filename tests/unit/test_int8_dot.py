@@ -248,3 +248,20 @@ def test_u8_graph_without_vpdpbusd_takes_the_exact_widening_loop(monkeypatch: py
     want = oracle.run_onnxruntime(model, feeds)[0]
     (got,) = compiler.compile(model, opt_level=3, cache=False).run(None, feeds)
     np.testing.assert_array_equal(np.asarray(got), want)
+
+
+@pytest.mark.parametrize("level", [1, 3])
+@pytest.mark.parametrize("name", ["3x3-pads-blocked", "asymmetric-pads-stride2", "no-bias"])
+def test_u8_rewrite_keeps_the_result_in_the_interpreter(name: str, level: int) -> None:
+    """The u8 graph (bias compensation, pads with the zero point) on any host: the graph interpreter agrees exactly."""
+    cin, cout, kernel, pads, stride, zx, dilation = _U8_CASES[name]
+    model = _qdq_single_conv(cin, cout, kernel, pads, stride, zx, dilation, bias=name != "no-bias")
+    feeds = _feeds(model, seed=9)
+    want = oracle.run_onnxruntime(model, feeds)[0]
+    module = compiler.import_onnx(model)
+    run_pipeline(module, f"graph-optimize{{level={level} u8-dot=true}}")
+    ui8 = IntegerType(8, Signedness.UNSIGNED)
+    convs = [op for op in module.walk() if isinstance(op, g.ConvOp)]
+    assert len(convs) == 1 and g.elem_of(convs[0].input) == ui8
+    (got,) = compiler.interpret(module, feeds)
+    np.testing.assert_array_equal(np.asarray(got), want)
