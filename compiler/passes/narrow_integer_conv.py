@@ -28,6 +28,16 @@ is exact modulo 2^32 as the int32 accumulation is). Zero padding of q - zx
 is padding q with zx: a conv with pads reads an explicit `graph.pad` of q
 with value zx and pads nothing itself (`explicit-padding`, which pads with
 0, then leaves it alone). Other convs take the i16 rewrite.
+
+vpdpbusd's activation operand is unsigned, and onnxruntime's quantize_static
+writes int8 activations by default. So first, with `u8-dot`, every s8
+activation that feeds a conv is stored as u8 instead, shifted by 128: a
+quantization `q = cast_i8(clip(y, -128, 127))` (y a float holding an
+integer) becomes `q' = cast_ui8(clip(y + 128, 0, 255))` = q + 128, and every
+reader `int32(q) - zp` becomes `int32(q') - (zp + 128)` (a reader without
+the subtraction: `int32(q') - 128`). The values read are the same integers,
+so this is exact; it applies only where every use of q is such a widening
+cast (q is not a function result, nor read as int8 by anything else).
 """
 
 from __future__ import annotations
@@ -36,8 +46,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import IntegerType, ModuleOp, Signedness, TensorType
-from xdsl.ir import SSAValue
+from xdsl.dialects.builtin import Float32Type, IntegerType, ModuleOp, Signedness, TensorType
+from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
@@ -45,6 +55,7 @@ from xdsl.pattern_rewriter import (
     RewritePattern,
     op_type_rewrite_pattern,
 )
+from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler.dialects import graph as g
 from compiler.passes.constants import constant_array, make_constant
@@ -53,6 +64,7 @@ I32 = IntegerType(32)
 I16 = IntegerType(16)
 I8 = IntegerType(8)
 UI8 = IntegerType(8, Signedness.UNSIGNED)
+F32 = Float32Type()
 DOT_GROUP = 4
 """Input channels that one vpdpbusd lane sums: the u8 rewrite needs a multiple."""
 _LAYOUT_PROPS = ("data_layout", "kernel_layout", "out_layout")
@@ -81,6 +93,90 @@ def fits_i16(value: SSAValue) -> bool:
         and zero_point is not None
         and bool(np.all(np.abs(zero_point.astype(np.int64)) <= 255))
     )
+
+
+def _scalar_constant(value: SSAValue) -> float | None:
+    """The value of a constant whose elements are all one number (a broadcast scalar)."""
+    array = constant_array(value)
+    if array is None or array.size == 0:
+        return None
+    flat = np.asarray(array).reshape(-1)
+    return flat[0].item() if bool(np.all(flat == flat[0])) else None
+
+
+def _s8_quantization(op: Operation) -> g.ClipOp | None:
+    """The clip of `cast_i8(clip(y, -128, 127))` (y float) whose every use is a cast to i32 feeding a conv."""
+    if not isinstance(op, g.CastOp) or g.elem_of(op.result) != I8 or not isinstance(g.elem_of(op.input), Float32Type):
+        return None
+    clip = op.input.owner
+    if not isinstance(clip, g.ClipOp) or clip.min is None or clip.max is None:
+        return None
+    if (clip.min.value.data, clip.max.value.data) != (-128.0, 127.0):
+        return None
+    users = [use.operation for use in op.result.uses]
+    if not users or not all(isinstance(u, g.CastOp) and g.elem_of(u.result) == I32 for u in users):
+        return None
+
+    def feeds_conv(value: SSAValue) -> bool:
+        for use in value.uses:
+            user = use.operation
+            if isinstance(user, g.ConvOp) and use.index == 0:
+                return True
+            if isinstance(user, g.SubOp) and use.index == 0 and feeds_conv(user.result):
+                return True
+        return False
+
+    return clip if any(feeds_conv(u.results[0]) for u in users) else None
+
+
+def flip_s8_activations(module: ModuleOp) -> int:
+    """Stores the s8 activations that feed convs as u8 (q + 128); see the module docstring. Returns how many."""
+    flipped = 0
+    for op in list(module.walk()):
+        clip = _s8_quantization(op)
+        if clip is None:
+            continue
+        assert isinstance(op, g.CastOp)
+        shape = list(g.shape_of(op.result))
+        block = op.parent_block()
+        assert block is not None
+        new_ops: list[Operation] = []
+        y = clip.input
+        shift = make_constant(np.array(128.0, np.float32), TensorType(F32, []))
+        shifted = g.AddOp.make([y, shift.result])
+        clip_u = g.ClipOp.make([shifted.result], min=0.0, max=255.0)
+        q_u = g.CastOp.make([clip_u.result], [TensorType(UI8, shape)])
+        new_ops += [shift, shifted, clip_u, q_u]
+        Rewriter.insert_op(new_ops, InsertPoint.before(op))
+        for cast in [use.operation for use in list(op.result.uses)]:
+            wide = g.CastOp.make([q_u.result], [cast.results[0].type])
+            plain: SSAValue | None = None
+            Rewriter.insert_op(wide, InsertPoint.before(cast))
+            for use in list(cast.results[0].uses):
+                user = use.operation
+                zp = _scalar_constant(user.operands[1]) if isinstance(user, g.SubOp) and use.index == 0 else None
+                if zp is not None and int(zp) == zp:
+                    rhs = user.operands[1]
+                    const = make_constant(
+                        np.full(g.shape_of(rhs), int(zp) + 128, np.int32), TensorType(I32, list(g.shape_of(rhs)))
+                    )
+                    sub = g.SubOp.make([wide.result, const.result])
+                    Rewriter.insert_op([const, sub], InsertPoint.before(user))
+                    user.results[0].replace_all_uses_with(sub.result)
+                    Rewriter.erase_op(user)
+                    continue
+                if plain is None:
+                    const = make_constant(np.array(128, np.int32), TensorType(I32, []))
+                    sub = g.SubOp.make([wide.result, const.result])
+                    Rewriter.insert_op([const, sub], InsertPoint.after(wide))
+                    plain = sub.result
+                user.operands[use.index] = plain
+            Rewriter.erase_op(cast)
+        Rewriter.erase_op(op)
+        if not clip.result.uses:
+            Rewriter.erase_op(clip)
+        flipped += 1
+    return flipped
 
 
 def u8_source(value: SSAValue) -> tuple[SSAValue, int] | None:
@@ -168,4 +264,6 @@ class NarrowIntegerConvPass(ModulePass):
     """Make convs of u8 activations read them as ui8 with i8 weights (for VNNI's vpdpbusd)."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        if self.u8_dot:
+            flip_s8_activations(op)
         PatternRewriteWalker(NarrowIntegerConv(self.u8_dot), apply_recursively=False).rewrite_module(op)

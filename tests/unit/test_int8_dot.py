@@ -139,13 +139,16 @@ needs_vnni = pytest.mark.skipif(not _HOST_U8_DOT, reason="the host has no VNNI v
 
 def _qdq_single_conv(
     cin: int, cout: int, kernel: int, pads: list[int], stride: int, zx: int,
-    dilation: int = 1, size: int = 9, seed: int = 0, bias: bool = True,
+    dilation: int = 1, size: int = 9, seed: int = 0, bias: bool = True, signed: bool = False,
+    residual: bool = False,
 ) -> onnx.ModelProto:
-    """x -> Q/DQ (u8, zero point zx) -> conv (per-channel s8 weights, full range) -> Q/DQ (u8)."""
+    """x -> Q/DQ (u8, or s8 if `signed`; zero point zx) -> conv (per-channel s8 weights, full
+    range) -> Q/DQ (u8) [+ DQ(xq), a second reader of the quantized input, then Q/DQ]."""
     rng = np.random.default_rng(seed)
     sx = 0.05
     inits = [
-        numpy_helper.from_array(np.float32(sx), "sx"), numpy_helper.from_array(np.uint8(zx), "zx"),
+        numpy_helper.from_array(np.float32(sx), "sx"),
+        numpy_helper.from_array(np.int8(zx) if signed else np.uint8(zx), "zx"),
         numpy_helper.from_array(rng.integers(-128, 128, (cout, cin, kernel, kernel)).astype(np.int8), "wq"),
         numpy_helper.from_array((rng.uniform(0.5, 1.5, cout) * 0.002).astype(np.float32), "sw"),
         numpy_helper.from_array(np.zeros(cout, np.int8), "zw"),
@@ -170,8 +173,14 @@ def _qdq_single_conv(
         helper.make_node("Conv", conv_inputs, ["c"], pads=pads, strides=[stride, stride],
                          dilations=[dilation, dilation]),
         helper.make_node("QuantizeLinear", ["c", "sy", "zy"], ["yq"]),
-        helper.make_node("DequantizeLinear", ["yq", "sy", "zy"], ["y"]),
+        helper.make_node("DequantizeLinear", ["yq", "sy", "zy"], ["y" if not residual else "ydq"]),
     ]
+    if residual:
+        nodes += [
+            helper.make_node("Add", ["ydq", "xdq"], ["s"]),
+            helper.make_node("QuantizeLinear", ["s", "sy", "zy"], ["sq"]),
+            helper.make_node("DequantizeLinear", ["sq", "sy", "zy"], ["y"]),
+        ]
     graph = helper.make_graph(
         nodes, "qdq_single_conv",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, cin, size, size])],
@@ -205,14 +214,25 @@ _U8_CASES = {
     "1x1-zx-255": (16, 32, 1, [0, 0, 0, 0], 1, 255, 1),
     "zx-0-dilated": (16, 16, 3, [2, 2, 2, 2], 1, 0, 2),
     "no-bias": (16, 16, 3, [1, 1, 1, 1], 1, 60, 1),
+    # s8 activations (quantize_static's default) are stored as u8, shifted by 128.
+    "s8-3x3-pads": (32, 32, 3, [1, 1, 1, 1], 1, -5, 1),
+    "s8-zx-127-residual": (16, 16, 3, [1, 1, 1, 1], 1, 127, 1),
+    "s8-zx-minus-128-stride2": (16, 32, 3, [1, 0, 1, 2], 2, -128, 1),
 }
+
+
+def _case_model(name: str) -> onnx.ModelProto:
+    cin, cout, kernel, pads, stride, zx, dilation = _U8_CASES[name]
+    return _qdq_single_conv(
+        cin, cout, kernel, pads, stride, zx, dilation,
+        bias=name != "no-bias", signed=name.startswith("s8"), residual="residual" in name,
+    )
 
 
 @needs_vnni
 @pytest.mark.parametrize("name", sorted(_U8_CASES))
 def test_u8_convs_match_onnxruntime_exactly(name: str) -> None:
-    cin, cout, kernel, pads, stride, zx, dilation = _U8_CASES[name]
-    model = _qdq_single_conv(cin, cout, kernel, pads, stride, zx, dilation, bias=name != "no-bias")
+    model = _case_model(name)
     assert _u8_convs(model) == 1
     feeds = _feeds(model, seed=5)
     want = oracle.run_onnxruntime(model, feeds)[0]
@@ -251,11 +271,11 @@ def test_u8_graph_without_vpdpbusd_takes_the_exact_widening_loop(monkeypatch: py
 
 
 @pytest.mark.parametrize("level", [1, 3])
-@pytest.mark.parametrize("name", ["3x3-pads-blocked", "asymmetric-pads-stride2", "no-bias"])
+@pytest.mark.parametrize("name", ["3x3-pads-blocked", "asymmetric-pads-stride2", "no-bias", "s8-zx-127-residual"])
 def test_u8_rewrite_keeps_the_result_in_the_interpreter(name: str, level: int) -> None:
-    """The u8 graph (bias compensation, pads with the zero point) on any host: the graph interpreter agrees exactly."""
-    cin, cout, kernel, pads, stride, zx, dilation = _U8_CASES[name]
-    model = _qdq_single_conv(cin, cout, kernel, pads, stride, zx, dilation, bias=name != "no-bias")
+    """The u8 graph (bias compensation, pads with the zero point, s8 stored as u8) on any host:
+    the graph interpreter agrees exactly."""
+    model = _case_model(name)
     feeds = _feeds(model, seed=9)
     want = oracle.run_onnxruntime(model, feeds)[0]
     module = compiler.import_onnx(model)

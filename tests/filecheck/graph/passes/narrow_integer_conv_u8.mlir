@@ -59,3 +59,43 @@ func.func @kept(%s: tensor<1x4x3x3xi8>, %q: tensor<1x4x3x3xui8>, %r: tensor<1x6x
   %c3 = graph.conv %ri, %w6 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x6x3x3xi32>, tensor<1x6x1x1xi32>) -> tensor<1x1x3x3xi32>
   func.return %c1, %c2, %c3 : tensor<1x1x3x3xi32>, tensor<1x1x3x3xi32>, tensor<1x1x3x3xi32>
 }
+
+// An s8 activation (quantize_static's default) that feeds a conv is stored
+// as u8, q + 128: y + 128 clipped to [0, 255] and cast to ui8; each reader
+// int32(q) - zp reads int32(q') - (zp + 128) (here 3 + 128 = 131), the conv
+// then the u8 form (bias -131 * 4 = -524), the other reader (a DQ) the same
+// integers.
+// CHECK-LABEL: func.func @signed
+// CHECK:         %[[SHIFT:.*]] = graph.constant dense<1.280000e+02> : tensor<f32>
+// CHECK-NEXT:    %[[Y:.*]] = graph.add %y, %[[SHIFT]] : (tensor<1x4x3x3xf32>, tensor<f32>) -> tensor<1x4x3x3xf32>
+// CHECK-NEXT:    %[[CLIP:.*]] = graph.clip %[[Y]] {min = 0.000000e+00 : f64, max = 2.550000e+02 : f64}
+// CHECK-NEXT:    %[[QU:.*]] = graph.cast %[[CLIP]] : (tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xui8>
+// CHECK-NEXT:    %[[WIDE:.*]] = graph.cast %[[QU]] : (tensor<1x4x3x3xui8>) -> tensor<1x4x3x3xi32>
+// CHECK:         %[[ZP:.*]] = graph.constant dense<131> : tensor<i32>
+// CHECK-NEXT:    %[[X:.*]] = graph.sub %[[WIDE]], %[[ZP]]
+// CHECK:         %[[B:.*]] = graph.constant dense<-524> : tensor<1xi32>
+// CHECK-NEXT:    %[[C:.*]] = graph.conv %[[QU]], %{{.*}}, %[[B]] {{.*}} : (tensor<1x4x3x3xui8>, tensor<1x4x1x1xi8>, tensor<1xi32>) -> tensor<1x1x3x3xi32>
+// CHECK:         %{{.*}} = graph.cast %[[X]] : (tensor<1x4x3x3xi32>) -> tensor<1x4x3x3xf32>
+// A q that something reads as int8 (here the function result) stays s8.
+// CHECK-LABEL: func.func @kept_signed
+// CHECK-NOT:     ui8
+// CHECK:         graph.conv {{.*}} : (tensor<1x4x3x3xi16>, tensor<1x4x1x1xi16>) -> tensor<1x1x3x3xi32>
+func.func @signed(%y: tensor<1x4x3x3xf32>) -> (tensor<1x1x3x3xi32>, tensor<1x4x3x3xf32>) {
+  %clip = graph.clip %y {min = -1.280000e+02 : f64, max = 1.270000e+02 : f64} : (tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xf32>
+  %q = graph.cast %clip : (tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xi8>
+  %qi = graph.cast %q : (tensor<1x4x3x3xi8>) -> tensor<1x4x3x3xi32>
+  %zp = graph.constant dense<3> : tensor<i32>
+  %x = graph.sub %qi, %zp : (tensor<1x4x3x3xi32>, tensor<i32>) -> tensor<1x4x3x3xi32>
+  %w = graph.constant dense<1> : tensor<1x4x1x1xi32>
+  %c = graph.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x3x3xi32>, tensor<1x4x1x1xi32>) -> tensor<1x1x3x3xi32>
+  %f = graph.cast %x : (tensor<1x4x3x3xi32>) -> tensor<1x4x3x3xf32>
+  func.return %c, %f : tensor<1x1x3x3xi32>, tensor<1x4x3x3xf32>
+}
+func.func @kept_signed(%y: tensor<1x4x3x3xf32>) -> (tensor<1x1x3x3xi32>, tensor<1x4x3x3xi8>) {
+  %clip = graph.clip %y {min = -1.280000e+02 : f64, max = 1.270000e+02 : f64} : (tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xf32>
+  %q = graph.cast %clip : (tensor<1x4x3x3xf32>) -> tensor<1x4x3x3xi8>
+  %qi = graph.cast %q : (tensor<1x4x3x3xi8>) -> tensor<1x4x3x3xi32>
+  %w = graph.constant dense<1> : tensor<1x4x1x1xi32>
+  %c = graph.conv %qi, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x3x3xi32>, tensor<1x4x1x1xi32>) -> tensor<1x1x3x3xi32>
+  func.return %c, %q : tensor<1x1x3x3xi32>, tensor<1x4x3x3xi8>
+}
