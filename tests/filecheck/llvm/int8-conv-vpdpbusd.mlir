@@ -13,6 +13,7 @@
 // RUN: compiler-opt %s -p 'graph-optimize{level=3 u8-dot=true},convert-graph-to-loop,default-schedule{vector-bits=256 vector-registers=16 int-dot=vpdpwssd},apply-schedule,extract-params,convert-loop-to-scf{vector-bits=256},convert-to-llvm' -t llvm | filecheck %s --check-prefix=AVXVNNI
 // RUN: compiler-opt %s -p 'graph-optimize{level=3 u8-dot=true},convert-graph-to-loop,default-schedule{vector-bits=512 vector-registers=32 int-dot=pmaddwd},apply-schedule,extract-params,convert-loop-to-scf{vector-bits=512},convert-to-llvm' -t llvm | filecheck %s --check-prefix=NOVNNI
 // RUN: compiler-opt %s -p 'graph-optimize{level=3 u8-dot=true},convert-graph-to-loop,default-schedule{vector-bits=512 vector-registers=32 int-dot=vpdpwssd},apply-schedule,extract-params,convert-loop-to-scf{vector-bits=512},convert-to-llvm' -t 'asm{cpu=znver4 features="+avx512f,+avx512bw,+avx512vl,+avx512dq,+avx512vnni,+avx2,+fma"}' | filecheck %s --check-prefix=ASM-VNNI
+// RUN: compiler-opt %s -p 'graph-optimize{level=3 u8-dot=true},convert-graph-to-loop,default-schedule{vector-bits=256 vector-registers=16 int-dot=vpdpwssd},apply-schedule,extract-params,convert-loop-to-scf{vector-bits=256},convert-to-llvm' -t 'asm{cpu=alderlake features="+avx2,+fma,+avxvnni,-avx512f,-avx512vl,-avx512vnni"}' | filecheck %s --check-prefix=ASM-AVXVNNI
 // RUN: compiler-opt %s -p 'graph-optimize{level=3},convert-graph-to-loop,default-schedule{vector-bits=512 vector-registers=32 int-dot=pmaddwd},apply-schedule,extract-params,convert-loop-to-scf{vector-bits=512},convert-to-llvm' -t 'asm{cpu=skylake-avx512 features="+avx512f,+avx512bw,+avx512vl,+avx512dq,-avx512vnni,+avx2,+fma"}' | filecheck %s --check-prefix=ASM-NOVNNI
 
 // The four inputs are one 32-bit broadcast (a <4 x i8> load shuffled to every
@@ -43,6 +44,9 @@
 
 // ASM-VNNI:    vpdpbusd {{.*}}%zmm{{[0-9]+}}, %zmm{{[0-9]+}}, %zmm{{[0-9]+}}
 // ASM-VNNI-NOT: vpmaddwd
+
+// AVX-VNNI (no AVX-512) has the VEX-encoded 256-bit form.
+// ASM-AVXVNNI: {vex} vpdpbusd {{.*}}%ymm{{[0-9]+}}, %ymm{{[0-9]+}}, %ymm{{[0-9]+}}
 
 // ASM-NOVNNI-NOT: vpdpbusd
 // ASM-NOVNNI:     vpmaddwd
