@@ -29,6 +29,15 @@ is padding q with zx: a conv with pads reads an explicit `graph.pad` of q
 with value zx and pads nothing itself (`explicit-padding`, which pads with
 0, then leaves it alone). Other convs take the i16 rewrite.
 
+A conv with an odd number of input channels per group (an RGB stem: no
+dot product's group divides it) would run a plain i32 multiply-add loop
+(vpmulld), several times slower than float FMAs. Where every partial sum is
+an integer below 2^24 in magnitude (K * max|x| * max|w| <= 2^24, K =
+ci * kh * kw; |x| bounded by the 8-bit source and the zero point), float32
+computes it exactly in any order, so such a conv becomes
+`int32(conv_f32(float(x), float(w))) + b`. Not for 3x3 stride-1 convs,
+which `winograd-conv` could transform inexactly.
+
 vpdpbusd's activation operand is unsigned, and onnxruntime's quantize_static
 writes int8 activations by default. So first, with `u8-dot`, every s8
 activation that feeds a conv is stored as u8 instead, shifted by 128: a
@@ -229,6 +238,55 @@ def _u8_conv(op: g.ConvOp, weight: np.ndarray) -> list | None:
     return [*new_ops, w8, b32, conv]
 
 
+_INT_RANGES = {I8: (-128, 127), UI8: (0, 255)}
+F32_EXACT = 1 << 24
+"""Integers up to this magnitude are exact in float32."""
+
+
+def activation_bound(value: SSAValue) -> int | None:
+    """max |x| for x = int32(q8) [- constant zero point], else None."""
+    zero_points = np.zeros(1, np.int64)
+    owner = value.owner
+    if isinstance(owner, g.SubOp):
+        zp = constant_array(owner.rhs)
+        if zp is None or zp.size == 0:
+            return None
+        zero_points, owner = np.asarray(zp).astype(np.int64).reshape(-1), owner.lhs.owner
+    if not isinstance(owner, g.CastOp) or g.elem_of(owner.input) not in _INT_RANGES:
+        return None
+    lo, hi = _INT_RANGES[g.elem_of(owner.input)]
+    return int(max(np.max(np.abs(lo - zero_points)), np.max(np.abs(hi - zero_points))))
+
+
+def _float_conv(op: g.ConvOp, weight: np.ndarray) -> list[Operation] | None:
+    """The exact float32 form of an odd-channel conv (see the module docstring), or None."""
+    cin_g, kh, kw = weight.shape[1:]
+    if cin_g % 2 == 0:
+        return None  # a dot product's group may divide it
+    if (kh, kw) == (3, 3) and tuple(op.ints("strides")) == (1, 1) and tuple(op.ints("dilations")) == (1, 1):
+        return None  # winograd-conv's shape
+    bound = activation_bound(op.input)
+    w_max = int(np.max(np.abs(weight.astype(np.int64)), initial=0))
+    if bound is None or cin_g * kh * kw * bound * w_max > F32_EXACT:
+        return None
+    xf = g.CastOp.make([op.input], [TensorType(F32, list(g.shape_of(op.input)))])
+    wf = make_constant(weight.astype(np.float32), TensorType(F32, list(weight.shape)))
+    conv = g.ConvOp.make([xf.result, wf.result], None, **op.properties)
+    conv.attributes.update(op.attributes)
+    acc = g.CastOp.make([conv.result], [TensorType(I32, list(g.shape_of(conv.result)))])
+    ops: list[Operation] = [xf, wf, conv, acc]
+    if op.bias is not None:
+        out_c = weight.shape[0]
+        values = constant_array(op.bias)
+        if values is not None:
+            bias: Operation = make_constant(np.asarray(values).reshape(out_c, 1, 1), TensorType(I32, [out_c, 1, 1]))
+        else:
+            bias = g.ReshapeOp.make([op.bias], [TensorType(I32, [out_c, 1, 1])])
+        total = g.AddOp.make([acc.result, bias.results[0]])
+        ops += [bias, total]
+    return ops
+
+
 class NarrowIntegerConv(RewritePattern):
     def __init__(self, u8_dot: bool = False) -> None:
         self.u8_dot = u8_dot
@@ -247,6 +305,10 @@ class NarrowIntegerConv(RewritePattern):
             if new_ops is not None:
                 rewriter.replace(op, new_ops, [new_ops[-1].results[0]])
                 return
+        exact_f32 = _float_conv(op, weight)
+        if exact_f32 is not None:
+            rewriter.replace(op, exact_f32, [exact_f32[-1].results[0]])
+            return
         if not fits_i16(op.input) or int(np.max(np.abs(weight.astype(np.int64)), initial=0)) > 32767:
             return
         x16 = g.CastOp.make([op.input], [TensorType(I16, list(g.shape_of(op.input)))])

@@ -285,3 +285,31 @@ def test_u8_rewrite_keeps_the_result_in_the_interpreter(name: str, level: int) -
     assert len(convs) == 1 and g.elem_of(convs[0].input) == ui8
     (got,) = compiler.interpret(module, feeds)
     np.testing.assert_array_equal(np.asarray(got), want)
+
+
+def _conv_types(model: onnx.ModelProto, level: int = 3) -> list[str]:
+    module = compiler.import_onnx(model)
+    run_pipeline(module, driver.graph_pipeline(level))
+    return [str(g.elem_of(op.input)) for op in module.walk() if isinstance(op, g.ConvOp)]
+
+
+@pytest.mark.parametrize(
+    ("cin", "kernel", "pads", "stride", "zx", "signed", "conv_type"),
+    [
+        (3, 7, [3, 3, 3, 3], 2, -5, True, "f32"),  # ResNet's stem: exact in float32
+        (5, 5, [2, 1, 2, 1], 1, 200, False, "f32"),
+        (11, 7, [3, 3, 3, 3], 2, 0, False, "i16"),  # 539 * 255 * 128 > 2^24: stays integer
+        (3, 3, [1, 1, 1, 1], 1, 10, False, "i16"),  # winograd's shape: stays integer
+    ],
+)
+def test_odd_channel_convs_match_onnxruntime_exactly(
+    cin: int, kernel: int, pads: list[int], stride: int, zx: int, signed: bool, conv_type: str
+) -> None:
+    """Odd input channels take no dot product: float32 where every partial sum is exact, else i16."""
+    model = _qdq_single_conv(cin, 16, kernel, pads, stride, zx, size=15, signed=signed, seed=cin)
+    assert _conv_types(model) == [conv_type]
+    feeds = _feeds(model, seed=10)
+    want = oracle.run_onnxruntime(model, feeds)[0]
+    for level in (1, 3):
+        (got,) = compiler.compile(model, opt_level=level, cache=False).run(None, feeds)
+        np.testing.assert_array_equal(np.asarray(got), want)
