@@ -55,7 +55,14 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import Float32Type, IntegerType, ModuleOp, Signedness, TensorType
+from xdsl.dialects.builtin import (
+    Float32Type,
+    IntegerType,
+    ModuleOp,
+    Signedness,
+    TensorType,
+    UnitAttr,
+)
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -238,6 +245,10 @@ def _u8_conv(op: g.ConvOp, weight: np.ndarray) -> list | None:
     return [*new_ops, w8, b32, conv]
 
 
+INTEGER_SUMS = "graph.integer_sums"
+"""Unit attribute of such a float32 conv: its sums are exact integers, requantized by its
+epilogue (`fuse-ops` fuses the conversion to int32 and what follows, as for an int32 conv)."""
+
 _INT_RANGES = {I8: (-128, 127), UI8: (0, 255)}
 F32_EXACT = 1 << 24
 """Integers up to this magnitude are exact in float32."""
@@ -273,6 +284,7 @@ def _float_conv(op: g.ConvOp, weight: np.ndarray) -> list[Operation] | None:
     wf = make_constant(weight.astype(np.float32), TensorType(F32, list(weight.shape)))
     conv = g.ConvOp.make([xf.result, wf.result], None, **op.properties)
     conv.attributes.update(op.attributes)
+    conv.attributes[INTEGER_SUMS] = UnitAttr()
     acc = g.CastOp.make([conv.result], [TensorType(I32, list(g.shape_of(conv.result)))])
     ops: list[Operation] = [xf, wf, conv, acc]
     if op.bias is not None:

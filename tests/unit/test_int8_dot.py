@@ -308,6 +308,13 @@ def test_odd_channel_convs_match_onnxruntime_exactly(
     """Odd input channels take no dot product: float32 where every partial sum is exact, else i16."""
     model = _qdq_single_conv(cin, 16, kernel, pads, stride, zx, size=15, signed=signed, seed=cin)
     assert _conv_types(model) == [conv_type]
+    if conv_type == "f32":  # its requantization fuses into it, as into an int32 conv
+        module = compiler.import_onnx(model)
+        run_pipeline(module, driver.graph_pipeline(3))
+        (conv,) = [op for op in module.walk() if isinstance(op, g.ConvOp)]
+        fused = conv.parent_op()
+        assert isinstance(fused, g.FusedOp)
+        assert any(isinstance(op, g.CastOp) and g.elem_of(op.result) == IntegerType(32) for op in fused.walk())
     feeds = _feeds(model, seed=10)
     want = oracle.run_onnxruntime(model, feeds)[0]
     for level in (1, 3):
