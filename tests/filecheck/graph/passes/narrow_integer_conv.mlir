@@ -23,7 +23,7 @@ builtin.module {
   // CHECK-LABEL: func.func @stem
   // CHECK:         %[[XF:.*]] = graph.cast %x : (tensor<1x3x8x8xi32>) -> tensor<1x3x8x8xf32>
   // CHECK-NEXT:    %[[WF:.*]] = graph.constant dense<9.000000e+00> : tensor<2x3x7x7xf32>
-  // CHECK-NEXT:    %[[CF:.*]] = graph.conv %[[XF]], %[[WF]] {strides = array<i64: 2, 2>, pads = array<i64: 3, 3, 3, 3>{{.*}} -> tensor<1x2x4x4xf32>
+  // CHECK-NEXT:    %[[CF:.*]] = graph.conv %[[XF]], %[[WF]] {graph.integer_sums, strides = array<i64: 2, 2>, pads = array<i64: 3, 3, 3, 3>{{.*}} -> tensor<1x2x4x4xf32>
   // CHECK-NEXT:    %[[CI:.*]] = graph.cast %[[CF]] : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xi32>
   // CHECK-NEXT:    %[[B:.*]] = graph.constant dense<{{\[}}{{\[}}[8]], {{\[}}[-16]]]> : tensor<2x1x1xi32>
   // CHECK-NEXT:    %{{.*}} = graph.add %[[CI]], %[[B]] : (tensor<1x2x4x4xi32>, tensor<2x1x1xi32>) -> tensor<1x2x4x4xi32>
