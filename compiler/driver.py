@@ -90,10 +90,20 @@ class CompileStats:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
 
 
-def graph_pipeline(opt_level: int) -> str:
+def host_has_u8_dot(host: HostTarget) -> bool:
+    """Whether the host multiplies u8 by s8 in one instruction (VNNI's vpdpbusd, detected, never assumed).
+
+    Every VNNI extension that has vpdpwssd (AVX-512 VNNI, AVX-VNNI) has
+    vpdpbusd too, at the width the default schedule uses."""
+    return host.schedule_target().int_dot == "vpdpwssd"
+
+
+def graph_pipeline(opt_level: int, host: HostTarget | None = None) -> str:
+    """`graph-optimize{level=N}`, with `u8-dot=true` when `host` (default: this machine) has vpdpbusd."""
     if opt_level not in (0, 1, 2, 3):
         raise CompilerError(f"opt_level {opt_level} does not exist", hint="use 0, 1, 2 or 3")
-    return f"graph-optimize{{level={opt_level}}}"
+    u8_dot = host_has_u8_dot(host or HostTarget.detect())
+    return f"graph-optimize{{level={opt_level}{' u8-dot=true' if u8_dot else ''}}}"
 
 
 PRECISIONS = ("fp32", "fp16", "bf16")
@@ -377,7 +387,7 @@ def compile(  # noqa: A001  (the public name users expect)
     t = time.perf_counter()
     if precision != "fp32":
         run_pipeline(module, precision_pipeline(precision))
-    run_pipeline(module, graph_pipeline(opt_level))
+    run_pipeline(module, graph_pipeline(opt_level, host))
     stats.time("graph-optimize", t)
     inputs, outputs = _specs(module)
     flops: dict[str, float] = {}

@@ -469,7 +469,7 @@ def _conv(op: g.ConvOp, args: list[np.ndarray]) -> list[np.ndarray]:
     out_block = _data_block(op, "out_layout")
     x = layouts.unpack_data(args[0], _data_block(op, "data_layout"))
     w = layouts.unpack_kernel(args[1], ki, ko)
-    if x.dtype in (np.int8, np.int16):  # narrow integer conv: products in i32
+    if x.dtype in (np.int8, np.uint8, np.int16):  # narrow integer conv (ui8 x i8 too): products in i32
         x, w = x.astype(np.int32), w.astype(np.int32)
     n, _, oh, ow = layouts.data_logical_shape(g.shape_of(op.result), out_block)
     group = op.int_prop("group")

@@ -11,7 +11,7 @@ from xdsl.dialects import arith
 from xdsl.ir import Attribute, SSAValue
 
 from compiler import dtypes
-from compiler.compute.builder import Buffer, KernelBuilder
+from compiler.compute.builder import Buffer, KernelBuilder, is_unsigned
 from compiler.compute.element import ElementEmitter
 from compiler.dialects import graph as g
 
@@ -117,13 +117,20 @@ def select(kb: KernelBuilder, cond: SSAValue, a: SSAValue, b: SSAValue) -> SSAVa
 
 
 def widen(kb: KernelBuilder, op: g.GraphOp, *values: SSAValue) -> tuple[SSAValue, ...]:
-    """Operands of a narrow integer conv or matmul (i8/i16), sign-extended to the result's i32.
+    """Operands of a narrow integer conv or matmul (i8/ui8/i16), extended to the result's i32.
 
-    The product is taken in i32, exactly: what `vpdpbusd` / `pmaddwd` compute
+    `values` are the op's first operands, in order (input, weight); a ui8
+    one is zero-extended, the others sign-extended. The product is taken in
+    i32, exactly: what `vpdpbusd` (ui8 x i8) / `pmaddwd` (i16 x i16) compute
     lane by lane, which the schedule's `dot` annotation may use.
     """
     elem = g.elem_of(op.results[0])
     out: list[SSAValue] = []
-    for v in values:
-        out.append(v if v.type == elem else kb.value(arith.ExtSIOp(v, elem)))
+    for operand, v in zip(op.operands, values, strict=False):
+        if v.type == elem:
+            out.append(v)
+        elif is_unsigned(g.elem_of(operand)):
+            out.append(kb.value(arith.ExtUIOp(v, elem)))
+        else:
+            out.append(kb.value(arith.ExtSIOp(v, elem)))
     return tuple(out)

@@ -25,6 +25,7 @@ from xdsl.dialects.builtin import (
     FloatAttr,
     IntegerAttr,
     IntegerType,
+    Signedness,
     StringAttr,
     TensorType,
     f64,
@@ -1296,11 +1297,17 @@ def _check_window(props: Mapping[str, Attribute], spatial: int, with_dilations: 
 
 
 _CONV_INTS = (IntegerType(32), IntegerType(16), IntegerType(8))
+_UI8 = IntegerType(8, Signedness.UNSIGNED)
 
 
 def _conv_result_elem(elem: Attribute) -> Attribute:
-    """Narrow integer convs (i8/i16 operands, `narrow-integer-conv`) accumulate in i32."""
-    return IntegerType(32) if elem in _CONV_INTS else elem
+    """Narrow integer convs (i8/ui8/i16 operands, `narrow-integer-conv`) accumulate in i32."""
+    return IntegerType(32) if elem in _CONV_INTS or elem == _UI8 else elem
+
+
+def _conv_operand_types_ok(x: Attribute, w: Attribute) -> bool:
+    """One element type for both, or a ui8 input with an i8 weight (VNNI's vpdpbusd pair)."""
+    return x == w or (x == _UI8 and w == IntegerType(8))
 
 
 @irdl_op_definition
@@ -1317,9 +1324,10 @@ class ConvOp(GraphOp):
 
     Integer convs (ConvInteger, QLinearConv) accumulate in i32 and wrap on
     overflow as onnxruntime's int32 accumulators do. Their input and weight
-    may be i16 or i8 (both the same; the bias, if any, i32): the products
-    are taken after sign extension to i32, so that kernels may read narrow
-    data and use widening dot products (pmaddwd, vpdpbusd).
+    may be i16 or i8 (both the same), or a ui8 input with an i8 weight (the
+    bias, if any, i32): the products are taken after extension to i32 (zero
+    extension of ui8, sign extension otherwise), so that kernels may read
+    narrow data and use widening dot products (pmaddwd, vpdpbusd).
     """
 
     name = "graph.conv"
@@ -1351,10 +1359,11 @@ class ConvOp(GraphOp):
             raise VerifyException(f"graph.conv: {err}") from None
         if len(xs) != 4 or len(ws) != 4:
             raise VerifyException("graph.conv takes a 4-D NCHW input and a 4-D OIHW weight")
-        if not (dtypes.is_float(x.get_element_type()) or x.get_element_type() in _CONV_INTS):
-            raise VerifyException("graph.conv takes floating-point, i32, or i16/i8 (accumulated in i32) tensors")
-        if any(t.get_element_type() != x.get_element_type() for t in types[:2]):
-            raise VerifyException("graph.conv operands must share one element type")
+        xe = x.get_element_type()
+        if not (dtypes.is_float(xe) or xe in _CONV_INTS or xe == _UI8):
+            raise VerifyException("graph.conv takes floating-point, i32, or i16/i8/ui8 (accumulated in i32) tensors")
+        if not _conv_operand_types_ok(xe, w.get_element_type()):
+            raise VerifyException("graph.conv operands must share one element type (or be a ui8 input and an i8 weight)")
         if len(types) == 3 and types[2].get_element_type() != _conv_result_elem(x.get_element_type()):
             raise VerifyException("graph.conv bias must have the result's element type")
         _check_window(props, 2, True)

@@ -14,6 +14,11 @@ For each vector of VL 32-bit lanes this emits
     acc = acc + pmaddwd(xb, ws)                          (llvm.x86.*.pmadd.wd)
     acc = vpdpwssd(acc, xb, ws)                          (VNNI: the add fused)
 
+and for vpdpbusd (g = 4, x zero-extended from u8, w sign-extended from s8)
+the same with <4 x i8> / <VL*4 x i8> vectors: the four inputs are one 32-bit
+broadcast, the 4 x VL weights one load, and each lane sums four u8 x s8
+products into its accumulator (exact: |sum| <= 4 * 255 * 128, no saturation).
+
 so that one instruction does the g multiplies and the pairwise sum per lane,
 instead of widening every operand and multiplying 32-bit lanes (vpmulld).
 Loops that do not have this exact shape are left to the ordinary vectorizer
@@ -45,7 +50,13 @@ VPDPWSSD = {128: "llvm.x86.avx512.vpdpwssd.128", 256: "llvm.x86.avx512.vpdpwssd.
 """VNNI's accumulating pmaddwd by register width: (acc, a, b), all <n x i32> (the i16 pairs bitcast).
 The 256-bit form is also AVX-VNNI's (VEX-encoded where AVX-512 VL is absent)."""
 
-I16, I32 = IntegerType(16), IntegerType(32)
+VPDPBUSD = {128: "llvm.x86.avx512.vpdpbusd.128", 256: "llvm.x86.avx512.vpdpbusd.256", 512: "llvm.x86.avx512.vpdpbusd.512"}
+"""VNNI's u8 x s8 dot product by register width: (acc, a: u8 quads, b: s8 quads) -> acc.
+Called in the <n x i32> form (the bytes bitcast), which every LLVM since 8
+accepts; LLVM 22 (llvmlite 0.50) upgrades it on parsing to its own
+(<n x i32>, <4n x i8>, <4n x i8>) declaration."""
+
+I8, I16, I32 = IntegerType(8), IntegerType(16), IntegerType(32)
 
 
 class _Pattern:
@@ -67,9 +78,14 @@ class _Pattern:
         if self.acc.memref != self.store.memref:
             raise ValueError("the accumulator is not the stored buffer")
         exts = [mul.owner.lhs.owner, mul.owner.rhs.owner]
-        if not all(isinstance(e, arith.ExtSIOp) and isinstance(e.input.owner, memref.LoadOp) for e in exts):
-            raise ValueError("the product is not of two sign-extended loads")
+        if not all(
+            isinstance(e, arith.ExtSIOp | arith.ExtUIOp) and isinstance(e.input.owner, memref.LoadOp) for e in exts
+        ):
+            raise ValueError("the product is not of two extended loads")
         self.operand_loads: list[memref.LoadOp] = [e.input.owner for e in exts]  # type: ignore[union-attr]
+        self.unsigned: set[memref.LoadOp] = {
+            e.input.owner for e in exts if isinstance(e, arith.ExtUIOp)  # type: ignore[union-attr]
+        }
         self.pattern_ops: set[Operation] = {self.store, add, mul.owner, self.acc, *exts, *self.operand_loads}
         self.index_ops = [op for op in ops if op not in self.pattern_ops]
         if any(op.name.split(".")[0] != "arith" for op in self.index_ops):
@@ -119,7 +135,7 @@ def lower_dot(loop: ForOp, vector_bits: int) -> list[Operation] | str:
     """The dot-product code of a `dot`-marked vectorized loop, or why it has none."""
     attr = loop.attributes.get(DOT_ATTR)
     instruction = getattr(attr, "data", "")
-    if instruction not in ("pmaddwd", "vpdpwssd"):
+    if instruction not in GROUP:
         return f"no {instruction} lowering for these operands"
     nested = [op for op in loop.body.block.ops if not isinstance(op, YieldOp)]
     if len(nested) != 1 or not isinstance(nested[0], ForOp):
@@ -143,17 +159,28 @@ def lower_dot(loop: ForOp, vector_bits: int) -> list[Operation] | str:
         and _check_access(p.store, outer_a, inner_a, -1, None)
     ):
         return "the accesses are not x[.., k], w[.., v, k] and acc[.., v]"
-    if x.res.type != I16 or w.res.type != I16 or p.acc.res.type != I32:
-        return f"{instruction} multiplies i16 operands into i32 accumulators"
+    if instruction == "vpdpbusd":
+        if x.res.type != I8 or w.res.type != I8 or p.acc.res.type != I32:
+            return "vpdpbusd multiplies 8-bit operands into i32 accumulators"
+        if x not in p.unsigned or w in p.unsigned:
+            return "vpdpbusd multiplies a zero-extended u8 input by a sign-extended s8 weight"
+        narrow = I8
+    else:
+        if x.res.type != I16 or w.res.type != I16 or p.acc.res.type != I32:
+            return f"{instruction} multiplies i16 operands into i32 accumulators"
+        if p.unsigned:
+            return f"{instruction} multiplies sign-extended operands"
+        narrow = I16
     lanes = min(vector_bits // 32, loop.trip_count)
     while lanes > 1 and loop.trip_count % lanes:
         lanes //= 2
-    if lanes * group * 16 not in PMADDWD:
+    bits = lanes * 32
+    if bits not in PMADDWD:
         return f"{loop.trip_count} lanes do not fill a {instruction} register"
     ops: list[Operation] = []
     zero = _const(0, ops)
     mask = DenseArrayBase.from_list(i64, [i % group for i in range(lanes * group)])
-    wide = VectorType(I16, [lanes * group])
+    wide = VectorType(narrow, [lanes * group])
     acc_t = VectorType(I32, [lanes])
     for chunk in range(loop.trip_count // lanes):
         mapping: dict[SSAValue, SSAValue] = {loop.iv: _const(loop.lower + chunk * lanes, ops), inner.iv: zero}
@@ -163,12 +190,11 @@ def lower_dot(loop: ForOp, vector_bits: int) -> list[Operation] | str:
         def idx(access: memref.LoadOp | memref.StoreOp, m: dict[SSAValue, SSAValue] = mapping) -> list[SSAValue]:
             return [m.get(i, i) for i in access.indices]
 
-        xs = vector.LoadOp(x.memref, idx(x), VectorType(I16, [group]))
+        xs = vector.LoadOp(x.memref, idx(x), VectorType(narrow, [group]))
         xb = vector.ShuffleOp(xs.result, xs.result, mask, result_type=wide)
         ws = vector.LoadOp(w.memref, idx(w), wide)
         acc = vector.LoadOp(p.acc.memref, idx(p.acc), acc_t)
         ops += [xs, xb, ws, acc]
-        bits = lanes * group * 16
         if instruction == "pmaddwd":
             dot = TargetIntrinsicOp(PMADDWD[bits], [xb.results[0], ws.result], acc_t)
             total = arith.AddiOp(acc.result, dot.res)
@@ -176,7 +202,8 @@ def lower_dot(loop: ForOp, vector_bits: int) -> list[Operation] | str:
             result = total.result
         else:
             a, b = vector.BitcastOp(xb.results[0], acc_t), vector.BitcastOp(ws.result, acc_t)
-            dot = TargetIntrinsicOp(VPDPWSSD[bits], [acc.result, a.result, b.result], acc_t)
+            names = VPDPWSSD if instruction == "vpdpwssd" else VPDPBUSD
+            dot = TargetIntrinsicOp(names[bits], [acc.result, a.result, b.result], acc_t)
             ops += [a, b, dot]
             result = dot.res
         ops.append(vector.StoreOp(result, p.store.memref, idx(p.store)))

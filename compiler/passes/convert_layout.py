@@ -32,7 +32,7 @@ The walk goes over a function's block in order, tracking for every logical
   for another consumer when the op's result feeds a blocked conv):
   elementwise and broadcast ops (their constant operands are re-laid-out at
   compile time: a [C, 1, 1] scale becomes [1, C/c, 1, 1, c], a scalar stays
-  broadcastable), pools (`layout`), concats (on the channel axis only when
+  broadcastable), pools (`layout`), pads of H and W only, concats (on the channel axis only when
   every operand's C divides by c: the blocks of the result are then the
   blocks of the operands, in order), slices whose channel range is whole
   blocks (how `fuse-horizontal` splits a wide conv's result; such a slice of
@@ -93,6 +93,14 @@ def _is_agnostic_elementwise(op: Operation) -> bool:
         and g.fusion_kind(op) <= g.FusionKind.BROADCAST
         and not isinstance(op, g.BroadcastToOp | g.BatchNormOp)
     )
+
+
+def _spatial_pad(op: Operation) -> bool:
+    """A 4-D pad of H and W only (what `narrow-integer-conv` puts before a u8 conv)."""
+    if not isinstance(op, g.PadOp) or len(_shape(op.input)) != 4:
+        return False
+    p = op.ints("pads")
+    return p[0] == p[1] == p[4] == p[5] == 0
 
 
 @dataclass
@@ -369,7 +377,23 @@ class _FunctionConverter:
         self.replace(op, add)
         return True
 
+    def convert_pad(self, op: g.PadOp) -> bool:
+        """A pad of H and W only pads the blocked form's H and W (dims 2 and 3 in both)."""
+        if not _spatial_pad(op) or not self.blockable(op.input) or not self.follows(op, [op.input]):
+            return False
+        p = op.ints("pads")
+        new = g.PadOp.make(
+            [self.get_blocked(op.input, op)],
+            pads=[0, 0, p[2], p[3], 0, 0, 0, p[6], p[7], 0],
+            mode=op.str_prop("mode"),
+            value=op.float_prop("value"),
+        )
+        self.replace(op, new)
+        return True
+
     def convert(self, op: Operation) -> bool:
+        if isinstance(op, g.PadOp):
+            return self.convert_pad(op)
         if isinstance(op, g.ConvOp):
             return self.convert_conv(op)
         if isinstance(op, g.PoolOp):
@@ -388,7 +412,7 @@ class _FunctionConverter:
 
     def is_agnostic(self, op: Operation) -> bool:
         return isinstance(op, g.PoolOp | g.ConcatOp | g.ReduceOp | g.BatchNormOp | g.SliceOp) or (
-            _is_agnostic_elementwise(op)
+            _is_agnostic_elementwise(op) or _spatial_pad(op)
         )
 
     def find_wants(self) -> None:

@@ -65,6 +65,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 from compiler.dialects import graph as g
 from compiler.dialects.graph import FusionKind, fusion_kind
 from compiler.passes.eliminate_concat import contiguous, main_function
+from compiler.passes.narrow_integer_conv import INTEGER_SUMS
 
 _EPILOGUE_KINDS = (FusionKind.ELEMWISE, FusionKind.BROADCAST)
 
@@ -187,8 +188,12 @@ class _Planner:
 def _requantizes(anchor: Operation) -> bool:
     """An integer conv: its int32 sums are requantized (cast, scale, round,
     clip, cast) by the epilogue, which the kernel then runs from a buffer of
-    its own (`epilogue_may_change_type`) instead of another pass over int32 data."""
-    return isinstance(anchor, g.ConvOp) and g.elem_of(anchor.result) == IntegerType(32)
+    its own (`epilogue_may_change_type`) instead of another pass over int32 data.
+    So is a float conv that computes integer sums exactly (`INTEGER_SUMS`,
+    narrow-integer-conv's float32 form of an odd-channel integer conv)."""
+    return isinstance(anchor, g.ConvOp) and (
+        g.elem_of(anchor.result) == IntegerType(32) or INTEGER_SUMS in anchor.attributes
+    )
 
 
 def _outline(group: _Group, position: dict[Operation, int], max_inline: int) -> None:

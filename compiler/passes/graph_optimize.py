@@ -84,16 +84,24 @@ def _checked_specs(level: int) -> list[str]:
     return specs
 
 
-def pipeline_spec(level: int) -> str:
-    """The `compiler-opt -p` string equivalent to `graph-optimize{level=N}`."""
-    return ",".join(_checked_specs(level))
+def _target_specs(level: int, u8_dot: bool) -> list[str]:
+    """The specs of `level` with the target's options filled in (`u8_dot`: narrow-integer-conv's)."""
+    specs = _checked_specs(level)
+    if not u8_dot:
+        return specs
+    return [f"{spec}{{u8-dot=true}}" if spec == "narrow-integer-conv" else spec for spec in specs]
 
 
-def build_pipeline(level: int) -> list[ModulePass]:
+def pipeline_spec(level: int, u8_dot: bool = False) -> str:
+    """The `compiler-opt -p` string equivalent to `graph-optimize{level=N u8-dot=...}`."""
+    return ",".join(_target_specs(level, u8_dot))
+
+
+def build_pipeline(level: int, u8_dot: bool = False) -> list[ModulePass]:
     """The passes of `level`, ready to apply in order."""
     passes = registry.all_passes()
     built = []
-    for spec in _checked_specs(level):
+    for spec in _target_specs(level, u8_dot):
         for arg_spec in parse_pipeline(spec):
             built.append(passes[arg_spec.name]().from_pass_spec(arg_spec))
     return built
@@ -123,12 +131,17 @@ class GraphOptimizePass(ModulePass):
          plan-memory
 
     A pass name that is not registered is a PipelineError.
+
+    `u8-dot=true` (set by the driver when the host has VNNI's vpdpbusd)
+    runs `narrow-integer-conv{u8-dot=true}`: convs of u8 activations read
+    them as ui8 with i8 weights instead of i16 operands.
     """
 
     name = "graph-optimize"
 
     level: int = DEFAULT_LEVEL
+    u8_dot: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for module_pass in build_pipeline(self.level):
+        for module_pass in build_pipeline(self.level, self.u8_dot):
             module_pass.apply(ctx, op)

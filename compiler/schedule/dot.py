@@ -13,8 +13,10 @@ them into it:
   operands of a quantized conv (|x| <= 255, never -32768 * -32768);
 - `vpdpwssd` (g = 2, i16 x i16, AVX-512 VNNI or AVX-VNNI): pmaddwd with the
   accumulation in the same instruction;
-- `vpdpbusd` (g = 4, u8 x s8 with VNNI): not lowered yet (it needs the
-  activations stored as u8 with the zero point compensated in the bias).
+- `vpdpbusd` (g = 4, u8 x s8 with VNNI): for convs that read u8
+  activations and s8 weights, the zero point compensated in the bias
+  (`narrow-integer-conv{u8-dot=true}`); exact, the four products of a
+  lane summed in i32 without saturation (unlike pmaddubsw).
 
 The choice is the schedule's (from the target's features, never assumed);
 the compute definition stays the plain loop. `convert-loop-to-scf` lowers the

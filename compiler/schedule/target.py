@@ -30,7 +30,8 @@ class CpuTarget:
     """The widening integer dot product of narrow (i16) convs: "vpdpwssd"
     (AVX-512 VNNI / AVX-VNNI: i16 pairs multiplied and accumulated in one
     instruction), "pmaddwd" (every x86-64: the pairs' sum, then an add) or ""
-    (plain i32 multiply-adds). From the host's features, never assumed."""
+    (plain i32 multiply-adds). From the host's features, never assumed.
+    With "vpdpwssd" the 8-bit convs (u8 x s8) take VNNI's vpdpbusd."""
     min_parallel_work: int = 1 << 19
     """The one parallel-work threshold: nests that execute fewer body ops (a
     conv or matmul: fewer multiply-adds) than this stay on one thread. A fork

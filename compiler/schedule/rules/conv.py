@@ -119,13 +119,21 @@ def integer_dot(b: ScheduleBuilder, target: CpuTarget) -> bool:
     ([.., ii, oc] -> [.., ii/g, oc, g]: the g weights of one output channel
     adjacent), each tile's `ii` split by g with the group moved inside the
     channel vector, which `dot` then marks (see compiler/schedule/dot.py).
-    i16 operands take the target's `int_dot` (pmaddwd, or VNNI's vpdpwssd; g = 2).
+    i16 operands take the target's `int_dot` (pmaddwd, or VNNI's vpdpwssd; g = 2);
+    8-bit ones (a u8 input and an s8 weight, `narrow-integer-conv{u8-dot=true}`)
+    take vpdpbusd (g = 4) where the target has VNNI (`int_dot` vpdpwssd: every
+    VNNI extension has both), else the plain widening loop.
     """
-    if narrow_operands(b) != 16 or not target.int_dot or not b.has("ii"):
+    bits = narrow_operands(b)
+    if bits not in (8, 16) or not target.int_dot or not b.has("ii"):
         return False
     instruction = target.int_dot
     if instruction not in ("pmaddwd", "vpdpwssd"):
         return False
+    if bits == 8:
+        if instruction != "vpdpwssd":
+            return False
+        instruction = "vpdpbusd"
     group = GROUP[instruction]
     if trips(b, "ii") % group or not b.has("oc"):
         return False

@@ -5,6 +5,10 @@
 - `llvm-opt`: the same IR after LLVM's -O3 pipeline for the host CPU;
 - `asm`: host assembly of the optimized IR.
 
+`llvm-opt` and `asm` take `{cpu=NAME features=+a,-b}` to stand for another
+x86-64 machine (`-t 'asm{cpu=znver4 features=+avx512f,+avx512vnni}'`), so
+that tests need not depend on the host; either one left out is the host's.
+
 A module that still holds upstream dialects (scf, arith, memref, vector,
 func) is lowered with `convert-to-llvm` first. Graph- and loop-level modules
 never get here: `compiler-opt` (compiler/tools/opt.py) runs the rest of the
@@ -32,6 +36,14 @@ def _ir(module: ModuleOp) -> str:
     return to_llvm_ir(llvm_module(module), host.triple, host.data_layout)
 
 
+def _machine(cpu: str, features: str) -> HostTarget:
+    """The host, or the machine that `cpu` / `features` describe (same triple)."""
+    host = HostTarget.detect()
+    if not cpu and not features:
+        return host
+    return HostTarget(host.triple, cpu or host.cpu, features or host.features)
+
+
 @dataclass(frozen=True)
 class LLVMIRTarget(Target):
     """LLVM IR text, unoptimized."""
@@ -48,8 +60,11 @@ class OptimizedLLVMIRTarget(Target):
 
     name = "llvm-opt"
 
+    cpu: str = ""
+    features: str = ""
+
     def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
-        print(optimized_ir(_ir(module)), file=output)
+        print(optimized_ir(_ir(module), _machine(self.cpu, self.features)), file=output)
 
 
 @dataclass(frozen=True)
@@ -58,8 +73,11 @@ class AssemblyTarget(Target):
 
     name = "asm"
 
+    cpu: str = ""
+    features: str = ""
+
     def emit(self, ctx: Context, module: ModuleOp, output: IO[str]) -> None:
-        print(assembly(_ir(module)), file=output)
+        print(assembly(_ir(module), _machine(self.cpu, self.features)), file=output)
 
 
 TARGETS: dict[str, Callable[[], type[Target]]] = {

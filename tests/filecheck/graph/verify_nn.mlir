@@ -17,7 +17,7 @@ func.func @f(%x: tensor<1x4x8x8xi64>, %w: tensor<6x4x3x3xi64>) {
   %y = graph.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x8x8xi64>, tensor<6x4x3x3xi64>) -> tensor<1x6x6x6xi64>
   func.return
 }
-// CHECK: Operation does not verify: graph.conv takes floating-point, i32, or i16/i8 (accumulated in i32) tensors
+// CHECK: Operation does not verify: graph.conv takes floating-point, i32, or i16/i8/ui8 (accumulated in i32) tensors
 
 // -----
 
@@ -26,7 +26,16 @@ func.func @f(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf64>) {
   %y = graph.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<1x4x8x8xf32>, tensor<6x2x3x3xf64>) -> tensor<1x6x6x6xf32>
   func.return
 }
-// CHECK: Operation does not verify: graph.conv operands must share one element type
+// CHECK: Operation does not verify: graph.conv operands must share one element type (or be a ui8 input and an i8 weight)
+
+// -----
+
+// conv of an i8 input and a ui8 weight (vpdpbusd's pair is a ui8 input and an i8 weight, not the reverse)
+func.func @f(%x: tensor<1x4x8x8xi8>, %w: tensor<6x4x3x3xui8>) {
+  %y = graph.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x4x8x8xi8>, tensor<6x4x3x3xui8>) -> tensor<1x6x6x6xi32>
+  func.return
+}
+// CHECK: Operation does not verify: graph.conv operands must share one element type (or be a ui8 input and an i8 weight)
 
 // -----
 

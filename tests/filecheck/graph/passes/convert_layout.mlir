@@ -169,3 +169,24 @@ func.func @main(%x: tensor<1x16x4x4xf32>) -> (tensor<1x16x4x4xf32>, tensor<1x32x
   %c = graph.slice %wide {offsets = array<i64: 0, 52, 0, 0>, strides = array<i64: 1, 1, 1, 1>} : (tensor<1x64x4x4xf32>) -> tensor<1x8x4x4xf32>
   func.return %a, %rb, %c : tensor<1x16x4x4xf32>, tensor<1x32x4x4xf32>, tensor<1x8x4x4xf32>
 }
+
+// -----
+
+// A pad of H and W only follows the layout (H and W are dims 2 and 3 in
+// both): the u8 pad with the zero point that narrow-integer-conv puts between
+// quantized convs stays blocked. A pad of the channels reads NCHW.
+// CHECK-LABEL: func.func @pads
+// CHECK:         %[[C1:.*]] = graph.conv {{.*}} -> tensor<1x1x4x4x16xi32>
+// CHECK-NEXT:    %[[P:.*]] = graph.pad %[[C1]] {pads = array<i64: 0, 0, 1, 2, 0, 0, 0, 3, 1, 0>, mode = "constant", value = 7.000000e+00 : f64} : (tensor<1x1x4x4x16xi32>) -> tensor<1x1x8x7x16xi32>
+// CHECK:         graph.conv %[[P]], {{.*}}data_layout = "NCHW16c"{{.*}} -> tensor<1x1x6x5x16xi32>
+// CHECK:         %[[PLAIN:.*]] = graph.layout_transform %[[C1]] {src_layout = "NCHW16c", dst_layout = "NCHW"}
+// CHECK-NEXT:    graph.pad %[[PLAIN]] {pads = array<i64: 0, 1, 0, 0, 0, 0, 0, 0>
+func.func @pads(%x: tensor<1x16x4x4xi32>) -> (tensor<1x16x6x5xi32>, tensor<1x17x4x4xi32>) {
+  %w = graph.constant dense<1> : tensor<16x16x1x1xi32>
+  %c1 = graph.conv %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x16x4x4xi32>, tensor<16x16x1x1xi32>) -> tensor<1x16x4x4xi32>
+  %p = graph.pad %c1 {pads = array<i64: 0, 0, 1, 2, 0, 0, 3, 1>, mode = "constant", value = 7.0 : f64} : (tensor<1x16x4x4xi32>) -> tensor<1x16x8x7xi32>
+  %w3 = graph.constant dense<1> : tensor<16x16x3x3xi32>
+  %c2 = graph.conv %p, %w3 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x16x8x7xi32>, tensor<16x16x3x3xi32>) -> tensor<1x16x6x5xi32>
+  %q = graph.pad %c1 {pads = array<i64: 0, 1, 0, 0, 0, 0, 0, 0>, mode = "constant", value = 0.0 : f64} : (tensor<1x16x4x4xi32>) -> tensor<1x17x4x4xi32>
+  func.return %c2, %q : tensor<1x16x6x5xi32>, tensor<1x17x4x4xi32>
+}

@@ -17,6 +17,26 @@ builtin.module {
     func.return %c : tensor<1x2x3x3xi32>
   }
 
+  // Three input channels take no dot product; every partial sum is at most
+  // 3 * 7 * 7 * 255 * 9 < 2^24, exact in float32: a float conv, its result
+  // converted back, the bias added as i32.
+  // CHECK-LABEL: func.func @stem
+  // CHECK:         %[[XF:.*]] = graph.cast %x : (tensor<1x3x8x8xi32>) -> tensor<1x3x8x8xf32>
+  // CHECK-NEXT:    %[[WF:.*]] = graph.constant dense<9.000000e+00> : tensor<2x3x7x7xf32>
+  // CHECK-NEXT:    %[[CF:.*]] = graph.conv %[[XF]], %[[WF]] {graph.integer_sums, strides = array<i64: 2, 2>, pads = array<i64: 3, 3, 3, 3>{{.*}} -> tensor<1x2x4x4xf32>
+  // CHECK-NEXT:    %[[CI:.*]] = graph.cast %[[CF]] : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xi32>
+  // CHECK-NEXT:    %[[B:.*]] = graph.constant dense<{{\[}}{{\[}}[8]], {{\[}}[-16]]]> : tensor<2x1x1xi32>
+  // CHECK-NEXT:    %{{.*}} = graph.add %[[CI]], %[[B]] : (tensor<1x2x4x4xi32>, tensor<2x1x1xi32>) -> tensor<1x2x4x4xi32>
+  func.func @stem(%q: tensor<1x3x8x8xui8>) -> tensor<1x2x4x4xi32> {
+    %qi = graph.cast %q : (tensor<1x3x8x8xui8>) -> tensor<1x3x8x8xi32>
+    %zp = graph.constant dense<100> : tensor<i32>
+    %x = graph.sub %qi, %zp : (tensor<1x3x8x8xi32>, tensor<i32>) -> tensor<1x3x8x8xi32>
+    %w = graph.constant dense<9> : tensor<2x3x7x7xi32>
+    %b = graph.constant dense<[8, -16]> : tensor<2xi32>
+    %c = graph.conv %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 3, 3, 3, 3>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x3x8x8xi32>, tensor<2x3x7x7xi32>, tensor<2xi32>) -> tensor<1x2x4x4xi32>
+    func.return %c : tensor<1x2x4x4xi32>
+  }
+
   // An activation of unknown range, or a weight beyond 16 bits, stays int32.
   // CHECK-LABEL: func.func @kept
   // CHECK-NOT:     xi16
