@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from compiler.dynamic_threads import TeamSizer
+from compiler.dynamic_threads import enabled_by_default as dynamic_threads_default
 from compiler.errors import InputError, ModelLoadError
 
 FORMAT_VERSION = 1
@@ -262,6 +264,9 @@ class CompiledModel:
         self._pool_lock = threading.Lock()
         self._profile_lock = threading.Lock()
         self._num_threads = metadata.num_threads
+        self._team = TeamSizer()
+        self.dynamic_threads = dynamic_threads_default()
+        """Shrink each run's team to the CPUs idle when it starts (compiler/dynamic_threads.py)."""
         self._dtypes_out = [np.dtype(t.dtype) for t in metadata.outputs]
 
     # -- introspection ---------------------------------------------------------
@@ -330,7 +335,8 @@ class CompiledModel:
             # The profiler's hook keeps one clock: profiled runs go one at a time.
             with self._profile_lock if self.profiler is not None else contextlib.nullcontext():
                 if self._set_threads is not None:
-                    self._set_threads(self._num_threads)
+                    threads = self._team.size(self._num_threads) if self.dynamic_threads else self._num_threads
+                    self._set_threads(threads)
                 self._entry(*args)  # a CFUNCTYPE call: the GIL is released meanwhile
         finally:
             self._give_back_arena(arena)
