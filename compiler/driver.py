@@ -110,10 +110,15 @@ PRECISIONS = ("fp32", "fp16", "bf16")
 
 
 def precision_pipeline(precision: str) -> str:
-    """The pass that converts an FP32 model to `precision` (checked here, before any work)."""
+    """The passes that convert an FP32 model to `precision` (checked here, before any work).
+
+    Batch norms fold into their convs in f32 first, so that a folded weight is
+    rounded to 16 bits once rather than as weight, scale and product (bf16:
+    ResNet-50 2.3e-2 -> 1.6e-2 relative to FP32 onnxruntime).
+    """
     if precision not in PRECISIONS:
         raise CompilerError(f"precision {precision!r} does not exist", hint="use fp32, fp16 or bf16")
-    return f"convert-precision{{precision={precision}}}"
+    return f"fold-constants,fold-batchnorm,convert-precision{{precision={precision}}}"
 
 
 def _specs(module: ModuleOp) -> tuple[list[TensorSpec], list[TensorSpec]]:

@@ -28,8 +28,9 @@ reductions (sums and means of many terms). Three more rules keep BF16's
   matmul that makes them (attention scores: an absolute error in a logit is
   a relative error in its probability).
 
-Runs on the graph dialect after import and before `graph-optimize`, so batch
-norm (converted) still folds into the convolution before it.
+Runs on the graph dialect after import and before `graph-optimize`. The
+driver folds batch norms into their convolutions first (in f32), so that
+each folded weight is rounded to 16 bits once.
 """
 
 from __future__ import annotations
