@@ -9,6 +9,7 @@ per-channel vectors, which then fuses with its neighbours as elementwise ops.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
@@ -274,6 +275,7 @@ class CombineScaleShiftChain(RewritePattern):
         erase_dead_constants(rewriter, [a_value, b_value])
 
 
+@dataclass(frozen=True)
 class FoldBatchNormPass(ModulePass):
     """Folds graph.batch_norm into the graph.conv (or 2-D graph.matmul with a
     constant weight) before it when that op has no other user; any other batch
@@ -282,14 +284,19 @@ class FoldBatchNormPass(ModulePass):
     folds a per-channel constant mul/add/sub straight after a conv into its
     weight/bias and merges chains of constant muls and adds. No
     graph.batch_norm remains. Convs in a blocked layout (after convert-layout)
-    are left alone, so run it before convert-layout."""
+    are left alone, so run it before convert-layout.
+
+    `chains=false` leaves constant mul/add chains that no conv absorbs as they
+    are: the precision pipeline folds batch norms in f32 that way without
+    moving the scales of attention or of a layer norm, whose place decides
+    what convert-precision keeps in f32."""
 
     name = "fold-batchnorm"
 
+    chains: bool = True
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        patterns: list[RewritePattern] = [
-            FoldBatchNorm(),
-            FoldScaleShiftIntoConv(),
-            CombineScaleShiftChain(),
-        ]
+        patterns: list[RewritePattern] = [FoldBatchNorm(), FoldScaleShiftIntoConv()]
+        if self.chains:
+            patterns.append(CombineScaleShiftChain())
         PatternRewriteWalker(GreedyRewritePatternApplier(patterns), apply_recursively=True).rewrite_module(op)

@@ -1,4 +1,5 @@
 // RUN: compiler-opt %s -p fold-batchnorm | filecheck %s
+// RUN: compiler-opt %s -p 'fold-batchnorm{chains=false}' | filecheck %s --check-prefix=NOCHAIN
 
 builtin.module {
   // conv + batch_norm -> one conv: w' = w * s, b' = (b - mean) * s + beta
@@ -146,6 +147,15 @@ builtin.module {
   // CHECK-NEXT:    %[[T:.*]] = graph.constant dense<[[[1.000000e+00]], [[4.000000e+00]]]> : tensor<2x1x1xf32>
   // CHECK-NEXT:    %[[A:.*]] = graph.add %[[M]], %[[T]]
   // CHECK-NEXT:    func.return %[[A]]
+  // chains=false (the precision pipeline): the batch norm still becomes a mul
+  // and an add, but the constant scale and shift after it stay where they are.
+  // NOCHAIN-LABEL: func.func @bn_mul_add
+  // NOCHAIN-NOT:     graph.batch_norm
+  // NOCHAIN:         %[[M:.*]] = graph.mul %x,
+  // NOCHAIN:         %[[A:.*]] = graph.add %[[M]],
+  // NOCHAIN:         %[[M2:.*]] = graph.mul %[[A]], %u
+  // NOCHAIN-NEXT:    %[[A2:.*]] = graph.add %[[M2]], %v
+  // NOCHAIN-NEXT:    func.return %[[A2]]
   func.func @bn_mul_add(%x: tensor<1x2x2x2xf32>) -> tensor<1x2x2x2xf32> {
     %scale = graph.constant dense<[1.0, 2.0]> : tensor<2xf32>
     %beta = graph.constant dense<[0.5, 1.0]> : tensor<2xf32>
