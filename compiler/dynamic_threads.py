@@ -61,6 +61,7 @@ class TeamSizer:
         self._host_cpus = host_cpus or os.cpu_count() or 1
         self._checked = -1.0
         self._idle: int | None = None
+        self._usable = usable_cpus()
 
     def idle_cpus(self) -> int | None:
         """Host CPUs running nothing but this caller; None where that is unknown."""
@@ -68,7 +69,8 @@ class TeamSizer:
         if now - self._checked >= RECHECK_S:
             self._checked = now
             runnable = self._read()
-            confined = usable_cpus() < self._host_cpus
+            self._usable = usable_cpus()
+            confined = self._usable < self._host_cpus
             self._idle = None if runnable is None or confined else max(1, self._host_cpus - (runnable - 1))
         return self._idle
 
@@ -79,4 +81,4 @@ class TeamSizer:
         idle = self.idle_cpus()
         if idle is None:
             return requested
-        return min(requested or usable_cpus(), idle)
+        return min(requested or self._usable, idle)

@@ -200,13 +200,10 @@ def u8_source(value: SSAValue) -> tuple[SSAValue, int] | None:
     zero_point = 0
     owner = value.owner
     if isinstance(owner, g.SubOp):
-        zp = constant_array(owner.rhs)
-        if zp is None or zp.size == 0:
+        zp = _scalar_constant(owner.rhs)
+        if zp is None or zp != int(zp) or not 0 <= zp <= 255:
             return None
-        flat = np.asarray(zp).reshape(-1).astype(np.int64)
-        if not np.all(flat == flat[0]) or not 0 <= int(flat[0]) <= 255:
-            return None
-        zero_point, owner = int(flat[0]), owner.lhs.owner
+        zero_point, owner = int(zp), owner.lhs.owner
     if not isinstance(owner, g.CastOp) or g.elem_of(owner.input) != UI8:
         return None
     if tuple(g.shape_of(owner.input)) != tuple(g.shape_of(value)):

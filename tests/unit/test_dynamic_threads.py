@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from runtime_models import parallel_matmul
 
 import compiler
 from compiler import dynamic_threads
@@ -60,20 +59,8 @@ def test_this_host_reports_at_least_the_caller() -> None:
     assert count is not None and count >= 1
 
 
-def _matmul_model() -> onnx.ModelProto:
-    w = numpy_helper.from_array(np.random.default_rng(0).standard_normal((256, 512)).astype(np.float32), "w")
-    graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "w"], ["y"])],
-        "g",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [64, 256])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [64, 512])],
-        [w],
-    )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-
-
 def test_compiled_model_runs_the_sized_team() -> None:
-    model = compiler.compile(_matmul_model(), num_threads=2, cache=False)
+    model = compiler.compile(parallel_matmul(), num_threads=2, cache=False)
     assert not model.dynamic_threads  # tests/unit/conftest.py turns it off
     teams: list[int] = []
     native = model._set_threads
@@ -84,7 +71,7 @@ def test_compiled_model_runs_the_sized_team() -> None:
         native(n)
 
     model._set_threads = record
-    x = np.random.default_rng(1).standard_normal((64, 256)).astype(np.float32)
+    x = np.random.default_rng(1).standard_normal((256, 128)).astype(np.float32)
     want = model.run(None, {"x": x})[0]
     model.dynamic_threads = True
     model._team = TeamSizer(lambda: 2, host_cpus=2)  # one busy process beside us
