@@ -300,17 +300,17 @@ class ForOp(IRDLOperation):
             )
         if not self.axis_name:
             raise VerifyException("loop axis name must not be empty")
+        self.verify_nesting()
+        self._verify_unique_axis()
+
+    def verify_nesting(self) -> None:
+        """Annotations constrain what may sit inside what; check against ancestors."""
         kind = self.kind
         if kind not in ANNOTATIONS:
             raise VerifyException(
                 f"loop '{self.axis_name}': unknown annotation '{kind}', expected one of "
                 + ", ".join(ANNOTATIONS)
             )
-        self._verify_nesting(kind)
-        self._verify_unique_axis()
-
-    def _verify_nesting(self, kind: str) -> None:
-        """Annotations constrain what may sit inside what; check against ancestors."""
         for outer in self.enclosing_loops():
             okind = outer.kind
             where = f"loop '{self.axis_name}' ({kind}) is nested in loop '{outer.axis_name}' ({okind})"

@@ -117,6 +117,9 @@ class _Lowering:
     values: dict[SSAValue, SSAValue] = field(default_factory=dict)
     kernels: list[func.FuncOp] = field(default_factory=list)
     kernel_keys: dict[str, str] = field(default_factory=dict)
+    """Printed kernel (`_kernel_key`) by kernel name, for those compared."""
+    by_workload: dict[str, list[str]] = field(default_factory=dict)
+    by_name: dict[str, func.FuncOp] = field(default_factory=dict)
     globals_: list[memref.GlobalOp] = field(default_factory=list)
     names: dict[str, int] = field(default_factory=dict)
     arena: SSAValue | None = None
@@ -348,13 +351,22 @@ class _Lowering:
         return f"{base}_{n}"
 
     def _dedup(self, kernel: func.FuncOp) -> str:
-        key = _kernel_key(kernel)
-        existing = self.kernel_keys.get(key)
-        if existing is not None:
-            return existing
-        self.kernel_keys[key] = kernel.sym_name.data
+        # Printing a kernel is the exact key, but costly; only kernels with
+        # the same workload can be identical, so the others are not printed.
+        workload_key = kernel.attributes.get(loop.WORKLOAD_KEY_ATTR)
+        same_workload = self.by_workload.setdefault(str(workload_key), [])
+        if same_workload:
+            key = _kernel_key(kernel)
+            for other in same_workload:
+                if other not in self.kernel_keys:
+                    self.kernel_keys[other] = _kernel_key(self.by_name[other])
+                if self.kernel_keys[other] == key:
+                    return other
+        name = kernel.sym_name.data
+        same_workload.append(name)
+        self.by_name[name] = kernel
         self.kernels.append(kernel)
-        return kernel.sym_name.data
+        return name
 
 
 def workload(anchor: Operation | None, body: list[Operation], tensors: list[TensorType]) -> dict[str, object]:

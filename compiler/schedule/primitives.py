@@ -457,9 +457,13 @@ class _Annotate(Primitive, ABC):
         loop.kind = kind
         try:
             # The annotation constrains only this loop against the loops around
-            # and inside it: verifying its subtree (which checks each nested
-            # loop against its ancestors) is enough, and linear.
-            loop.verify()
+            # and inside it: checking the nesting rule of each loop of its
+            # subtree against its ancestors is enough. A full verify of the
+            # subtree would re-verify every op of the body, and the default
+            # rules annotate hundreds of times per model.
+            for inner in loop.walk():
+                if isinstance(inner, ForOp):
+                    inner.verify_nesting()
         except VerifyException as err:
             loop.kind = previous
             raise ScheduleError(f"{self.primitive} '{self.axis}': {err}") from None

@@ -19,6 +19,7 @@ is bit-identical to a serial one (tests/unit/test_parallel_lower.py).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import time
@@ -210,10 +211,14 @@ def fork_map(
         return [fn(item) for item in items], 1
     groups = _assign(weights, jobs)
     _FORK_STATE = (fn, items)
+    # The workers inherit the whole IR; frozen, it is never traversed by
+    # their cyclic collector (nor copied on write by it), only what they build.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(len(groups)) as pool:
             done = pool.map(_run_group, groups, chunksize=1)
     finally:
+        gc.unfreeze()
         _FORK_STATE = None
     by_index: dict[int, R] = {}
     for group, results in zip(groups, done, strict=True):
