@@ -33,16 +33,31 @@ IMPORT_FOLD_LIMIT = 1 << 16
 
 _OpT = TypeVar("_OpT", bound=Operation)
 Converter = Callable[["NodeBuilder"], Sequence[SSAValue | None]]
+
+MS_DOMAIN = "com.microsoft"
+"""onnxruntime's contrib ops: what its quantizer (QOperator format) and its
+transformer optimizer write besides standard ONNX ops."""
+
 CONVERTERS: dict[str, Converter] = {}
+"""Converters of the default ONNX domain ("" or "ai.onnx"), by op type."""
+
+DOMAIN_CONVERTERS: dict[str, dict[str, Converter]] = {"": CONVERTERS, MS_DOMAIN: {}}
+"""Converters by domain, then op type; the default domain's table is CONVERTERS."""
 
 
-def converter(*op_types: str) -> Callable[[Converter], Converter]:
-    """Registers the converter of one or more ONNX op types (default domain)."""
+def canonical_domain(domain: str) -> str:
+    """The default domain, spelled "" or "ai.onnx", as ""."""
+    return "" if domain == "ai.onnx" else domain
+
+
+def converter(*op_types: str, domain: str = "") -> Callable[[Converter], Converter]:
+    """Registers the converter of one or more ONNX op types of `domain` (default: ONNX's own)."""
+    table = DOMAIN_CONVERTERS[canonical_domain(domain)]
 
     def register(fn: Converter) -> Converter:
         for op_type in op_types:
-            assert op_type not in CONVERTERS, op_type
-            CONVERTERS[op_type] = fn
+            assert op_type not in table, (domain, op_type)
+            table[op_type] = fn
         return fn
 
     return register
@@ -66,6 +81,7 @@ class NodeBuilder:
         self.state = state
         self.node = node
         self.opset = state.opset
+        self.domain = canonical_domain(node.domain)
         self.attrs = {a.name: a for a in node.attribute}
 
     # errors ------------------------------------------------------------------
@@ -75,12 +91,17 @@ class NodeBuilder:
         """The node's name, or (exporters often leave names empty) its first output's."""
         return self.node.name or (self.node.output[0] if self.node.output else "")
 
+    @property
+    def op_label(self) -> str:
+        """The op type, qualified by its domain outside ONNX's own ("com.microsoft.QLinearAdd")."""
+        return f"{self.domain}.{self.node.op_type}" if self.domain else self.node.op_type
+
     def error(self, message: str, hint: str | None = None) -> CompilerError:
         return UnsupportedOpError(
             message,
             file=self.state.source,
             node=self.display_name,
-            op_type=self.node.op_type,
+            op_type=self.op_label,
             opset=self.opset,
             hint=hint,
         )
@@ -168,7 +189,10 @@ class NodeBuilder:
         a = self.attrs.get(name)
         if a is None:
             return default
-        expected = schema_attribute_types(self.node.op_type, self.opset).get(name)
+        # ONNX's schemas know the default domain only (a contrib op may share
+        # a name with a standard op, like com.microsoft's Gelu).
+        schema = schema_attribute_types(self.node.op_type, self.opset) if not self.domain else {}
+        expected = schema.get(name)
         if expected is not None and a.type != expected:
             # A damaged or hand-edited file: the converter would misread the payload.
             raise self.error(
