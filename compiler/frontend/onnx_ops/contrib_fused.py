@@ -6,6 +6,7 @@ these. Each is undone here into the graph ops it stands for, which the
 compiler's own fusion passes put back together:
 
     FusedMatMul / TransposeMatMul  alpha * op(A) @ op(B), op transposing the last two dims
+    FusedGemm                      activation(Gemm(A, B, C)): Relu, Tanh, Sigmoid or LeakyRelu
     Gelu                           0.5 * x * (1 + erf(x / sqrt(2)))
     BiasGelu                       Gelu(A + B)
     FastGelu                       0.5 * x * (1 + tanh(0.7978845608 * (x + 0.044715 * x^3))), x (+ bias)
@@ -30,7 +31,7 @@ from compiler.frontend.onnx_ops.common import (
     transpose,
 )
 from compiler.frontend.onnx_ops.elementwise import gelu
-from compiler.frontend.onnx_ops.nn import matmul
+from compiler.frontend.onnx_ops.nn import convert_gemm, matmul
 from compiler.frontend.onnx_ops.normalization import mean_and_inv_std
 
 DEFAULT_SKIP_EPSILON = 1e-12
@@ -59,6 +60,21 @@ def convert_fused_matmul(b: NodeBuilder) -> list[SSAValue]:
     y = matmul(b, a, w)
     alpha = float(b.attr("alpha", 1.0))
     return [y if alpha == 1.0 else binary(b, g.MulOp, y, scalar(b, alpha, y))]
+
+
+@converter("FusedGemm", domain=MS_DOMAIN)
+def convert_fused_gemm(b: NodeBuilder) -> list[SSAValue]:
+    """Gemm (same inputs and attributes), then `activation` (onnxruntime's session fuses these)."""
+    (y,) = convert_gemm(b)
+    activation = b.attr("activation", "")
+    if not activation:
+        return [y]
+    if activation == "LeakyRelu":
+        return [b.make(g.LeakyReluOp, [y], alpha=float(b.attr("activation_alpha", 0.01)))]
+    unary = {"Relu": g.ReluOp, "Tanh": g.TanhOp, "Sigmoid": g.SigmoidOp}.get(activation)
+    if unary is None:
+        raise b.error(f"activation={activation!r} is not supported (Relu, Tanh, Sigmoid, LeakyRelu are)")
+    return [b.make(unary, [y])]
 
 
 # Gelu family -----------------------------------------------------------------------
