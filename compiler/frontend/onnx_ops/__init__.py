@@ -2,7 +2,7 @@
 
 Importing this package registers every converter in
 `compiler.frontend.converter.DOMAIN_CONVERTERS` (ONNX's own ops in `CONVERTERS`,
-onnxruntime's com.microsoft contrib ops in `contrib_quant` and `contrib_fused`);
+onnxruntime's com.microsoft contrib ops in the `contrib_*` modules);
 `compiler.frontend.onnx` imports it.
 """
 
@@ -13,6 +13,7 @@ from compiler.frontend.onnx_ops import (
     bitwise,
     causal_conv,
     col2im,
+    contrib_attention,
     contrib_fused,
     contrib_quant,
     conv_transpose,
@@ -39,6 +40,7 @@ __all__ = [
     "bitwise",
     "causal_conv",
     "col2im",
+    "contrib_attention",
     "contrib_fused",
     "contrib_quant",
     "conv_transpose",
