@@ -185,14 +185,18 @@ class NodeBuilder:
 
     # attributes --------------------------------------------------------------
 
-    def attr(self, name: str, default: Any = None) -> Any:
+    def attr(self, name: str, default: Any = None, kind: int | None = None) -> Any:
+        """The attribute's value, or `default`. Its type is checked against ONNX's
+        schema of the op; ONNX has none of other domains' ops (and a contrib op may
+        share a standard op's name, like com.microsoft's Gelu), whose attributes
+        must have the type `kind` (an AttributeProto type) or that of `default`."""
         a = self.attrs.get(name)
         if a is None:
             return default
-        # ONNX's schemas know the default domain only (a contrib op may share
-        # a name with a standard op, like com.microsoft's Gelu).
-        schema = schema_attribute_types(self.node.op_type, self.opset) if not self.domain else {}
-        expected = schema.get(name)
+        if self.domain:
+            expected = kind if kind is not None else _ATTRIBUTE_KINDS.get(type(default))
+        else:
+            expected = schema_attribute_types(self.node.op_type, self.opset).get(name)
         if expected is not None and a.type != expected:
             # A damaged or hand-edited file: the converter would misread the payload.
             raise self.error(
@@ -215,15 +219,15 @@ class NodeBuilder:
             return [v.decode() if isinstance(v, bytes) else v for v in value]
         return value
 
-    def required_attr(self, name: str) -> Any:
+    def required_attr(self, name: str, kind: int | None = None) -> Any:
         """An attribute the op cannot do without (Cast's `to`, LRN's `size`, ...)."""
-        value = self.attr(name)
+        value = self.attr(name, kind=kind)
         if value is None:
             raise self.error(f"attribute '{name}' is required")
         return value
 
     def ints_attr(self, name: str, default: Sequence[int] | None = None) -> list[int] | None:
-        value = self.attr(name)
+        value = self.attr(name, kind=onnx.AttributeProto.INTS)
         if value is None:
             return None if default is None else list(default)
         return [int(v) for v in value]
@@ -295,6 +299,14 @@ def fold_if_constant(op: Operation) -> SSAValue:
     op.detach()
     op.erase()
     return const.result
+
+
+_ATTRIBUTE_KINDS: dict[type, int] = {
+    int: onnx.AttributeProto.INT,
+    float: onnx.AttributeProto.FLOAT,
+    str: onnx.AttributeProto.STRING,
+}
+"""The attribute type a default value implies (for ops ONNX has no schema of)."""
 
 
 @functools.cache

@@ -140,6 +140,14 @@ def test_unsupported_contrib_op_names_its_domain() -> None:
     assert "com.microsoft.Inverse" in text and "of domain 'com.microsoft' is not supported" in text
 
 
+def test_contrib_attribute_of_the_wrong_type_is_an_error() -> None:
+    """ONNX has no schema of contrib ops: the converter's expected type is checked."""
+    model, _ = _unary("QLinearLeakyRelu", U8, (2, 3))
+    model.graph.node[0].attribute.append(helper.make_attribute("alpha", "0.1"))
+    with pytest.raises(CompilerError, match="attribute 'alpha' has type STRING, QLinearLeakyRelu expects FLOAT"):
+        compiler.import_onnx(model)
+
+
 def test_contrib_gelu_is_not_onnx_gelu() -> None:
     """com.microsoft's Gelu has no `approximate` attribute; ONNX's schema is not applied to it."""
     model = _one_op("Gelu", MS)

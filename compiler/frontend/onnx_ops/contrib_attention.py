@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from onnx import AttributeProto
 from xdsl.dialects.builtin import IntegerType
 from xdsl.ir import SSAValue
 
@@ -38,6 +39,7 @@ from compiler.frontend.onnx_ops.common import (
 from compiler.frontend.onnx_ops.nn import matmul
 
 I32 = IntegerType(32)
+INT = AttributeProto.INT
 I64 = IntegerType(64)
 
 
@@ -100,7 +102,7 @@ def convert_ms_attention(b: NodeBuilder) -> list[SSAValue]:
     if rank(x) != 3:
         raise b.error(f"input must be (batch, sequence, hidden), got shape {shape(x)}")
     _reject_state(b)
-    heads = int(b.required_attr("num_heads"))
+    heads = int(b.required_attr("num_heads", kind=INT))
     q, k, v = (to_heads(b, t, heads, what) for t, what in zip(_projections(b, x), "QKV", strict=True))
     scale = float(b.attr("scale", 0.0)) or 1.0 / math.sqrt(shape(q)[-1])
     scores = binary(b, g.MulOp, b.make(g.MatMulOp, [q, transpose(b, k, [0, 1, 3, 2])]), scalar(b, scale, x))

@@ -33,6 +33,7 @@ Scales and zero points are per tensor, except QGemm's b (per column).
 from __future__ import annotations
 
 import numpy as np
+from onnx import AttributeProto
 from xdsl.dialects.builtin import Float32Type
 from xdsl.ir import Attribute, SSAValue
 
@@ -63,6 +64,7 @@ from compiler.frontend.onnx_ops.quant import (
 )
 
 F32 = Float32Type()
+INT = AttributeProto.INT
 
 
 # Per-tensor parameters --------------------------------------------------------
@@ -195,7 +197,7 @@ def convert_qlinear_reduce_mean(b: NodeBuilder) -> list[SSAValue]:
 def convert_qlinear_softmax(b: NodeBuilder) -> list[SSAValue]:
     """Softmax of dq(x) as ONNX's Softmax at the `opset` attribute defines it; the
     probabilities are scaled by floor(1 / y_scale), as onnxruntime's kernel does."""
-    probs = softmax_like(b, g.SoftmaxOp, _dq(b, 0, 1, 2), int(b.required_attr("opset")))
+    probs = softmax_like(b, g.SoftmaxOp, _dq(b, 0, 1, 2), int(b.required_attr("opset", kind=INT)))
     sy = scalar_param(b, b.input(3), "y_scale")
     zy = scalar_param(b, b.input(4), "y_zero_point")
     steps = b.make(g.FloorOp, [binary(b, g.DivOp, scalar(b, 1.0, sy), sy)])
@@ -232,7 +234,7 @@ def convert_qlinear_concat(b: NodeBuilder) -> list[SSAValue]:
             parts.append(quantize(b, dequantize(b, x, sx, zx), sy, zy, elem(x) if zy is None else elem(zy)))
     if len({rank(p) for p in parts}) != 1:
         raise b.error(f"inputs have different ranks {[rank(p) for p in parts]}")
-    axis = norm_axis(b, int(b.required_attr("axis")), rank(parts[0]))
+    axis = norm_axis(b, int(b.required_attr("axis", kind=INT)), rank(parts[0]))
     return [parts[0] if len(parts) == 1 else b.make(g.ConcatOp, parts, axis=axis)]
 
 
