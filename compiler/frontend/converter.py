@@ -2,7 +2,8 @@
 (a node's inputs, attributes and an op emitter) and import-time constant folding.
 
 The converters themselves live in `onnx_ops/` and register here with
-`@converter("OpType")`; `compiler.frontend.onnx` imports them and drives the
+`@converter("OpType")` (`@converter("OpType", domain=MS_DOMAIN)` for onnxruntime's
+contrib ops); `compiler.frontend.onnx` imports them and drives the
 import. Nothing here imports either, so the imports point one way:
 onnx -> onnx_ops -> converter.
 """

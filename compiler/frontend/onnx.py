@@ -2,8 +2,9 @@
 
 `import_onnx` turns a model (path, bytes or ModelProto) into a `builtin.module`
 holding `func.func @main`. Initializers become `graph.constant`s, each node
-goes through the converter registered for its op type (`onnx_ops/`, written
-against `converter.py`'s `NodeBuilder`), and ops whose operands are all
+goes through the converter registered for its domain and op type (`onnx_ops/`,
+written against `converter.py`'s `NodeBuilder`; besides ONNX's own ops,
+onnxruntime's com.microsoft contrib ops), and ops whose operands are all
 constants and whose results are small (shape arithmetic: Shape, Gather on
 shapes, Concat of shapes, ConstantOfShape, ...) are evaluated right away with
 the reference interpreter's kernels, so shape subgraphs never reach the graph.
@@ -60,6 +61,7 @@ def supported_ops(domain: str = "") -> list[str]:
 
 
 def supported_domains() -> list[str]:
+    """The op domains with converters ("" for ONNX's own)."""
     return sorted(DOMAIN_CONVERTERS)
 
 

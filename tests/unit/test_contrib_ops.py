@@ -1,7 +1,8 @@
 """onnxruntime's com.microsoft contrib ops import and match onnxruntime.
 
-Each op runs as a one-node model, compiled at O3 and in the reference
-interpreter, against onnxruntime on the same inputs. Integer outputs may differ
+Each op (the QOperator quantization ops, the fused float ops, Attention and
+EmbedLayerNormalization) runs as a one-node model, compiled at O3 and in the
+reference interpreter, against onnxruntime on the same inputs. Integer outputs may differ
 from onnxruntime's by one quantization step where the float rounding of a
 requantization differs (e.g. onnxruntime's table-based sigmoid); the number of
 differing elements is printed and bounded. Float outputs match within 1e-4.
@@ -113,7 +114,7 @@ def test_contrib_ops_are_registered_apart_from_onnx_ops() -> None:
     contrib = set(supported_ops(MS))
     assert {"QLinearAdd", "QLinearMul", "QLinearGlobalAveragePool", "QLinearAveragePool", "QLinearConcat",
             "QLinearSigmoid", "QLinearLeakyRelu", "QLinearSoftmax", "QGemm", "FusedMatMul", "Gelu",
-            "FastGelu", "BiasGelu", "SkipLayerNormalization"} <= contrib
+            "FastGelu", "BiasGelu", "SkipLayerNormalization", "Attention", "EmbedLayerNormalization"} <= contrib
     assert "QLinearAdd" not in supported_ops()  # ONNX's own domain has no such op
     assert supported_ops("ai.onnx") == supported_ops()
 
