@@ -270,6 +270,19 @@ def test_qlinear_concat(dtype: type) -> None:
     _check_quantized(f"QLinearConcat {np.dtype(dtype)}", _model(node, feeds, consts, _ONNX_TYPE[np.dtype(dtype)]), feeds)
 
 
+@pytest.mark.parametrize("channels_last", [0, 1])
+def test_ms_qlinear_conv(channels_last: int) -> None:
+    """com.microsoft's QLinearConv: ONNX's, on NHWC data when channels_last."""
+    rng = np.random.default_rng(9)
+    feeds = {"x": _quantized(rng, U8, (1, 7, 7, 3) if channels_last else (1, 3, 7, 7))}
+    consts = {"sx": _f(0.02), "zx": _zp(U8, 128), "w": _quantized(rng, I8, (4, 3, 3, 3)),
+              "sw": (rng.random(4) * 0.01 + 0.005).astype(np.float32), "zw": np.zeros(4, I8),
+              "sy": _f(0.3), "zy": _zp(U8, 100), "bias": rng.integers(-500, 500, 4).astype(np.int32)}
+    node = helper.make_node("QLinearConv", ["x", "sx", "zx", "w", "sw", "zw", "sy", "zy", "bias"], ["y"], domain=MS,
+                            channels_last=channels_last, kernel_shape=[3, 3], pads=[1, 1, 1, 1], strides=[2, 2])
+    _check_quantized(f"com.microsoft QLinearConv channels_last={channels_last}", _model(node, feeds, consts, TensorProto.UINT8), feeds)
+
+
 # QGemm -------------------------------------------------------------------------------------
 
 
@@ -504,6 +517,20 @@ def _check_quantized_model(name: str, model: onnx.ModelProto, expected_ops: set[
 def test_quantize_static_qoperator_conv_net(tmp_path: Path) -> None:
     model = _quantize_qoperator(_conv_net(), tmp_path)
     _check_quantized_model("QOperator conv net", model, {"QLinearAdd", "QLinearConcat", "QLinearGlobalAveragePool", "QGemm"})
+
+
+def test_onnxruntime_optimized_qoperator_conv_net(tmp_path: Path) -> None:
+    """The QOperator conv net as an onnxruntime session saves it at its highest level:
+    channels-last com.microsoft QLinearConvs between Transposes."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    ort.InferenceSession(_quantize_qoperator(_conv_net(), tmp_path).SerializeToString(), options,
+                         providers=["CPUExecutionProvider"])
+    model = onnx.load(options.optimized_model_filepath)
+    _check_quantized_model("onnxruntime-optimized QOperator conv net", model, {"QLinearConv", "QLinearAdd"})
 
 
 def test_quantize_static_qoperator_encoder(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ integer outputs match it, not just the spec:
     QLinearMul                saturate(rne(float((a - za) * (b - zb)) * m + zc)),  m = sa * sb / sc
     QLinearGlobalAveragePool  saturate(rne(float(sum(x - zx)) * (sx / (sy * n))) + zy)
     QLinearAveragePool        saturate(rne(avgpool(dq(x)) / sy + zy))
+    QLinearConv               ONNX's QLinearConv, on N...C data when channels_last
     QLinearConcat             concat of q(dq(x_i)), or x_i itself when it has the output's scale and zp
     QLinearSigmoid/LeakyRelu  q(f(dq(x)))                         (onnxruntime tabulates these)
     QLinearSoftmax            saturate(rne(softmax(dq(x)) * floor(1 / sy)) + zy)
@@ -56,6 +57,7 @@ from compiler.frontend.onnx_ops.quant import (
     centered,
     dequantize,
     matmul_operands,
+    qlinear_conv,
     quantize,
     requant_multiplier,
     requantize,
@@ -170,16 +172,28 @@ def convert_qlinear_global_average_pool(b: NodeBuilder) -> list[SSAValue]:
     return [requantize(b, total, scale, zy, to)]
 
 
+def _channels_first(b: NodeBuilder, x: SSAValue) -> SSAValue:
+    """x as NC... (transposed from N...C when the node is channels_last)."""
+    r = rank(x)
+    return transpose(b, x, [0, r - 1, *range(1, r - 1)]) if _channels_last(b) else x
+
+
+def _as_node_layout(b: NodeBuilder, y: SSAValue) -> SSAValue:
+    """y (NC...) back in the node's layout."""
+    r = rank(y)
+    return transpose(b, y, [0, *range(2, r), 1]) if _channels_last(b) else y
+
+
+@converter("QLinearConv", domain=MS_DOMAIN)
+def convert_ms_qlinear_conv(b: NodeBuilder) -> list[SSAValue]:
+    """ONNX's QLinearConv, on N...C data when channels_last (onnxruntime's NHWC
+    transformer writes it in the models its sessions save at the highest level)."""
+    return [_as_node_layout(b, qlinear_conv(b, _channels_first(b, b.input(0))))]
+
+
 @converter("QLinearAveragePool", domain=MS_DOMAIN)
 def convert_qlinear_average_pool(b: NodeBuilder) -> list[SSAValue]:
-    x = _dq(b, 0, 1, 2)
-    r = rank(x)
-    to_first = [0, r - 1, *range(1, r - 1)]  # NHWC -> NCHW
-    if _channels_last(b):
-        x = transpose(b, x, to_first)
-    y = average_pool(b, x)
-    if _channels_last(b):
-        y = transpose(b, y, [0, *range(2, r), 1])
+    y = _as_node_layout(b, average_pool(b, _channels_first(b, _dq(b, 0, 1, 2))))
     sy, zy, to = _output_params(b, 3, 4, b.input(0))
     return [_saturate_biased(b, binary(b, g.DivOp, y, sy), zy, to)]
 

@@ -271,7 +271,13 @@ def convert_qlinear_matmul(b: NodeBuilder) -> list[SSAValue]:
 
 @converter("QLinearConv")
 def convert_qlinear_conv(b: NodeBuilder) -> list[SSAValue]:
-    x, sx, zx = b.input(0), b.input(1), b.input(2)
+    return [qlinear_conv(b, b.input(0))]
+
+
+def qlinear_conv(b: NodeBuilder, x: SSAValue) -> SSAValue:
+    """QLinearConv of x (NC...) with the node's other inputs and attributes
+    (also com.microsoft's channels-last QLinearConv, given x transposed)."""
+    sx, zx = b.input(1), b.input(2)
     w, sw, zw = b.input(3), b.input(4), b.input(5)
     sy, zy = b.input(6), b.input(7)
     bias = b.opt_input(8)
@@ -282,5 +288,5 @@ def convert_qlinear_conv(b: NodeBuilder) -> list[SSAValue]:
     acc = conv(b, xc, wc, bias)
     sw_b = broadcast_param(b, sw, acc, 1)
     mult = requant_multiplier(b, scalar_param(b, sx, "x_scale"), sw_b, scalar_param(b, sy, "y_scale"))
-    return [requantize(b, acc, mult, scalar_param(b, zy, "y_zero_point"), elem(zy))]
+    return requantize(b, acc, mult, scalar_param(b, zy, "y_zero_point"), elem(zy))
 
