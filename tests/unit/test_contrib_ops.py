@@ -331,6 +331,16 @@ def test_fused_matmul(trans_a: int, trans_b: int, alpha: float) -> None:
     _check_float(*_float_model(node, {"a": a_shape, "b": b_shape}))
 
 
+@pytest.mark.parametrize(("trans_a", "trans_b"), [(0, 0), (1, 0), (0, 1), (1, 1)])
+def test_fused_matmul_trans_batch(trans_a: int, trans_b: int) -> None:
+    """transBatchA/B: dim 0 is the row dim (onnxruntime folds Transposes [1, 2, 0, 3] into these)."""
+    a_shape = (8, 2, 3, 5) if trans_a else (5, 2, 3, 8)  # rows 5, K 8, batch (2, 3)
+    b_shape = (6, 2, 3, 8) if trans_b else (8, 2, 3, 6)  # K 8, columns 6
+    node = helper.make_node("FusedMatMul", ["a", "b"], ["y"], domain=MS, transA=trans_a, transB=trans_b,
+                            transBatchA=1, transBatchB=1, alpha=0.5)
+    _check_float(*_float_model(node, {"a": a_shape, "b": b_shape}))
+
+
 @pytest.mark.parametrize(("op", "with_bias"), [("Gelu", False), ("BiasGelu", True), ("FastGelu", False),
                                                ("FastGelu", True), ("QuickGelu", False)])
 def test_gelu_family(op: str, with_bias: bool) -> None:

@@ -6,6 +6,7 @@ these. Each is undone here into the graph ops it stands for, which the
 compiler's own fusion passes put back together:
 
     FusedMatMul / TransposeMatMul  alpha * op(A) @ op(B), op transposing the last two dims
+                                   (transA/B) and moving dim 0 to the rows (transBatchA/B)
     FusedGemm                      activation(Gemm(A, B, C)): Relu, Tanh, Sigmoid or LeakyRelu
     Gelu                           0.5 * x * (1 + erf(x / sqrt(2)))
     BiasGelu                       Gelu(A + B)
@@ -41,22 +42,23 @@ DEFAULT_SKIP_EPSILON = 1e-12
 # MatMul ------------------------------------------------------------------------------
 
 
-def _transposed_last_two(b: NodeBuilder, x: SSAValue) -> SSAValue:
+def _matrix_operand(b: NodeBuilder, x: SSAValue, trans: bool, trans_batch: bool) -> SSAValue:
+    """A FusedMatMul operand as the matrices it stands for: transBatch makes dim 0 the
+    row dim (the batch dims are 1..r-2), trans then swaps rows and columns; a vector
+    stays as is (onnxruntime's shape inference)."""
     r = rank(x)
     if r < 2:
-        return x  # a vector has nothing to transpose
-    return transpose(b, x, [*range(r - 2), r - 1, r - 2])
+        return x
+    batch, rows, cols = (list(range(1, r - 1)), 0, r - 1) if trans_batch else (list(range(r - 2)), r - 2, r - 1)
+    if trans:
+        rows, cols = cols, rows
+    return transpose(b, x, [*batch, rows, cols])
 
 
 @converter("FusedMatMul", "TransposeMatMul", domain=MS_DOMAIN)
 def convert_fused_matmul(b: NodeBuilder) -> list[SSAValue]:
-    a, w = b.input(0), b.input(1)
-    for flag in ("transBatchA", "transBatchB"):
-        b.reject_attr(flag, lambda v: not v, "only transA and transB are supported")
-    if b.attr("transA", 0):
-        a = _transposed_last_two(b, a)
-    if b.attr("transB", 0):
-        w = _transposed_last_two(b, w)
+    a = _matrix_operand(b, b.input(0), bool(b.attr("transA", 0)), bool(b.attr("transBatchA", 0)))
+    w = _matrix_operand(b, b.input(1), bool(b.attr("transB", 0)), bool(b.attr("transBatchB", 0)))
     y = matmul(b, a, w)
     alpha = float(b.attr("alpha", 1.0))
     return [y if alpha == 1.0 else binary(b, g.MulOp, y, scalar(b, alpha, y))]
