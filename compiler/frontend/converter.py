@@ -2,7 +2,8 @@
 (a node's inputs, attributes and an op emitter) and import-time constant folding.
 
 The converters themselves live in `onnx_ops/` and register here with
-`@converter("OpType")`; `compiler.frontend.onnx` imports them and drives the
+`@converter("OpType")` (`@converter("OpType", domain=MS_DOMAIN)` for onnxruntime's
+contrib ops); `compiler.frontend.onnx` imports them and drives the
 import. Nothing here imports either, so the imports point one way:
 onnx -> onnx_ops -> converter.
 """
@@ -33,16 +34,31 @@ IMPORT_FOLD_LIMIT = 1 << 16
 
 _OpT = TypeVar("_OpT", bound=Operation)
 Converter = Callable[["NodeBuilder"], Sequence[SSAValue | None]]
+
+MS_DOMAIN = "com.microsoft"
+"""onnxruntime's contrib ops: what its quantizer (QOperator format) and its
+transformer optimizer write besides standard ONNX ops."""
+
 CONVERTERS: dict[str, Converter] = {}
+"""Converters of the default ONNX domain ("" or "ai.onnx"), by op type."""
+
+DOMAIN_CONVERTERS: dict[str, dict[str, Converter]] = {"": CONVERTERS, MS_DOMAIN: {}}
+"""Converters by domain, then op type; the default domain's table is CONVERTERS."""
 
 
-def converter(*op_types: str) -> Callable[[Converter], Converter]:
-    """Registers the converter of one or more ONNX op types (default domain)."""
+def canonical_domain(domain: str) -> str:
+    """The default domain, spelled "" or "ai.onnx", as ""."""
+    return "" if domain == "ai.onnx" else domain
+
+
+def converter(*op_types: str, domain: str = "") -> Callable[[Converter], Converter]:
+    """Registers the converter of one or more ONNX op types of `domain` (default: ONNX's own)."""
+    table = DOMAIN_CONVERTERS[canonical_domain(domain)]
 
     def register(fn: Converter) -> Converter:
         for op_type in op_types:
-            assert op_type not in CONVERTERS, op_type
-            CONVERTERS[op_type] = fn
+            assert op_type not in table, (domain, op_type)
+            table[op_type] = fn
         return fn
 
     return register
@@ -66,6 +82,7 @@ class NodeBuilder:
         self.state = state
         self.node = node
         self.opset = state.opset
+        self.domain = canonical_domain(node.domain)
         self.attrs = {a.name: a for a in node.attribute}
 
     # errors ------------------------------------------------------------------
@@ -75,12 +92,17 @@ class NodeBuilder:
         """The node's name, or (exporters often leave names empty) its first output's."""
         return self.node.name or (self.node.output[0] if self.node.output else "")
 
+    @property
+    def op_label(self) -> str:
+        """The op type, qualified by its domain outside ONNX's own ("com.microsoft.QLinearAdd")."""
+        return f"{self.domain}.{self.node.op_type}" if self.domain else self.node.op_type
+
     def error(self, message: str, hint: str | None = None) -> CompilerError:
         return UnsupportedOpError(
             message,
             file=self.state.source,
             node=self.display_name,
-            op_type=self.node.op_type,
+            op_type=self.op_label,
             opset=self.opset,
             hint=hint,
         )
@@ -164,11 +186,18 @@ class NodeBuilder:
 
     # attributes --------------------------------------------------------------
 
-    def attr(self, name: str, default: Any = None) -> Any:
+    def attr(self, name: str, default: Any = None, kind: int | None = None) -> Any:
+        """The attribute's value, or `default`. Its type is checked against ONNX's
+        schema of the op; ONNX has none of other domains' ops (and a contrib op may
+        share a standard op's name, like com.microsoft's Gelu), whose attributes
+        must have the type `kind` (an AttributeProto type) or that of `default`."""
         a = self.attrs.get(name)
         if a is None:
             return default
-        expected = schema_attribute_types(self.node.op_type, self.opset).get(name)
+        if self.domain:
+            expected = kind if kind is not None else _ATTRIBUTE_KINDS.get(type(default))
+        else:
+            expected = schema_attribute_types(self.node.op_type, self.opset).get(name)
         if expected is not None and a.type != expected:
             # A damaged or hand-edited file: the converter would misread the payload.
             raise self.error(
@@ -191,15 +220,15 @@ class NodeBuilder:
             return [v.decode() if isinstance(v, bytes) else v for v in value]
         return value
 
-    def required_attr(self, name: str) -> Any:
+    def required_attr(self, name: str, kind: int | None = None) -> Any:
         """An attribute the op cannot do without (Cast's `to`, LRN's `size`, ...)."""
-        value = self.attr(name)
+        value = self.attr(name, kind=kind)
         if value is None:
             raise self.error(f"attribute '{name}' is required")
         return value
 
     def ints_attr(self, name: str, default: Sequence[int] | None = None) -> list[int] | None:
-        value = self.attr(name)
+        value = self.attr(name, kind=onnx.AttributeProto.INTS)
         if value is None:
             return None if default is None else list(default)
         return [int(v) for v in value]
@@ -271,6 +300,14 @@ def fold_if_constant(op: Operation) -> SSAValue:
     op.detach()
     op.erase()
     return const.result
+
+
+_ATTRIBUTE_KINDS: dict[type, int] = {
+    int: onnx.AttributeProto.INT,
+    float: onnx.AttributeProto.FLOAT,
+    str: onnx.AttributeProto.STRING,
+}
+"""The attribute type a default value implies (for ops ONNX has no schema of)."""
 
 
 @functools.cache

@@ -2,8 +2,9 @@
 
 `import_onnx` turns a model (path, bytes or ModelProto) into a `builtin.module`
 holding `func.func @main`. Initializers become `graph.constant`s, each node
-goes through the converter registered for its op type (`onnx_ops/`, written
-against `converter.py`'s `NodeBuilder`), and ops whose operands are all
+goes through the converter registered for its domain and op type (`onnx_ops/`,
+written against `converter.py`'s `NodeBuilder`; besides ONNX's own ops,
+onnxruntime's com.microsoft contrib ops), and ops whose operands are all
 constants and whose results are small (shape arithmetic: Shape, Gather on
 shapes, Concat of shapes, ConstantOfShape, ...) are evaluated right away with
 the reference interpreter's kernels, so shape subgraphs never reach the graph.
@@ -39,7 +40,14 @@ from compiler.errors import (
     UnsupportedOpError,
 )
 from compiler.frontend import onnx_ops  # noqa: F401  (registers every converter)
-from compiler.frontend.converter import CONVERTERS, ImportState, NodeBuilder, tensor_too_large
+from compiler.frontend.converter import (
+    DOMAIN_CONVERTERS,
+    Converter,
+    ImportState,
+    NodeBuilder,
+    canonical_domain,
+    tensor_too_large,
+)
 
 MIN_OPSET = 7
 MAX_OPSET = 28
@@ -47,8 +55,14 @@ MAX_OPSET = 28
 check `b.opset` in their converter (SpaceToDepth's `mode`, Mod of floats)."""
 
 
-def supported_ops() -> list[str]:
-    return sorted(CONVERTERS)
+def supported_ops(domain: str = "") -> list[str]:
+    """The op types of `domain` that import ("" is ONNX's own; "com.microsoft" onnxruntime's contrib ops)."""
+    return sorted(DOMAIN_CONVERTERS.get(canonical_domain(domain), {}))
+
+
+def supported_domains() -> list[str]:
+    """The op domains with converters ("" for ONNX's own)."""
+    return sorted(DOMAIN_CONVERTERS)
 
 
 # ---------------------------------------------------------------------------
@@ -418,17 +432,7 @@ def _add_initializer(state: ImportState, tensor: onnx.TensorProto) -> None:
 
 def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
     builder = NodeBuilder(state, node)
-    if node.domain not in ("", "ai.onnx"):
-        raise builder.error(
-            f"op domain '{node.domain}' is not supported",
-            hint="export the model with standard ONNX ops only",
-        )
-    conv = CONVERTERS.get(node.op_type)
-    if conv is None:
-        raise builder.error(
-            "this op is not supported",
-            hint="see compiler.frontend.onnx.supported_ops() for the list",
-        )
+    conv = _find_converter(builder)
     for name in node.input:
         if name and name not in state.values:
             raise builder.error(f"input '{name}' is not defined before this node")
@@ -436,7 +440,7 @@ def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
         results = list(conv(builder))
     except CompilerError as err:
         raise err.with_context(
-            file=state.source, node=builder.display_name, op_type=node.op_type, opset=state.opset
+            file=state.source, node=builder.display_name, op_type=builder.op_label, opset=state.opset
         ) from None
     except MemoryError:  # tables sized by a dim (Resize's taps, Range, ...) of an absurd shape
         raise builder.error(
@@ -454,6 +458,26 @@ def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
         state.values[name] = value
         if value.name_hint is None:
             value.name_hint = _name_hint(name)
+
+
+def _find_converter(builder: NodeBuilder) -> Converter:
+    """The node's converter, or one error line naming the node, its op type and its domain."""
+    domain, op_type = builder.domain, builder.node.op_type
+    table = DOMAIN_CONVERTERS.get(domain)
+    if table is None:
+        others = ", ".join(repr(d) for d in supported_domains() if d)
+        raise builder.error(
+            f"op domain '{domain}' is not supported",
+            hint=f"export the model with standard ONNX ops (or onnxruntime's {others} ops) only",
+        )
+    conv = table.get(op_type)
+    if conv is None:
+        where, argument = (f"of domain '{domain}' ", repr(domain)) if domain else ("", "")
+        raise builder.error(
+            f"this op {where}is not supported",
+            hint=f"see compiler.frontend.onnx.supported_ops({argument}) for the list",
+        )
+    return conv
 
 
 def _erase_dead_ops(block: Block) -> None:

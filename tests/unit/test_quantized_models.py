@@ -33,7 +33,7 @@ from compiler.testing import models, oracle
 quantization = pytest.importorskip("onnxruntime.quantization")
 
 
-class _Reader(quantization.CalibrationDataReader):
+class SeededReader(quantization.CalibrationDataReader):
     """Seeded calibration feeds."""
 
     def __init__(self, model: onnx.ModelProto, count: int = 4):
@@ -106,7 +106,7 @@ def _mlp() -> onnx.ModelProto:
 def quantize_static(model: onnx.ModelProto, directory: Path) -> onnx.ModelProto:
     src, dst = directory / "float.onnx", directory / "qdq.onnx"
     onnx.save(model, str(src))
-    quantization.quantize_static(str(src), str(dst), _Reader(model))
+    quantization.quantize_static(str(src), str(dst), SeededReader(model))
     return onnx.load(str(dst))
 
 

@@ -1,7 +1,9 @@
 """ONNX op converters, one function per ONNX op (or family), grouped by kind.
 
 Importing this package registers every converter in
-`compiler.frontend.converter.CONVERTERS`; `compiler.frontend.onnx` imports it.
+`compiler.frontend.converter.DOMAIN_CONVERTERS` (ONNX's own ops in `CONVERTERS`,
+onnxruntime's com.microsoft contrib ops in the `contrib_*` modules);
+`compiler.frontend.onnx` imports it.
 """
 
 from compiler.frontend.onnx_ops import (
@@ -11,6 +13,9 @@ from compiler.frontend.onnx_ops import (
     bitwise,
     causal_conv,
     col2im,
+    contrib_attention,
+    contrib_fused,
+    contrib_quant,
     conv_transpose,
     crop,
     elementwise,
@@ -35,6 +40,9 @@ __all__ = [
     "bitwise",
     "causal_conv",
     "col2im",
+    "contrib_attention",
+    "contrib_fused",
+    "contrib_quant",
     "conv_transpose",
     "crop",
     "elementwise",

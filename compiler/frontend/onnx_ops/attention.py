@@ -41,7 +41,7 @@ from compiler.frontend.onnx_ops.common import (
 _I64 = dtypes.from_numpy_dtype(np.int64)
 
 
-def _slice_last(b: NodeBuilder, x: SSAValue, start: int, size: int, step: int = 1) -> SSAValue:
+def slice_last(b: NodeBuilder, x: SSAValue, start: int, size: int, step: int = 1) -> SSAValue:
     """x[..., start : start + size * step : step]."""
     dims = list(shape(x))
     if start == 0 and step == 1 and size == dims[-1]:
@@ -54,7 +54,7 @@ def _slice_last(b: NodeBuilder, x: SSAValue, start: int, size: int, step: int = 
     )
 
 
-def _to_heads(b: NodeBuilder, x: SSAValue, heads: int, what: str) -> SSAValue:
+def to_heads(b: NodeBuilder, x: SSAValue, heads: int, what: str) -> SSAValue:
     """(B, S, heads * D) -> (B, heads, S, D)."""
     batch, seq, hidden = shape(x)
     if heads <= 0 or hidden % heads:
@@ -193,7 +193,7 @@ def convert_attention(b: NodeBuilder) -> list[SSAValue | None]:
         q_heads, kv_heads = b.attr("q_num_heads"), b.attr("kv_num_heads")
         if q_heads is None or kv_heads is None:
             raise b.error("3-D inputs need the q_num_heads and kv_num_heads attributes")
-        q, k, v = _to_heads(b, q, q_heads, "Q"), _to_heads(b, k, kv_heads, "K"), _to_heads(b, v, kv_heads, "V")
+        q, k, v = to_heads(b, q, q_heads, "Q"), to_heads(b, k, kv_heads, "K"), to_heads(b, v, kv_heads, "V")
     past_k, past_v = b.opt_input(4), b.opt_input(5)
     if (past_k is None) != (past_v is None):
         raise b.error("past_key and past_value must be given together")
@@ -260,8 +260,8 @@ def convert_rotary_embedding(b: NodeBuilder) -> list[SSAValue]:
     batch, seq = shape(seq_major)[:2]
     cos, sin = reshape(b, cos, [batch, seq, 1, half]), reshape(b, sin, [batch, seq, 1, half])
     interleaved = bool(b.attr("interleaved", 0))
-    x1 = _slice_last(b, seq_major, 0, half, 2 if interleaved else 1)
-    x2 = _slice_last(b, seq_major, 1 if interleaved else half, half, 2 if interleaved else 1)
+    x1 = slice_last(b, seq_major, 0, half, 2 if interleaved else 1)
+    x2 = slice_last(b, seq_major, 1 if interleaved else half, half, 2 if interleaved else 1)
     real = binary(b, g.SubOp, binary(b, g.MulOp, cos, x1), binary(b, g.MulOp, sin, x2))
     imag = binary(b, g.AddOp, binary(b, g.MulOp, sin, x1), binary(b, g.MulOp, cos, x2))
     if interleaved:
@@ -271,7 +271,7 @@ def convert_rotary_embedding(b: NodeBuilder) -> list[SSAValue]:
     else:
         rotated = b.make(g.ConcatOp, [real, imag], axis=3)
     if dim < head_size:
-        rotated = b.make(g.ConcatOp, [rotated, _slice_last(b, seq_major, dim, head_size - dim)], axis=3)
+        rotated = b.make(g.ConcatOp, [rotated, slice_last(b, seq_major, dim, head_size - dim)], axis=3)
     if rank(x) == 4:
         return [transpose(b, rotated, [0, 2, 1, 3])]
     return [reshape(b, rotated, shape(x))]

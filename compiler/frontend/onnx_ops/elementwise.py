@@ -250,9 +250,13 @@ def convert_prelu(b: NodeBuilder) -> list[SSAValue]:
 
 @converter("Gelu")
 def convert_gelu(b: NodeBuilder) -> list[SSAValue]:
-    x = b.input(0)
+    return [gelu(b, b.input(0), b.attr("approximate", "none"))]
+
+
+def gelu(b: NodeBuilder, x: SSAValue, approximate: str = "none") -> SSAValue:
+    """0.5 * x * (1 + erf(x / sqrt(2))), or with approximate="tanh"
+    0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3))) (also onnxruntime's FastGelu)."""
     require_float(b, x)
-    approximate = b.attr("approximate", "none")
     half_x = binary(b, g.MulOp, x, scalar(b, 0.5, x))
     if approximate == "tanh":
         cube = binary(b, g.MulOp, binary(b, g.MulOp, x, x), x)
@@ -263,7 +267,7 @@ def convert_gelu(b: NodeBuilder) -> list[SSAValue]:
         gate = b.make(g.ErfOp, [binary(b, g.MulOp, x, scalar(b, 1 / math.sqrt(2), x))])
     else:
         raise b.error(f"approximate={approximate!r} is not supported")
-    return [binary(b, g.MulOp, half_x, binary(b, g.AddOp, gate, scalar(b, 1.0, x)))]
+    return binary(b, g.MulOp, half_x, binary(b, g.AddOp, gate, scalar(b, 1.0, x)))
 
 
 @converter("Identity")

@@ -132,19 +132,23 @@ def convert_max_pool(b: NodeBuilder) -> list[SSAValue]:
 
 @converter("AveragePool")
 def convert_avg_pool(b: NodeBuilder) -> list[SSAValue]:
-    x = b.input(0)
+    return [average_pool(b, b.input(0))]
+
+
+def average_pool(b: NodeBuilder, x: SSAValue) -> SSAValue:
+    """AveragePool of x (NC...) with the node's attributes (also QLinearAveragePool's)."""
     require_rank(b, x, at_least=3)
     require_float(b, x)
     include_pad = bool(b.attr("count_include_pad", 0))
     kernel, strides, dilations, pads, grew = _pool_geometry(b, x)
     if all(d == 1 for d in dilations) and not (include_pad and grew):
-        return [pool_nd(b, g.AvgPoolOp, x, kernel, strides, pads, dilations, count_include_pad=include_pad)]
+        return pool_nd(b, g.AvgPoolOp, x, kernel, strides, pads, dilations, count_include_pad=include_pad)
     # Dilated windows, or end padding from ceil_mode that must not count: a
     # window sum divided by a count map known at compile time.
     total = window_sum(b, x, kernel, strides, pads, dilations)
     counted = _explicit_pads(b, x) if include_pad else [0] * len(pads)
     count = window_count(shape(x)[2:], kernel, strides, pads, dilations, counted)
-    return [binary(b, g.DivOp, total, b.constant(count.astype(np.float32), elem(x)))]
+    return binary(b, g.DivOp, total, b.constant(count.astype(np.float32), elem(x)))
 
 
 def _explicit_pads(b: NodeBuilder, x: SSAValue) -> list[int]:
@@ -270,15 +274,20 @@ def convert_matmul(b: NodeBuilder) -> list[SSAValue]:
     return [matmul(b, b.input(0), b.input(1))]
 
 
-@converter("Gemm")
-def convert_gemm(b: NodeBuilder) -> list[SSAValue]:
-    a, w = b.input(0), b.input(1)
+def gemm_operands(b: NodeBuilder, a: SSAValue, w: SSAValue) -> tuple[SSAValue, SSAValue]:
+    """A and B of a Gemm (or QGemm) as [M, K] and [K, N], transposed as transA and transB say."""
     if rank(a) != 2 or rank(w) != 2:
-        raise b.error("Gemm operands must be 2-D")
+        raise b.error(f"{b.node.op_type} operands must be 2-D")
     if b.attr("transA", 0):
         a = transpose(b, a, [1, 0])
     if b.attr("transB", 0):
         w = transpose(b, w, [1, 0])
+    return a, w
+
+
+@converter("Gemm")
+def convert_gemm(b: NodeBuilder) -> list[SSAValue]:
+    a, w = gemm_operands(b, b.input(0), b.input(1))
     y = b.make(g.MatMulOp, [a, w])
     alpha = float(b.attr("alpha", 1.0))
     if alpha != 1.0:
@@ -292,25 +301,26 @@ def convert_gemm(b: NodeBuilder) -> list[SSAValue]:
     return [y]
 
 
-def _softmax_like(b: NodeBuilder, cls: type[g.GraphOp]) -> list[SSAValue]:
-    x = b.input(0)
+def softmax_like(b: NodeBuilder, cls: type[g.GraphOp], x: SSAValue, opset: int) -> SSAValue:
+    """Softmax or LogSoftmax of x with the node's `axis`, as ONNX defines it at `opset`
+    (QLinearSoftmax names the Softmax opset it follows in an attribute)."""
     r = rank(x)
-    if b.opset >= 13:
-        return [b.make(cls, [x], axis=norm_axis(b, b.attr("axis", -1), r))]
+    if opset >= 13:
+        return b.make(cls, [x], axis=norm_axis(b, b.attr("axis", -1), r))
     # Before opset 13 the input is coerced to 2-D at `axis`.
     axis = norm_axis(b, b.attr("axis", 1), r)
     if axis == r - 1:
-        return [b.make(cls, [x], axis=axis)]
+        return b.make(cls, [x], axis=axis)
     src = shape(x)
     flat = reshape(b, x, [math.prod(src[:axis]), math.prod(src[axis:])])
-    return [reshape(b, b.make(cls, [flat], axis=1), src)]
+    return reshape(b, b.make(cls, [flat], axis=1), src)
 
 
 @converter("Softmax")
 def convert_softmax(b: NodeBuilder) -> list[SSAValue]:
-    return _softmax_like(b, g.SoftmaxOp)
+    return [softmax_like(b, g.SoftmaxOp, b.input(0), b.opset)]
 
 
 @converter("LogSoftmax")
 def convert_log_softmax(b: NodeBuilder) -> list[SSAValue]:
-    return _softmax_like(b, g.LogSoftmaxOp)
+    return [softmax_like(b, g.LogSoftmaxOp, b.input(0), b.opset)]

@@ -45,7 +45,7 @@ I32 = IntegerType(32)
 U8 = IntegerType(8, Signedness.UNSIGNED)
 
 
-def _is_zero(value: SSAValue | None) -> bool:
+def is_zero(value: SSAValue | None) -> bool:
     """An absent zero point, or a constant one that is zero everywhere."""
     if value is None:
         return True
@@ -101,12 +101,12 @@ def dequantize(b: NodeBuilder, x: SSAValue, scale: SSAValue, zp: SSAValue | None
     _int_range(b, elem(x))
     if constant_value(x) is None:
         xi = cast(b, x, I32)
-        if not _is_zero(zp):
+        if not is_zero(zp):
             assert zp is not None
             xi = binary(b, g.SubOp, xi, cast(b, zp, I32))
         return binary(b, g.MulOp, cast(b, xi, elem(scale)), scale)
     xi = x if elem(x) == I32 else _unfolded(b, g.CastOp, [x], I32)
-    if not _is_zero(zp):
+    if not is_zero(zp):
         assert zp is not None
         xi = _unfolded(b, g.SubOp, [xi, cast(b, zp, I32)])
     return _unfolded(b, g.MulOp, [_unfolded(b, g.CastOp, [xi], elem(scale)), scale])
@@ -116,7 +116,7 @@ def saturate(b: NodeBuilder, y: SSAValue, zp: SSAValue | None, to: Attribute) ->
     """round_half_even(y) + zp, clipped to `to`'s range and cast to it (y is float)."""
     lo, hi = _int_range(b, to)
     q = b.make(g.RoundOp, [y])
-    if not _is_zero(zp):
+    if not is_zero(zp):
         assert zp is not None
         q = binary(b, g.AddOp, q, cast(b, zp, elem(q)))
     q = b.make(g.ClipOp, [q], min=float(lo), max=float(hi))
@@ -191,17 +191,17 @@ def convert_dynamic_quantize_linear(b: NodeBuilder) -> list[SSAValue]:
     return [y, scale, zp]
 
 
-def _centered(b: NodeBuilder, x: SSAValue, zp: SSAValue | None) -> SSAValue:
+def centered(b: NodeBuilder, x: SSAValue, zp: SSAValue | None) -> SSAValue:
     """int32(x) - int32(zp): the exact integer operand of an integer product."""
     _int_range(b, elem(x))
     xi = cast(b, x, I32)
-    if _is_zero(zp):
+    if is_zero(zp):
         return xi
     assert zp is not None
     return binary(b, g.SubOp, xi, cast(b, zp, I32))
 
 
-def _matmul_operands(
+def matmul_operands(
     b: NodeBuilder, a: SSAValue, a_zp: SSAValue | None, w: SSAValue, w_zp: SSAValue | None
 ) -> tuple[SSAValue, SSAValue]:
     """Centered matmul operands; a's zero point is per row (M), w's per column (N)."""
@@ -211,12 +211,12 @@ def _matmul_operands(
         a_zp = reshape(b, a_zp, [])
     if w_zp is not None and int(np.prod(shape(w_zp))) == 1:
         w_zp = reshape(b, w_zp, [])
-    return _centered(b, a, a_zp), _centered(b, w, w_zp)
+    return centered(b, a, a_zp), centered(b, w, w_zp)
 
 
 @converter("MatMulInteger")
 def convert_matmul_integer(b: NodeBuilder) -> list[SSAValue]:
-    a, w = _matmul_operands(b, b.input(0), b.opt_input(2), b.input(1), b.opt_input(3))
+    a, w = matmul_operands(b, b.input(0), b.opt_input(2), b.input(1), b.opt_input(3))
     return [matmul(b, a, w)]
 
 
@@ -231,8 +231,8 @@ def _conv_weight_zp(b: NodeBuilder, w: SSAValue, zp: SSAValue | None) -> SSAValu
 def convert_conv_integer(b: NodeBuilder) -> list[SSAValue]:
     x, w = b.input(0), b.input(1)
     x_zp = b.opt_input(2)
-    xc = _centered(b, x, None if x_zp is None else reshape(b, x_zp, []))
-    wc = _centered(b, w, _conv_weight_zp(b, w, b.opt_input(3)))
+    xc = centered(b, x, None if x_zp is None else reshape(b, x_zp, []))
+    wc = centered(b, w, _conv_weight_zp(b, w, b.opt_input(3)))
     return [conv(b, xc, wc, None)]
 
 
@@ -244,13 +244,13 @@ def requantize(
     return saturate(b, scaled, y_zp, to)
 
 
-def _multiplier(b: NodeBuilder, sa: SSAValue, sb: SSAValue, sy: SSAValue) -> SSAValue:
+def requant_multiplier(b: NodeBuilder, sa: SSAValue, sb: SSAValue, sy: SSAValue) -> SSAValue:
     """sa * sb / sy in float32, in onnxruntime's order (folded when all are constants)."""
     sa, sb, sy = (cast(b, s, Float32Type()) for s in (sa, sb, sy))
     return binary(b, g.DivOp, binary(b, g.MulOp, sa, sb), sy)
 
 
-def _scalar_param(b: NodeBuilder, value: SSAValue, what: str) -> SSAValue:
+def scalar_param(b: NodeBuilder, value: SSAValue, what: str) -> SSAValue:
     if int(np.prod(shape(value))) != 1:
         raise b.error(f"{what} must hold one value, got shape {shape(value)}")
     return reshape(b, value, [])
@@ -261,26 +261,32 @@ def convert_qlinear_matmul(b: NodeBuilder) -> list[SSAValue]:
     a, sa, za = b.input(0), b.input(1), b.input(2)
     w, sw, zw = b.input(3), b.input(4), b.input(5)
     sy, zy = b.input(6), b.input(7)
-    ac, wc = _matmul_operands(b, a, za, w, zw)
+    ac, wc = matmul_operands(b, a, za, w, zw)
     acc = matmul(b, ac, wc)
     sa = reshape(b, sa, [shape(sa)[0], 1]) if rank(sa) == 1 and shape(sa)[0] > 1 else reshape(b, sa, [])
     sw = sw if int(np.prod(shape(sw))) > 1 else reshape(b, sw, [])
-    mult = _multiplier(b, sa, sw, _scalar_param(b, sy, "y_scale"))
-    return [requantize(b, acc, mult, _scalar_param(b, zy, "y_zero_point"), elem(zy))]
+    mult = requant_multiplier(b, sa, sw, scalar_param(b, sy, "y_scale"))
+    return [requantize(b, acc, mult, scalar_param(b, zy, "y_zero_point"), elem(zy))]
 
 
 @converter("QLinearConv")
 def convert_qlinear_conv(b: NodeBuilder) -> list[SSAValue]:
-    x, sx, zx = b.input(0), b.input(1), b.input(2)
+    return [qlinear_conv(b, b.input(0))]
+
+
+def qlinear_conv(b: NodeBuilder, x: SSAValue) -> SSAValue:
+    """QLinearConv of x (NC...) with the node's other inputs and attributes
+    (also com.microsoft's channels-last QLinearConv, given x transposed)."""
+    sx, zx = b.input(1), b.input(2)
     w, sw, zw = b.input(3), b.input(4), b.input(5)
     sy, zy = b.input(6), b.input(7)
     bias = b.opt_input(8)
     if bias is not None and elem(bias) != I32:
         raise b.error(f"bias must be int32, got {elem(bias)}")
-    xc = _centered(b, x, _scalar_param(b, zx, "x_zero_point"))
-    wc = _centered(b, w, _conv_weight_zp(b, w, zw))
+    xc = centered(b, x, scalar_param(b, zx, "x_zero_point"))
+    wc = centered(b, w, _conv_weight_zp(b, w, zw))
     acc = conv(b, xc, wc, bias)
     sw_b = broadcast_param(b, sw, acc, 1)
-    mult = _multiplier(b, _scalar_param(b, sx, "x_scale"), sw_b, _scalar_param(b, sy, "y_scale"))
-    return [requantize(b, acc, mult, _scalar_param(b, zy, "y_zero_point"), elem(zy))]
+    mult = requant_multiplier(b, scalar_param(b, sx, "x_scale"), sw_b, scalar_param(b, sy, "y_scale"))
+    return requantize(b, acc, mult, scalar_param(b, zy, "y_zero_point"), elem(zy))
 
