@@ -8,7 +8,6 @@ quantization step.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,15 +22,8 @@ from compiler.testing.oracle import assert_close, run_onnxruntime
 quantization = pytest.importorskip("onnxruntime.quantization")
 
 RTOL = 1e-5
+pytestmark = pytest.mark.usefixtures("private_cache")
 CRNN = Path(__file__).resolve().parents[1] / "models" / "crnn_lstm.onnx"
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COMPILER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
 
 
 def _quantize_dynamic(src: Path, directory: Path, per_channel: bool) -> Path:
