@@ -172,8 +172,12 @@ def convert_quantize_linear(b: NodeBuilder) -> list[SSAValue]:
 
 @converter("DynamicQuantizeLinear")
 def convert_dynamic_quantize_linear(b: NodeBuilder) -> list[SSAValue]:
-    """uint8 quantization over the range of x widened to hold 0 (onnxruntime's formula)."""
-    x = b.input(0)
+    return list(dynamic_quantize(b, b.input(0)))
+
+
+def dynamic_quantize(b: NodeBuilder, x: SSAValue) -> tuple[SSAValue, SSAValue, SSAValue]:
+    """uint8 quantization over the range of x widened to hold 0 (onnxruntime's
+    formula, also its recurrent ops' for their GEMM inputs): (y, scale, zp)."""
     if elem(x) != Float32Type():
         raise b.error(f"input must be float32, got {elem(x)}")
     axes = list(range(rank(x)))
@@ -188,7 +192,7 @@ def convert_dynamic_quantize_linear(b: NodeBuilder) -> list[SSAValue]:
     clipped = b.make(g.ClipOp, [initial], min=0.0, max=255.0)
     zp = cast(b, b.make(g.RoundOp, [clipped]), U8)
     y = quantize(b, x, scale, zp, U8)
-    return [y, scale, zp]
+    return y, scale, zp
 
 
 def centered(b: NodeBuilder, x: SSAValue, zp: SSAValue | None) -> SSAValue:

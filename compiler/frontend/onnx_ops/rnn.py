@@ -1,4 +1,5 @@
-"""Converters of the recurrent ONNX ops RNN, GRU and LSTM, unrolled over time.
+"""Converters of the recurrent ONNX ops RNN, GRU and LSTM (and onnxruntime's
+com.microsoft.DynamicQuantizeLSTM, an LSTM with int8 weights), unrolled over time.
 
 Shapes are static after pinning, so the sequence length T is known and each
 op becomes ordinary graph ops:
@@ -33,14 +34,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from xdsl.dialects.builtin import TensorType
+from xdsl.dialects.builtin import IntegerType, TensorType
 from xdsl.ir import SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
-from compiler.frontend.converter import NodeBuilder, constant_value, converter
+from compiler.frontend.converter import MS_DOMAIN, NodeBuilder, constant_value, converter
 from compiler.frontend.onnx_ops.common import (
     binary,
+    cast,
     elem,
     rank,
     require_float,
@@ -49,6 +51,7 @@ from compiler.frontend.onnx_ops.common import (
     shape,
     transpose,
 )
+from compiler.frontend.onnx_ops.quant import U8, dynamic_quantize, matmul_operands
 
 # ---------------------------------------------------------------------------
 # Activation functions (the `activations` attribute)
@@ -149,6 +152,7 @@ class _Layer:
     lens: SSAValue | None  # [B] int
     lens_value: np.ndarray | None  # lens when constant
     _lens_column: SSAValue | None = None
+    step: int = 0  # the time step being unrolled
 
     @property
     def dirs(self) -> int:
@@ -165,8 +169,16 @@ class _Layer:
         return [1, self.dirs, self.batch, self.hidden]
 
 
-def _layer(b: NodeBuilder, gates: int, default_acts: Sequence[str]) -> _Layer:
-    x, w, r = b.input(0), b.input(1), b.input(2)
+def _layer(
+    b: NodeBuilder,
+    gates: int,
+    default_acts: Sequence[str],
+    weights: tuple[SSAValue, SSAValue] | None = None,
+) -> _Layer:
+    """The node's layer; `weights` (W, R laid out as ONNX's, of any element
+    type) replace inputs 1 and 2, for the quantized contrib op."""
+    x = b.input(0)
+    w, r = weights or (b.input(1), b.input(2))
     require_float(b, x)
     layout = int(b.attr("layout", 0))
     if layout not in (0, 1):
@@ -195,7 +207,8 @@ def _layer(b: NodeBuilder, gates: int, default_acts: Sequence[str]) -> _Layer:
     bias = b.opt_input(3)
     if bias is not None and shape(bias) != (dirs, 2 * gates * hidden):
         raise b.error(f"B must be [{dirs}, {2 * gates * hidden}], got {list(shape(bias))}")
-    for v, what in ((w, "W"), (r, "R"), (bias, "B")):
+    checked = ((bias, "B"),) if weights else ((w, "W"), (r, "R"), (bias, "B"))
+    for v, what in checked:
         if v is not None and elem(v) != elem(x):
             raise b.error(f"{what} must have X's element type {elem(x)}, got {elem(v)}")
     clip = b.attr("clip")
@@ -237,7 +250,7 @@ def _reverse_time(layer: _Layer, v: SSAValue) -> SSAValue:
     return parts[0] if len(parts) == 1 else b.make(g.ConcatOp, parts, axis=1)
 
 
-def _input_projection(layer: _Layer, bias: SSAValue | None) -> SSAValue:
+def _input_projection(layer: _Layer, bias: SSAValue | None, quantized: _Quantized | None = None) -> SSAValue:
     """X @ W^T + bias for every step, direction and gate: one GEMM, [T, D, B, G*H]
     with the reverse direction's time already reversed. Time-major, a step's
     slice is one contiguous range: a view, no copy, and the step kernels stay
@@ -245,8 +258,11 @@ def _input_projection(layer: _Layer, bias: SSAValue | None) -> SSAValue:
     b, dirs, width = layer.b, layer.dirs, layer.gates * layer.hidden
     seq_len, batch, in_size = shape(layer.x)
     x2 = reshape(b, layer.x, [seq_len * batch, in_size])
-    wt = reshape(b, transpose(b, layer.w, [2, 0, 1]), [in_size, dirs * width])
-    xw = b.make(g.MatMulOp, [x2, wt])
+    if quantized is not None:
+        xw = quantized.project(reshape(b, _up_to_longest(layer), [seq_len * batch, in_size]))
+    else:
+        wt = reshape(b, transpose(b, layer.w, [2, 0, 1]), [in_size, dirs * width])
+        xw = b.make(g.MatMulOp, [x2, wt])
     if bias is not None:
         xw = binary(b, g.AddOp, xw, reshape(b, bias, [dirs * width]))
     xw = reshape(b, xw, [seq_len, batch, dirs, width])
@@ -255,6 +271,17 @@ def _input_projection(layer: _Layer, bias: SSAValue | None) -> SSAValue:
     else:
         xw = transpose(b, xw, [0, 2, 1, 3])
     return _reverse_time(layer, xw)
+
+
+def _up_to_longest(layer: _Layer) -> SSAValue:
+    """X with the steps past the longest sequence zeroed: onnxruntime quantizes only
+    the steps it runs, and a zero leaves the range (which always holds 0) as it is."""
+    if layer.lens is None:
+        return layer.x
+    b = layer.b
+    longest = b.make(g.ReduceMaxOp, [layer.lens], axes=[0], keepdims=True)
+    steps = b.constant(np.arange(layer.seq_len, dtype=dtypes.to_numpy_dtype(elem(layer.lens))).reshape(-1, 1, 1))
+    return b.make(g.WhereOp, [binary(b, g.LessOp, steps, longest), layer.x, scalar(b, 0.0, layer.x)])
 
 
 def _bias_halves(layer: _Layer) -> tuple[SSAValue | None, SSAValue | None]:
@@ -335,9 +362,71 @@ def _plus(b: NodeBuilder, x: SSAValue, y: SSAValue | None) -> SSAValue:
     return x if y is None else binary(b, g.AddOp, x, y)
 
 
-def _recur(layer: _Layer, h: SSAValue | None, rt: SSAValue) -> SSAValue | None:
+def _recur(layer: _Layer, h: SSAValue | None, rt: SSAValue | _Quantized) -> SSAValue | None:
     """h @ R^T for one step; None while h is the implicit zero initial state."""
-    return None if h is None else layer.b.make(g.MatMulOp, [h, rt])
+    if h is None:
+        return None
+    if isinstance(rt, _Quantized):
+        b = layer.b
+        # onnxruntime's GEMM reads the previous step's Y, which is zero once a
+        # sequence has ended. (Reversed ones end at the last step: before their
+        # start, masked steps hold the initial state.)
+        ended = _step_mask(layer, layer.step - 1) if rt.zero_finished and layer.step > 0 else None
+        rows = []
+        for d, reverse in enumerate(layer.reverse):
+            h_d = _slice(b, h, 1, d, 1)
+            if ended is not None and not reverse:
+                h_d = _masked(layer, _slice(b, ended, 1, d, 1), h_d, None)
+            rows.append(reshape(b, h_d, [layer.batch, layer.hidden]))
+        per_dir = [reshape(b, rt.product(d, row), [1, 1, layer.batch, layer.gates * layer.hidden]) for d, row in enumerate(rows)]
+        return per_dir[0] if len(per_dir) == 1 else b.make(g.ConcatOp, per_dir, axis=1)
+    return layer.b.make(g.MatMulOp, [h, rt])
+
+
+@dataclass
+class _Quantized:
+    """DynamicQuantizeLSTM's W or R: int8/uint8 [D, K, G*H] (gate axis last) with
+    a scale and zero point per direction ([D]) or per column ([D, G*H]).
+
+    A product with it is onnxruntime's: the float operand is quantized to uint8
+    over its own range (DynamicQuantizeLinear's formula, one scale for the whole
+    matrix: all time steps of X at once, one direction's hidden state per
+    step), the integer product is exact in int32, and its float is scaled by
+    operand scale x weight scale, computed in float32 first.
+
+    The rows of a step's product are grouped as onnxruntime groups them (its
+    batch on one thread) except in one case: a reversed batch of unequal
+    sequence lengths, which onnxruntime reverses row by row and this
+    converter in whole, so its steps quantize other rows together (results
+    then differ within a quantization step).
+    """
+
+    b: NodeBuilder
+    values: SSAValue
+    scale: SSAValue
+    zero_point: SSAValue | None
+    zero_finished: bool = False
+    """Whether a sequence's hidden state enters the later steps' products as
+    zero once it has ended (onnxruntime's, when the node outputs Y)."""
+
+    def _param(self, param: SSAValue, d: int) -> SSAValue:
+        row = _slice(self.b, param, 0, d, 1)
+        return reshape(self.b, row, [] if rank(param) == 1 else [shape(param)[1]])
+
+    def product(self, d: int, a: SSAValue) -> SSAValue:
+        """a [M, K] (float) @ W[d] [K, G*H] as float, [M, G*H]."""
+        b = self.b
+        aq, a_scale, a_zp = dynamic_quantize(b, a)
+        w = reshape(b, _slice(b, self.values, 0, d, 1), list(shape(self.values)[1:]))
+        w_zp = None if self.zero_point is None else self._param(self.zero_point, d)
+        ac, wc = matmul_operands(b, aq, a_zp, w, w_zp)
+        multiplier = binary(b, g.MulOp, a_scale, self._param(self.scale, d))
+        return binary(b, g.MulOp, cast(b, b.make(g.MatMulOp, [ac, wc]), elem(a)), multiplier)
+
+    def project(self, a: SSAValue) -> SSAValue:
+        """a @ W for every direction, side by side: [M, D*G*H]."""
+        parts = [self.product(d, a) for d in range(shape(self.values)[0])]
+        return parts[0] if len(parts) == 1 else self.b.make(g.ConcatOp, parts, axis=1)
 
 
 # A step: (layer, its input projection [1, D, B, G*H], states) -> new states.
@@ -350,6 +439,7 @@ def _unroll(layer: _Layer, xw: SSAValue, states: States, step_fn: Step) -> tuple
     """Runs every time step; returns the per-step outputs and the final states."""
     ys: list[SSAValue] = []
     for s in range(layer.seq_len):
+        layer.step = s
         xw_s = _slice(layer.b, xw, 0, s, 1)
         mask = _step_mask(layer, s)
         new = step_fn(layer, xw_s, states)
@@ -454,12 +544,42 @@ def convert_gru(b: NodeBuilder) -> list[SSAValue | None]:
 
 @converter("LSTM")
 def convert_lstm(b: NodeBuilder) -> list[SSAValue | None]:
-    layer = _layer(b, 4, ["Sigmoid", "Tanh", "Tanh"])
+    return _lstm(b, _layer(b, 4, ["Sigmoid", "Tanh", "Tanh"]))
+
+
+@converter("DynamicQuantizeLSTM", domain=MS_DOMAIN)
+def convert_dynamic_quantize_lstm(b: NodeBuilder) -> list[SSAValue | None]:
+    """onnxruntime's LSTM with int8/uint8 weights (what `quantize_dynamic` makes of
+    an LSTM): W [D, I, 4H] and R [D, H, 4H] with the gate axis last, their scales
+    and zero points as inputs 8-11; X and each step's hidden state are quantized
+    dynamically for the two products (`_Quantized`)."""
+    w, r = b.input(1), b.input(2)
+    for v, what in ((w, "W"), (r, "R")):
+        if rank(v) != 3 or elem(v) not in (IntegerType(8), U8):
+            raise b.error(f"{what} must be a rank-3 int8 or uint8 tensor, got {v.type}")
+    quantized = []
+    for v, index, what in ((w, 8, "W"), (r, 10, "R")):
+        dirs, width = shape(v)[0], shape(v)[2]
+        scale, zp = b.input(index), b.opt_input(index + 1)
+        if shape(scale) not in ((dirs,), (dirs, width)) or elem(scale) != elem(b.input(0)):
+            raise b.error(f"{what}_scale must be [{dirs}] or [{dirs}, {width}] floats, got {scale.type}")
+        if zp is not None and (shape(zp) != shape(scale) or elem(zp) != elem(v)):
+            raise b.error(f"{what}_zero_point must be {list(shape(scale))} of {elem(v)}, got {zp.type}")
+        quantized.append(_Quantized(b, v, scale, zp, zero_finished=bool(b.node.output and b.node.output[0])))
+    layout = (transpose(b, w, [0, 2, 1]), transpose(b, r, [0, 2, 1]))  # for the shape checks
+    layer = _layer(b, 4, ["Sigmoid", "Tanh", "Tanh"], layout)
+    return _lstm(b, layer, (quantized[0], quantized[1]))
+
+
+def _lstm(
+    b: NodeBuilder, layer: _Layer, quantized: tuple[_Quantized, _Quantized] | None = None
+) -> list[SSAValue | None]:
     hidden, dirs = layer.hidden, layer.dirs
     couple = bool(b.attr("input_forget", 0))
     wb, rb = _bias_halves(layer)
-    xw = _input_projection(layer, None if wb is None or rb is None else binary(b, g.AddOp, wb, rb))
-    rt = _recurrent_weights(layer)
+    bias = None if wb is None or rb is None else binary(b, g.AddOp, wb, rb)
+    xw = _input_projection(layer, bias, None if quantized is None else quantized[0])
+    rt: SSAValue | _Quantized = _recurrent_weights(layer) if quantized is None else quantized[1]
     peep: list[SSAValue] = []
     p = b.opt_input(7)
     if p is not None:
