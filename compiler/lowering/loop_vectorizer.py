@@ -362,7 +362,7 @@ class VectorBody:
         for op in body:
             if self.fma and isinstance(op, arith.MulfOp):
                 user = op.result.get_user_of_unique_use()
-                if isinstance(user, arith.AddfOp) and user in inside and not op.attributes:
+                if isinstance(user, arith.AddfOp) and user in inside and not op.attributes and _accumulates(user, op):
                     out.add(op)
             if isinstance(op, arith.SelectOp):
                 match = _min_max_of_select(op)
@@ -598,6 +598,25 @@ def scalar_loop(loop: ForOp, lb: int, ub: int, step: int) -> list[Operation]:
     block.add_op(scf.YieldOp())
     ops.append(scf.ForOp(lo, hi, st, [], block))
     return ops
+
+
+def _accumulates(add: arith.AddfOp, mul: arith.MulfOp) -> bool:
+    """Whether `add` is a reduction step, `buf[i] = buf[i] + a * b`: its other
+    operand is loaded from the buffer that its only user stores it to.
+
+    Only these contract into an fma. Elsewhere (an epilogue's `x * scale +
+    bias`) the product is rounded before the sum, as onnxruntime's separate
+    Mul and Add round it: a dequantization computed with one rounding fewer
+    moves values across the next quantization's rounding boundaries.
+    """
+    other = add.rhs if add.lhs is mul.result else add.lhs
+    load, store = other.owner, add.result.get_user_of_unique_use()
+    return (
+        isinstance(load, memref.LoadOp)
+        and isinstance(store, memref.StoreOp)
+        and store.value is add.result
+        and store.memref is load.memref
+    )
 
 
 def vectorize(loop: ForOp, vector_bits: int = 512, *, fma: bool = True) -> list[Operation] | str:

@@ -1,14 +1,15 @@
 // RUN: compiler-opt %s --split-input-file -p convert-loop-to-scf | filecheck %s
 
-// Contiguous loads/stores, a uniform load broadcast, mulf+addf contracted to fma; 16 f32 lanes.
-func.func @contiguous(%a: memref<4x16xf32>, %b: memref<16xf32>, %s: memref<4xf32>, %y: memref<4x16xf32>) {
+// Contiguous loads/stores, a uniform load broadcast; an accumulation
+// y[i, j] = y[i, j] + a[i, j] * s[i] contracts mulf+addf to fma; 16 f32 lanes.
+func.func @contiguous(%a: memref<4x16xf32>, %s: memref<4xf32>, %y: memref<4x16xf32>) {
   loop.for %i = 0 to 4 step 1 axis "i" {
     loop.for %j = 0 to 16 step 1 axis "j" vectorize {
       %av = memref.load %a[%i, %j] : memref<4x16xf32>
-      %bv = memref.load %b[%j] : memref<16xf32>
       %sv = memref.load %s[%i] : memref<4xf32>
-      %p = arith.mulf %av, %bv : f32
-      %r = arith.addf %p, %sv : f32
+      %yv = memref.load %y[%i, %j] : memref<4x16xf32>
+      %p = arith.mulf %av, %sv : f32
+      %r = arith.addf %yv, %p : f32
       memref.store %r, %y[%i, %j] : memref<4x16xf32>
     }
   }
@@ -19,12 +20,36 @@ func.func @contiguous(%a: memref<4x16xf32>, %b: memref<16xf32>, %s: memref<4xf32
 // CHECK:         scf.for %i = %{{.*}} to %{{.*}} step %{{.*}} {
 // CHECK-NEXT:      %[[J:.*]] = arith.constant 0 : index
 // CHECK-NEXT:      %[[A:.*]] = vector.load %a[%i, %[[J]]] : memref<4x16xf32>, vector<16xf32>
-// CHECK-NEXT:      %[[B:.*]] = vector.load %b[%[[J]]] : memref<16xf32>, vector<16xf32>
 // CHECK-NEXT:      %sv = memref.load %s[%i] : memref<4xf32>
+// CHECK-NEXT:      %[[Y:.*]] = vector.load %y[%i, %[[J]]] : memref<4x16xf32>, vector<16xf32>
 // CHECK-NEXT:      %[[S:.*]] = vector.broadcast %sv : f32 to vector<16xf32>
-// CHECK-NEXT:      %[[R:.*]] = vector.fma %[[A]], %[[B]], %[[S]] : vector<16xf32>
+// CHECK-NEXT:      %[[R:.*]] = vector.fma %[[A]], %[[S]], %[[Y]] : vector<16xf32>
 // CHECK-NEXT:      vector.store %[[R]], %y[%i, %[[J]]] : memref<4x16xf32>, vector<16xf32>
 // CHECK-NEXT:    }
+
+// -----
+
+// Not an accumulation (y = a * b + s, an epilogue's scale and bias): the
+// product is rounded before the sum, as separate Mul and Add ops round it.
+func.func @mul_add(%a: memref<16xf32>, %b: memref<16xf32>, %s: memref<1xf32>, %y: memref<16xf32>) {
+  loop.for %j = 0 to 16 step 1 axis "j" vectorize {
+    %c0 = arith.constant 0 : index
+    %av = memref.load %a[%j] : memref<16xf32>
+    %bv = memref.load %b[%j] : memref<16xf32>
+    %sv = memref.load %s[%c0] : memref<1xf32>
+    %p = arith.mulf %av, %bv : f32
+    %r = arith.addf %p, %sv : f32
+    memref.store %r, %y[%j] : memref<16xf32>
+  }
+  func.return
+}
+
+// CHECK-LABEL: func.func @mul_add
+// CHECK-NOT:     vector.fma
+// CHECK:         %[[P:.*]] = arith.mulf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK:         %{{.*}} = arith.addf %[[P]], %{{.*}} : vector<16xf32>
+// CHECK-NOT:     vector.fma
+// CHECK:         func.return
 
 // -----
 
