@@ -513,6 +513,12 @@ case("attr-negative", "Unsqueeze", f32(3), opset=11, axes=[-1, 0])
 case("3-way-middle", "Concat", f32(2, 1, 3), f32(2, 4, 3), f32(2, 2, 3), axis=1)
 case("reflect-1d", "Pad", f32(5), C(ints(3, 2)), opset=13, mode="reflect")
 case("i64-edge", "Pad", i64(2, 3), C(ints(1, 2, 0, 1)), opset=13, mode="edge")
+# wrap (circular): slices concatenated; a pad past the dim's size repeats it; negative pads crop first.
+# PyTorch's dynamo exporter writes it at opset 18 too (F.pad(mode="circular")).
+case("wrap", "Pad", f32(1, 2, 4, 5), C(ints(0, 0, 1, 2, 0, 0, 2, 1)), opset=19, mode="wrap")
+case("wrap-past-size", "Pad", f32(2, 3), C(ints(0, 7, 1, 4)), opset=19, mode="wrap")
+case("wrap-negative", "Pad", i64(3, 4), C(ints(-1, 1, 1, -2)), opset=19, mode="wrap")
+case("wrap-axes-opset18", "Pad", f32(2, 3, 4), C(ints(2, 1)), None, C(ints(-1)), opset=18, mode="wrap")
 case("f64", "Clip", f64(3, 4), C(np.float64(-0.5)), C(np.float64(0.5)), opset=13)
 case("ceil-5-k2-s2-p1", "MaxPool", f32(1, 1, 5, 5), kernel_shape=[2, 2], strides=[2, 2],
      pads=[1, 1, 1, 1], ceil_mode=1)
