@@ -39,7 +39,13 @@ from compiler.errors import (
     UnsupportedOpError,
 )
 from compiler.frontend import onnx_ops  # noqa: F401  (registers every converter)
-from compiler.frontend.converter import CONVERTERS, ImportState, NodeBuilder, tensor_too_large
+from compiler.frontend.converter import (
+    CONVERTERS,
+    ImportState,
+    NodeBuilder,
+    TensorSequence,
+    tensor_too_large,
+)
 
 MIN_OPSET = 7
 MAX_OPSET = 28
@@ -323,8 +329,8 @@ def import_onnx(
     real_inputs = [vi for vi in all_inputs if vi.name not in specialize]
     arg_types = [_input_type(vi, pinned, source) for vi in real_inputs]
     block = Block(arg_types=arg_types)
-    state = ImportState(source, opset, block)
-    state.used = {n for node in graph.node for n in node.input} | {o.name for o in graph.output}
+    state = ImportState(source, opset, block, convert_node=_convert_node)
+    state.used = _used_names(graph)
     for vi, arg in zip(real_inputs, block.args, strict=True):
         state.values[vi.name] = arg
         state.arg_names[arg] = vi.name
@@ -346,7 +352,14 @@ def import_onnx(
     for vi in graph.output:
         if vi.name not in state.values:
             raise ModelLoadError(f"graph output '{vi.name}' is never produced", file=source)
-        outputs.append(state.values[vi.name])
+        value = state.values[vi.name]
+        if isinstance(value, TensorSequence):
+            raise UnsupportedOpError(
+                f"graph output '{vi.name}' is a sequence, which is not supported",
+                file=source,
+                hint="return tensors (e.g. torch.stack or torch.cat the list)",
+            )
+        outputs.append(value)
     block.add_op(func.ReturnOp(*outputs))
     _erase_dead_ops(block)
 
@@ -361,6 +374,17 @@ def import_onnx(
     if source is not None:
         module.attributes["graph.source"] = StringAttr(os.path.basename(source))
     return module
+
+
+def _used_names(graph: onnx.GraphProto) -> set[str]:
+    """The names that nodes read, in subgraphs (If branches, SequenceMap bodies) too, and the outputs."""
+    used = {o.name for o in graph.output}
+    for node in graph.node:
+        used.update(node.input)
+        for a in node.attribute:
+            for sub in [a.g] if a.type == onnx.AttributeProto.GRAPH else list(a.graphs):
+                used |= _used_names(sub)
+    return used
 
 
 def _check_unique_names(graph: onnx.GraphProto, source: str | None) -> None:
@@ -452,7 +476,7 @@ def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
         value = results[i]
         assert value is not None
         state.values[name] = value
-        if value.name_hint is None:
+        if isinstance(value, SSAValue) and value.name_hint is None:
             value.name_hint = _name_hint(name)
 
 

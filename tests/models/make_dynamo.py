@@ -44,8 +44,10 @@ It writes, next to this script:
   [batch, 32, 4, 4]); output ``detections`` (float32 [batch, 336, 7]).
   Lateral 1x1 convs, a top-down path with ``F.interpolate(scale_factor=2)``
   (nearest, and bilinear once) and ``torch.cat``, 3x3 smoothing convs, a
-  shared head conv, flatten/permute/cat over the levels and ``sigmoid`` on
-  the objectness and class scores.
+  shared head conv, flatten/permute, ``sigmoid`` on the objectness and class
+  scores, and the levels joined with ``torch.hstack`` (which the exporter
+  writes as sequence ops: SequenceConstruct, SequenceMap with an If on each
+  element's rank, SequenceAt).
 
 Weights are seeded (``torch.manual_seed``; BatchNorm statistics drawn so the
 normalization is not the identity), the models are in eval mode, and export
@@ -242,7 +244,7 @@ class FpnHead(nn.Module):
         for p in (p3, p4, p5):
             raw = self.head(p).flatten(2).permute(0, 2, 1)  # [N, HW, 5 + classes]
             outs.append(torch.cat([raw[..., :4], torch.sigmoid(raw[..., 4:])], dim=2))
-        return torch.cat(outs, dim=1)
+        return torch.hstack(outs)  # exported as SequenceConstruct, SequenceMap (If inside), SequenceAt
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,8 @@ Four small models, exported at opset 18:
 * a CRNN text recognizer (convs, Transpose/Reshape, bidirectional LSTM,
   LogSoftmax);
 * a detector neck and head with a symbolic batch dim (Resize nearest and
-  linear, Concat, Sigmoid), pinned with `input_shapes`.
+  linear, Concat, Sigmoid, and torch.hstack's SequenceConstruct, SequenceMap
+  with an If on the rank inside, SequenceAt), pinned with `input_shapes`.
 
 The reference interpreter on the imported graph and the native code at O3
 (1 and 2 threads) agree with onnxruntime within 1e-4 relative (max abs error
@@ -86,7 +87,10 @@ def test_dynamic_batch_fpn_head_matches_onnxruntime() -> None:
     """The batch dim is symbolic: pinned with input_shapes, the shape subgraphs fold away."""
     model = _load("dynamo_fpn_head")
     assert _dynamo_exported(model)
-    assert {"Resize", "Concat", "Sigmoid"} <= {n.op_type for n in model.graph.node}
+    # torch.hstack: a sequence of the levels, mapped by an If on each one's rank
+    assert {"Resize", "Concat", "Sigmoid", "SequenceConstruct", "SequenceMap", "SequenceAt"} <= {
+        n.op_type for n in model.graph.node
+    }
     batch = model.graph.input[0].type.tensor_type.shape.dim[0]
     assert batch.dim_param == "batch" and not batch.HasField("dim_value")
     shapes = {"c3": (2, 16, 16, 16), "c4": (2, 24, 8, 8), "c5": (2, 32, 4, 4)}
