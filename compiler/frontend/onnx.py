@@ -440,6 +440,15 @@ def _add_initializer(state: ImportState, tensor: onnx.TensorProto) -> None:
     state.values[tensor.name] = op.result
 
 
+_LOOP_HINT = (
+    "loop over a fixed range in forward() (the exporter unrolls it) "
+    "or run the loop outside the model"
+)
+_UNSUPPORTED_HINTS = {"Loop": _LOOP_HINT, "Scan": _LOOP_HINT}
+"""What to do about ops that PyTorch's exporters write for code we cannot compile
+(torch.while_loop, nn.EmbeddingBag and the like become Loop)."""
+
+
 def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
     builder = NodeBuilder(state, node)
     if node.domain not in ("", "ai.onnx"):
@@ -451,7 +460,7 @@ def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
     if conv is None:
         raise builder.error(
             "this op is not supported",
-            hint="see compiler.frontend.onnx.supported_ops() for the list",
+            hint=_UNSUPPORTED_HINTS.get(node.op_type, "see compiler.frontend.onnx.supported_ops() for the list"),
         )
     for name in node.input:
         if name and name not in state.values:
