@@ -2,17 +2,21 @@
 
 ``torch.onnx.export`` defaults to ``dynamo=True`` since PyTorch 2.9: the model
 is captured with ``torch.export`` and translated by onnxscript's torchlib,
-then optimized (constant folding, function inlining) by onnxscript. The graphs
-differ from the TorchScript exporter's (make_vision.py, make_rnn.py, ...):
-opset 18+ ops, ``Shape``/``Gather``/``Concat`` chains for reshapes,
-``Reshape`` with ``allowzero``, ``BatchNormalization`` nodes with unused
-running-statistics outputs, masks built with ``Where``, and so on.
+then optimized by onnxscript (constant folding, BatchNormalization folded
+into the convs, function inlining). The graphs differ from the TorchScript
+exporter's (make_vision.py, make_rnn.py, ...): opset 18+ ops, ReduceMean for
+adaptive pooling, attention with the scale split over q and k and a boolean
+mask turned into ``Where`` and ``IsNaN``, ``Shape`` chains for a symbolic
+batch, sequence ops for list-valued code (``torch.hstack``), per-node
+metadata (stack traces), and so on.
 
 Run from the repository root with an environment that has ``torch``,
 ``onnxscript`` and ``onnxruntime`` (CI has none of them; the generated
 ``.onnx`` files are committed)::
 
     /path/to/torch-venv/bin/python tests/models/make_dynamo.py
+
+(PyTorch 2.13.0+cpu, onnx 1.23.2, onnxscript 0.7.2, onnxruntime 1.32.0 wrote them.)
 
 It writes, next to this script:
 
