@@ -33,7 +33,7 @@ from compiler.interpreter import evaluate
 IMPORT_FOLD_LIMIT = 1 << 16
 
 _OpT = TypeVar("_OpT", bound=Operation)
-Converter = Callable[["NodeBuilder"], Sequence[SSAValue | None]]
+Converter = Callable[["NodeBuilder"], Sequence["Value | None"]]
 
 MS_DOMAIN = "com.microsoft"
 """onnxruntime's contrib ops: what its quantizer (QOperator format) and its
@@ -64,15 +64,36 @@ def converter(*op_types: str, domain: str = "") -> Callable[[Converter], Convert
     return register
 
 
+@dataclass(frozen=True)
+class TensorSequence:
+    """An ONNX sequence value, which exists only during the import.
+
+    Shapes are static, so every sequence has a known length: its elements are
+    graph values, and the sequence ops (SequenceConstruct, SequenceAt,
+    SplitToSequence, ConcatFromSequence, ...) rearrange them, emitting at most
+    the slices and concats that split or join tensors. `elem_type` is the
+    element type (None for an empty sequence whose type nothing said).
+    """
+
+    items: tuple[SSAValue, ...]
+    elem_type: Attribute | None
+
+
+Value = SSAValue | TensorSequence
+
+
 @dataclass
 class ImportState:
     source: str | None
     opset: int
     block: Block
-    values: dict[str, SSAValue] = field(default_factory=dict)
+    values: dict[str, Value] = field(default_factory=dict)
     used: set[str] = field(default_factory=set)
     # Block argument -> the graph input's name, to say which inputs to specialize.
     arg_names: dict[SSAValue, str] = field(default_factory=dict)
+    # Converts one node into `block` (compiler.frontend.onnx's); subgraphs (If
+    # branches, SequenceMap bodies) go through it too.
+    convert_node: Callable[[ImportState, onnx.NodeProto], None] | None = None
 
 
 class NodeBuilder:
@@ -113,16 +134,56 @@ class NodeBuilder:
         return i < len(self.node.input) and self.node.input[i] != ""
 
     def input(self, i: int) -> SSAValue:
+        value = self.any_input(i)
+        if isinstance(value, TensorSequence):
+            raise self.error(f"input {i} is a sequence, {self.node.op_type} takes a tensor")
+        return value
+
+    def any_input(self, i: int) -> Value:
+        """Input i, a tensor or a sequence."""
         if not self.has_input(i):
             raise self.error(f"input {i} is required")
         return self.state.values[self.node.input[i]]
+
+    def sequence_input(self, i: int) -> TensorSequence:
+        value = self.any_input(i)
+        if not isinstance(value, TensorSequence):
+            raise self.error(f"input {i} is a tensor, {self.node.op_type} takes a sequence")
+        return value
 
     def opt_input(self, i: int) -> SSAValue | None:
         return self.input(i) if self.has_input(i) else None
 
     @property
     def inputs(self) -> list[SSAValue]:
-        return [self.state.values[n] for n in self.node.input if n]
+        return [self.input(i) for i, n in enumerate(self.node.input) if n]
+
+    def inline_graph(self, graph: onnx.GraphProto, args: Sequence[Value], what: str) -> list[Value]:
+        """Converts a subgraph's nodes into the current block, its inputs bound to `args`.
+
+        `what` names the subgraph in errors ("then_branch", "body"). Names of
+        the enclosing graphs stay visible, as ONNX's scoping says; the
+        subgraph's own names are forgotten afterwards, so a body can be
+        inlined once per element.
+        """
+        if len(graph.input) != len(args):
+            raise self.error(f"{what} takes {len(graph.input)} inputs, {len(args)} are given")
+        assert self.state.convert_node is not None
+        outer = self.state.values
+        self.state.values = dict(outer)
+        try:
+            for vi, arg in zip(graph.input, args, strict=True):
+                self.state.values[vi.name] = arg
+            for tensor in graph.initializer:
+                self.state.values[tensor.name] = self.constant(numpy_helper.to_array(tensor))
+            for node in graph.node:
+                self.state.convert_node(self.state, node)
+            missing = [vi.name for vi in graph.output if vi.name not in self.state.values]
+            if missing:
+                raise self.error(f"{what} output '{missing[0]}' is never produced")
+            return [self.state.values[vi.name] for vi in graph.output]
+        finally:
+            self.state.values = outer
 
     def const_input(self, i: int, what: str = "") -> np.ndarray:
         """The value of input i, which must be a constant (e.g. a shape)."""

@@ -45,6 +45,7 @@ from compiler.frontend.converter import (
     Converter,
     ImportState,
     NodeBuilder,
+    TensorSequence,
     canonical_domain,
     tensor_too_large,
 )
@@ -337,8 +338,8 @@ def import_onnx(
     real_inputs = [vi for vi in all_inputs if vi.name not in specialize]
     arg_types = [_input_type(vi, pinned, source) for vi in real_inputs]
     block = Block(arg_types=arg_types)
-    state = ImportState(source, opset, block)
-    state.used = {n for node in graph.node for n in node.input} | {o.name for o in graph.output}
+    state = ImportState(source, opset, block, convert_node=_convert_node)
+    state.used = _used_names(graph)
     for vi, arg in zip(real_inputs, block.args, strict=True):
         state.values[vi.name] = arg
         state.arg_names[arg] = vi.name
@@ -360,7 +361,14 @@ def import_onnx(
     for vi in graph.output:
         if vi.name not in state.values:
             raise ModelLoadError(f"graph output '{vi.name}' is never produced", file=source)
-        outputs.append(state.values[vi.name])
+        value = state.values[vi.name]
+        if isinstance(value, TensorSequence):
+            raise UnsupportedOpError(
+                f"graph output '{vi.name}' is a sequence, which is not supported",
+                file=source,
+                hint="return tensors (e.g. torch.stack or torch.cat the list)",
+            )
+        outputs.append(value)
     block.add_op(func.ReturnOp(*outputs))
     _erase_dead_ops(block)
 
@@ -375,6 +383,17 @@ def import_onnx(
     if source is not None:
         module.attributes["graph.source"] = StringAttr(os.path.basename(source))
     return module
+
+
+def _used_names(graph: onnx.GraphProto) -> set[str]:
+    """The names that nodes read, in subgraphs (If branches, SequenceMap bodies) too, and the outputs."""
+    used = {o.name for o in graph.output}
+    for node in graph.node:
+        used.update(node.input)
+        for a in node.attribute:
+            for sub in [a.g] if a.type == onnx.AttributeProto.GRAPH else list(a.graphs):
+                used |= _used_names(sub)
+    return used
 
 
 def _check_unique_names(graph: onnx.GraphProto, source: str | None) -> None:
@@ -430,6 +449,15 @@ def _add_initializer(state: ImportState, tensor: onnx.TensorProto) -> None:
     state.values[tensor.name] = op.result
 
 
+_LOOP_HINT = (
+    "loop over a fixed range in forward() (the exporter unrolls it) "
+    "or run the loop outside the model"
+)
+_UNSUPPORTED_HINTS = {"Loop": _LOOP_HINT, "Scan": _LOOP_HINT}
+"""What to do about ops that PyTorch's exporters write for code we cannot compile
+(torch.while_loop, nn.EmbeddingBag and the like become Loop)."""
+
+
 def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
     builder = NodeBuilder(state, node)
     conv = _find_converter(builder)
@@ -456,7 +484,7 @@ def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
         value = results[i]
         assert value is not None
         state.values[name] = value
-        if value.name_hint is None:
+        if isinstance(value, SSAValue) and value.name_hint is None:
             value.name_hint = _name_hint(name)
 
 
@@ -473,9 +501,10 @@ def _find_converter(builder: NodeBuilder) -> Converter:
     conv = table.get(op_type)
     if conv is None:
         where, argument = (f"of domain '{domain}' ", repr(domain)) if domain else ("", "")
+        hint = _UNSUPPORTED_HINTS.get(op_type) if not domain else None
         raise builder.error(
             f"this op {where}is not supported",
-            hint=f"see compiler.frontend.onnx.supported_ops({argument}) for the list",
+            hint=hint or f"see compiler.frontend.onnx.supported_ops({argument}) for the list",
         )
     return conv
 

@@ -897,6 +897,9 @@ s.op("Pad", ["one", s.const(ints(0, 2, 0, 1))], "Pad_1x1_edge", mode="edge")
 s = spec("pad-opsets", opset=18)
 s.input("x", s.f32(2, 3, 4))
 s.op("Pad", ["x", s.const(ints(1, 2, 3, 4)), "", s.const(ints(0, -1))], "Pad_axes")
+# wrap (opset 19) as PyTorch's dynamo exporter writes it at opset 18 for circular padding.
+s.op("Pad", ["x", s.const(ints(0, 1, 2, 0, 2, 1))], "Pad_wrap", mode="wrap")
+s.op("Pad", ["x", s.const(ints(5, 9)), "", s.const(ints(-1))], "Pad_wrap_past_size", mode="wrap")
 
 s = spec("pad-opset10", opset=10)
 s.input("x", s.f32(2, 3))

@@ -513,6 +513,12 @@ case("attr-negative", "Unsqueeze", f32(3), opset=11, axes=[-1, 0])
 case("3-way-middle", "Concat", f32(2, 1, 3), f32(2, 4, 3), f32(2, 2, 3), axis=1)
 case("reflect-1d", "Pad", f32(5), C(ints(3, 2)), opset=13, mode="reflect")
 case("i64-edge", "Pad", i64(2, 3), C(ints(1, 2, 0, 1)), opset=13, mode="edge")
+# wrap (circular): slices concatenated; a pad past the dim's size repeats it; negative pads crop first.
+# PyTorch's dynamo exporter writes it at opset 18 too (F.pad(mode="circular")).
+case("wrap", "Pad", f32(1, 2, 4, 5), C(ints(0, 0, 1, 2, 0, 0, 2, 1)), opset=19, mode="wrap")
+case("wrap-past-size", "Pad", f32(2, 3), C(ints(0, 7, 1, 4)), opset=19, mode="wrap")
+case("wrap-negative", "Pad", i64(3, 4), C(ints(-1, 1, 1, -2)), opset=19, mode="wrap")
+case("wrap-axes-opset18", "Pad", f32(2, 3, 4), C(ints(2, 1)), None, C(ints(-1)), opset=18, mode="wrap")
 case("f64", "Clip", f64(3, 4), C(np.float64(-0.5)), C(np.float64(0.5)), opset=13)
 case("ceil-5-k2-s2-p1", "MaxPool", f32(1, 1, 5, 5), kernel_shape=[2, 2], strides=[2, 2],
      pads=[1, 1, 1, 1], ceil_mode=1)
@@ -584,6 +590,99 @@ graph_case(
     ],
     {"x": f32(2, 8), "w1": C(f32(16, 8)), "b1": C(f32(16)), "w2": C(f32(16, 4))},
     ["out"],
+)
+
+# Sequences (static length: tensors rearranged at import) and If on a constant
+# condition, as PyTorch's dynamo exporter writes them (torch.hstack/vstack,
+# torch.atleast_1d, unoptimized torch.split / torch.unbind).
+graph_case(
+    "sequence-Construct-Insert-Erase-At-Length-Empty",
+    [
+        helper.make_node("SequenceConstruct", ["x", "y"], ["s"]),
+        helper.make_node("SequenceInsert", ["s", "z", "zero"], ["s2"]),  # [z, x, y]
+        helper.make_node("SequenceErase", ["s2", "minus1"], ["s3"]),  # [z, x]
+        helper.make_node("SequenceAt", ["s3", "one"], ["out0"]),  # x
+        helper.make_node("SequenceLength", ["s3"], ["out1"]),
+        helper.make_node("SequenceEmpty", [], ["e"]),
+        helper.make_node("SequenceInsert", ["e", "y"], ["e1"]),
+        helper.make_node("SequenceInsert", ["e1", "z"], ["e2"]),  # [y, z]
+        helper.make_node("SequenceErase", ["e2"], ["e3"]),  # [y]
+        helper.make_node("Identity", ["e3"], ["e4"]),
+        helper.make_node("SequenceAt", ["e4", "minus1"], ["out2"]),  # y
+    ],
+    {"x": f32(2, 3), "y": f32(4, 3), "z": f32(1, 3), "zero": C(np.int64(0)), "one": C(np.int64(1)),
+     "minus1": C(np.int64(-1))},
+    ["out0", "out1", "out2"],
+    opset=18,
+)
+graph_case(
+    "sequence-SplitToSequence-ConcatFromSequence",
+    [
+        helper.make_node("SplitToSequence", ["x"], ["rows"], axis=1, keepdims=0),  # 5 x [2, 3]
+        helper.make_node("ConcatFromSequence", ["rows"], ["out0"], axis=-1, new_axis=1),  # [2, 3, 5]
+        helper.make_node("SplitToSequence", ["x", "two"], ["chunks"], axis=1),  # [2,2,3] [2,2,3] [2,1,3]
+        helper.make_node("ConcatFromSequence", ["chunks"], ["out1"], axis=1),  # x again
+        helper.make_node("SplitToSequence", ["x", "sizes"], ["parts"], axis=-1),  # [2,5,1] [2,5,2]
+        helper.make_node("SequenceAt", ["parts", "one"], ["out2"]),
+    ],
+    {"x": f32(2, 5, 3), "two": C(np.int64(2)), "sizes": C(ints(1, 2)), "one": C(np.int64(1))},
+    ["out0", "out1", "out2"],
+    opset=18,
+)
+# torch.atleast_1d as torch.onnx (dynamo) writes it: a SequenceMap whose body
+# reshapes rank-0 elements under an If on the element's rank (a constant here).
+_atleast_1d_body = helper.make_graph(
+    [
+        helper.make_node("Shape", ["t"], ["ts"]),
+        helper.make_node("Size", ["ts"], ["tr"]),
+        helper.make_node("Equal", ["tr", "zero"], ["scalar"]),
+        helper.make_node(
+            "If", ["scalar"], ["t1"],
+            then_branch=helper.make_graph([helper.make_node("Reshape", ["t", "one1"], ["r"])], "then", [],
+                                          [helper.make_tensor_value_info("r", TensorProto.FLOAT, None)]),
+            else_branch=helper.make_graph([helper.make_node("Identity", ["t"], ["i"])], "else", [],
+                                          [helper.make_tensor_value_info("i", TensorProto.FLOAT, None)]),
+        ),
+        helper.make_node("Mul", ["t1", "k"], ["t2"]),  # the extra input k, a sequence walked in step
+    ],
+    "atleast_1d",
+    [helper.make_tensor_value_info("t", TensorProto.FLOAT, None),
+     helper.make_tensor_value_info("k", TensorProto.FLOAT, None)],
+    [helper.make_tensor_value_info("t2", TensorProto.FLOAT, None)],
+)
+graph_case(
+    "sequence-SequenceMap-If",
+    [
+        helper.make_node("SequenceConstruct", ["x", "y"], ["s"]),
+        helper.make_node("SequenceConstruct", ["kx", "ky"], ["ks"]),
+        helper.make_node("SequenceMap", ["s", "ks"], ["m"], body=_atleast_1d_body),
+        helper.make_node("SequenceAt", ["m", "zero"], ["m0"]),
+        helper.make_node("SequenceAt", ["m", "one"], ["m1"]),
+        helper.make_node("Concat", ["m0", "m1"], ["out"], axis=0),
+    ],
+    {"x": np.asarray(1.5, np.float32), "y": f32(3), "kx": f32(1), "ky": np.asarray(2.0, np.float32),
+     "zero": C(np.int64(0)), "one": C(np.int64(1)), "one1": C(ints(1))},
+    ["out"],
+    opset=18,
+)
+
+graph_case(
+    "If-shape-condition",
+    [
+        helper.make_node("Shape", ["x"], ["s"]),
+        helper.make_node("Gather", ["s", "zero"], ["batch"], axis=0),
+        helper.make_node("Greater", ["batch", "one"], ["many"]),  # 2 > 1: then_branch
+        helper.make_node(
+            "If", ["many"], ["out"],
+            then_branch=helper.make_graph([helper.make_node("Neg", ["x"], ["n"])], "then", [],
+                                          [helper.make_tensor_value_info("n", TensorProto.FLOAT, None)]),
+            else_branch=helper.make_graph([helper.make_node("Relu", ["x"], ["r"])], "else", [],
+                                          [helper.make_tensor_value_info("r", TensorProto.FLOAT, None)]),
+        ),
+    ],
+    {"x": f32(2, 3), "zero": C(np.int64(0)), "one": C(np.int64(1))},
+    ["out"],
+    opset=18,
 )
 
 # Recurrent ops (the option families are in test_rnn.py): [T=3, B=2, I=4], hidden 5.

@@ -10,7 +10,7 @@ from xdsl.ir import SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
-from compiler.frontend.converter import NodeBuilder, constant_value, converter
+from compiler.frontend.converter import NodeBuilder, Value, constant_value, converter
 from compiler.frontend.onnx_ops.common import (
     binary,
     cast,
@@ -271,8 +271,9 @@ def gelu(b: NodeBuilder, x: SSAValue, approximate: str = "none") -> SSAValue:
 
 
 @converter("Identity")
-def convert_identity(b: NodeBuilder) -> list[SSAValue]:
-    return [b.input(0)]
+def convert_identity(b: NodeBuilder) -> list[Value]:
+    """Passes a tensor or a sequence (ONNX's Identity takes both) through."""
+    return [b.any_input(0)]
 
 
 @converter("Dropout")

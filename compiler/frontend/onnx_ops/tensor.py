@@ -298,7 +298,7 @@ def convert_pad(b: NodeBuilder) -> list[SSAValue]:
     x = b.input(0)
     r = rank(x)
     mode = b.attr("mode", "constant")
-    if mode not in ("constant", "reflect", "edge"):
+    if mode not in ("constant", "reflect", "edge", "wrap"):
         raise b.error(f"mode={mode!r} is not supported")
     if b.opset < 11:
         pads = b.ints_attr("pads") or []
@@ -325,7 +325,39 @@ def convert_pad(b: NodeBuilder) -> list[SSAValue]:
         pads = [max(0, p) for p in pads]
     if not any(pads):
         return [x]
+    if mode == "wrap":
+        return [_wrap_pad(b, x, pads)]
     return [b.make(g.PadOp, [x], pads=pads, mode=mode, value=value)]
+
+
+def _wrap_pad(b: NodeBuilder, x: SSAValue, pads: list[int]) -> SSAValue:
+    """Pad mode "wrap" (circular) as a concat of slices along each padded dim.
+
+    Opset 19 added the mode, and PyTorch's dynamo exporter writes it for
+    `F.pad(mode="circular")` and `padding_mode="circular"` convs (at opset 18
+    too, which onnxruntime accepts). Output index i of a dim of size n reads
+    input index (i - before) mod n: the runs of consecutive indices become
+    slices, so a pad up to the dim's size is [tail, x, head] and a larger one
+    repeats x.
+    """
+    r = rank(x)
+    for d in range(r):
+        before, after = pads[d], pads[r + d]
+        if not before and not after:
+            continue
+        n = shape(x)[d]
+        if n == 0:
+            raise b.error(f"cannot wrap-pad dim {d}, which is empty")
+        runs: list[list[int]] = []
+        for i in range(-before, n + after):
+            j = i % n
+            if runs and runs[-1][1] == j:
+                runs[-1][1] = j + 1
+            else:
+                runs.append([j, j + 1])
+        parts = [slice_value(b, x, [start], [end], [d], [1]) for start, end in runs]
+        x = b.make(g.ConcatOp, parts, axis=d)
+    return x
 
 
 @converter("Tile")
