@@ -5,7 +5,7 @@
 
 Each mutant (see `compiler/testing/mutate.py`) goes through two stages, each
 in its own forked process with an address-space limit (`RLIMIT_AS`, default
-4 GiB) and a wall-clock timeout:
+4 GiB beyond what it inherits) and a wall-clock timeout:
 
 * `cli`: `compiler-opt MUTANT.onnx -o OUT.mlir` (its `main`, argv and all).
   Passing: exit 0 with OUT.mlir written, or exit 1 with exactly one line
@@ -108,11 +108,27 @@ def make_mutant(models: Sequence[tuple[str, bytes]], mutators: Sequence[str], se
 
 
 def _limit_memory(gib: float) -> None:
-    limit = int(gib * (1 << 30))
+    """`gib` more address space than the forked stage inherits.
+
+    The parent's own mappings count too: a long-lived parent (a test worker
+    that ran onnxruntime sessions, whose threads each reserve a malloc arena)
+    may hold GiBs of it, and an absolute limit left its child none, so that
+    LLVM's first allocation aborted (SIGABRT) on models that compile.
+    """
+    limit = _address_space() + int(gib * (1 << 30))
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _address_space() -> int:
+    """Bytes of address space this process maps now (0 where /proc is missing)."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return int(f.read().split()[0]) * resource.getpagesize()
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _cli_stage(mutant: Path, out: Path) -> int:

@@ -25,6 +25,7 @@ import numpy as np
 import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
+from test_frontend_numerics import SEQUENCE_OPS
 
 import compiler
 from compiler.frontend.onnx import supported_ops
@@ -1683,6 +1684,7 @@ COMPILED_ELSEWHERE = {"LSTM", "GRU", "RNN"}  # test_rnn.py
 COMPILED_ELSEWHERE |= {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}  # test_losses.py
 COMPILED_ELSEWHERE |= {"GridSample"}  # test_grid_sample.py
 COMPILED_ELSEWHERE |= {"Attention", "RotaryEmbedding"}  # test_attention.py
+COMPILED_ELSEWHERE |= SEQUENCE_OPS  # test_frontend_numerics.py::test_sequence_cases_compile
 
 
 def test_spec_ids_are_unique() -> None:

@@ -1028,6 +1028,26 @@ def test_matches_onnxruntime(c: Case) -> None:
         np.testing.assert_array_equal(g, r, err_msg=f"output {i} after print/parse")
 
 
+SEQUENCE_OPS = {
+    "ConcatFromSequence", "If", "SequenceAt", "SequenceConstruct", "SequenceEmpty", "SequenceErase",
+    "SequenceInsert", "SequenceLength", "SequenceMap", "SplitToSequence",
+}
+"""Resolved at import (static lengths, constant conditions): their cases are
+compiled here too (test_compiled_ops.py has no model of them)."""
+
+
+@pytest.mark.parametrize(
+    "c", [c for c in CASES if {n.op_type for n in c.nodes} & SEQUENCE_OPS], ids=lambda c: c.id
+)
+def test_sequence_cases_compile(c: Case) -> None:
+    model = _model(c)
+    feeds = _feeds(c)
+    want = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"]).run(None, feeds)
+    got = compiler.compile(model, opt_level=3, cache=False).run(None, feeds)
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        assert_close(np.asarray(g), np.asarray(w), c.rtol, f"output {i}")
+
+
 # Ops whose numerics cases live in their own file.
 NUMERICS_ELSEWHERE = {"Attention", "RotaryEmbedding"}  # test_attention.py
 
