@@ -14,7 +14,6 @@ really compiles.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -38,12 +37,7 @@ TRANSFORMERS = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COMPILER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def _model(name: str) -> tuple[onnx.ModelProto, dict[str, tuple[int, ...]] | None]:

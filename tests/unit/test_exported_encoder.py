@@ -7,7 +7,6 @@ relative, on padded and unpadded sentences.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +20,7 @@ MODEL = Path(__file__).resolve().parents[1] / "models" / "sentence_encoder.onnx"
 PAD = 1
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COMPILER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def _feeds(seed: int, lengths: tuple[int, int]) -> dict[str, np.ndarray]:

@@ -11,7 +11,6 @@ keep the file fast; test_compiled_ops.py covers the ops at O0 too.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import onnx
@@ -28,12 +27,7 @@ MODELS = Path(__file__).resolve().parents[1] / "models"
 EXPORTED = ["unet_tiny", "detector_head"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    mp = pytest.MonkeyPatch()
-    mp.setenv("COMPILER_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    yield
-    mp.undo()
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 @pytest.mark.parametrize("name", EXPORTED)
