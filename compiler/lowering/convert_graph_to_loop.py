@@ -118,8 +118,7 @@ class _Lowering:
     kernels: list[func.FuncOp] = field(default_factory=list)
     kernel_keys: dict[str, str] = field(default_factory=dict)
     """Printed kernel (`_kernel_key`) by kernel name, for those compared."""
-    by_workload: dict[str, list[str]] = field(default_factory=dict)
-    by_name: dict[str, func.FuncOp] = field(default_factory=dict)
+    by_workload: dict[str, list[func.FuncOp]] = field(default_factory=dict)
     globals_: list[memref.GlobalOp] = field(default_factory=list)
     names: dict[str, int] = field(default_factory=dict)
     arena: SSAValue | None = None
@@ -355,16 +354,16 @@ class _Lowering:
         # the same workload can be identical, so the others are not printed.
         workload_key = kernel.attributes.get(loop.WORKLOAD_KEY_ATTR)
         same_workload = self.by_workload.setdefault(str(workload_key), [])
-        if same_workload:
-            key = _kernel_key(kernel)
-            for other in same_workload:
-                if other not in self.kernel_keys:
-                    self.kernel_keys[other] = _kernel_key(self.by_name[other])
-                if self.kernel_keys[other] == key:
-                    return other
         name = kernel.sym_name.data
-        same_workload.append(name)
-        self.by_name[name] = kernel
+        if same_workload:
+            key = self.kernel_keys[name] = _kernel_key(kernel)
+            for other in same_workload:
+                other_name = other.sym_name.data
+                if other_name not in self.kernel_keys:
+                    self.kernel_keys[other_name] = _kernel_key(other)
+                if self.kernel_keys[other_name] == key:
+                    return other_name
+        same_workload.append(kernel)
         self.kernels.append(kernel)
         return name
 

@@ -257,9 +257,9 @@ def _input_projection(layer: _Layer, bias: SSAValue | None, quantized: _Quantize
     identical (the compiler emits them once)."""
     b, dirs, width = layer.b, layer.dirs, layer.gates * layer.hidden
     seq_len, batch, in_size = shape(layer.x)
-    x2 = reshape(b, layer.x, [seq_len * batch, in_size])
+    x2 = reshape(b, layer.x if quantized is None else _up_to_longest(layer), [seq_len * batch, in_size])
     if quantized is not None:
-        xw = quantized.project(reshape(b, _up_to_longest(layer), [seq_len * batch, in_size]))
+        xw = quantized.project(x2)
     else:
         wt = reshape(b, transpose(b, layer.w, [2, 0, 1]), [in_size, dirs * width])
         xw = b.make(g.MatMulOp, [x2, wt])
@@ -565,7 +565,8 @@ def convert_dynamic_quantize_lstm(b: NodeBuilder) -> list[SSAValue | None]:
             raise b.error(f"{what}_scale must be [{dirs}] or [{dirs}, {width}] floats, got {scale.type}")
         if zp is not None and (shape(zp) != shape(scale) or elem(zp) != elem(v)):
             raise b.error(f"{what}_zero_point must be {list(shape(scale))} of {elem(v)}, got {zp.type}")
-        quantized.append(_Quantized(b, v, scale, zp, zero_finished=bool(b.node.output and b.node.output[0])))
+        outputs_y = bool(b.node.output and b.node.output[0])
+        quantized.append(_Quantized(b, v, scale, zp, zero_finished=what == "R" and outputs_y))
     layout = (transpose(b, w, [0, 2, 1]), transpose(b, r, [0, 2, 1]))  # for the shape checks
     layer = _layer(b, 4, ["Sigmoid", "Tanh", "Tanh"], layout)
     return _lstm(b, layer, (quantized[0], quantized[1]))
