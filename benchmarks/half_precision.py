@@ -2,10 +2,14 @@
 our 16-bit model's time against our FP32 one at one thread. Prints figures,
 asserts nothing (minutes per model: not a unit test).
 
-    python benchmarks/half_precision.py squeezenet resnet50 bert [--onnxconverter] [--precisions bf16]
+    python benchmarks/half_precision.py squeezenet resnet50 bert [--onnxconverter] [--precisions bf16] [--weight-floor]
 
 A name is a light model (seeded weights), `bert` (the committed BERT-like
 encoder) or a path to an .onnx file.
+
+`--weight-floor` also prints, per 16-bit precision, the error of onnxruntime
+itself computing in f32 on the model with every float weight rounded to that
+type: the error that 16-bit weights alone cost, whatever the kernels do.
 """
 
 from __future__ import annotations
@@ -15,8 +19,10 @@ import sys
 import time
 from pathlib import Path
 
+import ml_dtypes
 import numpy as np
 import onnx
+import onnx.numpy_helper
 
 # Runnable as `python benchmarks/half_precision.py` from a checkout without installing.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -47,6 +53,9 @@ def main() -> None:
     parser.add_argument(
         "--precisions", default="fp32,fp16,bf16", help="comma-separated subset of fp32,fp16,bf16 (default: all)"
     )
+    parser.add_argument(
+        "--weight-floor", action="store_true", help="also onnxruntime's error with the weights rounded to 16 bits"
+    )
     args = parser.parse_args()
     chosen = set(args.precisions.split(","))
     exit_code = 0
@@ -65,6 +74,12 @@ def main() -> None:
                     "fp32",
                 )
             )
+        if args.weight_floor:
+            for precision in sorted(chosen & set(HALF)):
+                got = run_onnxruntime(_weights_rounded(model, HALF[precision]), feeds)
+                err = max(max_rel_error(g, w) for g, w in zip(got, want, strict=True))
+                label = f"ort {precision} weights"
+                print(f"{name:12s} {label:20s} max_rel_err={err:.2e}  (f32 compute)", flush=True)
         base = None
         failed = False
         for label, m, precision in variants:
@@ -90,6 +105,20 @@ def main() -> None:
             )
         exit_code = exit_code or int(failed)
     sys.exit(exit_code)
+
+
+HALF = {"fp16": np.dtype(np.float16), "bf16": np.dtype(ml_dtypes.bfloat16)}
+
+
+def _weights_rounded(model: onnx.ModelProto, dtype: np.dtype) -> onnx.ModelProto:
+    """A copy of `model` whose float initializers are rounded to `dtype` (and kept f32)."""
+    rounded = onnx.ModelProto()
+    rounded.CopyFrom(model)
+    for tensor in rounded.graph.initializer:
+        if tensor.data_type == onnx.TensorProto.FLOAT:
+            array = onnx.numpy_helper.to_array(tensor).astype(dtype).astype(np.float32)
+            tensor.CopyFrom(onnx.numpy_helper.from_array(array, tensor.name))
+    return rounded
 
 
 ORT_RUNS_IT = "onnxruntime runs it"
