@@ -91,9 +91,43 @@ def injective_kernel(ctx: KernelContext) -> None:
     """One loop nest over the result; every element computed inline."""
     kb = ctx.kb
     shape = ctx.out.shape
+    pad = _constant_pad(ctx)
+    if pad is not None:
+        pad_kernel(ctx, pad)
+        return
     with kb.nest(shape, [f"d{d}" for d in range(len(shape))]) as idx:
         ctx.emitter.reset()
         kb.store(ctx.emitter.emit(ctx.result, idx), ctx.out, idx)
+
+
+def _constant_pad(ctx: KernelContext) -> g.PadOp | None:
+    """The group's result when it is a constant pad that crops nothing."""
+    op = ctx.result.owner
+    if not isinstance(op, g.PadOp) or op.str_prop("mode") != "constant" or min(op.ints("pads")) < 0:
+        return None
+    return op
+
+
+def pad_kernel(ctx: KernelContext, pad: g.PadOp) -> None:
+    """A constant pad (of an input, or of the injective ops fused before it) as
+    two nests: fill the result with the pad value, then store the padded
+    tensor's elements into its interior. Both nests index the result
+    contiguously, so they vectorize to whole-vector stores; the one-nest form
+    loads at a clamped index and selects, which vectorizes lane by lane
+    (ShuffleNet's max-pool pad took 6.6% of the model's time, its channel
+    shuffles fused with a pad 8%)."""
+    kb = ctx.kb
+    elem = g.elem_of(pad.input)
+    value = pad.float_prop("value")
+    fill = kb.const(value if dtypes.is_float(elem) else int(value), elem)
+    shape = ctx.out.shape
+    with kb.nest(shape, [f"d{d}" for d in range(len(shape))], stage="fill") as idx:
+        kb.store(fill, ctx.out, idx)
+    low = pad.ints("pads")[: len(shape)]
+    with kb.nest(g.shape_of(pad.input), [f"c{d}" for d in range(len(shape))], stage="copy") as idx:
+        ctx.emitter.reset()
+        inner = ctx.emitter.emit(pad.input, idx)
+        kb.store(inner, ctx.out, [kb.add(i, p) if p else i for i, p in zip(idx, low, strict=True)])
 
 
 # ---------------------------------------------------------------------------

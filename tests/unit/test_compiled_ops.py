@@ -894,6 +894,10 @@ s.op("Pad", ["x", s.const(ints(-1, 2, 1, -2))], "Pad_negative")
 s.op("Pad", ["i", s.const(ints(1, 1, 1, 1)), s.const(np.int64(9))], "Pad_i64_value")
 s.op("Pad", ["i", s.const(ints(1, 2, 0, 1))], "Pad_i64_edge", mode="edge")
 s.op("Pad", ["one", s.const(ints(0, 2, 0, 1))], "Pad_1x1_edge", mode="edge")
+# A constant pad fills, then copies its (here: transposed) input into the interior.
+s.input("w", s.f32(1, 3, 37, 20))
+shuffled = s.op("Transpose", ["w"], check=False, perm=[0, 1, 3, 2])
+s.op("Pad", [shuffled, s.const(ints(0, 0, 1, 1, 0, 0, 1, 2))], "Pad_after_transpose")
 
 s = spec("pad-opsets", opset=18)
 s.input("x", s.f32(2, 3, 4))

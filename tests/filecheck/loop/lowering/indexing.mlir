@@ -125,3 +125,74 @@ func.func @main(%y: tensor<2x5xi64>) -> tensor<2x5xi64> {
   %c = graph.cumsum %y {axis = 1 : i64, exclusive = 1 : i64, reverse = 1 : i64} : (tensor<2x5xi64>) -> tensor<2x5xi64>
   func.return %c : tensor<2x5xi64>
 }
+
+// -----
+
+// A constant pad is two stages: a `fill` nest over the result that stores the
+// pad value, then a `copy` nest over the input that stores each element at its
+// index plus the low pads. Both index the result contiguously (no clamp, no
+// select), so the default schedule vectorizes both innermost loops.
+
+// CHECK-LABEL: func.func private @pad_0(
+// CHECK-SAME:      %[[X:.*]]: memref<2x3x4xf32>, %[[O:.*]]: memref<2x5x7xf32>)
+// CHECK:         %[[NEGINF:.*]] = arith.constant 0xff800000 : f32
+// CHECK:         loop.for %[[A:.*]] = 0 to 2 step 1 axis "d0" stage "fill" {
+// CHECK-NEXT:      loop.for %[[B:.*]] = 0 to 5 step 1 axis "d1" {
+// CHECK-NEXT:        loop.for %[[C:.*]] = 0 to 7 step 1 axis "d2" {
+// CHECK-NEXT:          memref.store %[[NEGINF]], %[[O]][%[[A]], %[[B]], %[[C]]] : memref<2x5x7xf32>
+// CHECK:         loop.for %[[I:.*]] = 0 to 2 step 1 axis "c0" stage "copy" {
+// CHECK-NEXT:      loop.for %[[J:.*]] = 0 to 3 step 1 axis "c1" {
+// CHECK-NEXT:        loop.for %[[K:.*]] = 0 to 4 step 1 axis "c2" {
+// CHECK-NEXT:          %[[V:.*]] = memref.load %[[X]][%[[I]], %[[J]], %[[K]]] : memref<2x3x4xf32>
+// CHECK:               %[[J1:.*]] = arith.addi %[[J]], %{{.*}} : index
+// CHECK:               %[[K1:.*]] = arith.addi %[[K]], %{{.*}} : index
+// CHECK-NEXT:          memref.store %[[V]], %[[O]][%[[I]], %[[J1]], %[[K1]]] : memref<2x5x7xf32>
+// CHECK-NOT:     arith.select
+// CHECK:         func.return
+
+// SCHED-LABEL: func.func private @pad_0(
+// SCHED:         axis "d2" vectorize
+// SCHED:         axis "c2" vectorize
+func.func @main(%x: tensor<2x3x4xf32>) -> tensor<2x5x7xf32> {
+  %f = graph.fused(%x) {kind = "injective"} : (tensor<2x3x4xf32>) -> tensor<2x5x7xf32> {
+  ^bb0(%a: tensor<2x3x4xf32>):
+    %p = graph.pad %a {pads = array<i64: 0, 1, 2, 0, 1, 1>, mode = "constant", value = 0xFFF0000000000000 : f64} : (tensor<2x3x4xf32>) -> tensor<2x5x7xf32>
+    graph.yield %p : tensor<2x5x7xf32>
+  }
+  func.return %f : tensor<2x5x7xf32>
+}
+
+// -----
+
+// The injective ops fused before a constant pad (ShuffleNet's channel shuffle
+// before a depthwise conv's pad) are computed inline in the `copy` nest.
+
+// CHECK-LABEL: func.func private @transpose_pad_0(
+// CHECK:         stage "fill"
+// CHECK:         loop.for %[[I:.*]] = 0 to 4 step 1 axis "c0" stage "copy" {
+// CHECK-NEXT:      loop.for %[[J:.*]] = 0 to 3 step 1 axis "c1" {
+// CHECK-NEXT:        %[[V:.*]] = memref.load %{{.*}}[%[[J]], %[[I]]] : memref<3x4xf32>
+// CHECK:             memref.store %[[V]], %{{.*}}[%{{.*}}, %{{.*}}] : memref<6x5xf32>
+
+// A reflect pad stays one nest over the result (each element mirrors its index).
+
+// CHECK-LABEL: func.func private @pad_0(
+// CHECK-SAME:      memref<3x6xf32>)
+// CHECK-NOT:     stage "fill"
+// CHECK:         axis "d0"
+// CHECK-NOT:     stage "copy"
+// CHECK:         func.return
+func.func @main(%x: tensor<3x4xf32>) -> (tensor<6x5xf32>, tensor<3x6xf32>) {
+  %f = graph.fused(%x) {kind = "injective"} : (tensor<3x4xf32>) -> tensor<6x5xf32> {
+  ^bb0(%a: tensor<3x4xf32>):
+    %t = graph.transpose %a {perm = array<i64: 1, 0>} : (tensor<3x4xf32>) -> tensor<4x3xf32>
+    %p = graph.pad %t {pads = array<i64: 1, 1, 1, 1>, mode = "constant", value = 0.0 : f64} : (tensor<4x3xf32>) -> tensor<6x5xf32>
+    graph.yield %p : tensor<6x5xf32>
+  }
+  %r = graph.fused(%x) {kind = "injective"} : (tensor<3x4xf32>) -> tensor<3x6xf32> {
+  ^bb0(%a: tensor<3x4xf32>):
+    %p = graph.pad %a {pads = array<i64: 0, 1, 0, 1>, mode = "reflect", value = 0.0 : f64} : (tensor<3x4xf32>) -> tensor<3x6xf32>
+    graph.yield %p : tensor<3x6xf32>
+  }
+  func.return %f, %r : tensor<6x5xf32>, tensor<3x6xf32>
+}
