@@ -222,3 +222,28 @@ def test_quantize_dynamic_squeezenet_dequantizes_as_onnxruntime(tmp_path: Path) 
     want = oracle.run_onnxruntime(model, feeds)
     got = compiler.compile(model, opt_level=3).run(None, feeds)
     oracle.assert_close(got, want, rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("scale", "zero_point"),
+    [(np.float32(np.inf), np.int8(0)), (np.float32(np.inf), np.uint8(128)), (np.float32(0.0), np.int8(3)), (np.float32(0.5), np.int8(-2))],
+)
+def test_quantize_linear_of_nan_and_degenerate_scales_matches_onnxruntime(scale: np.float32, zero_point: np.integer) -> None:
+    """Calibration over a tensor holding -inf (a PyTorch attention mask) writes an
+    inf scale; x/inf, inf/inf and 0/0 then meet NaN, which onnxruntime quantizes
+    to the type's minimum (a QDQ TransformerEncoder differed in every element)."""
+    q_type = TensorProto.INT8 if zero_point.dtype == np.int8 else TensorProto.UINT8
+    graph = helper.make_graph(
+        [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]), helper.make_node("DequantizeLinear", ["q", "s", "z"], ["d"])],
+        "quantize",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 8])],
+        [helper.make_tensor_value_info("q", q_type, [2, 8]), helper.make_tensor_value_info("d", TensorProto.FLOAT, [2, 8])],
+        [numpy_helper.from_array(np.asarray(scale), "s"), numpy_helper.from_array(np.asarray(zero_point), "z")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    row = [1.0, -1.0, 0.0, 5.0, -np.inf, np.inf, np.nan, 3e38]
+    x = np.asarray([row, row[::-1]], np.float32)
+    want = oracle.run_onnxruntime(model, {"x": x})
+    got = compiler.compile(model, num_threads=1, cache=False).run(None, {"x": x})
+    np.testing.assert_array_equal(got[0], want[0])
+    np.testing.assert_array_equal(got[1], want[1])

@@ -22,6 +22,8 @@ opset 21, blocked (`block_size` elements of `axis` share one scale).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from xdsl.dialects.builtin import Float32Type, IntegerType, Signedness, TensorType
 from xdsl.ir import Attribute, SSAValue
@@ -124,10 +126,17 @@ def saturate(b: NodeBuilder, y: SSAValue, zp: SSAValue | None, to: Attribute) ->
 
 
 def quantize(b: NodeBuilder, x: SSAValue, scale: SSAValue, zp: SSAValue | None, to: Attribute) -> SSAValue:
-    """saturate(round_half_even(x / scale) + zp) as `to`."""
+    """saturate(round_half_even(x / scale) + zp) as `to`.
+
+    A NaN quotient (x NaN, or inf/inf and 0/0 under the inf or zero scale that
+    calibration writes for a tensor holding -inf, e.g. an attention mask)
+    becomes the type's minimum, as in onnxruntime's kernels; a float-to-int
+    cast of NaN would be undefined."""
     if not dtypes.is_float(elem(x)):
         raise b.error(f"input must be a floating-point tensor, got {elem(x)}")
-    return saturate(b, binary(b, g.DivOp, x, cast(b, scale, elem(x))), zp, to)
+    y = binary(b, g.DivOp, x, cast(b, scale, elem(x)))
+    y = b.make(g.WhereOp, [binary(b, g.EqualOp, y, y), y, scalar(b, -math.inf, y)])
+    return saturate(b, y, zp, to)
 
 
 def _axis_and_block(b: NodeBuilder) -> tuple[int, int]:
