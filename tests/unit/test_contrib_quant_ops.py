@@ -140,6 +140,59 @@ def test_ms_dequantize_linear_int32_bias() -> None:
     _check_float(_model(node, feeds, {"s": _f(0.00012)}, TensorProto.FLOAT), feeds)
 
 
+# MatMulNBits ---------------------------------------------------------------------------------------
+
+
+def _pack(values: np.ndarray, bits: int) -> np.ndarray:
+    """Rows of `bits`-wide values packed into bytes, low bits first (MatMulNBits' layout)."""
+    per_byte = 8 // bits
+    grouped = values.astype(np.uint8).reshape(*values.shape[:-1], -1, per_byte)
+    return np.bitwise_or.reduce(grouped << (np.arange(per_byte, dtype=np.uint8) * bits), axis=-1).astype(np.uint8)
+
+
+def _matmul_nbits(bits: int, zero_points: bool, accuracy_level: int, bias: bool = False, k: int = 80, block: int = 32,
+                  a_shape: tuple[int, ...] = (3,)) -> tuple[onnx.ModelProto, dict[str, np.ndarray]]:
+    rng = np.random.default_rng(6)
+    n, blocks = 24, -(-k // block)
+    q = rng.integers(0, 1 << bits, (n, blocks * block))
+    consts = {"B": _pack(q, bits).reshape(n, blocks, block * bits // 8),
+              "scales": (rng.random((n, blocks)) * 0.05 + 0.01).astype(np.float32)}
+    inputs = ["A", "B", "scales"]
+    if zero_points:
+        zp = rng.integers(0, 1 << bits, (n, blocks))
+        padded = np.zeros((n, -(-blocks * bits // 8) * (8 // bits)), np.uint8)
+        padded[:, :blocks] = zp
+        consts["zero_points"] = _pack(padded, bits).reshape(-1)
+        inputs.append("zero_points")
+    if bias:
+        consts["bias"] = rng.standard_normal(n).astype(np.float32)
+        inputs += ["", "bias"] if zero_points else ["", "", "bias"]
+    feeds = {"A": rng.standard_normal((*a_shape, k)).astype(np.float32)}
+    attrs = {"K": k, "N": n, "bits": bits, "block_size": block} | ({"accuracy_level": accuracy_level} if accuracy_level else {})
+    node = helper.make_node("MatMulNBits", inputs, ["y"], domain=MS, **attrs)
+    return _model(node, feeds, consts, TensorProto.FLOAT), feeds
+
+
+@pytest.mark.parametrize("accuracy_level", [0, 4])
+@pytest.mark.parametrize(("bits", "zero_points"), [(4, True), (4, False), (8, True)])
+def test_matmul_nbits(bits: int, zero_points: bool, accuracy_level: int) -> None:
+    """K = 80 is not a multiple of the 32-wide blocks; accuracy_level 4 quantizes A to int8 per block."""
+    _check_float(*_matmul_nbits(bits, zero_points, accuracy_level))
+
+
+@pytest.mark.parametrize("accuracy_level", [0, 4])
+def test_matmul_nbits_batched_with_bias(accuracy_level: int) -> None:
+    _check_float(*_matmul_nbits(4, True, accuracy_level, bias=True, k=64, block=16, a_shape=(2, 5)))
+
+
+def test_matmul_nbits_g_idx_is_an_error() -> None:
+    model, _ = _matmul_nbits(4, True, 0)
+    model.graph.node[0].input.append("g_idx")
+    model.graph.initializer.append(numpy_helper.from_array(np.zeros(80, np.int32), "g_idx"))
+    with pytest.raises(CompilerError, match=r"com\.microsoft\.MatMulNBits.*g_idx \(act-order\) is not supported"):
+        compiler.import_onnx(model)
+
+
 # QAttention ---------------------------------------------------------------------------------------
 
 
@@ -333,3 +386,30 @@ def test_quantize_dynamic_fused_bert(tmp_path: Path, per_channel: bool) -> None:
     ort.InferenceSession(str(dst), options, providers=["CPUExecutionProvider"])
     _check_encoder(f"onnxruntime-optimized per_channel={per_channel}", onnx.load(options.optimized_model_filepath),
                    {"QAttention", "DynamicQuantizeMatMul"})
+
+
+def test_quantize_static_contrib_qdq_fused_bert(tmp_path: Path) -> None:
+    """quantize_static with UseQDQContribOps and 16-bit activations (com.microsoft
+    DequantizeLinear), as onnxruntime saves it at its highest level: int8 weights read
+    through DequantizeLinear become MatMulNBits(bits=8, accuracy_level=4)."""
+    import onnxruntime as ort
+
+    src, dst = tmp_path / "fused.onnx", tmp_path / "qdq.onnx"
+    onnx.save(fused_bert(onnx.load(str(models.bert_model_path()))), str(src))
+
+    class Reader:
+        def __init__(self) -> None:
+            self.feeds = [_bert_feeds()]
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return self.feeds.pop() if self.feeds else None
+
+    quantization.quantize_static(str(src), str(dst), Reader(), quant_format=quantization.QuantFormat.QDQ,
+                                 activation_type=quantization.QuantType.QUInt16, weight_type=quantization.QuantType.QInt8,
+                                 extra_options={"UseQDQContribOps": True})
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    ort.InferenceSession(str(dst), options, providers=["CPUExecutionProvider"])
+    _check_encoder("onnxruntime-optimized contrib QDQ", onnx.load(options.optimized_model_filepath),
+                   {"MatMulNBits", "DequantizeLinear", "Attention", "EmbedLayerNormalization"})
