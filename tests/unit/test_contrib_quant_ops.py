@@ -28,6 +28,7 @@ from test_contrib_ops import _ONNX_TYPE, _f, _model, _quantized, _run_both
 
 import compiler
 from compiler.errors import CompilerError
+from compiler.frontend.onnx import supported_ops
 from compiler.testing import models, oracle
 
 quantization = pytest.importorskip("onnxruntime.quantization")
@@ -35,6 +36,11 @@ quantization = pytest.importorskip("onnxruntime.quantization")
 MS = "com.microsoft"
 U8, I8 = np.uint8, np.int8
 RTOL = 1e-5
+
+
+def test_quantized_encoder_ops_are_registered() -> None:
+    assert {"QAttention", "QEmbedLayerNormalization", "DynamicQuantizeMatMul", "MatMulIntegerToFloat",
+            "QuantizeLinear", "DequantizeLinear", "MatMulNBits"} <= set(supported_ops(MS))
 
 
 @pytest.fixture(autouse=True)
@@ -386,6 +392,28 @@ def test_quantize_dynamic_fused_bert(tmp_path: Path, per_channel: bool) -> None:
     ort.InferenceSession(str(dst), options, providers=["CPUExecutionProvider"])
     _check_encoder(f"onnxruntime-optimized per_channel={per_channel}", onnx.load(options.optimized_model_filepath),
                    {"QAttention", "DynamicQuantizeMatMul"})
+
+
+def test_onnxruntime_optimized_quantize_dynamic_bert_tiny(tmp_path: Path) -> None:
+    """bert_tiny (unfused attention) through quantize_dynamic, as an onnxruntime session
+    saves it: one DynamicQuantizeLinear feeding the Q, K and V MatMulIntegerToFloats."""
+    import onnxruntime as ort
+
+    dst = tmp_path / "quantized.onnx"
+    quantization.quantize_dynamic(str(models.bert_model_path()), str(dst), weight_type=quantization.QuantType.QInt8)
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.optimized_model_filepath = str(tmp_path / "optimized.onnx")
+    ort.InferenceSession(str(dst), options, providers=["CPUExecutionProvider"])
+    model = onnx.load(options.optimized_model_filepath)
+    ops = {n.op_type for n in model.graph.node if n.domain == MS}
+    print(f"com.microsoft ops {sorted(ops)}")
+    assert {"MatMulIntegerToFloat", "DynamicQuantizeMatMul"} <= ops
+    feeds = _bert_feeds()
+    want = oracle.run_onnxruntime(model, feeds)
+    got = compiler.compile(model, opt_level=3).run(None, feeds)
+    print(f"max rel error {max(oracle.max_rel_error(g, w) for g, w in zip(got, want, strict=True)):.3g}")
+    oracle.assert_close(got, want, rtol=1e-4)
 
 
 def test_quantize_static_contrib_qdq_fused_bert(tmp_path: Path) -> None:
