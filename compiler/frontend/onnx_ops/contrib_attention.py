@@ -8,7 +8,8 @@ a BERT's self-attention and embeddings.
   it does not use -inf). `mask_index` may be key lengths (B), end and start
   positions (2B), a raw 0/1 mask (B, T) or (B, S, T); `unidirectional` masks
   later keys; `attention_bias` is added. No past/present state, rotary
-  embedding or 4-D (Megatron) mask.
+  embedding or 4-D (Megatron) mask. `attend` (all but the projection) is
+  shared with QAttention (contrib_quant_bert), whose projection is an integer one.
 - EmbedLayerNormalization is LayerNorm(word[ids] + position[position_ids or
   0..S-1] (+ segment[segment_ids])); its second output, the mask index that
   Attention reads, is the number of ones of each row of `mask` (0 without one).
