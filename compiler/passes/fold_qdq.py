@@ -25,6 +25,15 @@ fused kernels. The rest of the requantization (round, zero point, clip,
 cast) is elementwise and fuses into the conv or matmul as its epilogue
 (`fuse-ops`).
 
+The int32 accumulation must not overflow: an op does not fold when
+K * max|x| * max|w| (+ max|bias|) may reach 2^31, the magnitudes bounded by the
+quantized types and zero points the integer operands come from (or the values
+of constants; an operand with no such bound, an int32 graph input, is taken
+as the model's producer meant it and folds). 8-bit operands always fit;
+16-bit activations multiplied by each other (attention's Q K^T in a QDQ model
+with 16-bit activations) do not, and stay float products of the dequantized
+values, as onnxruntime computes them.
+
 It runs before `fold-constants` (the dequantization of constant weights must
 still be visible) and leaves the interpreter's result equal up to float
 rounding of the dequantized product, which integer accumulation removes.
@@ -36,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
-from xdsl.dialects.builtin import Float32Type, IntegerType, ModuleOp, TensorType
+from xdsl.dialects.builtin import Float32Type, IntegerType, ModuleOp, Signedness, TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
@@ -84,6 +93,42 @@ def _dequantized_transposed(value: SSAValue) -> tuple[g.TransposeOp, np.ndarray]
     if full is None:
         return None
     return g.TransposeOp.make([q], perm=t.perm), np.ascontiguousarray(full.T)
+
+
+INT32_LIMIT = 2**31 - 1
+
+
+def _magnitude(value: SSAValue) -> int | None:
+    """A bound of |value| for an integer operand: from a constant's values, an integer
+    cast's source type, a difference of bounded values, or through a transpose or
+    reshape; None when nothing bounds it."""
+    const = constant_array(value)
+    if const is not None:
+        return int(np.abs(np.asarray(const, np.int64)).max(initial=0))
+    owner = value.owner
+    if isinstance(owner, g.CastOp):
+        source = g.elem_of(owner.input)
+        if isinstance(source, IntegerType) and source.width.data < 32:
+            if source.signedness.data == Signedness.UNSIGNED:
+                return 2**source.width.data - 1
+            return 2 ** (source.width.data - 1)
+        return None
+    if isinstance(owner, g.SubOp | g.AddOp):
+        lhs, rhs = _magnitude(owner.lhs), _magnitude(owner.rhs)
+        return None if lhs is None or rhs is None else lhs + rhs
+    if isinstance(owner, g.TransposeOp | g.ReshapeOp):
+        return _magnitude(owner.operands[0])
+    return None
+
+
+def _fits_int32(terms: int, x: SSAValue, w: SSAValue, bias: SSAValue | None = None) -> bool:
+    """Whether a sum of `terms` products x * w (plus the bias) stays within int32,
+    as far as the operands' bounds tell (an unbounded operand does not refuse)."""
+    mx, mw = _magnitude(x), _magnitude(w)
+    mb = 0 if bias is None else _magnitude(bias)
+    if mx is None or mw is None or mb is None:
+        return True
+    return terms * mx * mw + mb <= INT32_LIMIT
 
 
 def _one(scale: np.ndarray) -> float | None:
@@ -134,12 +179,19 @@ class FoldQdqConv(RewritePattern):
         sw = _per_channel(w[1], 4, 0, channels)
         if sw is None:
             return
+        terms = int(np.prod(g.shape_of(op.weight)[1:]))
+        if not _fits_int32(terms, x[0], w[0]):
+            return
         multiplier = np.float32(_one(x[1])) * sw
         operands = [x[0], w[0]]
         float_bias = op.bias
         if op.bias is not None:
             b = _dequantized(op.bias)
-            if b is not None and np.array_equal(_per_channel(b[1], 1, 0, channels), multiplier):
+            if (
+                b is not None
+                and np.array_equal(_per_channel(b[1], 1, 0, channels), multiplier)
+                and _fits_int32(terms, x[0], w[0], b[0])
+            ):
                 operands.append(b[0])
                 float_bias = None
             else:
@@ -166,7 +218,7 @@ class FoldQdqMatMul(RewritePattern):
             return
         rank_b, cols = len(g.shape_of(op.rhs)), g.shape_of(op.rhs)[-1]
         sb = _per_channel(b[1], rank_b, rank_b - 1, cols)
-        if sb is None:
+        if sb is None or not _fits_int32(g.shape_of(op.lhs)[-1], a[0], b[0]):
             return
         acc = g.MatMulOp.make([a[0], b[0]])
         scaled = _scale_result(acc.result, np.float32(_one(a[1])) * sb, [cols], None)

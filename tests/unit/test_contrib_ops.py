@@ -48,7 +48,8 @@ def _private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 _ONNX_TYPE = {np.dtype(np.float32): TensorProto.FLOAT, np.dtype(U8): TensorProto.UINT8,
               np.dtype(I8): TensorProto.INT8, np.dtype(np.int32): TensorProto.INT32,
-              np.dtype(np.bool_): TensorProto.BOOL}
+              np.dtype(np.bool_): TensorProto.BOOL, np.dtype(np.uint16): TensorProto.UINT16,
+              np.dtype(np.int16): TensorProto.INT16}
 
 
 def _model(

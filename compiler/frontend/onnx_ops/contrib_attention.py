@@ -8,7 +8,8 @@ a BERT's self-attention and embeddings.
   it does not use -inf). `mask_index` may be key lengths (B), end and start
   positions (2B), a raw 0/1 mask (B, T) or (B, S, T); `unidirectional` masks
   later keys; `attention_bias` is added. No past/present state, rotary
-  embedding or 4-D (Megatron) mask.
+  embedding or 4-D (Megatron) mask. `attend` (all but the projection) is
+  shared with QAttention (contrib_quant_bert), whose projection is an integer one.
 - EmbedLayerNormalization is LayerNorm(word[ids] + position[position_ids or
   0..S-1] (+ segment[segment_ids])); its second output, the mask index that
   Attention reads, is the number of ones of each row of `mask` (0 without one).
@@ -52,16 +53,18 @@ def _reject_state(b: NodeBuilder) -> None:
     b.reject_attr("do_rotary", lambda v: not v, "rotary embedding is not supported")
 
 
-def _projections(b: NodeBuilder, x: SSAValue) -> tuple[SSAValue, SSAValue, SSAValue]:
-    """x @ weights (+ bias), split into Q, K and V by qkv_hidden_sizes."""
-    w = b.input(1)
-    total = shape(w)[-1]
+def _projections(b: NodeBuilder, x: SSAValue) -> SSAValue:
+    """x @ weights (+ bias): Q, K and V side by side."""
+    proj = matmul(b, x, b.input(1))
+    return binary(b, g.AddOp, proj, b.input(2)) if b.has_input(2) else proj
+
+
+def split_qkv(b: NodeBuilder, proj: SSAValue) -> tuple[SSAValue, SSAValue, SSAValue]:
+    """The merged projection split into Q, K and V by qkv_hidden_sizes (equal thirds without it)."""
+    total = shape(proj)[-1]
     sizes = b.ints_attr("qkv_hidden_sizes") or [total // 3] * 3
     if len(sizes) != 3 or sum(sizes) != total or sizes[0] != sizes[1]:
         raise b.error(f"qkv_hidden_sizes {sizes} do not split the weights' {total} columns into Q, K (same size), V")
-    proj = matmul(b, x, w)
-    if b.has_input(2):
-        proj = binary(b, g.AddOp, proj, b.input(2))
     return slice_last(b, proj, 0, sizes[0]), slice_last(b, proj, sizes[0], sizes[1]), slice_last(b, proj, sum(sizes[:2]), sizes[2])
 
 
@@ -83,9 +86,10 @@ def _allowed_keys(b: NodeBuilder, mask: SSAValue, batch: int, seq: int, total: i
     raise b.error(f"mask_index of shape {shape(mask)} is not supported (B), (2B), (B, T) or (B, S, T) are")
 
 
-def _mask_bias(b: NodeBuilder, batch: int, seq: int, like: SSAValue) -> SSAValue | None:
-    """mask_filter_value where a key is masked (by mask_index or unidirectional), else 0."""
-    allowed = None if not b.has_input(3) else _allowed_keys(b, b.input(3), batch, seq, seq)
+def _mask_bias(b: NodeBuilder, mask_input: int, batch: int, seq: int, like: SSAValue) -> SSAValue | None:
+    """mask_filter_value where a key is masked (by the mask_index at input `mask_input`
+    or unidirectional), else 0."""
+    allowed = None if not b.has_input(mask_input) else _allowed_keys(b, b.input(mask_input), batch, seq, seq)
     if b.attr("unidirectional", 0):
         causal = b.constant(np.tril(np.ones((seq, seq), dtype=np.bool_)))
         allowed = causal if allowed is None else b.make(g.AndOp, [allowed, causal])
@@ -102,19 +106,26 @@ def convert_ms_attention(b: NodeBuilder) -> list[SSAValue]:
     if rank(x) != 3:
         raise b.error(f"input must be (batch, sequence, hidden), got shape {shape(x)}")
     _reject_state(b)
+    return [attend(b, _projections(b, x), mask_input=3, bias_input=5)]
+
+
+def attend(b: NodeBuilder, proj: SSAValue, mask_input: int, bias_input: int | None = None) -> SSAValue:
+    """softmax(Q K^T * scale + mask (+ attention_bias)) V per head, for the merged
+    (B, S, Q|K|V) projection `proj`, with the node's num_heads, scale, unidirectional
+    and mask_filter_value and its mask_index at input `mask_input`; (B, S, V's hidden)."""
     heads = int(b.required_attr("num_heads", kind=INT))
-    q, k, v = (to_heads(b, t, heads, what) for t, what in zip(_projections(b, x), "QKV", strict=True))
+    q, k, v = (to_heads(b, t, heads, what) for t, what in zip(split_qkv(b, proj), "QKV", strict=True))
     scale = float(b.attr("scale", 0.0)) or 1.0 / math.sqrt(shape(q)[-1])
-    scores = binary(b, g.MulOp, b.make(g.MatMulOp, [q, transpose(b, k, [0, 1, 3, 2])]), scalar(b, scale, x))
-    batch, seq = shape(x)[:2]
-    bias = _mask_bias(b, batch, seq, x)
+    scores = binary(b, g.MulOp, b.make(g.MatMulOp, [q, transpose(b, k, [0, 1, 3, 2])]), scalar(b, scale, proj))
+    batch, seq = shape(proj)[:2]
+    bias = _mask_bias(b, mask_input, batch, seq, proj)
     if bias is not None:
         scores = binary(b, g.AddOp, scores, bias)
-    if b.has_input(5):
-        scores = binary(b, g.AddOp, scores, b.input(5))
+    if bias_input is not None and b.has_input(bias_input):
+        scores = binary(b, g.AddOp, scores, b.input(bias_input))
     probs = b.make(g.SoftmaxOp, [scores], axis=3)
     context = transpose(b, b.make(g.MatMulOp, [probs, v]), [0, 2, 1, 3])
-    return [reshape(b, context, [batch, seq, shape(context)[2] * shape(context)[3]])]
+    return reshape(b, context, [batch, seq, shape(context)[2] * shape(context)[3]])
 
 
 # EmbedLayerNormalization ---------------------------------------------------------------------

@@ -25,7 +25,9 @@ integer outputs match it, not just the spec:
     QGemm                     QLinearMatMul's requantization with m = (alpha * sa * sb) / sy,
                               or float(acc) * (alpha * sa * sb) when there is no y_scale
 
-where m is computed once in float32 in that order. Note the zero point added
+where m is computed once in float32 in that order. com.microsoft's QuantizeLinear and
+DequantizeLinear (what `quantize_static` writes with `UseQDQContribOps`, and for
+16-bit types before opset 21) are ONNX's, per tensor or per `axis`. Note the zero point added
 before rounding in QLinearMul and QLinearAveragePool, and QLinearSoftmax's
 floor(1 / sy) (onnxruntime's table-based kernel; 256 for the usual 1/256).
 Scales and zero points are per tensor, except QGemm's b (per column).
@@ -54,6 +56,8 @@ from compiler.frontend.onnx_ops.common import (
 from compiler.frontend.onnx_ops.nn import average_pool, gemm_operands, matmul, softmax_like
 from compiler.frontend.onnx_ops.quant import (
     I32,
+    U8,
+    broadcast_param,
     centered,
     dequantize,
     matmul_operands,
@@ -287,3 +291,30 @@ def convert_qgemm(b: NodeBuilder) -> list[SSAValue]:
         raise b.error("y_scale needs y_zero_point (it gives the output type)")
     sy, zy = scalar_param(b, b.input(7), "y_scale"), scalar_param(b, b.input(8), "y_zero_point")
     return [requantize(b, acc, requant_multiplier(b, sa, sb, sy), zy, elem(zy))]
+
+
+# QuantizeLinear / DequantizeLinear ------------------------------------------------------
+
+
+def _per_axis(b: NodeBuilder, x: SSAValue) -> tuple[SSAValue, SSAValue | None]:
+    """The scale and optional zero point (inputs 1, 2) shaped to broadcast against x."""
+    axis = int(b.attr("axis", 1))
+    zp = b.opt_input(2)
+    return broadcast_param(b, b.input(1), x, axis), None if zp is None else broadcast_param(b, zp, x, axis)
+
+
+@converter("DequantizeLinear", domain=MS_DOMAIN)
+def convert_ms_dequantize_linear(b: NodeBuilder) -> list[SSAValue]:
+    x = b.input(0)
+    if b.has_input(2) and elem(b.input(2)) != elem(x):
+        raise b.error(f"zero point type {elem(b.input(2))} differs from the input's {elem(x)}")
+    scale, zp = _per_axis(b, x)
+    return [dequantize(b, x, scale, zp)]
+
+
+@converter("QuantizeLinear", domain=MS_DOMAIN)
+def convert_ms_quantize_linear(b: NodeBuilder) -> list[SSAValue]:
+    """The output type is the zero point's (uint8 without one)."""
+    x = b.input(0)
+    scale, zp = _per_axis(b, x)
+    return [quantize(b, x, scale, zp, U8 if zp is None else elem(zp))]

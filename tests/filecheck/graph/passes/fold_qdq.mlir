@@ -110,4 +110,22 @@ builtin.module {
     %y = graph.matmul %a, %bt : (tensor<2x3xf32>, tensor<3x2xf32>) -> tensor<2x2xf32>
     func.return %y : tensor<2x2xf32>
   }
+
+  // Two uint16 activations (a 16-bit QDQ attention's Q K^T): 2 * 65535 * 65535 overflows
+  // int32, so the matmul stays a float product of the dequantized values.
+  // CHECK-LABEL: func.func @u16_matmul_overflows
+  // CHECK:         %y = graph.matmul %a, %b : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+  // CHECK-NEXT:    func.return %y
+  func.func @u16_matmul_overflows(%aq: tensor<2x2xui16>, %bq: tensor<2x2xui16>) -> tensor<2x2xf32> {
+    %ai = graph.cast %aq : (tensor<2x2xui16>) -> tensor<2x2xi32>
+    %af = graph.cast %ai : (tensor<2x2xi32>) -> tensor<2x2xf32>
+    %sa = graph.constant dense<2.0> : tensor<f32>
+    %a = graph.mul %af, %sa : (tensor<2x2xf32>, tensor<f32>) -> tensor<2x2xf32>
+    %bi = graph.cast %bq : (tensor<2x2xui16>) -> tensor<2x2xi32>
+    %bf = graph.cast %bi : (tensor<2x2xi32>) -> tensor<2x2xf32>
+    %sb = graph.constant dense<0.5> : tensor<f32>
+    %b = graph.mul %bf, %sb : (tensor<2x2xf32>, tensor<f32>) -> tensor<2x2xf32>
+    %y = graph.matmul %a, %b : (tensor<2x2xf32>, tensor<2x2xf32>) -> tensor<2x2xf32>
+    func.return %y : tensor<2x2xf32>
+  }
 }
