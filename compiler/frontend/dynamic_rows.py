@@ -38,6 +38,15 @@ _ELEMENTWISE = {
     "Greater", "GreaterOrEqual", "And", "Or", "Xor", "Where", "BitwiseAnd", "BitwiseOr",
 }
 
+_PER_SAMPLE = {
+    "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
+    "BatchNormalization", "LRN", "InstanceNormalization", "LpNormalization",
+}
+"""Ops that compute each sample (dim 0) of their first input on its own."""
+_ALONG_AXIS = {"Softmax": -1, "LogSoftmax": -1, "Hardmax": -1, "ArgMax": 0, "ArgMin": 0, "LayerNormalization": -1}
+"""Ops along one axis (default at opset 13+): row-wise unless it is dim 0."""
+_REDUCTIONS = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2", "ReduceLogSumExp"}
+
 
 def propagate(b: NodeBuilder, results: Sequence[Value | None]) -> None:
     """Gives the node's first result the row count of its inputs, or refuses the node."""
@@ -95,6 +104,10 @@ def _row_wise(b: NodeBuilder, dynamic: dict[int, DynamicRows], out: SSAValue) ->
         if set(dynamic) == {0}:
             return axis != 0 and rows_kept
         return set(dynamic) == {1} and axis == 0 and len(_shape(inputs[1])) >= 1
+    if op == "GatherND":
+        # Each index tuple (a row of the indices) picks one slice of the data.
+        idx = _shape(inputs[1])
+        return set(dynamic) == {1} and not b.attr("batch_dims", 0) and len(idx) >= 2 and idx[:1] == out_shape[:1]
     if op == "Slice":
         return set(dynamic) == {0} and rows_kept and _slice_keeps_rows(b)
     if op in ("Squeeze", "Unsqueeze"):
@@ -112,6 +125,23 @@ def _row_wise(b: NodeBuilder, dynamic: dict[int, DynamicRows], out: SSAValue) ->
     if op == "Concat":
         axis = int(b.attr("axis", 0))
         return axis % len(out_shape) != 0 and set(dynamic) == set(inputs) and rows_kept
+    if op in _PER_SAMPLE:
+        return set(dynamic) == {0} and rows_kept
+    if op == "Gemm":
+        # Rows of A are rows of the result; B and a C that broadcasts along them are whole.
+        c_rows = len(_shape(inputs[2])) == 2 and _shape(inputs[2])[0] != 1 if 2 in inputs else False
+        return set(dynamic) == {0} and not b.attr("transA", 0) and rows_kept and not c_rows
+    if op == "MatMul":
+        lhs, rhs = _shape(inputs[0]), _shape(inputs[1])
+        broadcast = len(lhs) == 2 or len(rhs) < len(lhs) or rhs[0] == 1
+        return set(dynamic) == {0} and len(lhs) >= 2 and rows_kept and broadcast
+    if op in _ALONG_AXIS:
+        axis = int(b.attr("axis", _ALONG_AXIS[op] if b.opset >= 13 or op in ("ArgMax", "ArgMin") else 1))
+        return set(dynamic) == {0} and rows_kept and axis % len(_shape(inputs[0])) != 0
+    if op in _REDUCTIONS:
+        axes = _axes(b)  # none: all axes
+        r = len(_shape(inputs[0]))
+        return set(dynamic) == {0} and bool(axes) and rows_kept and all(a % r != 0 for a in axes or [0])
     if op == "RoiAlign":
         return 1 in dynamic and 0 not in dynamic
     return False
