@@ -1,5 +1,5 @@
 """Converters of ONNX ops that decompose into masks, matmuls and reductions
-(Trilu, OneHot, Einsum, NonZero on constants), and of the two that need a
+(Trilu, OneHot, Einsum, NonZero and Unique on constants), and of the two that need a
 graph op of their own: CumSum and CumProd (graph.cumsum / graph.cumprod, scans) and TopK
 (graph.topk_indices, then graph.gather_elements for the values).
 
@@ -8,8 +8,8 @@ The decompositions:
 - OneHot compares the indices with a constant `arange(depth)`;
 - Einsum becomes transposes, reshapes, reduce_sum and one batched matmul per
   pair of operands (the forms transformer exporters emit);
-- NonZero's result shape depends on values, so it folds when its input is a
-  constant and is refused otherwise.
+- NonZero's and Unique's result shapes depend on values, so they fold when
+  their input is a constant and are refused otherwise.
 """
 
 from __future__ import annotations
@@ -126,6 +126,35 @@ def convert_non_zero(b: NodeBuilder) -> list[SSAValue]:
         )
     found = np.asarray(np.nonzero(np.atleast_1d(value)), dtype=np.int64)[: value.ndim]
     return [b.constant(found)]
+
+
+@converter("Unique")
+def convert_unique(b: NodeBuilder) -> list[SSAValue]:
+    """Unique folds on a constant input, like NonZero: every result but
+    inverse_indices has a data-dependent length."""
+    value = constant_value(b.input(0))
+    if value is None:
+        raise b.error(
+            "a runtime input is not supported: Unique's result shape depends on its values",
+            hint="make the input a constant (it folds then), or compute Unique outside the model",
+        )
+    axis = b.attr("axis")
+    if axis is not None:
+        axis = norm_axis(b, int(axis), value.ndim)
+    data = value.reshape(-1) if axis is None else value
+    y, first, inverse, counts = np.unique(data, return_index=True, return_inverse=True, return_counts=True, axis=axis)
+    inverse = inverse.reshape(-1)
+    if not b.attr("sorted", 1):
+        # In order of first occurrence: renumber the sorted uniques.
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        y = np.take(y, order, axis=0 if axis is None else axis)
+        first, counts, inverse = first[order], counts[order], rank[inverse]
+    return [
+        b.constant(y, elem(b.input(0))),
+        *(b.constant(np.asarray(a, np.int64)) for a in (first, inverse, counts)),
+    ]
 
 
 # ---------------------------------------------------------------------------
