@@ -443,6 +443,34 @@ def roi_align_corners(
     return [(y_low, x_low, hy * hx), (y_low, x_high, hy * lx), (y_high, x_low, ly * hx), (y_high, x_high, ly * lx)]
 
 
+@kernel(g.MaxRoiPoolOp)
+def _max_roi_pool(op: g.MaxRoiPoolOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x, rois = args
+    t = x.dtype.type
+    _, channels, height, width = x.shape
+    ph_n, pw_n = op.int_prop("pooled_height"), op.int_prop("pooled_width")
+    scale = t(op.float_prop("spatial_scale"))
+
+    def round_away(v: np.generic) -> int:  # std::round: halves away from zero
+        return int(np.sign(v)) * math.floor(abs(float(v)) + 0.5)
+
+    out = np.zeros(op.result_type.get_shape(), dtype=x.dtype)
+    for r in range(rois.shape[0]):
+        batch = int(rois[r, 0])
+        start_w, start_h, end_w, end_h = (round_away(rois[r, k] * scale) for k in range(1, 5))
+        bin_h = t(max(end_h - start_h + 1, 1)) / t(ph_n)
+        bin_w = t(max(end_w - start_w + 1, 1)) / t(pw_n)
+        for ph in range(ph_n):
+            h0 = min(max(int(np.floor(t(ph) * bin_h)) + start_h, 0), height)
+            h1 = min(max(int(np.ceil(t(ph + 1) * bin_h)) + start_h, 0), height)
+            for pw in range(pw_n):
+                w0 = min(max(int(np.floor(t(pw) * bin_w)) + start_w, 0), width)
+                w1 = min(max(int(np.ceil(t(pw + 1) * bin_w)) + start_w, 0), width)
+                if h1 > h0 and w1 > w0:
+                    out[r, :, ph, pw] = x[batch, :, h0:h1, w0:w1].max(axis=(1, 2))
+    return _out(op, out)
+
+
 @kernel(g.CumSumOp, g.CumProdOp)
 def _cumsum(op: g.ScanOp, args: list[np.ndarray]) -> list[np.ndarray]:
     x = args[0]

@@ -1,4 +1,5 @@
-"""Detectors' post-processing: graph.non_max_suppression and graph.roi_align.
+"""Detectors' post-processing: graph.non_max_suppression, graph.roi_align and
+graph.max_roi_pool.
 
 Both follow onnxruntime's CPU kernels operation by operation (the same float
 operations in the same order), so that selections agree exactly and pooled
@@ -23,6 +24,10 @@ fall on the map ([-1, H] on a side; spacing is at least half a pixel, so at
 most 2H + 3, plus 2 for rounding), starting from the first sample at or above
 -1; samples off the map weigh 0 in onnxruntime, so skipping them changes
 nothing but the work.
+
+MaxRoiPool's bins cover a data-dependent set of pixels: the kernel runs over
+the whole map for each bin and masks the pixels outside it (H x W loads per
+output element; the maps that rois are pooled from are small).
 """
 
 from __future__ import annotations
@@ -336,3 +341,72 @@ def _bilinear(
         (y_high, x_high, mul(ly, lx)),
     ]
     return inside, taps
+
+
+# ---------------------------------------------------------------------------
+# MaxRoiPool
+
+
+def max_roi_pool_kernel(ctx: KernelContext) -> None:
+    op = ctx.anchor
+    assert isinstance(op, g.MaxRoiPoolOp)
+    kb, em = ctx.kb, ctx.emitter
+    kb.algorithm = "max_roi_pool"
+    elem = g.elem_of(op.input)
+    batches, _, height, width = g.shape_of(op.input)
+    ph_n, pw_n = op.int_prop("pooled_height"), op.int_prop("pooled_width")
+    to_f = lambda v: kb.value(arith.SIToFPOp(v, elem))  # noqa: E731
+    i64c = lambda v: kb.const(v, i64)  # noqa: E731
+
+    def clamp(v: SSAValue, hi: int) -> SSAValue:
+        return kb.value(arith.MinSIOp(kb.value(arith.MaxSIOp(v, i64c(0))), i64c(hi)))
+
+    with kb.nest(ctx.out.shape, ["r", "c", "ph", "pw"], stage="compute") as idx:
+        r, c, ph, pw = idx
+        em.reset()
+        scale = _f(kb, op.float_prop("spatial_scale"), elem)
+        coord = [em.emit(op.rois, [r, kb.index(k)]) for k in range(5)]
+        batch = kb.clamp_index(_to_index(kb, _trunc_i64(kb, coord[0], elem)), 0, batches - 1)
+        start_w, start_h, end_w, end_h = (
+            _trunc_i64(kb, kb.value(math.RoundOp(kb.value(arith.MulfOp(v, scale)))), elem) for v in coord[1:]
+        )
+        size_h = kb.value(arith.MaxSIOp(kb.value(arith.AddiOp(kb.value(arith.SubiOp(end_h, start_h)), i64c(1))), i64c(1)))
+        size_w = kb.value(arith.MaxSIOp(kb.value(arith.AddiOp(kb.value(arith.SubiOp(end_w, start_w)), i64c(1))), i64c(1)))
+        bin_h = kb.value(arith.DivfOp(to_f(size_h), _f(kb, float(ph_n), elem)))
+        bin_w = kb.value(arith.DivfOp(to_f(size_w), _f(kb, float(pw_n), elem)))
+
+        def edge(p: SSAValue, plus: int, size: SSAValue, start: SSAValue, hi: int, up: bool) -> SSAValue:
+            pos = kb.value(arith.AddiOp(_to_i64(kb, p), i64c(plus))) if plus else _to_i64(kb, p)
+            v = kb.value(arith.MulfOp(to_f(pos), size))
+            v = _trunc_i64(kb, kb.value(math.CeilOp(v) if up else math.FloorOp(v)), elem)
+            return clamp(kb.value(arith.AddiOp(v, start)), hi)
+
+        h0, h1 = edge(ph, 0, bin_h, start_h, height, False), edge(ph, 1, bin_h, start_h, height, True)
+        w0, w1 = edge(pw, 0, bin_w, start_w, width, False), edge(pw, 1, bin_w, start_w, width, True)
+        lowest = _f(kb, -3.4028234663852886e38, elem)  # -FLT_MAX, as onnxruntime starts
+        kb.store(lowest, ctx.out, idx)
+        with kb.loop(height, "h") as h:
+            hh = _to_i64(kb, h)
+            in_h = _and(kb, kb.value(arith.CmpiOp(hh, h0, "sge")), kb.value(arith.CmpiOp(hh, h1, "slt")))
+            with kb.loop(width, "w") as w:
+                em.reset()
+                ww = _to_i64(kb, w)
+                inside = _and(kb, in_h, kb.value(arith.CmpiOp(ww, w0, "sge")), kb.value(arith.CmpiOp(ww, w1, "slt")))
+                v = em.emit(op.input, [batch, c, h, w])
+                acc = kb.load(ctx.out, idx)
+                better = _and(kb, inside, _cmpf(kb, v, acc, "ogt"))
+                kb.store(_sel(kb, better, v, acc), ctx.out, idx)
+        empty = kb.value(
+            arith.OrIOp(kb.value(arith.CmpiOp(h1, h0, "sle")), kb.value(arith.CmpiOp(w1, w0, "sle")))
+        )
+        kb.store(_sel(kb, empty, _f(kb, 0.0, elem), kb.load(ctx.out, idx)), ctx.out, idx)
+    em.reset()
+
+
+def _trunc_i64(kb: KernelBuilder, v: SSAValue, elem: Attribute) -> SSAValue:
+    """static_cast<int>(v) for floats, clamped to +-2^30 first (NaN: 0) so the conversion is defined."""
+    bound = float(1 << 30)
+    v = _sel(kb, _cmpf(kb, v, _f(kb, bound, elem), "olt"), v, _f(kb, bound, elem))
+    v = _sel(kb, _cmpf(kb, v, _f(kb, -bound, elem), "ogt"), v, _f(kb, -bound, elem))
+    v = _sel(kb, _cmpf(kb, v, v, "ord"), v, _f(kb, 0.0, elem))
+    return kb.value(arith.FPToSIOp(v, i64))

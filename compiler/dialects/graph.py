@@ -1848,6 +1848,39 @@ class RoiAlignOp(GraphOp):
         return [_tensor([r_shape[0], shape[1], oh, ow], x.get_element_type())]
 
 
+@irdl_op_definition
+class MaxRoiPoolOp(GraphOp):
+    """ONNX MaxRoiPool as onnxruntime computes it: rois are [batch, x1, y1, x2, y2]
+    rows, scaled by `spatial_scale` and rounded (half away from zero) to pixels;
+    each of the pooled_height x pooled_width bins is the max over its pixels,
+    0 when the bin is empty. Opaque: its loads go to data-dependent places."""
+
+    name = "graph.max_roi_pool"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.OPAQUE
+    input = operand_def(AnyTensor)
+    rois = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    pooled_height = prop_def(IntegerAttr)
+    pooled_width = prop_def(IntegerAttr)
+    spatial_scale = prop_def(FloatAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        x, rois = types
+        shape = tuple(x.get_shape())
+        if len(shape) != 4:
+            raise VerifyException(f"input must have rank 4, got {len(shape)}")
+        if not dtypes.is_float(x.get_element_type()) or rois.get_element_type() != x.get_element_type():
+            raise VerifyException("input and rois must have one float element type")
+        r_shape = tuple(rois.get_shape())
+        if len(r_shape) != 2 or r_shape[1] != 5:
+            raise VerifyException(f"rois must have shape [num_rois, 5], got {list(r_shape)}")
+        ph, pw = _props_int(props, "pooled_height"), _props_int(props, "pooled_width")
+        if ph < 1 or pw < 1:
+            raise VerifyException("pooled_height and pooled_width must be positive")
+        return [_tensor([r_shape[0], shape[1], ph, pw], x.get_element_type())]
+
+
 class ScanOp(GraphOp):
     """Running sums or products along `axis` (ONNX CumSum, CumProd): out[i]
     combines x[j] for j <= i (j < i when `exclusive`, its first element the
@@ -1959,6 +1992,7 @@ GRAPH_OPS: list[type[Operation]] = [
     TopKIndicesOp,
     NonMaxSuppressionOp,
     RoiAlignOp,
+    MaxRoiPoolOp,
     CumSumOp,
     CumProdOp,
     PadOp,

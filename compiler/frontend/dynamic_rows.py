@@ -144,6 +144,8 @@ def _row_wise(b: NodeBuilder, dynamic: dict[int, DynamicRows], out: SSAValue) ->
         return set(dynamic) == {0} and bool(axes) and rows_kept and all(a % r != 0 for a in axes or [0])
     if op == "RoiAlign":
         return 1 in dynamic and 0 not in dynamic
+    if op == "MaxRoiPool":
+        return set(dynamic) == {1}
     return False
 
 

@@ -328,3 +328,46 @@ def test_roi_align_bad_rois_shape_is_one_line_error() -> None:
     with pytest.raises(CompilerError) as info:
         compiler.import_onnx(model)
     assert "node 'roi' (RoiAlign, opset 16): rois must have shape [num_rois, 4], got [3, 5]" in str(info.value)
+
+
+# ---------------------------------------------------------------------------
+# MaxRoiPool
+
+
+def _max_roi_pool_model(x_shape: tuple[int, ...], rois: int, **attrs: object) -> onnx.ModelProto:
+    inputs = [
+        helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x_shape)),
+        helper.make_tensor_value_info("rois", TensorProto.FLOAT, [rois, 5]),
+    ]
+    node = helper.make_node("MaxRoiPool", ["x", "rois"], ["y"], name="pool", **attrs)
+    graph = helper.make_graph([node], "pool", inputs, [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 16)])
+
+
+MAX_ROI_POOL_CASES = {
+    "scale-1": ((2, 3, 8, 7), {"pooled_shape": [2, 3]}, 0),
+    "scale-quarter": ((1, 2, 9, 9), {"pooled_shape": [3, 3], "spatial_scale": 0.25}, 1),
+    "1x1-negative-data": ((1, 2, 5, 6), {"pooled_shape": [1, 1]}, 2),
+    "pooled-larger-than-roi": ((2, 1, 6, 6), {"pooled_shape": [4, 5], "spatial_scale": 0.5}, 3),
+}
+
+
+@pytest.mark.parametrize("key", MAX_ROI_POOL_CASES)
+def test_max_roi_pool_matches_onnxruntime(key: str) -> None:
+    x_shape, attrs, seed = MAX_ROI_POOL_CASES[key]
+    rng = np.random.default_rng(seed)
+    scale = float(attrs.get("spatial_scale", 1.0))  # type: ignore[arg-type]
+    span = max(x_shape[2:]) / scale
+    corners = rng.uniform(-2, span + 2, (6, 4)).astype(np.float32)
+    corners[0] = [0.5, 1.5, 2.5, 0.5]  # halves round away from zero; flipped corners become 1 pixel
+    corners[1] = [-9, -9, -3, -4]  # off the map: empty bins are 0
+    batch = rng.integers(0, x_shape[0], (6, 1)).astype(np.float32)
+    feeds = {"x": rng.standard_normal(x_shape).astype(np.float32), "rois": np.concatenate([batch, corners], 1)}
+    if key == "1x1-negative-data":
+        feeds["x"] = -np.abs(feeds["x"]) - 1
+    model = _max_roi_pool_model(x_shape, 6, **attrs)
+    (want,) = _ort(model, feeds)
+    (interpreted,) = compiler.interpret(compiler.import_onnx(model), feeds)
+    (compiled,) = compiler.compile(model).run(None, feeds)
+    np.testing.assert_array_equal(interpreted, want)
+    np.testing.assert_array_equal(compiled, want)

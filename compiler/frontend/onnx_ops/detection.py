@@ -1,6 +1,7 @@
 """Converters of the detectors' post-processing ops: NonMaxSuppression
-(graph.non_max_suppression) and RoiAlign (graph.roi_align), each matching
-onnxruntime's kernel rather than the letter of the spec where they differ.
+(graph.non_max_suppression), RoiAlign (graph.roi_align) and MaxRoiPool
+(graph.max_roi_pool), each matching onnxruntime's kernel rather than the
+letter of the spec where they differ.
 
 NonMaxSuppression is the one op here whose result shape depends on values.
 Shapes are static, so its result is padded to the most rows it can have
@@ -122,5 +123,31 @@ def convert_roi_align(b: NodeBuilder) -> list[SSAValue]:
             sampling_ratio=ratio,
             spatial_scale=scale,
             half_pixel=int(transform == "half_pixel"),
+        )
+    ]
+
+
+@converter("MaxRoiPool")
+def convert_max_roi_pool(b: NodeBuilder) -> list[SSAValue]:
+    x, rois = b.input(0), b.input(1)
+    if rank(x) != 4:
+        raise b.error(f"input must have rank 4 (N, C, H, W), got {rank(x)}")
+    if not dtypes.is_float(elem(x)):
+        raise b.error(f"input must be a float tensor, got {elem(x)}")
+    if rank(rois) != 2 or shape(rois)[1] != 5:
+        raise b.error(f"rois must have shape [num_rois, 5], got {list(shape(rois))}")
+    pooled = b.ints_attr("pooled_shape")
+    if pooled is None:
+        raise b.error("attribute 'pooled_shape' is required")
+    if len(pooled) != 2 or min(pooled) < 1:
+        raise b.error(f"attribute pooled_shape={pooled} must hold two positive sizes")
+    scale = float(b.attr("spatial_scale", 1.0))
+    return [
+        b.make(
+            g.MaxRoiPoolOp,
+            [x, cast(b, rois, elem(x))],
+            pooled_height=pooled[0],
+            pooled_width=pooled[1],
+            spatial_scale=scale,
         )
     ]
