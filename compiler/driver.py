@@ -131,8 +131,8 @@ def _specs(module: ModuleOp) -> tuple[list[TensorSpec], list[TensorSpec]]:
         for n, t in zip(input_names(fn), fn.function_type.inputs, strict=True)
     ]
     outs = [
-        TensorSpec(n, tuple(t.get_shape()), dtypes.to_numpy_dtype(t.get_element_type()).name, rows, hidden)
-        for n, t, (rows, hidden) in zip(output_names(fn), fn.function_type.outputs, output_rows(fn), strict=True)
+        TensorSpec(n, tuple(t.get_shape()), dtypes.to_numpy_dtype(t.get_element_type()).name, rows, hidden, axis)
+        for n, t, (rows, hidden, axis) in zip(output_names(fn), fn.function_type.outputs, output_rows(fn), strict=True)
     ]
     return ins, outs
 

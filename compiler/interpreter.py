@@ -320,7 +320,7 @@ def _topk_indices(op: g.TopKIndicesOp, args: list[np.ndarray]) -> list[np.ndarra
 
 @kernel(g.NonMaxSuppressionOp)
 def _non_max_suppression(op: g.NonMaxSuppressionOp, args: list[np.ndarray]) -> list[np.ndarray]:
-    boxes, scores, max_out, iou, score_thr = args
+    boxes, scores, max_out, iou, score_thr, num_boxes = args
     per_class = op.int_prop("per_class")
     limit = min(max(int(max_out), 0), per_class)
     center = op.int_prop("center_point_box")
@@ -330,7 +330,7 @@ def _non_max_suppression(op: g.NonMaxSuppressionOp, args: list[np.ndarray]) -> l
         for c in range(scores.shape[1]):
             s = scores[b, c]
             # Score descending, ties to the lower index (onnxruntime's priority queue).
-            order = sorted(range(s.shape[0]), key=lambda i: (-s[i], i))
+            order = sorted(range(min(int(num_boxes), s.shape[0])), key=lambda i: (-s[i], i))
             chosen: list[int] = []
             for i in order:
                 if len(chosen) >= limit:
@@ -373,6 +373,14 @@ def nms_suppresses(box1: np.ndarray, box2: np.ndarray, center: int, iou: np.gene
     if not (inter > 0 and area1 > 0 and area2 > 0 and union > 0):
         return False
     return bool(inter / union > iou)
+
+
+@kernel(g.NonZeroOp)
+def _non_zero(op: g.NonZeroOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    found = np.asarray(np.nonzero(args[0]), dtype=np.int64)
+    out = np.full(op.result_type.get_shape(), -1, dtype=np.int64)
+    out[:, : found.shape[1]] = found
+    return _out(op, out)
 
 
 @kernel(g.RoiAlignOp)
@@ -782,25 +790,32 @@ def output_names(fn: func.FuncOp) -> list[str]:
     return names
 
 
-def output_rows(fn: func.FuncOp) -> list[tuple[int | None, bool]]:
-    """Per result of a model function: the index of the result holding its row
-    count (`graph.rows`: its dim 0 is padded, see compiler/frontend/dynamic_rows.py)
-    or None, and whether it is such a hidden count (`graph.hidden`)."""
-    layout: list[tuple[int | None, bool]] = []
+def output_rows(fn: func.FuncOp) -> list[tuple[int | None, bool, int]]:
+    """Per result of a model function: the index of the result holding its
+    length along a padded axis (`graph.rows`, see compiler/frontend/dynamic_rows.py)
+    or None, whether it is such a hidden count (`graph.hidden`), and the padded
+    axis (`graph.rows_axis`, default 0)."""
+    layout: list[tuple[int | None, bool, int]] = []
     for i in range(len(fn.function_type.outputs)):
         attrs = fn.res_attrs.data[i].data if fn.res_attrs is not None else {}
-        rows = attrs.get("graph.rows")
-        layout.append((rows.value.data if isinstance(rows, IntegerAttr) else None, "graph.hidden" in attrs))
+        rows, axis = attrs.get("graph.rows"), attrs.get("graph.rows_axis")
+        layout.append((
+            rows.value.data if isinstance(rows, IntegerAttr) else None,
+            "graph.hidden" in attrs,
+            axis.value.data if isinstance(axis, IntegerAttr) else 0,
+        ))
     return layout
 
 
-def trim_outputs(layout: Sequence[tuple[int | None, bool]], outputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-    """The model's outputs: padded ones cut to their row counts, the counts left out."""
+def trim_outputs(layout: Sequence[tuple[int | None, bool, int]], outputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The model's outputs: padded ones cut to their counts, the counts left out."""
     trimmed = []
-    for (rows, hidden), value in zip(layout, outputs, strict=True):
+    for (rows, hidden, axis), value in zip(layout, outputs, strict=True):
         if hidden:
             continue
-        trimmed.append(value if rows is None else value[: int(outputs[rows])])
+        if rows is not None:
+            value = value[(slice(None),) * axis + (slice(0, int(outputs[rows])),)]
+        trimmed.append(value)
     return trimmed
 
 

@@ -47,6 +47,8 @@ class TensorSpec:
     (a data-dependent length, as NonMaxSuppression's)."""
     hidden: bool = False
     """Outputs only: a row count, which `run` does not return."""
+    rows_axis: int = 0
+    """Outputs only: the axis that `rows` counts along."""
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
@@ -54,6 +56,8 @@ class TensorSpec:
             d["rows"] = self.rows
         if self.hidden:
             d["hidden"] = True
+        if self.rows_axis:
+            d["rows_axis"] = self.rows_axis
         return d
 
     @staticmethod
@@ -65,6 +69,7 @@ class TensorSpec:
             str(d["dtype"]),
             rows=None if rows is None else int(rows),
             hidden=bool(d.get("hidden", False)),
+            rows_axis=int(d.get("rows_axis", 0)),
         )
 
 
@@ -365,7 +370,7 @@ class CompiledModel:
             self._give_back_arena(arena)
         if any(t.rows is not None or t.hidden for t in self.metadata.outputs):
             outputs = [
-                o if t.rows is None else o[: int(outputs[t.rows])]
+                o if t.rows is None else o[(slice(None),) * t.rows_axis + (slice(0, int(outputs[t.rows])),)]
                 for t, o in zip(self.metadata.outputs, outputs, strict=True)
                 if not t.hidden
             ]

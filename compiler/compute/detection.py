@@ -36,6 +36,7 @@ from xdsl.dialects import arith, math
 from xdsl.dialects.builtin import i1, i64
 from xdsl.ir import Attribute, SSAValue
 
+from compiler import dtypes
 from compiler.compute.builder import KernelBuilder, index
 from compiler.compute.common import KernelContext
 from compiler.dialects import graph as g
@@ -161,6 +162,7 @@ def non_max_suppression_kernel(ctx: KernelContext) -> None:
             score = em.emit(op.scores, [b, c, box])
             taken = kb.load(counters, [c_class])
             ok = kb.value(arith.CmpiOp(taken, em.emit(op.max_output, []), "slt"))
+            ok = _and(kb, ok, kb.value(arith.CmpiOp(_to_i64(kb, box), em.emit(op.num_boxes, []), "slt")))
             if op.int_prop("has_score_threshold"):
                 ok = _and(kb, ok, _cmpf(kb, score, em.emit(op.score_threshold, []), "ogt"))
             cand = [em.emit(op.boxes, [b, box, kb.index(k)]) for k in range(4)]
@@ -410,3 +412,45 @@ def _trunc_i64(kb: KernelBuilder, v: SSAValue, elem: Attribute) -> SSAValue:
     v = _sel(kb, _cmpf(kb, v, _f(kb, -bound, elem), "ogt"), v, _f(kb, -bound, elem))
     v = _sel(kb, _cmpf(kb, v, v, "ord"), v, _f(kb, 0.0, elem))
     return kb.value(arith.FPToSIOp(v, i64))
+
+
+# ---------------------------------------------------------------------------
+# NonZero
+
+
+def non_zero_kernel(ctx: KernelContext) -> None:
+    """A row-major scan over the input: each nonzero element's coordinates go
+    to column `found` (stored as themselves or as what is there, so stores
+    never branch), then the columns after the last are filled with -1."""
+    op = ctx.anchor
+    assert isinstance(op, g.NonZeroOp)
+    kb, em = ctx.kb, ctx.emitter
+    kb.algorithm = "non_zero"
+    shape = g.shape_of(op.input)
+    size = max(1, ctx.out.shape[1])
+    elem = g.elem_of(op.input)
+    found = kb.alloca(i64, [1])
+    slot = kb.index(0)
+    kb.store(kb.const(0, i64), found, [slot])
+    with kb.loop(ctx.out.shape[1], "i") as i:
+        em.reset()
+        idx = kb.delinearize(i, shape)
+        value = em.emit(op.input, idx)
+        if elem == i1:
+            nonzero = value
+        elif dtypes.is_float(elem):
+            nonzero = _cmpf(kb, value, kb.const(0.0, elem), "une")
+        else:
+            nonzero = kb.value(arith.CmpiOp(value, kb.const(0, elem), "ne"))
+        count = kb.load(found, [slot])
+        at = kb.clamp_index(_to_index(kb, count), 0, size - 1)
+        for d, coord in enumerate(idx):
+            old = kb.load(ctx.out, [kb.index(d), at])
+            kb.store(_sel(kb, nonzero, _to_i64(kb, coord), old), ctx.out, [kb.index(d), at])
+        kb.store(kb.value(arith.AddiOp(count, kb.value(arith.ExtUIOp(nonzero, i64)))), found, [slot])
+    with kb.loop(ctx.out.shape[1], "p") as p:
+        real = kb.value(arith.CmpiOp(_to_i64(kb, p), kb.load(found, [slot]), "slt"))
+        for d in range(len(shape)):
+            old = kb.load(ctx.out, [kb.index(d), p])
+            kb.store(_sel(kb, real, old, kb.const(-1, i64)), ctx.out, [kb.index(d), p])
+    em.reset()

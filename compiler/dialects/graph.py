@@ -1755,7 +1755,9 @@ class NonMaxSuppressionOp(GraphOp):
     rows >= 0 and the runtime cuts outputs to that count). Operands: boxes
     [B, N, 4], scores [B, C, N], max_output_boxes_per_class (i64 scalar),
     iou_threshold and score_threshold (f32 scalars; the latter is ignored
-    unless `has_score_threshold`). Opaque: a serial greedy scan.
+    unless `has_score_threshold`), num_boxes (i64 scalar: only the first
+    num_boxes boxes take part, the rest being padding of a data-dependent
+    selection). Opaque: a serial greedy scan.
     """
 
     name = "graph.non_max_suppression"
@@ -1765,6 +1767,7 @@ class NonMaxSuppressionOp(GraphOp):
     max_output = operand_def(AnyTensor)
     iou_threshold = operand_def(AnyTensor)
     score_threshold = operand_def(AnyTensor)
+    num_boxes = operand_def(AnyTensor)
     result = result_def(AnyTensor)
     center_point_box = prop_def(IntegerAttr)
     has_score_threshold = prop_def(IntegerAttr)
@@ -1772,7 +1775,7 @@ class NonMaxSuppressionOp(GraphOp):
 
     @classmethod
     def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
-        boxes, scores, max_out, iou, score = types
+        boxes, scores, max_out, iou, score, num_boxes = types
         b_shape, s_shape = tuple(boxes.get_shape()), tuple(scores.get_shape())
         if len(b_shape) != 3 or b_shape[2] != 4:
             raise VerifyException(f"boxes must have shape [batch, boxes, 4], got {list(b_shape)}")
@@ -1783,17 +1786,37 @@ class NonMaxSuppressionOp(GraphOp):
         for name, t in (("boxes", boxes), ("scores", scores), ("iou_threshold", iou), ("score_threshold", score)):
             if not dtypes.is_float(t.get_element_type()) or t.get_element_type() != boxes.get_element_type():
                 raise VerifyException(f"{name} must have the boxes' float element type")
-        for name, t in (("max_output", max_out), ("iou_threshold", iou), ("score_threshold", score)):
+        for name, t in (("max_output", max_out), ("iou_threshold", iou), ("score_threshold", score), ("num_boxes", num_boxes)):
             if tuple(t.get_shape()) != ():
                 raise VerifyException(f"{name} must be a scalar")
-        if max_out.get_element_type() != i64:
-            raise VerifyException("max_output must be i64")
+        if max_out.get_element_type() != i64 or num_boxes.get_element_type() != i64:
+            raise VerifyException("max_output and num_boxes must be i64")
         if _props_int(props, "center_point_box") not in (0, 1):
             raise VerifyException("center_point_box must be 0 or 1")
         per_class = _props_int(props, "per_class")
         if not 0 <= per_class <= b_shape[1]:
             raise VerifyException(f"per_class={per_class} must be in [0, {b_shape[1]}]")
         return [_tensor([s_shape[0] * s_shape[1] * per_class, 3], i64)]
+
+
+@irdl_op_definition
+class NonZeroOp(GraphOp):
+    """ONNX NonZero of a run-time input: [rank, size] i64, the coordinates of the
+    nonzero elements in row-major order, then columns of -1 (the count of
+    real columns is data-dependent; see NonMaxSuppressionOp). Opaque: a serial scan."""
+
+    name = "graph.non_zero"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.OPAQUE
+    input = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        (t,) = types
+        shape = tuple(t.get_shape())
+        if not shape:
+            raise VerifyException("input must have rank 1 or more")
+        return [_tensor([len(shape), math.prod(shape)], i64)]
 
 
 ROI_ALIGN_MODES = ("avg", "max")
@@ -1991,6 +2014,7 @@ GRAPH_OPS: list[type[Operation]] = [
     ScatterElementsOp,
     TopKIndicesOp,
     NonMaxSuppressionOp,
+    NonZeroOp,
     RoiAlignOp,
     MaxRoiPoolOp,
     CumSumOp,

@@ -111,6 +111,8 @@ class DynamicRows:
 
     count: SSAValue
     origin: str
+    axis: int = 0
+    """The padded axis (NMS's selection: 0; NonZero's [rank, n]: 1)."""
 
 
 class NodeBuilder:
@@ -171,10 +173,14 @@ class NodeBuilder:
     def opt_input(self, i: int) -> SSAValue | None:
         return self.input(i) if self.has_input(i) else None
 
-    def set_dynamic_rows(self, value: SSAValue, count: SSAValue) -> None:
-        """Marks `value`'s dim 0 as padded, with `count` real rows (an i64 scalar)."""
+    def set_dynamic_rows(self, value: SSAValue, count: SSAValue, axis: int = 0) -> None:
+        """Marks `value`'s dim `axis` as padded, with `count` real entries (an i64 scalar)."""
         origin = f"{self.node.op_type} node '{self.display_name}'"
-        self.state.dynamic_rows[value] = DynamicRows(count, origin)
+        self.state.dynamic_rows[value] = DynamicRows(count, origin, axis)
+
+    def dynamic_rows(self, value: SSAValue) -> DynamicRows | None:
+        """The count and padded axis of a value with a data-dependent length, else None."""
+        return self.state.dynamic_rows.get(value)
 
     @property
     def inputs(self) -> list[SSAValue]:

@@ -386,6 +386,8 @@ def import_onnx(
         rows = state.dynamic_rows.get(value)
         if rows is not None:
             res_attrs[i][dynamic_rows.ROWS_ATTR] = IntegerAttr(len(outputs), 64)
+            if rows.axis:
+                res_attrs[i][dynamic_rows.ROWS_AXIS_ATTR] = IntegerAttr(rows.axis, 64)
             outputs.append(rows.count)
             res_attrs.append(_output_attrs(f"{graph.output[i].name}:rows"))
             res_attrs[-1][dynamic_rows.HIDDEN_ATTR] = UnitAttr()
@@ -488,6 +490,7 @@ def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
     for name in node.input:
         if name and name not in state.values:
             raise builder.error(f"input '{name}' is not defined before this node")
+    restore = dynamic_rows.prepare(builder) if state.dynamic_rows else []
     try:
         results = list(conv(builder))
     except CompilerError as err:
@@ -498,8 +501,11 @@ def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
         raise builder.error(
             "ran out of memory converting this node", hint="check the shapes in the model"
         ) from None
+    finally:
+        for name, value in restore:
+            state.values[name] = value
     if state.dynamic_rows:
-        dynamic_rows.propagate(builder, results)
+        dynamic_rows.propagate(builder, results, masked=bool(restore))
     for i, name in enumerate(node.output):
         if not name:
             continue

@@ -78,6 +78,7 @@ COMPUTE: dict[type[Operation], ComputeDef] = {
     g.NonMaxSuppressionOp: detection.non_max_suppression_kernel,
     g.RoiAlignOp: detection.roi_align_kernel,
     g.MaxRoiPoolOp: detection.max_roi_pool_kernel,
+    g.NonZeroOp: detection.non_zero_kernel,
     g.CumSumOp: sort.cumsum_kernel,
     g.WinogradInputOp: winograd.winograd_input_kernel,
     g.WinogradOutputOp: winograd.winograd_output_kernel,

@@ -371,3 +371,91 @@ def test_max_roi_pool_matches_onnxruntime(key: str) -> None:
     (compiled,) = compiler.compile(model).run(None, feeds)
     np.testing.assert_array_equal(interpreted, want)
     np.testing.assert_array_equal(compiled, want)
+
+
+# ---------------------------------------------------------------------------
+# Run-time NonZero and torchvision-style post-processing
+
+
+def _run_all(model: onnx.ModelProto, feeds: dict[str, np.ndarray], compiled: compiler.CompiledModel) -> None:
+    want = _ort(model, feeds)
+    for got in (compiler.interpret(compiler.import_onnx(model), feeds), compiled.run(None, feeds)):
+        assert [g.shape for g in got] == [w.shape for w in want]
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_array_equal(g, w)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, np.bool_])
+def test_runtime_non_zero_matches_onnxruntime(dtype: type) -> None:
+    x = helper.make_tensor_value_info("x", helper.np_dtype_to_tensor_dtype(np.dtype(dtype)), [3, 4])
+    node = helper.make_node("NonZero", ["x"], ["y"], name="nz")
+    graph = helper.make_graph([node], "nz", [x], [onnx.ValueInfoProto(name="y")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    compiled = compiler.compile(model)
+    rng = np.random.default_rng(0)
+    for density in (0.0, 0.3, 1.0):
+        values = rng.standard_normal((3, 4)) * (rng.random((3, 4)) < density)
+        if dtype is np.float32:
+            values[0, 0] = np.nan if density else 0.0  # NaN is nonzero
+        _run_all(model, {"x": values.astype(dtype)}, compiled)
+
+
+def _filter_then_batched_nms(n: int = 12, limit: int = 4) -> onnx.ModelProto:
+    """torchvision's detection post-processing on one image: a score threshold
+    (torch.where: NonZero), boxes, scores and labels gathered by it, batched NMS
+    by the coordinate trick (the max coordinate over the kept boxes, offsets
+    per label), then keep[:limit]."""
+
+    def const(name: str, value: object) -> onnx.NodeProto:
+        return helper.make_node("Constant", [], [name], value=onnx.numpy_helper.from_array(np.asarray(value)))
+
+    nodes = [
+        const("thr", np.float32(0.3)), const("zero", np.asarray([0], np.int64)), const("one", np.asarray([1], np.int64)),
+        const("first", np.int64(0)), const("onef", np.float32(1.0)), const("max_out", np.asarray([100], np.int64)),
+        const("iou", np.asarray([0.3], np.float32)), const("col", np.asarray([2], np.int64)),
+        const("start", np.asarray([0], np.int64)), const("end", np.asarray([limit], np.int64)),
+        helper.make_node("Greater", ["scores", "thr"], ["mask"]),
+        helper.make_node("NonZero", ["mask"], ["nz"], name="where"),
+        helper.make_node("Gather", ["nz", "first"], ["inds"], axis=0),
+        helper.make_node("Gather", ["boxes", "inds"], ["b"], axis=0),
+        helper.make_node("Gather", ["scores", "inds"], ["s"], axis=0),
+        helper.make_node("Gather", ["labels", "inds"], ["l"], axis=0),
+        helper.make_node("ReduceMax", ["b"], ["top"], keepdims=0),
+        helper.make_node("Add", ["top", "onef"], ["span"]),
+        helper.make_node("Cast", ["l"], ["lf"], to=TensorProto.FLOAT),
+        helper.make_node("Mul", ["lf", "span"], ["offset"]),
+        helper.make_node("Unsqueeze", ["offset", "one"], ["offset2"]),
+        helper.make_node("Add", ["b", "offset2"], ["shifted"]),
+        helper.make_node("Unsqueeze", ["shifted", "zero"], ["b3"]),
+        helper.make_node("Unsqueeze", ["s", "zero"], ["s2"]),
+        helper.make_node("Unsqueeze", ["s2", "zero"], ["s3"]),
+        helper.make_node("NonMaxSuppression", ["b3", "s3", "max_out", "iou"], ["sel"], name="nms"),
+        helper.make_node("Gather", ["sel", "col"], ["col2"], axis=1),
+        helper.make_node("Squeeze", ["col2", "one"], ["keep_all"]),
+        helper.make_node("Slice", ["keep_all", "start", "end"], ["keep"]),
+        helper.make_node("Gather", ["b", "keep"], ["final_boxes"], axis=0),
+        helper.make_node("Gather", ["s", "keep"], ["final_scores"], axis=0),
+        helper.make_node("Gather", ["l", "keep"], ["final_labels"], axis=0),
+    ]
+    inputs = [
+        helper.make_tensor_value_info("boxes", TensorProto.FLOAT, [n, 4]),
+        helper.make_tensor_value_info("scores", TensorProto.FLOAT, [n]),
+        helper.make_tensor_value_info("labels", TensorProto.INT64, [n]),
+    ]
+    outputs = [onnx.ValueInfoProto(name=o) for o in ("final_boxes", "final_scores", "final_labels", "inds", "keep_all", "top")]
+    graph = helper.make_graph(nodes, "post", inputs, outputs)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_filter_then_batched_nms_matches_onnxruntime() -> None:
+    model = _filter_then_batched_nms()
+    compiled = compiler.compile(model)
+    for seed, scale in ((0, 1.0), (1, 1.0), (2, 0.4), (3, 0.32)):  # many kept, few, one or none
+        rng = np.random.default_rng(seed)
+        xy = rng.uniform(0, 10, (12, 2)).astype(np.float32)
+        boxes = np.concatenate([xy, xy + rng.uniform(1, 5, (12, 2)).astype(np.float32)], axis=1)
+        scores = (rng.uniform(0, 1, 12) * scale).astype(np.float32)
+        feeds = {"boxes": boxes, "scores": scores, "labels": rng.integers(0, 3, 12).astype(np.int64)}
+        if (scores > 0.3).sum() == 0:
+            feeds["scores"][0] = 0.31  # a single box passes (onnxruntime's ReduceMax of nothing differs)
+        _run_all(model, feeds, compiled)

@@ -68,7 +68,7 @@ def convert_non_max_suppression(b: NodeBuilder) -> list[SSAValue]:
     score = _scalar_input(b, 4, "score_threshold", 0.0, _F32)
     selected = b.make(
         g.NonMaxSuppressionOp,
-        [boxes, scores, max_out, iou, score],
+        [boxes, scores, max_out, iou, score, _num_boxes(b, boxes, scores)],
         center_point_box=int(center),
         has_score_threshold=int(b.has_input(4)),
         per_class=per_class,
@@ -79,6 +79,21 @@ def convert_non_max_suppression(b: NodeBuilder) -> list[SSAValue]:
     count = b.make(g.ReduceSumOp, [b.make(g.CastOp, [real], [TensorType(_I64, [rows, 1])])], axes=[0, 1], keepdims=0)
     b.set_dynamic_rows(selected, count)
     return [selected]
+
+
+def _num_boxes(b: NodeBuilder, boxes: SSAValue, scores: SSAValue) -> SSAValue:
+    """How many boxes take part: all of them, or the count of a padded selection
+    (boxes and scores that earlier ops filtered, e.g. by a score threshold)."""
+    rows_b, rows_s = b.dynamic_rows(boxes), b.dynamic_rows(scores)
+    if rows_b is None and rows_s is None:
+        return b.constant(np.asarray(shape(boxes)[1], np.int64))
+    if rows_b is None or rows_s is None or rows_b.count is not rows_s.count or (rows_b.axis, rows_s.axis) != (1, 2):
+        origin = (rows_b or rows_s).origin  # type: ignore[union-attr]
+        raise b.error(
+            f"boxes and scores must both have a data-dependent number of boxes (from {origin}), "
+            "along their box axes, or neither"
+        )
+    return rows_b.count
 
 
 _ROI_MODES = ("half_pixel", "output_half_pixel")

@@ -1,7 +1,8 @@
 """Converters of ONNX ops that decompose into masks, matmuls and reductions
-(Trilu, OneHot, Einsum, NonZero and Unique on constants), and of the two that need a
-graph op of their own: CumSum and CumProd (graph.cumsum / graph.cumprod, scans) and TopK
-(graph.topk_indices, then graph.gather_elements for the values).
+(Trilu, OneHot, Einsum, NonZero and Unique on constants), and of those that
+need a graph op of their own: CumSum and CumProd (graph.cumsum / graph.cumprod,
+scans), TopK (graph.topk_indices, then graph.gather_elements for the values)
+and NonZero of a run-time input (graph.non_zero).
 
 The decompositions:
 - Trilu is a `where` with a constant triangular mask;
@@ -9,7 +10,8 @@ The decompositions:
 - Einsum becomes transposes, reshapes, reduce_sum and one batched matmul per
   pair of operands (the forms transformer exporters emit);
 - NonZero's and Unique's result shapes depend on values, so they fold when
-  their input is a constant and are refused otherwise.
+  their input is a constant; a run-time NonZero is graph.non_zero, padded,
+  with its count (as NonMaxSuppression's selection); Unique is refused.
 """
 
 from __future__ import annotations
@@ -118,14 +120,24 @@ def convert_one_hot(b: NodeBuilder) -> list[SSAValue]:
 
 @converter("NonZero")
 def convert_non_zero(b: NodeBuilder) -> list[SSAValue]:
-    value = constant_value(b.input(0))
-    if value is None:
+    """A constant input folds; a run-time one gives graph.non_zero, padded to one
+    column per element, with the count of nonzeros (compiler/frontend/dynamic_rows.py)."""
+    x = b.input(0)
+    value = constant_value(x)
+    if value is not None:
+        found = np.asarray(np.nonzero(np.atleast_1d(value)), dtype=np.int64)[: value.ndim]
+        return [b.constant(found)]
+    if rank(x) == 0:
         raise b.error(
-            "a runtime input is not supported: NonZero's result shape depends on its values",
-            hint="make the input a constant (it folds then), or compute NonZero outside the model",
+            "a runtime scalar input is not supported: NonZero's result shape depends on its value",
+            hint="make the input a constant (it folds then), or give it rank 1",
         )
-    found = np.asarray(np.nonzero(np.atleast_1d(value)), dtype=np.int64)[: value.ndim]
-    return [b.constant(found)]
+    found = b.make(g.NonZeroOp, [x])
+    nonzero = x if dtypes.is_bool(elem(x)) else b.make(g.NotOp, [b.make(g.EqualOp, [x, scalar(b, 0, x)])])
+    ones = b.make(g.CastOp, [nonzero], [TensorType(_I64, list(shape(x)))])
+    count = b.make(g.ReduceSumOp, [ones], axes=list(range(rank(x))), keepdims=0)
+    b.set_dynamic_rows(found, count, axis=1)
+    return [found]
 
 
 @converter("Unique")
