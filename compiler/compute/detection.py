@@ -223,8 +223,9 @@ def roi_align_kernel(ctx: KernelContext) -> None:
     fmul = lambda x, y: kb.value(arith.MulfOp(x, y))  # noqa: E731
     fdiv = lambda x, y: kb.value(arith.DivfOp(x, y))  # noqa: E731
     to_f = lambda v: kb.value(arith.SIToFPOp(v, elem))  # noqa: E731
-    with kb.nest(out_shape, ["r", "c", "ph", "pw"], stage="compute") as idx:
-        r, c, ph, pw = idx
+    channels = out_shape[1]
+    # Sample positions and weights are shared by every channel: channels innermost.
+    with kb.nest([out_shape[0], oh, ow], ["r", "ph", "pw"], stage="compute") as (r, ph, pw):
         em.reset()
         scale = _f(kb, op.float_prop("spatial_scale"), elem)
         offset = _f(kb, 0.5 if half_pixel else 0.0, elem)
@@ -247,7 +248,8 @@ def roi_align_kernel(ctx: KernelContext) -> None:
         lo_y = _first_sample(kb, base_y, bin_h, grid_hf, elem) if ratio == 0 else kb.const(0, i64)
         lo_x = _first_sample(kb, base_x, bin_w, grid_wf, elem) if ratio == 0 else kb.const(0, i64)
         batch = kb.clamp_index(_to_index(kb, em.emit(op.batch_indices, [r])), 0, batches - 1)
-        kb.store(_f(kb, float("-inf") if is_max else 0.0, elem), ctx.out, idx)
+        with kb.loop(channels, "c.init") as c:
+            kb.store(_f(kb, float("-inf") if is_max else 0.0, elem), ctx.out, [r, c, ph, pw])
         half = _f(kb, 0.5, elem)
         with kb.loop(cap_h, "iy") as ty:
             iy = kb.value(arith.AddiOp(lo_y, _to_i64(kb, ty)))
@@ -258,25 +260,28 @@ def roi_align_kernel(ctx: KernelContext) -> None:
                 ix = kb.value(arith.AddiOp(lo_x, _to_i64(kb, tx)))
                 valid = _and(kb, valid_y, kb.value(arith.CmpiOp(ix, grid_w, "slt")))
                 xx = fadd(base_x, fdiv(fmul(fadd(to_f(ix), half), bin_w), grid_wf))
-                taps = _bilinear(kb, yy, xx, height, width, elem)
-                terms = []
-                for yi, xi, w in taps[1]:
-                    v = em.emit(op.input, [batch, c, yi, xi])
-                    terms.append(_sel(kb, taps[0], fmul(w, v), _f(kb, 0.0, elem)))
-                acc = kb.load(ctx.out, idx)
-                if is_max:
-                    sample = _std_max(kb, _std_max(kb, _std_max(kb, terms[0], terms[1]), terms[2]), terms[3])
-                    new = _std_max(kb, acc, sample)
-                else:
-                    new = fadd(acc, fadd(fadd(fadd(terms[0], terms[1]), terms[2]), terms[3]))
-                kb.store(_sel(kb, valid, new, acc), ctx.out, idx)
-        acc = kb.load(ctx.out, idx)
-        if is_max:
-            zero = kb.const(0, i64)
-            any_sample = _and(kb, kb.value(arith.CmpiOp(grid_h, zero, "sgt")), kb.value(arith.CmpiOp(grid_w, zero, "sgt")))
-            kb.store(_sel(kb, any_sample, acc, _f(kb, 0.0, elem)), ctx.out, idx)
-        else:
-            kb.store(fdiv(acc, count), ctx.out, idx)
+                inside, taps = _bilinear(kb, yy, xx, height, width, elem)
+                zero_f = _f(kb, 0.0, elem)
+                with kb.loop(channels, "c") as c:
+                    em.reset()
+                    idx = [r, c, ph, pw]
+                    terms = [_sel(kb, inside, fmul(w, em.emit(op.input, [batch, c, yi, xi])), zero_f) for yi, xi, w in taps]
+                    acc = kb.load(ctx.out, idx)
+                    if is_max:
+                        sample = _std_max(kb, _std_max(kb, _std_max(kb, terms[0], terms[1]), terms[2]), terms[3])
+                        new = _std_max(kb, acc, sample)
+                    else:
+                        new = fadd(acc, fadd(fadd(fadd(terms[0], terms[1]), terms[2]), terms[3]))
+                    kb.store(_sel(kb, valid, new, acc), ctx.out, idx)
+        with kb.loop(channels, "c.out") as c:
+            idx = [r, c, ph, pw]
+            acc = kb.load(ctx.out, idx)
+            if is_max:
+                zero = kb.const(0, i64)
+                any_sample = _and(kb, kb.value(arith.CmpiOp(grid_h, zero, "sgt")), kb.value(arith.CmpiOp(grid_w, zero, "sgt")))
+                kb.store(_sel(kb, any_sample, acc, _f(kb, 0.0, elem)), ctx.out, idx)
+            else:
+                kb.store(fdiv(acc, count), ctx.out, idx)
     em.reset()
 
 

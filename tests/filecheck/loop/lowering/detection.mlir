@@ -38,19 +38,26 @@ func.func @main(%b: tensor<1x5x4xf32>, %s: tensor<1x2x5xf32>) -> tensor<6x3xi64>
 
 // -----
 
-// graph.roi_align: one nest over the result; each element runs a fixed grid
-// of sampling_ratio x sampling_ratio bilinear samples (masked past the roi's
-// grid) and accumulates into its output element, then divides by the count.
+// graph.roi_align: one nest over rois and bins; each bin runs a fixed grid of
+// sampling_ratio x sampling_ratio bilinear samples (masked past the roi's
+// grid) whose positions and weights serve every channel (the innermost
+// loop), accumulating into the output, then divides by the sample count.
 
 // CHECK-LABEL: func.func private @roi_align_0(
 // CHECK-SAME:      loop.algorithm = "roi_align"
 // CHECK:         loop.for {{.*}} = 0 to 3 step 1 axis "r" stage "compute" {
-// CHECK-NEXT:      loop.for {{.*}} = 0 to 4 step 1 axis "c" {
-// CHECK-NEXT:        loop.for {{.*}} = 0 to 2 step 1 axis "ph" {
-// CHECK-NEXT:          loop.for {{.*}} = 0 to 2 step 1 axis "pw" {
-// CHECK:                 loop.for {{.*}} = 0 to 2 step 1 axis "iy" {
-// CHECK:                   loop.for {{.*}} = 0 to 2 step 1 axis "ix" {
-// CHECK:                 arith.divf
+// CHECK-NEXT:      loop.for {{.*}} = 0 to 2 step 1 axis "ph" {
+// CHECK-NEXT:        loop.for {{.*}} = 0 to 2 step 1 axis "pw" {
+// CHECK:               loop.for {{.*}} = 0 to 4 step 1 axis "c.init" {
+// CHECK:               loop.for {{.*}} = 0 to 2 step 1 axis "iy" {
+// CHECK:                 loop.for {{.*}} = 0 to 2 step 1 axis "ix" {
+// CHECK:                   loop.for {{.*}} = 0 to 4 step 1 axis "c" {
+// CHECK:               loop.for {{.*}} = 0 to 4 step 1 axis "c.out" {
+// CHECK-NEXT:            memref.load
+// CHECK-NEXT:            arith.divf
+
+// SCHED-LABEL: func.func private @roi_align_0(
+// SCHED:         loop.for {{.*}} axis "r" parallel stage "compute" {
 func.func @main(%x: tensor<1x4x8x8xf32>, %r: tensor<3x4xf32>, %i: tensor<3xi64>) -> tensor<3x4x2x2xf32> {
   %y = graph.roi_align %x, %r, %i {mode = "avg", output_height = 2 : i64, output_width = 2 : i64, sampling_ratio = 2 : i64, spatial_scale = 1.0 : f64, half_pixel = 1 : i64} : (tensor<1x4x8x8xf32>, tensor<3x4xf32>, tensor<3xi64>) -> tensor<3x4x2x2xf32>
   func.return %y : tensor<3x4x2x2xf32>
