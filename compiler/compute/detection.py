@@ -17,9 +17,11 @@ one with -1. Counters live in stack scalars, so no schedule may run these
 loops in parallel (their stores are at data-dependent places).
 
 RoiAlign's bins average (or max) a grid of bilinear samples whose count is
-data-dependent when `sampling_ratio` is 0 (ceil of the bin size). Loops are
-static: the sample loops run over a bound and mask the iterations past the
-roi's grid. With sampling_ratio 0 the bound is the most samples that can
+data-dependent when `sampling_ratio` is 0 (ceil of the bin size). Channels
+are the innermost loop, so that a sample's position and weights (the costly
+part) are computed once for all of them, as onnxruntime's pre-calculation
+does. Loops are static: the sample loops run over a bound and mask the
+iterations past the roi's grid. With sampling_ratio 0 the bound is the most samples that can
 fall on the map ([-1, H] on a side; spacing is at least half a pixel, so at
 most 2H + 3, plus 2 for rounding), starting from the first sample at or above
 -1; samples off the map weigh 0 in onnxruntime, so skipping them changes
