@@ -56,8 +56,12 @@ _PER_SAMPLE = {
 _ALONG_AXIS = {"Softmax": -1, "LogSoftmax": -1, "Hardmax": -1, "ArgMax": 0, "ArgMin": 0, "LayerNormalization": -1}
 """Ops along one axis (default at opset 13+): row-wise unless it is dim 0."""
 _REDUCTIONS = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2", "ReduceLogSumExp"}
-_MASKABLE = {"ReduceMax": "low", "ReduceMin": "high", "ReduceSum": "zero", "ArgMax": "low", "ArgMin": "high"}
-"""Reductions that may run over the padded axis: the padding reads as their identity."""
+_MASKABLE = {
+    "ReduceMax": "low", "ReduceMin": "high", "ReduceSum": "zero", "ArgMax": "low", "ArgMin": "high", "NonZero": "zero",
+}
+"""Reductions that may run over the padded axis: the padding reads as their
+identity (NonZero of a padded mask: the padding is no hit, and NonZero's own
+count replaces the input's)."""
 _SELF_HANDLED = {"NonMaxSuppression"}
 """Converters that read their inputs' counts themselves (NMS of a padded selection)."""
 
@@ -82,7 +86,9 @@ def prepare(b: NodeBuilder) -> list[tuple[str, Value]]:
     x = b.input(0)
     rows = dynamic[0]
     r = len(_shape(x))
-    if op in ("ArgMax", "ArgMin"):
+    if op == "NonZero":
+        covered = True
+    elif op in ("ArgMax", "ArgMin"):
         covered = int(b.attr("axis", 0)) % r == rows.axis
     else:
         axes = _axes(b)

@@ -459,3 +459,34 @@ def test_filter_then_batched_nms_matches_onnxruntime() -> None:
         if (scores > 0.3).sum() == 0:
             feeds["scores"][0] = 0.31  # a single box passes (onnxruntime's ReduceMax of nothing differs)
         _run_all(model, feeds, compiled)
+
+
+def test_non_zero_of_a_filtered_selection_matches_onnxruntime() -> None:
+    """torch.where on values that an earlier torch.where filtered (torchvision's
+    per-level RoI assignment): the padding of the first filter is no hit."""
+
+    def const(name: str, value: object) -> onnx.NodeProto:
+        return helper.make_node("Constant", [], [name], value=onnx.numpy_helper.from_array(np.asarray(value)))
+
+    nodes = [
+        const("thr", np.float32(0.3)), const("first", np.int64(0)), const("two", np.float32(2.0)),
+        helper.make_node("Greater", ["scores", "thr"], ["mask"]),
+        helper.make_node("NonZero", ["mask"], ["nz"]),
+        helper.make_node("Gather", ["nz", "first"], ["inds"], axis=0),
+        helper.make_node("Gather", ["level", "inds"], ["kept_levels"], axis=0),
+        helper.make_node("Equal", ["kept_levels", "two"], ["on_level"]),
+        helper.make_node("NonZero", ["on_level"], ["nz2"]),
+        helper.make_node("Gather", ["nz2", "first"], ["in_level"], axis=0),
+        helper.make_node("Gather", ["inds", "in_level"], ["original"], axis=0),
+    ]
+    inputs = [
+        helper.make_tensor_value_info("scores", TensorProto.FLOAT, [10]),
+        helper.make_tensor_value_info("level", TensorProto.FLOAT, [10]),
+    ]
+    graph = helper.make_graph(nodes, "levels", inputs, [onnx.ValueInfoProto(name=n) for n in ("original", "in_level")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    compiled = compiler.compile(model)
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        feeds = {"scores": rng.uniform(0, 1, 10).astype(np.float32), "level": rng.integers(1, 4, 10).astype(np.float32)}
+        _run_all(model, feeds, compiled)
