@@ -32,7 +32,7 @@ from xdsl.dialects.builtin import ModuleOp
 from compiler import dtypes
 from compiler.api import run_pipeline
 from compiler.errors import CompilerError
-from compiler.interpreter import input_names, main_function, output_names
+from compiler.interpreter import input_names, main_function, output_names, output_rows
 from compiler.passes import memory
 from compiler.runtime import CompiledModel, ModelMetadata, TensorSpec
 from compiler.schedule.schedule import Schedule, kernels, override_schedules
@@ -131,8 +131,8 @@ def _specs(module: ModuleOp) -> tuple[list[TensorSpec], list[TensorSpec]]:
         for n, t in zip(input_names(fn), fn.function_type.inputs, strict=True)
     ]
     outs = [
-        TensorSpec(n, tuple(t.get_shape()), dtypes.to_numpy_dtype(t.get_element_type()).name)
-        for n, t in zip(output_names(fn), fn.function_type.outputs, strict=True)
+        TensorSpec(n, tuple(t.get_shape()), dtypes.to_numpy_dtype(t.get_element_type()).name, rows, hidden, axis)
+        for n, t, (rows, hidden, axis) in zip(output_names(fn), fn.function_type.outputs, output_rows(fn), strict=True)
     ]
     return ins, outs
 

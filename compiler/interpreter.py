@@ -13,7 +13,7 @@ from typing import TypeVar
 
 import numpy as np
 from xdsl.dialects import func
-from xdsl.dialects.builtin import ModuleOp, StringAttr, TensorType
+from xdsl.dialects.builtin import IntegerAttr, ModuleOp, StringAttr, TensorType
 from xdsl.ir import Block, Operation, SSAValue
 
 from compiler import dtypes
@@ -316,6 +316,167 @@ def _topk_indices(op: g.TopKIndicesOp, args: list[np.ndarray]) -> list[np.ndarra
     else:
         order = np.argsort(x, axis=axis, kind="stable")
     return _out(op, np.take(order, np.arange(k), axis=axis))
+
+
+@kernel(g.NonMaxSuppressionOp)
+def _non_max_suppression(op: g.NonMaxSuppressionOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    boxes, scores, max_out, iou, score_thr, num_boxes = args
+    per_class = op.int_prop("per_class")
+    limit = min(max(int(max_out), 0), per_class)
+    center = op.int_prop("center_point_box")
+    has_score = bool(op.int_prop("has_score_threshold"))
+    rows: list[tuple[int, int, int]] = []
+    for b in range(scores.shape[0]):
+        for c in range(scores.shape[1]):
+            s = scores[b, c]
+            # Score descending, ties to the lower index (onnxruntime's priority queue).
+            order = sorted(range(min(int(num_boxes), s.shape[0])), key=lambda i: (-s[i], i))
+            chosen: list[int] = []
+            for i in order:
+                if len(chosen) >= limit:
+                    break
+                if has_score and not s[i] > score_thr:
+                    continue
+                if not any(nms_suppresses(boxes[b, j], boxes[b, i], center, iou) for j in chosen):
+                    chosen.append(i)
+                    rows.append((b, c, i))
+    out = np.full(op.result_type.get_shape(), -1, dtype=np.int64)
+    if rows:
+        out[: len(rows)] = rows
+    return _out(op, out)
+
+
+def nms_suppresses(box1: np.ndarray, box2: np.ndarray, center: int, iou: np.generic) -> bool:
+    """onnxruntime's SuppressByIOU in the boxes' float type: IoU > threshold;
+    empty and degenerate boxes never suppress."""
+    t = box1.dtype.type
+    if center:
+        w1, h1, w2, h2 = box1[2] / t(2), box1[3] / t(2), box2[2] / t(2), box2[3] / t(2)
+        x1 = (box1[0] - w1, box1[0] + w1)
+        x2 = (box2[0] - w2, box2[0] + w2)
+        y1 = (box1[1] - h1, box1[1] + h1)
+        y2 = (box2[1] - h2, box2[1] + h2)
+    else:
+        def min_max(a: np.generic, b: np.generic) -> tuple[np.generic, np.generic]:
+            return (b, a) if a >= b else (a, b)
+
+        x1, x2 = min_max(box1[1], box1[3]), min_max(box2[1], box2[3])
+        y1, y2 = min_max(box1[0], box1[2]), min_max(box2[0], box2[2])
+    ix_min, ix_max = max(x1[0], x2[0]), min(x1[1], x2[1])
+    iy_min, iy_max = max(y1[0], y2[0]), min(y1[1], y2[1])
+    if not (ix_max > ix_min and iy_max > iy_min):
+        return False
+    inter = (ix_max - ix_min) * (iy_max - iy_min)
+    area1 = (x1[1] - x1[0]) * (y1[1] - y1[0])
+    area2 = (x2[1] - x2[0]) * (y2[1] - y2[0])
+    union = area1 + area2 - inter
+    if not (inter > 0 and area1 > 0 and area2 > 0 and union > 0):
+        return False
+    return bool(inter / union > iou)
+
+
+@kernel(g.NonZeroOp)
+def _non_zero(op: g.NonZeroOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    found = np.asarray(np.nonzero(args[0]), dtype=np.int64)
+    out = np.full(op.result_type.get_shape(), -1, dtype=np.int64)
+    out[:, : found.shape[1]] = found
+    return _out(op, out)
+
+
+@kernel(g.RoiAlignOp)
+def _roi_align(op: g.RoiAlignOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x, rois, batch = args
+    t = x.dtype.type
+    _, channels, height, width = x.shape
+    oh, ow = op.int_prop("output_height"), op.int_prop("output_width")
+    ratio = op.int_prop("sampling_ratio")
+    scale = t(op.float_prop("spatial_scale"))
+    half_pixel = bool(op.int_prop("half_pixel"))
+    is_max = op.str_prop("mode") == "max"
+    out = np.zeros(op.result_type.get_shape(), dtype=x.dtype)
+    offset = t(0.5) if half_pixel else t(0)
+    for r in range(rois.shape[0]):
+        start_w, start_h, end_w, end_h = (rois[r, k] * scale - offset for k in range(4))
+        roi_w, roi_h = end_w - start_w, end_h - start_h
+        if not half_pixel:  # malformed rois become 1x1
+            roi_w, roi_h = max(roi_w, t(1)), max(roi_h, t(1))
+        bin_h, bin_w = roi_h / t(oh), roi_w / t(ow)
+        grid_h = ratio if ratio > 0 else int(np.ceil(roi_h / t(oh)))
+        grid_w = ratio if ratio > 0 else int(np.ceil(roi_w / t(ow)))
+        count = t(max(grid_h * grid_w, 1))
+        data = x[int(batch[r])]
+        for ph in range(oh):
+            for pw in range(ow):
+                acc = np.zeros(channels, dtype=x.dtype)
+                for iy in range(grid_h):
+                    yy = start_h + t(ph) * bin_h + t(iy + 0.5) * bin_h / t(grid_h)
+                    for ix in range(grid_w):
+                        xx = start_w + t(pw) * bin_w + t(ix + 0.5) * bin_w / t(grid_w)
+                        corners = roi_align_corners(yy, xx, height, width)
+                        if corners is None:
+                            terms = np.zeros((4, channels), dtype=x.dtype)
+                        else:
+                            terms = np.stack([w * data[:, yi, xi] for yi, xi, w in corners])
+                        if is_max:
+                            val = terms.max(axis=0)
+                            acc = val if iy == 0 and ix == 0 else np.maximum(acc, val)
+                        else:
+                            acc = acc + terms[0] + terms[1] + terms[2] + terms[3]
+                out[r, :, ph, pw] = acc if is_max else acc / count
+    return _out(op, out)
+
+
+def roi_align_corners(
+    y: np.generic, x: np.generic, height: int, width: int
+) -> list[tuple[int, int, np.generic]] | None:
+    """The four (row, col, weight) taps of a bilinear sample, as onnxruntime's
+    pre_calc_for_bilinear_interpolate; None when the sample lies outside."""
+    t = type(y)
+    if y < -1.0 or y > height or x < -1.0 or x > width:
+        return None
+    y, x = max(y, t(0)), max(x, t(0))
+    y_low, x_low = int(y), int(x)
+    if y_low >= height - 1:
+        y_low = y_high = height - 1
+        y = t(y_low)
+    else:
+        y_high = y_low + 1
+    if x_low >= width - 1:
+        x_low = x_high = width - 1
+        x = t(x_low)
+    else:
+        x_high = x_low + 1
+    ly, lx = y - t(y_low), x - t(x_low)
+    hy, hx = t(1) - ly, t(1) - lx
+    return [(y_low, x_low, hy * hx), (y_low, x_high, hy * lx), (y_high, x_low, ly * hx), (y_high, x_high, ly * lx)]
+
+
+@kernel(g.MaxRoiPoolOp)
+def _max_roi_pool(op: g.MaxRoiPoolOp, args: list[np.ndarray]) -> list[np.ndarray]:
+    x, rois = args
+    t = x.dtype.type
+    _, channels, height, width = x.shape
+    ph_n, pw_n = op.int_prop("pooled_height"), op.int_prop("pooled_width")
+    scale = t(op.float_prop("spatial_scale"))
+
+    def round_away(v: np.generic) -> int:  # std::round: halves away from zero
+        return int(np.sign(v)) * math.floor(abs(float(v)) + 0.5)
+
+    out = np.zeros(op.result_type.get_shape(), dtype=x.dtype)
+    for r in range(rois.shape[0]):
+        batch = int(rois[r, 0])
+        start_w, start_h, end_w, end_h = (round_away(rois[r, k] * scale) for k in range(1, 5))
+        bin_h = t(max(end_h - start_h + 1, 1)) / t(ph_n)
+        bin_w = t(max(end_w - start_w + 1, 1)) / t(pw_n)
+        for ph in range(ph_n):
+            h0 = min(max(int(np.floor(t(ph) * bin_h)) + start_h, 0), height)
+            h1 = min(max(int(np.ceil(t(ph + 1) * bin_h)) + start_h, 0), height)
+            for pw in range(pw_n):
+                w0 = min(max(int(np.floor(t(pw) * bin_w)) + start_w, 0), width)
+                w1 = min(max(int(np.ceil(t(pw + 1) * bin_w)) + start_w, 0), width)
+                if h1 > h0 and w1 > w0:
+                    out[r, :, ph, pw] = x[batch, :, h0:h1, w0:w1].max(axis=(1, 2))
+    return _out(op, out)
 
 
 @kernel(g.CumSumOp, g.CumProdOp)
@@ -629,6 +790,35 @@ def output_names(fn: func.FuncOp) -> list[str]:
     return names
 
 
+def output_rows(fn: func.FuncOp) -> list[tuple[int | None, bool, int]]:
+    """Per result of a model function: the index of the result holding its
+    length along a padded axis (`graph.rows`, see compiler/frontend/dynamic_rows.py)
+    or None, whether it is such a hidden count (`graph.hidden`), and the padded
+    axis (`graph.rows_axis`, default 0)."""
+    layout: list[tuple[int | None, bool, int]] = []
+    for i in range(len(fn.function_type.outputs)):
+        attrs = fn.res_attrs.data[i].data if fn.res_attrs is not None else {}
+        rows, axis = attrs.get("graph.rows"), attrs.get("graph.rows_axis")
+        layout.append((
+            rows.value.data if isinstance(rows, IntegerAttr) else None,
+            "graph.hidden" in attrs,
+            axis.value.data if isinstance(axis, IntegerAttr) else 0,
+        ))
+    return layout
+
+
+def trim_outputs(layout: Sequence[tuple[int | None, bool, int]], outputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The model's outputs: padded ones cut to their counts, the counts left out."""
+    trimmed = []
+    for (rows, hidden, axis), value in zip(layout, outputs, strict=True):
+        if hidden:
+            continue
+        if rows is not None:
+            value = value[(slice(None),) * axis + (slice(0, int(outputs[rows])),)]
+        trimmed.append(value)
+    return trimmed
+
+
 def check_feeds(
     fn: func.FuncOp, feeds: Mapping[str, np.ndarray] | Sequence[np.ndarray]
 ) -> list[np.ndarray]:
@@ -648,4 +838,4 @@ def interpret(
 ) -> list[np.ndarray]:
     """Runs `@main` of a graph-dialect module on numpy inputs (by name or position)."""
     fn = main_function(module)
-    return run_block(fn.body.block, check_feeds(fn, feeds))
+    return trim_outputs(output_rows(fn), run_block(fn.body.block, check_feeds(fn, feeds)))

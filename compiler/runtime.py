@@ -41,13 +41,36 @@ class TensorSpec:
     name: str
     shape: tuple[int, ...]
     dtype: str  # numpy dtype name
+    rows: int | None = None
+    """Outputs only: the index of the (hidden) output that holds this one's
+    number of rows. Its dim 0 is padded to `shape[0]` and cut to that count
+    (a data-dependent length, as NonMaxSuppression's)."""
+    hidden: bool = False
+    """Outputs only: a row count, which `run` does not return."""
+    rows_axis: int = 0
+    """Outputs only: the axis that `rows` counts along."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+        d: dict[str, Any] = {"name": self.name, "shape": list(self.shape), "dtype": self.dtype}
+        if self.rows is not None:
+            d["rows"] = self.rows
+        if self.hidden:
+            d["hidden"] = True
+        if self.rows_axis:
+            d["rows_axis"] = self.rows_axis
+        return d
 
     @staticmethod
     def from_json(d: Mapping[str, Any]) -> TensorSpec:
-        return TensorSpec(str(d["name"]), tuple(int(x) for x in d["shape"]), str(d["dtype"]))
+        rows = d.get("rows")
+        return TensorSpec(
+            str(d["name"]),
+            tuple(int(x) for x in d["shape"]),
+            str(d["dtype"]),
+            rows=None if rows is None else int(rows),
+            hidden=bool(d.get("hidden", False)),
+            rows_axis=int(d.get("rows_axis", 0)),
+        )
 
 
 @dataclass
@@ -277,7 +300,12 @@ class CompiledModel:
 
     @property
     def output_names(self) -> list[str]:
-        return [t.name for t in self.metadata.outputs]
+        return [t.name for t in self.visible_outputs]
+
+    @property
+    def visible_outputs(self) -> list[TensorSpec]:
+        """The outputs that `run` returns (row counts of padded outputs left out)."""
+        return [t for t in self.metadata.outputs if not t.hidden]
 
     @property
     def num_threads(self) -> int:
@@ -340,6 +368,12 @@ class CompiledModel:
                 self._entry(*args)  # a CFUNCTYPE call: the GIL is released meanwhile
         finally:
             self._give_back_arena(arena)
+        if any(t.rows is not None or t.hidden for t in self.metadata.outputs):
+            outputs = [
+                o if t.rows is None else o[(slice(None),) * t.rows_axis + (slice(0, int(outputs[t.rows])),)]
+                for t, o in zip(self.metadata.outputs, outputs, strict=True)
+                if not t.hidden
+            ]
         if selected is None:
             return outputs
         return [outputs[i] for i in selected]

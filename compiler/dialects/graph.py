@@ -1742,6 +1742,168 @@ class TopKIndicesOp(GraphOp):
         return [_tensor(shape, i64)]
 
 
+@irdl_op_definition
+class NonMaxSuppressionOp(GraphOp):
+    """ONNX NonMaxSuppression with onnxruntime's order: rows [batch, class, box]
+    for each batch, then class, in the order the greedy pass selects them
+    (score descending, ties to the lower box index; a box is dropped when its
+    IoU with a selected one exceeds the threshold).
+
+    The number of selected rows depends on the data, and shapes are static:
+    the result has room for `per_class` rows per batch and class, the
+    selected rows come first and the rest are -1 (the frontend counts the
+    rows >= 0 and the runtime cuts outputs to that count). Operands: boxes
+    [B, N, 4], scores [B, C, N], max_output_boxes_per_class (i64 scalar),
+    iou_threshold and score_threshold (f32 scalars; the latter is ignored
+    unless `has_score_threshold`), num_boxes (i64 scalar: only the first
+    num_boxes boxes take part, the rest being padding of a data-dependent
+    selection). Opaque: a serial greedy scan.
+    """
+
+    name = "graph.non_max_suppression"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.OPAQUE
+    boxes = operand_def(AnyTensor)
+    scores = operand_def(AnyTensor)
+    max_output = operand_def(AnyTensor)
+    iou_threshold = operand_def(AnyTensor)
+    score_threshold = operand_def(AnyTensor)
+    num_boxes = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    center_point_box = prop_def(IntegerAttr)
+    has_score_threshold = prop_def(IntegerAttr)
+    per_class = prop_def(IntegerAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        boxes, scores, max_out, iou, score, num_boxes = types
+        b_shape, s_shape = tuple(boxes.get_shape()), tuple(scores.get_shape())
+        if len(b_shape) != 3 or b_shape[2] != 4:
+            raise VerifyException(f"boxes must have shape [batch, boxes, 4], got {list(b_shape)}")
+        if len(s_shape) != 3 or s_shape[0] != b_shape[0] or s_shape[2] != b_shape[1]:
+            raise VerifyException(
+                f"scores must have shape [{b_shape[0]}, classes, {b_shape[1]}], got {list(s_shape)}"
+            )
+        for name, t in (("boxes", boxes), ("scores", scores), ("iou_threshold", iou), ("score_threshold", score)):
+            if not dtypes.is_float(t.get_element_type()) or t.get_element_type() != boxes.get_element_type():
+                raise VerifyException(f"{name} must have the boxes' float element type")
+        for name, t in (("max_output", max_out), ("iou_threshold", iou), ("score_threshold", score), ("num_boxes", num_boxes)):
+            if tuple(t.get_shape()) != ():
+                raise VerifyException(f"{name} must be a scalar")
+        if max_out.get_element_type() != i64 or num_boxes.get_element_type() != i64:
+            raise VerifyException("max_output and num_boxes must be i64")
+        if _props_int(props, "center_point_box") not in (0, 1):
+            raise VerifyException("center_point_box must be 0 or 1")
+        per_class = _props_int(props, "per_class")
+        if not 0 <= per_class <= b_shape[1]:
+            raise VerifyException(f"per_class={per_class} must be in [0, {b_shape[1]}]")
+        return [_tensor([s_shape[0] * s_shape[1] * per_class, 3], i64)]
+
+
+@irdl_op_definition
+class NonZeroOp(GraphOp):
+    """ONNX NonZero of a run-time input: [rank, size] i64, the coordinates of the
+    nonzero elements in row-major order, then columns of -1 (the count of
+    real columns is data-dependent; see NonMaxSuppressionOp). Opaque: a serial scan."""
+
+    name = "graph.non_zero"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.OPAQUE
+    input = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        (t,) = types
+        shape = tuple(t.get_shape())
+        if not shape:
+            raise VerifyException("input must have rank 1 or more")
+        return [_tensor([len(shape), math.prod(shape)], i64)]
+
+
+ROI_ALIGN_MODES = ("avg", "max")
+
+
+@irdl_op_definition
+class RoiAlignOp(GraphOp):
+    """ONNX RoiAlign as onnxruntime computes it: for each roi [x1, y1, x2, y2]
+    (scaled by `spatial_scale`, shifted by half a pixel when `half_pixel`) of
+    image batch_indices[r], an output_height x output_width grid of bins, each
+    the average (or max) of a grid of bilinear samples: `sampling_ratio` per
+    side, or ceil(bin size) when it is 0 (adaptive: a data-dependent count).
+
+    Max mode is onnxruntime's: the max over samples of the max of the four
+    weighted corners, not of the interpolated values. Opaque: its loads go to
+    data-dependent places.
+    """
+
+    name = "graph.roi_align"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.OPAQUE
+    input = operand_def(AnyTensor)
+    rois = operand_def(AnyTensor)
+    batch_indices = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    mode = prop_def(StringAttr)
+    output_height = prop_def(IntegerAttr)
+    output_width = prop_def(IntegerAttr)
+    sampling_ratio = prop_def(IntegerAttr)
+    spatial_scale = prop_def(FloatAttr)
+    half_pixel = prop_def(IntegerAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        x, rois, idx = types
+        shape = tuple(x.get_shape())
+        if len(shape) != 4:
+            raise VerifyException(f"input must have rank 4, got {len(shape)}")
+        if not dtypes.is_float(x.get_element_type()) or rois.get_element_type() != x.get_element_type():
+            raise VerifyException("input and rois must have one float element type")
+        r_shape = tuple(rois.get_shape())
+        if len(r_shape) != 2 or r_shape[1] != 4:
+            raise VerifyException(f"rois must have shape [num_rois, 4], got {list(r_shape)}")
+        if tuple(idx.get_shape()) != (r_shape[0],) or idx.get_element_type() != i64:
+            raise VerifyException(f"batch_indices must be i64 of shape [{r_shape[0]}]")
+        if _props_str(props, "mode") not in ROI_ALIGN_MODES:
+            raise VerifyException(f"mode must be one of {', '.join(ROI_ALIGN_MODES)}")
+        oh, ow = _props_int(props, "output_height"), _props_int(props, "output_width")
+        if oh < 1 or ow < 1:
+            raise VerifyException("output_height and output_width must be positive")
+        if _props_int(props, "sampling_ratio") < 0:
+            raise VerifyException("sampling_ratio must be >= 0")
+        return [_tensor([r_shape[0], shape[1], oh, ow], x.get_element_type())]
+
+
+@irdl_op_definition
+class MaxRoiPoolOp(GraphOp):
+    """ONNX MaxRoiPool as onnxruntime computes it: rois are [batch, x1, y1, x2, y2]
+    rows, scaled by `spatial_scale` and rounded (half away from zero) to pixels;
+    each of the pooled_height x pooled_width bins is the max over its pixels,
+    0 when the bin is empty. Opaque: its loads go to data-dependent places."""
+
+    name = "graph.max_roi_pool"
+    FUSION_KIND: ClassVar[FusionKind] = FusionKind.OPAQUE
+    input = operand_def(AnyTensor)
+    rois = operand_def(AnyTensor)
+    result = result_def(AnyTensor)
+    pooled_height = prop_def(IntegerAttr)
+    pooled_width = prop_def(IntegerAttr)
+    spatial_scale = prop_def(FloatAttr)
+
+    @classmethod
+    def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
+        x, rois = types
+        shape = tuple(x.get_shape())
+        if len(shape) != 4:
+            raise VerifyException(f"input must have rank 4, got {len(shape)}")
+        if not dtypes.is_float(x.get_element_type()) or rois.get_element_type() != x.get_element_type():
+            raise VerifyException("input and rois must have one float element type")
+        r_shape = tuple(rois.get_shape())
+        if len(r_shape) != 2 or r_shape[1] != 5:
+            raise VerifyException(f"rois must have shape [num_rois, 5], got {list(r_shape)}")
+        ph, pw = _props_int(props, "pooled_height"), _props_int(props, "pooled_width")
+        if ph < 1 or pw < 1:
+            raise VerifyException("pooled_height and pooled_width must be positive")
+        return [_tensor([r_shape[0], shape[1], ph, pw], x.get_element_type())]
+
+
 class ScanOp(GraphOp):
     """Running sums or products along `axis` (ONNX CumSum, CumProd): out[i]
     combines x[j] for j <= i (j < i when `exclusive`, its first element the
@@ -1851,6 +2013,10 @@ GRAPH_OPS: list[type[Operation]] = [
     GatherElementsOp,
     ScatterElementsOp,
     TopKIndicesOp,
+    NonMaxSuppressionOp,
+    NonZeroOp,
+    RoiAlignOp,
+    MaxRoiPoolOp,
     CumSumOp,
     CumProdOp,
     PadOp,

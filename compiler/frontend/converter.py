@@ -94,6 +94,25 @@ class ImportState:
     # Converts one node into `block` (compiler.frontend.onnx's); subgraphs (If
     # branches, SequenceMap bodies) go through it too.
     convert_node: Callable[[ImportState, onnx.NodeProto], None] | None = None
+    # Values whose dim 0 holds a data-dependent number of rows (NonMaxSuppression's
+    # result and what is computed row by row from it): the padded value -> its
+    # row count (an i64 scalar) and the node it comes from. See `dynamic_rows.py`.
+    dynamic_rows: dict[SSAValue, DynamicRows] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DynamicRows:
+    """A value's number of valid leading rows, known at run time only.
+
+    Shapes are static, so such a value is padded to its largest possible
+    row count; `count` (an i64 scalar graph value) says how many rows are
+    real, and `origin` names the node that made the count data-dependent.
+    """
+
+    count: SSAValue
+    origin: str
+    axis: int = 0
+    """The padded axis (NMS's selection: 0; NonZero's [rank, n]: 1)."""
 
 
 class NodeBuilder:
@@ -153,6 +172,15 @@ class NodeBuilder:
 
     def opt_input(self, i: int) -> SSAValue | None:
         return self.input(i) if self.has_input(i) else None
+
+    def set_dynamic_rows(self, value: SSAValue, count: SSAValue, axis: int = 0) -> None:
+        """Marks `value`'s dim `axis` as padded, with `count` real entries (an i64 scalar)."""
+        origin = f"{self.node.op_type} node '{self.display_name}'"
+        self.state.dynamic_rows[value] = DynamicRows(count, origin, axis)
+
+    def dynamic_rows(self, value: SSAValue) -> DynamicRows | None:
+        """The count and padded axis of a value with a data-dependent length, else None."""
+        return self.state.dynamic_rows.get(value)
 
     @property
     def inputs(self) -> list[SSAValue]:

@@ -28,8 +28,16 @@ import onnx
 from google.protobuf.message import DecodeError
 from onnx import numpy_helper
 from xdsl.dialects import func
-from xdsl.dialects.builtin import DictionaryAttr, ModuleOp, StringAttr, TensorType
-from xdsl.ir import Block, Region, SSAValue
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    IntegerAttr,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+    UnitAttr,
+)
+from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
@@ -39,7 +47,10 @@ from compiler.errors import (
     ShapeError,
     UnsupportedOpError,
 )
-from compiler.frontend import onnx_ops  # noqa: F401  (registers every converter)
+from compiler.frontend import (
+    dynamic_rows,
+    onnx_ops,  # noqa: F401  (registers every converter)
+)
 from compiler.frontend.converter import (
     DOMAIN_CONVERTERS,
     Converter,
@@ -369,6 +380,17 @@ def import_onnx(
                 hint="return tensors (e.g. torch.stack or torch.cat the list)",
             )
         outputs.append(value)
+    res_attrs = [_output_attrs(vi.name) for vi in graph.output]
+    # Outputs with a data-dependent row count: the count becomes a hidden result.
+    for i, value in enumerate(list(outputs)):
+        rows = state.dynamic_rows.get(value)
+        if rows is not None:
+            res_attrs[i][dynamic_rows.ROWS_ATTR] = IntegerAttr(len(outputs), 64)
+            if rows.axis:
+                res_attrs[i][dynamic_rows.ROWS_AXIS_ATTR] = IntegerAttr(rows.axis, 64)
+            outputs.append(rows.count)
+            res_attrs.append(_output_attrs(f"{graph.output[i].name}:rows"))
+            res_attrs[-1][dynamic_rows.HIDDEN_ATTR] = UnitAttr()
     block.add_op(func.ReturnOp(*outputs))
     _erase_dead_ops(block)
 
@@ -377,7 +399,7 @@ def import_onnx(
         (arg_types, [v.type for v in outputs]),
         Region(block),
         arg_attrs=_names_attr([vi.name for vi in real_inputs]),
-        res_attrs=_names_attr([vi.name for vi in graph.output]),
+        res_attrs=ArrayAttr([DictionaryAttr(a) for a in res_attrs]),
     )
     module = ModuleOp([fn])
     if source is not None:
@@ -422,6 +444,10 @@ def _check_unique_names(graph: onnx.GraphProto, source: str | None) -> None:
             defined.add(name)
 
 
+def _output_attrs(name: str) -> dict[str, Attribute]:
+    return {"graph.name": StringAttr(name)}
+
+
 def _names_attr(names: Sequence[str]):
     from xdsl.dialects.builtin import ArrayAttr
 
@@ -464,6 +490,7 @@ def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
     for name in node.input:
         if name and name not in state.values:
             raise builder.error(f"input '{name}' is not defined before this node")
+    restore = dynamic_rows.prepare(builder) if state.dynamic_rows else []
     try:
         results = list(conv(builder))
     except CompilerError as err:
@@ -474,6 +501,11 @@ def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
         raise builder.error(
             "ran out of memory converting this node", hint="check the shapes in the model"
         ) from None
+    finally:
+        for name, value in restore:
+            state.values[name] = value
+    if state.dynamic_rows:
+        dynamic_rows.propagate(builder, results, masked=bool(restore))
     for i, name in enumerate(node.output):
         if not name:
             continue

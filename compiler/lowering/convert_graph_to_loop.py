@@ -43,7 +43,7 @@ from xdsl.passes import ModulePass
 from xdsl.printer import Printer
 
 from compiler import dtypes
-from compiler.compute import indexing, layout, matmul, nn, reduce, sort, winograd  # noqa: F401  (element rules)
+from compiler.compute import detection, indexing, layout, matmul, nn, reduce, sort, winograd  # noqa: F401  (element rules)
 from compiler.compute.builder import KernelBuilder, index, memref_type, storage_type
 from compiler.compute.common import KernelContext
 from compiler.compute.element import ElementEmitter, Source, is_injective
@@ -75,6 +75,10 @@ COMPUTE: dict[type[Operation], ComputeDef] = {
     g.LayerNormOp: reduce.layer_norm_kernel,
     g.ScatterElementsOp: indexing.scatter_elements_kernel,
     g.TopKIndicesOp: sort.topk_indices_kernel,
+    g.NonMaxSuppressionOp: detection.non_max_suppression_kernel,
+    g.RoiAlignOp: detection.roi_align_kernel,
+    g.MaxRoiPoolOp: detection.max_roi_pool_kernel,
+    g.NonZeroOp: detection.non_zero_kernel,
     g.CumSumOp: sort.cumsum_kernel,
     g.WinogradInputOp: winograd.winograd_input_kernel,
     g.WinogradOutputOp: winograd.winograd_output_kernel,

@@ -412,7 +412,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # The warm-up run checks the inputs and gives the printed outputs.
     outputs = compiled.run(None, feeds)
-    for spec, value in zip(compiled.metadata.outputs, outputs, strict=True):
+    for spec, value in zip(compiled.visible_outputs, outputs, strict=True):
         print(f"output {spec.name}: shape {tuple(value.shape)} {value.dtype}  {summarize(value)}")
     # A .so remembers the thread count it was built with; report what actually runs.
     threads = "all cores" if not compiled.num_threads else f"{compiled.num_threads} thread(s)"
@@ -472,7 +472,7 @@ def _compare(
         raise CompilerError(f"onnxruntime cannot load the model ({message})", file=str(model_path)) from None
     ort_feeds = {name: np.asarray(feeds[name]) for name in compiled.input_names}
     expected = session.run(None, ort_feeds)
-    for spec, got, want in zip(compiled.metadata.outputs, outputs, expected, strict=True):
+    for spec, got, want in zip(compiled.visible_outputs, outputs, expected, strict=True):
         print(f"compare {spec.name}: max relative error {max_rel_error(got, np.asarray(want)):.3g}")
     theirs = time_runs(lambda: session.run(None, ort_feeds), args.repeat)
     print(

@@ -90,11 +90,11 @@ def with_int_input() -> onnx.ModelProto:
 
 
 def unsupported_op() -> onnx.ModelProto:
-    """A model with an op the compiler does not import (Unique)."""
+    """A model with an op the compiler does not import (Det)."""
     graph = helper.make_graph(
-        [helper.make_node("Unique", ["x"], ["u"])],
+        [helper.make_node("Det", ["x"], ["u"])],
         "unsupported",
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 3])],
         [helper.make_tensor_value_info("u", TensorProto.FLOAT, None)],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])

@@ -1384,6 +1384,7 @@ s.op("Einsum", ["t"], "einsum_reduce_transpose", equation="bij->jb")
 s.op("Einsum", [s.input("sq", s.f32(3, 4, 4))], "einsum_batch_trace", equation="bii->b")
 s.op("Einsum", [s.input("ea", s.i64(3, 4)), s.input("eb", s.i64(4))], "einsum_matvec_i64", equation="ij,j->i")
 s.op("Gather", ["t", s.op("NonZero", [s.const(ints(0, 1, 0, 1, 1))], check=False)], "nonzero_const", axis=2)
+s.op("Gather", ["t", s.op("Unique", [s.const(ints(4, 1, 4, 0))], check=False)], "unique_const", axis=2)
 
 s = spec("topk", opset=18)
 ties = s.steps(3, 40, lo=-3, hi=3)  # many equal values: ties go to the lower index
@@ -1687,6 +1688,7 @@ def test_every_supported_op_is_compiled() -> None:
 COMPILED_ELSEWHERE = {"LSTM", "GRU", "RNN"}  # test_rnn.py
 COMPILED_ELSEWHERE |= {"NegativeLogLikelihoodLoss", "SoftmaxCrossEntropyLoss"}  # test_losses.py
 COMPILED_ELSEWHERE |= {"GridSample"}  # test_grid_sample.py
+COMPILED_ELSEWHERE |= {"NonMaxSuppression", "RoiAlign", "MaxRoiPool"}  # test_detection.py
 COMPILED_ELSEWHERE |= {"Attention", "RotaryEmbedding"}  # test_attention.py
 COMPILED_ELSEWHERE |= SEQUENCE_OPS  # test_frontend_numerics.py::test_sequence_cases_compile
 

@@ -51,7 +51,7 @@ def relu_model() -> onnx.ModelProto:
 
 def unsupported_op_model() -> onnx.ModelProto:
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
-    node = helper.make_node("NonZero", ["x"], ["y"], name="find_nonzero")
+    node = helper.make_node("Unique", ["x"], ["y"], name="find_unique")
     return _model([node], [x], ["y"], opset=13)
 
 
@@ -75,7 +75,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
         "truncated": tmp_path / "truncated.onnx",
         "not_onnx": tmp_path / "notes.onnx",
         "empty": tmp_path / "empty.onnx",
-        "unsupported_op": tmp_path / "nonzero.onnx",
+        "unsupported_op": tmp_path / "unique.onnx",
         "string": tmp_path / "strings.onnx",
         "complex": tmp_path / "complex.onnx",
         "symbolic": tmp_path / "bert.onnx",
@@ -125,7 +125,7 @@ CLI_CASES: list[tuple[str, list[str], list[str]]] = [
     ("truncated", [], ["truncated.onnx", "not a valid ONNX model"]),
     ("not_onnx", [], ["notes.onnx", "not a valid ONNX model"]),
     ("empty", [], ["empty.onnx", "not a valid ONNX model"]),
-    ("unsupported_op", [], ["nonzero.onnx", "node 'find_nonzero'", "NonZero", "opset 13", "not supported"]),
+    ("unsupported_op", [], ["unique.onnx", "node 'find_unique'", "Unique", "opset 13", "not supported"]),
     ("string", [], ["strings.onnx", "input 'x'", "STRING", "not supported"]),
     ("complex", [], ["complex.onnx", "input 'x'", "COMPLEX64", "not supported"]),
     ("symbolic", [], ["bert.onnx", "input 'input_ids'", "symbolic dim 'batch'", "--input-shape input_ids="]),
@@ -230,7 +230,7 @@ def _api_cases(files: dict[str, Path], tmp: Path) -> dict[str, tuple[Callable[[]
         "unsupported-op": (
             lambda: compiler.import_onnx(unsupported_op_model()),
             UnsupportedOpError,
-            ["node 'find_nonzero'", "NonZero", "opset 13"],
+            ["node 'find_unique'", "Unique", "opset 13"],
         ),
         "string-input": (
             lambda: compiler.import_onnx(files["string"]),
@@ -295,9 +295,9 @@ def test_api_names_the_file(files: dict[str, Path]) -> None:
         compiler.import_onnx(files["unsupported_op"])
     err = info.value
     assert (err.file, err.node, err.op_type, err.opset) == (
-        str(files["unsupported_op"]), "find_nonzero", "NonZero", 13
+        str(files["unsupported_op"]), "find_unique", "Unique", 13
     )
-    assert str(err).startswith(f"{files['unsupported_op']}: node 'find_nonzero' (NonZero, opset 13): ")
+    assert str(err).startswith(f"{files['unsupported_op']}: node 'find_unique' (Unique, opset 13): ")
 
 
 def test_input_shapes_pin_a_symbolic_dim(files: dict[str, Path]) -> None:

@@ -772,6 +772,23 @@ graph_case(
     {"mask": C(np.asarray([0, 3, 0, 1], np.int64)), "x": f32(2, 5)},
     ["out"],
 )
+graph_case(
+    "Unique-constant-into-Gather",
+    [
+        helper.make_node("Unique", ["ids"], ["u", "first", "inverse", "counts"], sorted=0),
+        helper.make_node("Gather", ["x", "u"], ["out"], axis=1),
+    ],
+    {"ids": C(np.asarray([3, 1, 3, 0, 1], np.int64)), "x": f32(2, 5)},
+    ["out", "first", "inverse", "counts"],
+    opset=11,
+)
+graph_case(
+    "Unique-constant-rows",
+    [helper.make_node("Unique", ["rows"], ["u", "first", "inverse", "counts"], axis=0)],
+    {"rows": C(np.asarray([[1, 2], [0, 3], [1, 2], [0, 1]], np.float32))},
+    ["u", "first", "inverse", "counts"],
+    opset=11,
+)
 _ties = np.asarray([[3, 1, 3, 2, 1, 3], [0, 0, 5, 5, -1, 0]], np.float32)
 case("largest-ties", "TopK", _ties, C(ints(4)), outs=2, opset=11)
 case("smallest-axis0", "TopK", f32(5, 3), C(ints(2)), outs=2, axis=0, largest=0, opset=11)
@@ -1050,6 +1067,7 @@ def test_sequence_cases_compile(c: Case) -> None:
 
 # Ops whose numerics cases live in their own file.
 NUMERICS_ELSEWHERE = {"Attention", "RotaryEmbedding"}  # test_attention.py
+NUMERICS_ELSEWHERE |= {"NonMaxSuppression", "RoiAlign", "MaxRoiPool"}  # test_detection.py
 
 
 def test_every_supported_op_has_a_case() -> None:

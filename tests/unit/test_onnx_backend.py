@@ -163,7 +163,7 @@ def test_is_compatible() -> None:
     assert backend.is_compatible(two_in_two_out())
     assert backend.is_compatible(dynamic_batch())  # shapes come at run time
     assert backend.is_compatible(dynamic_batch(), input_shapes={"x": (2, 8)})
-    assert not backend.is_compatible(unsupported_op())  # Unique
+    assert not backend.is_compatible(unsupported_op())  # Det
     assert not backend.is_compatible(_single_node("Relu", domain="com.example"))
     assert not backend.is_compatible(_single_node("Relu", opset=6, elem=TensorProto.COMPLEX64))
     assert not backend.is_compatible(_single_node("Identity", elem=TensorProto.STRING))

@@ -1,15 +1,17 @@
 """Converters of ONNX ops that decompose into masks, matmuls and reductions
-(Trilu, OneHot, Einsum, NonZero on constants), and of the two that need a
-graph op of their own: CumSum and CumProd (graph.cumsum / graph.cumprod, scans) and TopK
-(graph.topk_indices, then graph.gather_elements for the values).
+(Trilu, OneHot, Einsum, NonZero and Unique on constants), and of those that
+need a graph op of their own: CumSum and CumProd (graph.cumsum / graph.cumprod,
+scans), TopK (graph.topk_indices, then graph.gather_elements for the values)
+and NonZero of a run-time input (graph.non_zero).
 
 The decompositions:
 - Trilu is a `where` with a constant triangular mask;
 - OneHot compares the indices with a constant `arange(depth)`;
 - Einsum becomes transposes, reshapes, reduce_sum and one batched matmul per
   pair of operands (the forms transformer exporters emit);
-- NonZero's result shape depends on values, so it folds when its input is a
-  constant and is refused otherwise.
+- NonZero's and Unique's result shapes depend on values, so they fold when
+  their input is a constant; a run-time NonZero is graph.non_zero, padded,
+  with its count (as NonMaxSuppression's selection); Unique is refused.
 """
 
 from __future__ import annotations
@@ -118,14 +120,53 @@ def convert_one_hot(b: NodeBuilder) -> list[SSAValue]:
 
 @converter("NonZero")
 def convert_non_zero(b: NodeBuilder) -> list[SSAValue]:
+    """A constant input folds; a run-time one gives graph.non_zero, padded to one
+    column per element, with the count of nonzeros (compiler/frontend/dynamic_rows.py)."""
+    x = b.input(0)
+    value = constant_value(x)
+    if value is not None:
+        found = np.asarray(np.nonzero(np.atleast_1d(value)), dtype=np.int64)[: value.ndim]
+        return [b.constant(found)]
+    if rank(x) == 0:
+        raise b.error(
+            "a runtime scalar input is not supported: NonZero's result shape depends on its value",
+            hint="make the input a constant (it folds then), or give it rank 1",
+        )
+    found = b.make(g.NonZeroOp, [x])
+    nonzero = x if dtypes.is_bool(elem(x)) else b.make(g.NotOp, [b.make(g.EqualOp, [x, scalar(b, 0, x)])])
+    ones = b.make(g.CastOp, [nonzero], [TensorType(_I64, list(shape(x)))])
+    count = b.make(g.ReduceSumOp, [ones], axes=list(range(rank(x))), keepdims=0)
+    b.set_dynamic_rows(found, count, axis=1)
+    return [found]
+
+
+@converter("Unique")
+def convert_unique(b: NodeBuilder) -> list[SSAValue]:
+    """Unique folds on a constant input, like NonZero: every result but
+    inverse_indices has a data-dependent length."""
     value = constant_value(b.input(0))
     if value is None:
         raise b.error(
-            "a runtime input is not supported: NonZero's result shape depends on its values",
-            hint="make the input a constant (it folds then), or compute NonZero outside the model",
+            "a runtime input is not supported: Unique's result shape depends on its values",
+            hint="make the input a constant (it folds then), or compute Unique outside the model",
         )
-    found = np.asarray(np.nonzero(np.atleast_1d(value)), dtype=np.int64)[: value.ndim]
-    return [b.constant(found)]
+    axis = b.attr("axis")
+    if axis is not None:
+        axis = norm_axis(b, int(axis), value.ndim)
+    data = value.reshape(-1) if axis is None else value
+    y, first, inverse, counts = np.unique(data, return_index=True, return_inverse=True, return_counts=True, axis=axis)
+    inverse = inverse.reshape(-1)
+    if not b.attr("sorted", 1):
+        # In order of first occurrence: renumber the sorted uniques.
+        order = np.argsort(first, kind="stable")
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        y = np.take(y, order, axis=0 if axis is None else axis)
+        first, counts, inverse = first[order], counts[order], rank[inverse]
+    return [
+        b.constant(y, elem(b.input(0))),
+        *(b.constant(np.asarray(a, np.int64)) for a in (first, inverse, counts)),
+    ]
 
 
 # ---------------------------------------------------------------------------
