@@ -72,6 +72,18 @@ WORKLOAD_KEY_ATTR = "loop.workload_key"
 CONSTANT_OPERANDS_ATTR = "loop.constant_operands"
 """i64 array on a kernel: the operands that every call passes a constant (weights)."""
 
+SCOPE_ATTR = "loop.scope"
+"""String attribute on a `memref.alloca` inside GPU block loops: where it lives on a GPU.
+`shared`: one buffer per thread block (`__shared__`); `local`: per thread
+(registers), its leading `loop.thread_dims` dimensions indexed by thread-bound
+induction variables (each thread's own slice; the CUDA emitter drops them)."""
+
+THREAD_DIMS_ATTR = "loop.thread_dims"
+"""i64 attribute on a `local` alloca: how many leading dimensions are per-thread slices."""
+
+SHARED = "shared"
+LOCAL = "local"
+
 SERIAL = "serial"
 PARALLEL = "parallel"
 VECTORIZE = "vectorize"
@@ -94,6 +106,26 @@ class YieldOp(IRDLOperation):
     name = "loop.yield"
 
     traits = lazy_traits_def(lambda: (IsTerminator(), HasParent(ForOp), Pure()))
+
+    assembly_format = "attr-dict"
+
+    def __init__(self) -> None:
+        super().__init__()
+
+
+@irdl_op_definition
+class BarrierOp(IRDLOperation):
+    """`loop.barrier`: every thread of a GPU block waits here (`__syncthreads()`).
+
+    It separates phases of a block: sibling thread-bound nests inside the
+    block loops, such as a cooperative copy into shared memory and the nest
+    that reads it. The loop interpreter runs a thread-bound nest to the end
+    before the next op, so phases are already in sequence there and the
+    barrier does nothing; on a GPU it is what makes them so. It must not sit
+    inside a thread-bound loop (threads that skip it would deadlock).
+    """
+
+    name = "loop.barrier"
 
     assembly_format = "attr-dict"
 
@@ -354,4 +386,4 @@ class ForOp(IRDLOperation):
                 seen.add(name)
 
 
-Loop = Dialect("loop", [ForOp, YieldOp], [])
+Loop = Dialect("loop", [ForOp, YieldOp, BarrierOp], [])

@@ -6,6 +6,7 @@
 """
 
 from compiler.schedule.dot import Dot
+from compiler.schedule.gpu_memory import CacheRead
 from compiler.schedule.pack import Pack
 from compiler.schedule.placement import CacheWrite, ComputeAt
 from compiler.schedule.primitives import (
@@ -27,6 +28,7 @@ from compiler.schedule.schedule import Schedule, apply_schedule
 __all__ = [
     "PRIMITIVES",
     "Bind",
+    "CacheRead",
     "CacheWrite",
     "ComputeAt",
     "Dot",

@@ -187,7 +187,9 @@ class Interpreter:
     def run_op(self, op: Operation) -> None:
         name = op.name
         env = self.env
-        if name in ("func.return", "loop.yield", "scf.yield", "scf.reduce"):
+        if name in ("func.return", "loop.yield", "scf.yield", "scf.reduce", "loop.barrier"):
+            # loop.barrier: thread-bound nests run to their end one after the
+            # other here, so the phases it separates are already in sequence.
             return
         if isinstance(op, ForOp):
             independent = op.kind in ("parallel", "vectorize") or is_gpu_binding(op.kind)

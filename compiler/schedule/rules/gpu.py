@@ -13,18 +13,26 @@ kernels that keep state at their top level, stay serial: one thread (see
 compiler/targets/cuda/convert_loop_to_cuda.py).
 
 This is the baseline every kernel class gets on a GPU. Shared-memory tiles,
-register tiles and warp-shuffle reductions are the class rules' work.
+register tiles and warp-shuffle reductions are the class rules' work: the
+GEMM class (matmul, conv as implicit GEMM) has its own (`gpu_gemm.py`), and
+what its schedule leaves unbound (an init or epilogue stage it could not
+place) gets this baseline.
 
 Knobs: `threads.<nest>`, the block size of each nest (32 to 1024).
 """
 
 from __future__ import annotations
 
-from xdsl.dialects import func
+from collections.abc import Mapping
+from typing import Any
 
-from compiler.dialects.loop import SERIAL
+from xdsl.dialects import func
+from xdsl.dialects.builtin import StringAttr
+
+from compiler.dialects.loop import ALGORITHM_ATTR, SERIAL
 from compiler.schedule.analysis import independence_problem
 from compiler.schedule.primitives import Bind, Fuse, Split, all_loops, unique_axis
+from compiler.schedule.rules.gpu_gemm import GEMM_ALGORITHMS, gemm_rule
 from compiler.schedule.schedule import Schedule
 from compiler.schedule.target import GpuTarget
 from compiler.schedule.trial import ScheduleBuilder
@@ -110,8 +118,18 @@ def gpu_rule(b: ScheduleBuilder, target: GpuTarget) -> None:
             _bind_nest(b, top, target)
 
 
-def gpu_default_schedule(kernel: func.FuncOp, target: GpuTarget | None = None) -> Schedule:
-    """A GPU schedule for the kernel; the kernel itself is not modified."""
-    b = ScheduleBuilder(kernel)
-    gpu_rule(b, target or GpuTarget())
+def gpu_default_schedule(
+    kernel: func.FuncOp, target: GpuTarget | None = None, knobs: Mapping[str, Any] | None = None
+) -> Schedule:
+    """A GPU schedule for the kernel (its class's rule, else the baseline); the kernel itself is not modified."""
+    target = target or GpuTarget()
+    algorithm = kernel.attributes.get(ALGORITHM_ATTR)
+    if isinstance(algorithm, StringAttr) and algorithm.data in GEMM_ALGORITHMS and not keeps_state(kernel):
+        b = ScheduleBuilder(kernel, knobs)
+        if gemm_rule(b, target, algorithm.data):
+            gpu_rule(b, target)  # stages the GEMM schedule left as nests of their own
+            return b.finish()
+        b.finish()
+    b = ScheduleBuilder(kernel, knobs)
+    gpu_rule(b, target)
     return b.finish()

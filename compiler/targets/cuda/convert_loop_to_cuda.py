@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from xdsl.dialects import arith, func, memref
 from xdsl.dialects.builtin import (
     BFloat16Type,
+    DenseArrayBase,
     Float16Type,
     Float32Type,
     Float64Type,
@@ -36,14 +37,21 @@ from xdsl.dialects.builtin import (
     IntegerType,
     MemRefType,
     ModuleOp,
+    StringAttr,
 )
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, SSAValue
 
 from compiler.dialects.loop import (
+    CONSTANT_OPERANDS_ATTR,
     GPU_BLOCK_BINDINGS,
     GPU_THREAD_BINDINGS,
     KERNEL_ATTR,
+    LOCAL,
+    SCOPE_ATTR,
+    SHARED,
+    THREAD_DIMS_ATTR,
     UNROLL,
+    VECTORIZE,
     ForOp,
     YieldOp,
 )
@@ -149,12 +157,17 @@ def _math_name(name: str, t: Attribute) -> str:
 class _Function:
     """The C text of one `__global__` function, built statement by statement."""
 
-    def __init__(self, kernel: func.FuncOp, names: dict[SSAValue, str]) -> None:
+    def __init__(self, kernel: func.FuncOp, names: dict[SSAValue, str], block: tuple[int, int, int] = (1, 1, 1)) -> None:
         self.kernel = kernel
         self.names = dict(names)
         self.lines: list[str] = []
         self.count = 0
         self.where = f"kernel @{kernel.sym_name.data}"
+        self.block_dims = dict(zip(GPU_THREAD_BINDINGS, block, strict=True))
+        self.dropped: dict[SSAValue, int] = {}
+        """Local (per-thread) buffers: how many leading dimensions are the thread's slice index."""
+        self.aligned: set[SSAValue] = set()
+        """Buffers whose base is 16-byte aligned: shared arrays, and the weights (params are 64-byte aligned)."""
 
     def fresh(self, value: SSAValue) -> str:
         self.count += 1
@@ -191,12 +204,26 @@ class _Function:
         handler(self, op, depth)
 
     def loop(self, loop: ForOp, depth: int, bound: dict[ForOp, str]) -> None:
-        iv = self.fresh(loop.iv)
-        if loop in bound:
-            self.line(depth, f"const long long {iv} = {loop.lower}LL + (long long){bound[loop]} * {loop.stride}LL;")
+        if loop in bound or loop.kind in GPU_THREAD_BINDINGS:
+            # A thread-bound loop off the launch's perfect prefix is one phase of
+            # the block: every thread runs it, those beyond its extent idle.
+            index = bound.get(loop, loop.kind)
+            guard = loop.kind in GPU_THREAD_BINDINGS and loop.trip_count < self.block_dims[loop.kind]
+            if guard:
+                self.line(depth, f"if ({index} < {loop.trip_count}) {{")
+                depth += 1
+            iv = self.fresh(loop.iv)
+            self.line(depth, f"const long long {iv} = {loop.lower}LL + (long long){index} * {loop.stride}LL;")
             self.block(loop, depth, bound)
+            if guard:
+                self.line(depth - 1, "}")
             return
-        if loop.kind == UNROLL:
+        if loop.kind in GPU_BLOCK_BINDINGS:
+            raise CudaEmitError(f"{self.where}: loop '{loop.axis_name}' is bound to {loop.kind} but is not an outer loop of its nest")
+        if loop.kind == VECTORIZE and self.vector_copy(loop, depth, bound):
+            return
+        iv = self.fresh(loop.iv)
+        if loop.kind in (UNROLL, VECTORIZE):
             self.line(depth, "#pragma unroll")
         self.line(depth, f"for (long long {iv} = {loop.lower}LL; {iv} < {loop.upper}LL; {iv} += {loop.stride}LL) {{")
         self.block(loop, depth + 1, bound)
@@ -206,10 +233,49 @@ class _Function:
         for op in loop.body.block.ops:
             self.op(op, depth, bound)
 
+    def vector_copy(self, loop: ForOp, depth: int, bound: dict[ForOp, str]) -> bool:
+        """A vectorized loop of 2 or 4 iterations that copies contiguous f32s
+        between 16-byte-aligned buffers: one float2/float4 load and store.
+        False (a scalar loop instead) unless the alignment is proven."""
+        ops = [op for op in loop.body.block.ops if not isinstance(op, YieldOp)]
+        loads = [op for op in ops if isinstance(op, memref.LoadOp)]
+        stores = [op for op in ops if isinstance(op, memref.StoreOp)]
+        width = loop.trip_count
+        if (
+            width not in (2, 4) or loop.lower != 0 or loop.stride != 1 or len(loads) != 1 or len(stores) != 1
+            or stores[0].value is not loads[0].res
+            or not all(op.name.startswith("arith.") for op in ops if op not in (loads[0], stores[0]))
+            or not isinstance(loads[0].res.type, Float32Type)
+        ):
+            return False
+        for access in (loads[0], stores[0]):
+            if access.memref not in self.aligned or access.memref in self.dropped:
+                return False
+            if not _vector_aligned(access.memref, tuple(access.indices), loop.iv, width):
+                return False
+        vec = f"float{width}"
+        self.names[loop.iv] = "0LL"
+        for op in ops:
+            if op is loads[0]:
+                name = self.fresh(op.results[0])
+                self.line(depth, f"const {vec} {name} = *reinterpret_cast<const {vec}*>(&{self.index(op.memref, tuple(op.indices))});")
+            elif op is stores[0]:
+                self.line(depth, f"*reinterpret_cast<{vec}*>(&{self.index(op.memref, tuple(op.indices))}) = {self.name(op.value)};")
+            else:
+                self.op(op, depth, bound)
+        return True
+
     def index(self, ref: SSAValue, indices: tuple[SSAValue, ...]) -> str:
         t = ref.type
         assert isinstance(t, MemRefType)
         shape = t.get_shape()
+        drop = self.dropped.get(ref, 0)
+        if drop:
+            for i in indices[:drop]:
+                owner = i.owner.parent_op() if isinstance(i, BlockArgument) and isinstance(i.owner, Block) else None
+                if not isinstance(owner, ForOp) or owner.kind not in GPU_THREAD_BINDINGS:
+                    raise CudaEmitError(f"{self.where}: a per-thread buffer is indexed by something other than a thread index")
+            shape, indices = shape[drop:], indices[drop:]
         strides, stride = [], 1
         for extent in reversed(shape):
             strides.append(stride)
@@ -326,9 +392,78 @@ def _store(f: _Function, op: Operation, depth: int) -> None:
 def _alloca(f: _Function, op: Operation, depth: int) -> None:
     t = op.results[0].type
     assert isinstance(t, MemRefType)
-    size = max(1, math.prod(t.get_shape()))
+    shape = t.get_shape()
+    scope = op.attributes.get(SCOPE_ATTR)
+    scope = scope.data if isinstance(scope, StringAttr) else ""
     name = f.fresh(op.results[0])
-    f.line(depth, f"{c_type(t.element_type)} {name}[{size}];")
+    if scope == SHARED:
+        f.aligned.add(op.results[0])
+        f.line(depth, f"__shared__ __align__(16) {c_type(t.element_type)} {name}[{max(1, math.prod(shape))}];")
+        return
+    if scope == LOCAL:
+        drop = op.attributes.get(THREAD_DIMS_ATTR)
+        f.dropped[op.results[0]] = int(drop.value.data) if isinstance(drop, IntegerAttr) else 0
+        shape = shape[f.dropped[op.results[0]]:]
+    f.line(depth, f"{c_type(t.element_type)} {name}[{max(1, math.prod(shape))}];")
+
+
+def _barrier(f: _Function, op: Operation, depth: int) -> None:
+    inside = op.parent_op()
+    while isinstance(inside, ForOp):
+        if inside.kind in GPU_THREAD_BINDINGS:
+            raise CudaEmitError(f"{f.where}: a barrier inside thread loop '{inside.axis_name}' (threads that skip it would hang)")
+        inside = inside.parent_op()
+    f.line(depth, "__syncthreads();")
+
+
+def _term(value: SSAValue, iv: SSAValue) -> tuple[int, int] | None:
+    """`value` as `coeff * iv + rest`: (coeff, g) with g a number that divides
+    every value of `rest` (0: rest is 0); None when it is not linear in iv."""
+    if value is iv:
+        return 1, 0
+    if isinstance(value, BlockArgument):
+        owner = value.owner.parent_op() if isinstance(value.owner, Block) else None
+        if isinstance(owner, ForOp):
+            return 0, math.gcd(owner.lower, owner.stride)
+        return 0, 1
+    assert isinstance(value, OpResult)
+    op = value.op
+    if isinstance(op, arith.ConstantOp) and isinstance(op.value, IntegerAttr):
+        return 0, abs(int(op.value.value.data))
+    parts = [_term(v, iv) for v in op.operands]
+    if op.name in ("arith.addi", "arith.subi") and all(p is not None for p in parts):
+        (c1, g1), (c2, g2) = parts  # type: ignore[misc]
+        return c1 + (c2 if op.name == "arith.addi" else -c2), math.gcd(g1, g2)
+    if op.name == "arith.muli" and all(p is not None for p in parts):
+        (c1, g1), (c2, g2) = parts  # type: ignore[misc]
+        if c1 and c2:
+            return None
+        if c1 or c2:  # (c*iv + r) * k with k constant-divisible only
+            k = next((int(o.op.value.value.data) for o in op.operands if isinstance(o, OpResult) and isinstance(o.op, arith.ConstantOp)), None)
+            return None if k is None else ((c1 or c2) * k, (g1 if c1 else g2) * abs(k))
+        return 0, g1 * g2
+    if op.name in ("arith.index_cast", "arith.index_castui") and parts[0] is not None:
+        return parts[0]
+    if all(p is not None and p[0] == 0 for p in parts):
+        return 0, 1
+    return None
+
+
+def _vector_aligned(ref: SSAValue, indices: tuple[SSAValue, ...], iv: SSAValue, width: int) -> bool:
+    """Whether `ref[indices]` over `iv = 0 .. width-1` is `width` contiguous
+    elements starting at a multiple of `width` (from the buffer's start)."""
+    t = ref.type
+    assert isinstance(t, MemRefType)
+    shape = t.get_shape()
+    coeff, g, stride = 0, 0, 1
+    for i, extent in zip(reversed(indices), reversed(shape), strict=True):
+        part = _term(i, iv)
+        if part is None:
+            return False
+        coeff += part[0] * stride
+        g = math.gcd(g, part[1] * stride)
+        stride *= extent
+    return coeff == 1 and g % width == 0
 
 
 _HANDLERS: dict[str, Callable[[_Function, Operation, int], None]] = {
@@ -342,6 +477,7 @@ _HANDLERS: dict[str, Callable[[_Function, Operation, int], None]] = {
     "memref.load": _load,
     "memref.store": _store,
     "memref.alloca": _alloca,
+    "loop.barrier": _barrier,
     **{name: _binary for name in _BINARY},
     **{name: _unsigned_binary for name in _UNSIGNED_BINARY},
     **{name: _call for name in _CALLS},
@@ -352,10 +488,19 @@ _HANDLERS: dict[str, Callable[[_Function, Operation, int], None]] = {
 
 
 def _bound_prefix(loop: ForOp) -> dict[ForOp, str]:
-    """The loops of the nest's perfect prefix bound to GPU indices, and the index each reads."""
+    """The nest's outer loops bound to GPU indices, and the index each reads:
+    the block loops, each the one loop of its parent's body (beside the
+    buffers and index arithmetic that the block shares), then the thread
+    loops of the perfect prefix."""
     bound: dict[ForOp, str] = {}
     current: ForOp | None = loop
+    while current is not None and current.kind in GPU_BLOCK_BINDINGS:
+        bound[current] = current.kind
+        children = current.child_loops()
+        current = children[0] if len(children) == 1 else None
     while current is not None and current.kind in GPU_BLOCK_BINDINGS + GPU_THREAD_BINDINGS:
+        if current.kind in GPU_BLOCK_BINDINGS:
+            break
         bound[current] = current.kind
         current = current.perfectly_nested_child()
     return bound
@@ -366,6 +511,19 @@ def _dims(bound: dict[ForOp, str], bindings: tuple[str, ...]) -> tuple[int, int,
     for loop, index in bound.items():
         if index in bindings:
             dims[bindings.index(index)] *= loop.trip_count
+    return (dims[0], dims[1], dims[2])
+
+
+def _block_dims(nest: ForOp, bound: dict[ForOp, str]) -> tuple[int, int, int]:
+    """The block's size: per thread index, the longest loop bound to it (the
+    prefix's, or the phases' inside the block loops)."""
+    dims = list(_dims(bound, GPU_THREAD_BINDINGS))
+    if any(kind in GPU_THREAD_BINDINGS for kind in bound.values()):
+        return (dims[0], dims[1], dims[2])
+    for op in nest.walk():
+        if isinstance(op, ForOp) and op.kind in GPU_THREAD_BINDINGS:
+            i = GPU_THREAD_BINDINGS.index(op.kind)
+            dims[i] = max(dims[i], op.trip_count)
     return (dims[0], dims[1], dims[2])
 
 
@@ -390,6 +548,9 @@ def _emit_kernel(kernel: func.FuncOp, name: str) -> CudaKernel:
         params.append((tuple(t.get_shape()), c_type(t.element_type)))
         names[arg] = f"a{i}"
         signature.append(f"{c_type(t.element_type)}* __restrict__ a{i}")
+    constants = kernel.attributes.get(CONSTANT_OPERANDS_ATTR)
+    weights = set(constants.get_values()) if isinstance(constants, DenseArrayBase) else set()
+    aligned = {args[i] for i in weights if i < len(args)}
     top = [op for op in kernel.body.block.ops if not isinstance(op, func.ReturnOp)]
     shared = [op for op in top if not isinstance(op, ForOp)]
     stateful = keeps_state(kernel)
@@ -411,9 +572,11 @@ def _emit_kernel(kernel: func.FuncOp, name: str) -> CudaKernel:
     sources, launches = [], []
     for index, (ops, bound) in enumerate(groups):
         function = f"{name}_{index}"
-        f = _Function(kernel, names)
+        grid = _dims(bound, GPU_BLOCK_BINDINGS)
+        block = _block_dims(ops[0], bound) if bound and isinstance(ops[0], ForOp) else (1, 1, 1)
+        f = _Function(kernel, names, block)
+        f.aligned |= aligned
         body = ops if stateful else [*shared, *ops]
-        grid, block = _dims(bound, GPU_BLOCK_BINDINGS), _dims(bound, GPU_THREAD_BINDINGS)
         if math.prod(block) > 1024:
             raise CudaEmitError(f"kernel @{name}: {math.prod(block)} threads per block, more than CUDA's 1024")
         for op in body:
