@@ -132,6 +132,16 @@ class BarrierOp(IRDLOperation):
     def __init__(self) -> None:
         super().__init__()
 
+    def verify_(self) -> None:
+        parent = self.parent_op()
+        while isinstance(parent, ForOp):
+            if parent.kind in GPU_THREAD_BINDINGS:
+                raise VerifyException(
+                    f"loop.barrier inside loop '{parent.axis_name}' ({parent.kind}): a barrier separates "
+                    "the thread-bound phases of a block, it cannot be inside one"
+                )
+            parent = parent.parent_op()
+
 
 @irdl_op_definition
 class ForOp(IRDLOperation):
