@@ -31,6 +31,7 @@ from xdsl.dialects.builtin import StringAttr
 
 from compiler.dialects.loop import ALGORITHM_ATTR, SERIAL
 from compiler.schedule.analysis import independence_problem
+from compiler.schedule.knobs import Knob
 from compiler.schedule.primitives import Bind, Fuse, Split, all_loops, unique_axis
 from compiler.schedule.rules.gpu_gemm import GEMM_ALGORITHMS, gemm_rule
 from compiler.schedule.schedule import Schedule
@@ -116,6 +117,19 @@ def gpu_rule(b: ScheduleBuilder, target: GpuTarget) -> None:
     for top in tops:
         if b.has(top):
             _bind_nest(b, top, target)
+
+
+def gpu_knobs(kernel: func.FuncOp, target: GpuTarget | None = None) -> list[Knob]:
+    """The knobs the kernel's GPU rule declares, with their choices and defaults (a tuner's search space)."""
+    target = target or GpuTarget()
+    b = ScheduleBuilder(kernel)
+    algorithm = kernel.attributes.get(ALGORITHM_ATTR)
+    if isinstance(algorithm, StringAttr) and algorithm.data in GEMM_ALGORITHMS and not keeps_state(kernel):
+        gemm_rule(b, target, algorithm.data)
+    else:
+        gpu_rule(b, target)
+    b.finish()
+    return list(b.knobs.declared.values())
 
 
 def gpu_default_schedule(

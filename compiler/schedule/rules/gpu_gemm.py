@@ -77,9 +77,7 @@ def gemm_rule(b: ScheduleBuilder, target: GpuTarget, algorithm: str) -> bool:
     if len(spatial) < 2 or not reduction or any(independence_problem(lp) is None for lp in reduction):
         return False
     names = [lp.axis_name for lp in spatial]
-    if algorithm == "conv2d_nchw":
-        if len(names) < 3:
-            return False
+    if algorithm == "conv2d_nchw" and len(names) >= 3:  # (n,) co, oh, ow; a flattened 1x1 conv has co, ow
         m_axis, n_axis, extra = names[-3], names[-1], names[:-3] + [names[-2]]
     else:
         m_axis, n_axis, extra = names[-2], names[-1], names[:-2]
