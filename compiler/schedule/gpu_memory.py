@@ -34,8 +34,15 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from xdsl.dialects import arith, func, memref
-from xdsl.dialects.builtin import IntegerAttr, MemRefType, StringAttr, UnitAttr, i64
-from xdsl.ir import Operation, SSAValue
+from xdsl.dialects.builtin import (
+    FixedBitwidthType,
+    IntegerAttr,
+    MemRefType,
+    StringAttr,
+    UnitAttr,
+    i64,
+)
+from xdsl.ir import Attribute, Operation, SSAValue
 
 from compiler.dialects.loop import (
     GPU_BLOCK_BINDINGS,
@@ -97,6 +104,17 @@ def _thread_extents(loops: list[ForOp]) -> dict[str, int]:
         if lp.kind in GPU_THREAD_BINDINGS:
             extents[lp.kind] = max(extents.get(lp.kind, 1), lp.trip_count)
     return extents
+
+
+def _bytes(t: Attribute) -> int:
+    assert isinstance(t, MemRefType)
+    elem = t.element_type
+    return math.prod(t.get_shape()) * (elem.bitwidth // 8 if isinstance(elem, FixedBitwidthType) else 8)
+
+
+def _scope(op: Operation) -> str:
+    attr = op.attributes.get(SCOPE_ATTR)
+    return attr.data if isinstance(attr, StringAttr) else ""
 
 
 def _range(form: Affine) -> tuple[int, int]:
@@ -177,9 +195,14 @@ class CacheRead(Primitive):
         assert outer is not None
         shape = [hi - lo + 1 for lo, hi in zip(lows, highs, strict=True)]
         elem = t.element_type
-        nbytes = math.prod(shape) * (elem.bitwidth // 8 if hasattr(elem, "bitwidth") else 8)
-        if nbytes > MAX_SHARED_BYTES:
-            raise ScheduleError(f"{what}: the {'x'.join(map(str, shape))} tile takes {nbytes} bytes of shared memory, more than {MAX_SHARED_BYTES}")
+        nbytes = _bytes(MemRefType(elem, shape))
+        root = enclosing[-1]
+        staged = sum(_bytes(op.memref.type) for op in root.walk() if isinstance(op, memref.AllocaOp) and _scope(op) == SHARED)
+        if nbytes + staged > MAX_SHARED_BYTES:
+            raise ScheduleError(
+                f"{what}: the {'x'.join(map(str, shape))} tile takes {nbytes} bytes of shared memory "
+                f"({staged} taken already), more than {MAX_SHARED_BYTES}"
+            )
         vector = self.vector
         if shape[-1] % vector:
             raise ScheduleError(f"{what}: the tile's last dimension ({shape[-1]}) is not a multiple of vector={vector}")
