@@ -57,6 +57,9 @@ CASES = {
     "matmul_odd": (_model([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [10, 18]}, {"w": _w(18, 30)}), True),
     "gemm_bias": (_model([helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)], {"x": [3, 40]},
                          {"w": _w(96, 40), "b": _w(96)}), True),
+    # one row: the row loop is gone, a matrix-vector product with a tanh epilogue
+    "gemv_bias_tanh": (_model([helper.make_node("Gemm", ["x", "w", "b"], ["g"]), helper.make_node("Tanh", ["g"], ["y"])],
+                              {"x": [1, 24]}, {"w": _w(24, 36), "b": _w(36)}), True),
     "matmul_batched": (_model([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [2, 6, 12]}, {"w": _w(12, 8)}), True),
     "matmul_two_activations": (_model([helper.make_node("MatMul", ["x", "z"], ["y"])], {"x": [3, 4, 8], "z": [3, 8, 12]}, {}),
                                True),

@@ -19,7 +19,9 @@ TVM's GPU conv/dense templates):
   step's `BK` outer products from shared memory.
 
 Every tile is a divisor of its extent, so no remainder nests and no guards
-are needed; an extent with no good divisor (a prime) gets a thinner tile.
+are needed: an awkward extent gets an odd block (111 columns: 37 threads of
+3), a prime one a thinner tile (or, beyond the block size, one column per
+thread).
 Kernels this does not fit (more than one extra data-parallel loop, a
 reduction that is not a perfect nest) keep the baseline rule (`gpu.py`).
 
@@ -50,6 +52,26 @@ def _divisor(extent: int, wanted: int) -> int:
     return max(d for d in range(1, max(1, min(wanted, extent)) + 1) if extent % d == 0)
 
 
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def _tile(extent: int, regs: int, threads: int) -> tuple[int, int]:
+    """Per-thread elements and threads along one output axis, both dividing
+    `extent`: the most threads up to `threads` (or, when the extent's
+    divisors leave fewer than half of that, the smallest divisor between
+    half and four times it: 37 threads for 111 columns, rather than 3),
+    then the most elements per thread up to `regs`."""
+    best = (0, 0, 1, 1)
+    for r in (d for d in _divisors(extent) if d <= regs):
+        divs = _divisors(extent // r)
+        t = max(d for d in divs if d <= threads)
+        if t < threads // 2:
+            t = min((d for d in divs if threads // 2 <= d <= 4 * threads), default=t)
+        best = max(best, (min(t, threads), r, r, t))
+    return best[2], best[3]
+
+
 def _compute_nest(b: ScheduleBuilder) -> ForOp | None:
     nests = [n for n in top_level_nests(b.kernel) if n.stage_name == COMPUTE]
     return nests[0] if len(nests) == 1 else None
@@ -74,55 +96,63 @@ def gemm_rule(b: ScheduleBuilder, target: GpuTarget, algorithm: str) -> bool:
             break
         spatial.append(lp)
     reduction = chain[len(spatial):]
-    if len(spatial) < 2 or not reduction or any(independence_problem(lp) is None for lp in reduction):
+    if not spatial or not reduction or any(independence_problem(lp) is None for lp in reduction):
         return False
     names = [lp.axis_name for lp in spatial]
     if algorithm == "conv2d_nchw" and len(names) >= 3:  # (n,) co, oh, ow; a flattened 1x1 conv has co, ow
         m_axis, n_axis, extra = names[-3], names[-1], names[:-3] + [names[-2]]
-    else:
+    elif len(names) >= 2:
         m_axis, n_axis, extra = names[-2], names[-1], names[:-2]
+    else:  # a matrix-vector product (one row: the row loop is gone)
+        m_axis, n_axis, extra = None, names[0], []
     extra = [a for a in extra if b.loop(a).trip_count > 1]
     if len(extra) > 1 or (extra and b.loop(extra[0]).trip_count > MAX_GRID_YZ):
         return False
     k_axis = reduction[0].axis_name
     inner_reduction = [lp.axis_name for lp in reduction[1:]]
-    m_extent, n_extent, k_extent = b.loop(m_axis).trip_count, b.loop(n_axis).trip_count, b.loop(k_axis).trip_count
+    m_extent = b.loop(m_axis).trip_count if m_axis else 1
+    n_extent, k_extent = b.loop(n_axis).trip_count, b.loop(k_axis).trip_count
     knobs = b.knobs
-    rm = _divisor(m_extent, knobs.pick("gpu.rm", (1, 2, 4, 8), 4))
-    rn = _divisor(n_extent, knobs.pick("gpu.rn", (1, 2, 4, 8), 4))
-    ty = _divisor(m_extent // rm, knobs.pick("gpu.ty", (4, 8, 16, 32), 16))
-    tx = _divisor(n_extent // rn, knobs.pick("gpu.tx", (8, 16, 32), 16))
+    rm, ty = _tile(m_extent, knobs.pick("gpu.rm", (1, 2, 4, 8), 4), knobs.pick("gpu.ty", (4, 8, 16, 32), 16))
+    rn, tx = _tile(n_extent, knobs.pick("gpu.rn", (1, 2, 4, 8), 4), knobs.pick("gpu.tx", (8, 16, 32), 16))
     bk = _divisor(k_extent, knobs.pick("gpu.bk", (4, 8, 16, 32), 8))
     vector = knobs.pick("gpu.vector", (1, 2, 4), 4)
+    while ty * tx > target.max_threads_per_block and ty > 1:
+        ty = _divisor(m_extent // rm, ty - 1)
     if ty * tx > target.max_threads_per_block or m_extent // (rm * ty) > MAX_GRID_YZ:
         return False
-    steps = [Split(m_axis, rm * ty), Split(f"{m_axis}.inner", rm), Split(n_axis, rn * tx), Split(f"{n_axis}.inner", rn),
-             Split(k_axis, bk)]
-    if not all(b.require(s) for s in steps):
+    if not knobs.tuning and ty * tx < target.warp and m_extent * n_extent >= 8 * target.warp:
+        return False  # prime extents: less than a warp per block; the baseline's flat threads do better
+    tiled = [(n_axis, rn, tx)] if m_axis is None else [(m_axis, rm, ty), (n_axis, rn, tx)]
+    for axis, regs, threads in tiled:
+        if not (b.require(Split(axis, regs * threads)) and b.require(Split(f"{axis}.inner", regs))):
+            return False
+    if not b.require(Split(k_axis, bk)):
         return False
-    mo, mt, mr = f"{m_axis}.outer", f"{m_axis}.inner.outer", f"{m_axis}.inner.inner"
-    no, nt, nr = f"{n_axis}.outer", f"{n_axis}.inner.outer", f"{n_axis}.inner.inner"
+    blocks = [f"{a}.outer" for a, _, _ in tiled]
+    threads_ = [f"{a}.inner.outer" for a, _, _ in tiled]
+    regs_ = [f"{a}.inner.inner" for a, _, _ in tiled]
     ko, ki = f"{k_axis}.outer", f"{k_axis}.inner"
     # Block loops, the reduction's steps, threads, the step's reduction, the register tile.
-    order = [*extra, mo, no, ko, mt, nt, ki, *inner_reduction, mr, nr]
+    order = [*extra, *blocks, ko, *threads_, ki, *inner_reduction, *regs_]
     others = [a for a in names if a not in (m_axis, n_axis, *extra)]  # unit loops: keep them outermost
-    if not b.require(Reorder((*others, *order))):
+    if len(others) + len(order) > 1 and not b.require(Reorder((*others, *order))):
         return False
-    bindings = [(mo, "blockIdx.y"), (no, "blockIdx.x"), (mt, "threadIdx.y"), (nt, "threadIdx.x")]
-    if extra:
-        bindings.insert(0, (extra[0], "blockIdx.z"))
+    # Innermost first: the columns on x (a warp's threads read consecutive columns).
+    bindings = [*zip(extra, ["blockIdx.z"], strict=False), *zip(reversed(blocks), ["blockIdx.x", "blockIdx.y"], strict=False),
+                *zip(reversed(threads_), ["threadIdx.x", "threadIdx.y"], strict=False)]
     if not all(b.require(Bind(axis, thread)) for axis, thread in bindings):
         return False
-    for axis in (mr, nr):
+    for axis in regs_:
         if not b.require(Unroll(axis)):
             return False
-    if not b.require(CacheWrite(no, scope="local")):
+    if not b.require(CacheWrite(blocks[-1], scope="local")):
         return False
     operands = _read_operands(b, ko)
     for operand in operands:
         if not any(b.attempt(CacheRead(ko, operand, vector=v)) for v in (vector, 2, 1) if v <= vector):
             return False
-    if bk <= 16 and b.loop(ki).trip_count * rm * rn <= 256:
+    if bk <= 16 and bk * rm * rn <= 256:
         b.attempt(Unroll(ki))
     return True
 
