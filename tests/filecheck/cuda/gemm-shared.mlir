@@ -1,5 +1,5 @@
 // The GEMM class on a GPU (compiler/schedule/rules/gpu_gemm.py): a block
-// computes a 32 x 64 tile of C with 8 x 16 threads, each a 4 x 4 register
+// computes a 32 x 64 tile of C with 16 x 16 threads, each a 2 x 4 register
 // tile (a thread-local array); at each step of k by 8, the block copies the
 // 32 x 8 tile of A and the 8 x 64 tile of B into shared memory (B, a weight,
 // as float4: 16-byte aligned), waits at a barrier, multiplies, and waits
@@ -14,7 +14,7 @@
 
 // In the loops, the phases of a block are sibling thread-bound nests:
 // LOOP: loop.for %{{.*}} axis "n.outer" blockIdx.x {
-// LOOP: %acc = memref.alloca() {loop.scope = "local", loop.thread_dims = 2 : i64} : memref<8x16x4x4xf32>
+// LOOP: %acc = memref.alloca() {loop.scope = "local", loop.thread_dims = 2 : i64} : memref<16x16x2x4xf32>
 // LOOP: axis "m.inner.outer.init" threadIdx.y
 // LOOP: %shared0 = memref.alloca() {loop.scope = "shared"} : memref<32x8xf32>
 // LOOP: %shared1 = memref.alloca() {loop.scope = "shared"} : memref<8x64xf32>
@@ -27,10 +27,10 @@
 // LOOP-NEXT: }
 // LOOP: axis "m.inner.outer.wb" threadIdx.y
 
-// CHECK: // launch mm_0 grid=(1, 1, 1) block=(16, 8, 1)
-// CHECK-LABEL: __launch_bounds__(128) mm_0(
-// The register tile: 4 x 4 per thread, not 8 x 16 x 4 x 4.
-// CHECK: float [[ACC:v[0-9]+]][16];
+// CHECK: // launch mm_0 grid=(1, 1, 1) block=(16, 16, 1)
+// CHECK-LABEL: __launch_bounds__(256) mm_0(
+// The register tile: 2 x 4 per thread, not 16 x 16 x 2 x 4.
+// CHECK: float [[ACC:v[0-9]+]][8];
 // CHECK: [[Z:v[0-9]+]] = 0x0.0p+0f;
 // CHECK-NEXT: [[ACC]][{{.*}}] = [[Z]];
 // CHECK: __shared__ __align__(16) float [[A:v[0-9]+]][256];
