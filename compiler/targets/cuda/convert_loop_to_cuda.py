@@ -11,6 +11,17 @@ so no guard is needed. Unbound top-level nests, and kernels whose top level
 holds state (a local buffer shared by several nests), run as one launch of
 one thread: correct, and left for a GPU schedule to speed up.
 
+Inside the block loops, a nest may hold several thread-bound nests: the
+phases of the block (compiler/schedule/gpu_memory.py). Every thread runs
+each in turn; the block is as large as the longest, and a shorter one is
+guarded (`if (threadIdx.x < 32)`); `loop.barrier` is `__syncthreads()`. An
+alloca of scope `shared` is a `__shared__` array; one of scope `local`
+keeps only the thread's own slice (its leading `loop.thread_dims`
+dimensions, indexed by the thread indices, are dropped): the register tile.
+A vectorized loop of 2 or 4 that copies f32s between buffers known to be
+16-byte aligned (shared arrays, the weights) is one float2/float4 load and
+store when the index arithmetic proves the alignment, else a scalar loop.
+
 Everything else maps one op to one C statement on a fresh `const` local
 (`v12`), which NVRTC's optimizer folds: memref loads and stores index a
 flat pointer with the buffer's static strides, `memref.alloca` is a
