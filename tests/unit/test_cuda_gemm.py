@@ -161,3 +161,16 @@ def test_gemm_cuda_compiles(case: str) -> None:
         assert binary.cubin[:4] == b"\x7fELF"
         if CASES[case][1]:
             assert "bar.sync" in binary.ptx and ".shared" in binary.ptx
+
+
+def test_cache_write_json_is_unchanged_without_a_scope() -> None:
+    """CPU schedules and their tuning records keep their JSON; the GPU register tile adds `scope`."""
+    from compiler.schedule import CacheRead, CacheWrite, Primitive
+
+    assert CacheWrite("i").to_dict() == {"primitive": "cache_write", "axis": "i", "position": "inside"}
+    local = CacheWrite("i", scope="local")
+    assert local.to_dict()["scope"] == "local" and Primitive.from_dict(local.to_dict()) == local
+    read = CacheRead("k.outer", 1, vector=4)
+    assert Primitive.from_dict(read.to_dict()) == read
+    with pytest.raises(ValueError, match="placed inside its loop"):
+        CacheWrite("i", position="around", scope="local")
