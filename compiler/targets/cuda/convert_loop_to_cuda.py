@@ -63,6 +63,7 @@ from compiler.dialects.loop import (
     THREAD_DIMS_ATTR,
     UNROLL,
     VECTORIZE,
+    BarrierOp,
     ForOp,
     YieldOp,
 )
@@ -590,12 +591,65 @@ def _emit_kernel(kernel: func.FuncOp, name: str) -> CudaKernel:
         body = ops if stateful else [*shared, *ops]
         if math.prod(block) > 1024:
             raise CudaEmitError(f"kernel @{name}: {math.prod(block)} threads per block, more than CUDA's 1024")
+        for op in ops:
+            if isinstance(op, ForOp):
+                _check_barriers(op, f.where)
         for op in body:
             f.op(op, 1, bound)
         header = f'extern "C" __global__ void __launch_bounds__({math.prod(block)}) {function}({", ".join(signature)}) {{'
         sources.append("\n".join([header, *f.lines, "}"]))
         launches.append(Launch(function, grid, block))
     return CudaKernel(name, "\n\n".join(sources) + "\n", launches, params)
+
+
+def _shared_accesses(phase: ForOp) -> tuple[set[SSAValue], set[SSAValue]]:
+    """The shared buffers a phase reads and those it writes."""
+    read: set[SSAValue] = set()
+    written: set[SSAValue] = set()
+    for op in phase.walk():
+        if isinstance(op, memref.LoadOp | memref.StoreOp) and isinstance(op.memref, OpResult):
+            alloca = op.memref.op
+            scope = alloca.attributes.get(SCOPE_ATTR)
+            if isinstance(scope, StringAttr) and scope.data == SHARED:
+                (read if isinstance(op, memref.LoadOp) else written).add(op.memref)
+    return read, written
+
+
+def _check_barriers(nest: ForOp, where: str) -> None:
+    """Refuse a block whose phases hand data through shared memory with no
+    barrier between them: the loop interpreter runs phases in sequence, so
+    it cannot see the race that a GPU would run into. A phase that reads what
+    an earlier one wrote (or writes what an earlier one read or wrote) since
+    the last barrier is an error; a serial loop's body is followed twice (the
+    next iteration's copy against this one's readers)."""
+    read: set[SSAValue] = set()
+    written: set[SSAValue] = set()
+
+    def scan(ops: list[Operation]) -> None:
+        for op in ops:
+            if isinstance(op, BarrierOp):
+                read.clear()
+                written.clear()
+            elif isinstance(op, ForOp) and op.kind in GPU_THREAD_BINDINGS:
+                r, w = _shared_accesses(op)
+                if r & written or w & (read | written):
+                    raise CudaEmitError(
+                        f"{where}: thread loop '{op.axis_name}' uses shared memory that an earlier phase of the "
+                        "block uses, with no loop.barrier between them"
+                    )
+                read.update(r)
+                written.update(w)
+            elif isinstance(op, ForOp) and op.kind in GPU_BLOCK_BINDINGS:
+                read.clear()
+                written.clear()
+                scan(list(op.body.block.ops))
+            elif isinstance(op, ForOp):
+                body = list(op.body.block.ops)
+                scan(body)
+                if op.trip_count > 1:
+                    scan(body)
+
+    scan([nest])
 
 
 def loop_kernels(module: ModuleOp) -> list[func.FuncOp]:
