@@ -60,6 +60,8 @@ CASES = {
     # one row: the row loop is gone, a matrix-vector product with a tanh epilogue
     "gemv_bias_tanh": (_model([helper.make_node("Gemm", ["x", "w", "b"], ["g"]), helper.make_node("Tanh", ["g"], ["y"])],
                               {"x": [1, 24]}, {"w": _w(24, 36), "b": _w(36)}), True),
+    "matmul_batch1": (_model([helper.make_node("MatMul", ["x", "z"], ["y"])], {"x": [1, 1, 6, 12], "z": [1, 1, 12, 8]}, {}),
+                      True),
     "matmul_batched": (_model([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [2, 6, 12]}, {"w": _w(12, 8)}), True),
     "matmul_two_activations": (_model([helper.make_node("MatMul", ["x", "z"], ["y"])], {"x": [3, 4, 8], "z": [3, 8, 12]}, {}),
                                True),

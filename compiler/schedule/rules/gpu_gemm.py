@@ -134,9 +134,11 @@ def gemm_rule(b: ScheduleBuilder, target: GpuTarget, algorithm: str) -> bool:
     regs_ = [f"{a}.inner.inner" for a, _, _ in tiled]
     ko, ki = f"{k_axis}.outer", f"{k_axis}.inner"
     # Block loops, the reduction's steps, threads, the step's reduction, the register tile.
-    order = [*extra, *blocks, ko, *threads_, ki, *inner_reduction, *regs_]
-    others = [a for a in names if a not in (m_axis, n_axis, *extra)]  # unit loops: keep them outermost
-    if len(others) + len(order) > 1 and not b.require(Reorder((*others, *order))):
+    # Unit loops (a batch of one) go inside the threads: outside the block
+    # loops they would be a serial loop around the launch.
+    others = [a for a in names if a not in (m_axis, n_axis, *extra)]
+    order = [*extra, *blocks, ko, *threads_, ki, *inner_reduction, *others, *regs_]
+    if len(order) > 1 and not b.require(Reorder(tuple(order))):
         return False
     # Innermost first: the columns on x (a warp's threads read consecutive columns).
     bindings = [*zip(extra, ["blockIdx.z"], strict=False), *zip(reversed(blocks), ["blockIdx.x", "blockIdx.y"], strict=False),
