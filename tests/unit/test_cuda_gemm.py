@@ -183,3 +183,19 @@ def test_cache_write_json_is_unchanged_without_a_scope() -> None:
     assert Primitive.from_dict(read.to_dict()) == read
     with pytest.raises(ValueError, match="placed inside its loop"):
         CacheWrite("i", position="around", scope="local")
+
+
+def test_the_interpreter_runs_a_blocks_phases_in_turn() -> None:
+    """Each block copies its row into shared memory (phase 1, 64 threads),
+    then 32 threads add mirrored pairs (phase 2): correct only if phase 1 ends
+    before phase 2 starts, which is what the barrier makes true on a GPU."""
+    from pathlib import Path
+
+    from compiler.api import parse_mlir
+
+    text = (Path(__file__).resolve().parents[1] / "filecheck" / "cuda" / "phases.mlir").read_text()
+    (kernel,) = kernels(parse_mlir(text))
+    a = RNG.standard_normal((4, 64)).astype(np.float32)
+    out = np.zeros((4, 32), np.float32)
+    run_kernel(kernel, [a, out])
+    np.testing.assert_array_equal(out, a[:, :32] + a[:, 32:])
