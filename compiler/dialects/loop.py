@@ -51,6 +51,8 @@ from xdsl.traits import (
 )
 from xdsl.utils.exceptions import VerifyException
 
+from compiler.dialects.allreduce import AllReduceOp
+
 KERNEL_ATTR = "loop.kernel"
 """Unit attribute on a `func.func` that marks it as a loop-level kernel."""
 
@@ -354,4 +356,4 @@ class ForOp(IRDLOperation):
                 seen.add(name)
 
 
-Loop = Dialect("loop", [ForOp, YieldOp], [])
+Loop = Dialect("loop", [ForOp, YieldOp, AllReduceOp], [])
