@@ -109,7 +109,8 @@ def test_json_round_trip() -> None:
     again = Schedule.from_json(text)
     assert again == schedule
     assert set(PRIMITIVES) == {
-        "split", "reorder", "fuse", "vectorize", "unroll", "parallel", "bind", "cache_write", "compute_at", "dot", "pack"
+        "split", "reorder", "fuse", "vectorize", "unroll", "parallel", "bind", "cache_write", "compute_at", "dot", "pack",
+        "bind_reduce", "bind_strided",
     }
 
 
