@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+from xdsl.dialects import arith
 from xdsl.dialects.builtin import (
     AnyFloat,
     Float32Type,
@@ -29,7 +30,7 @@ from xdsl.dialects.builtin import (
     MemRefType,
     StringAttr,
 )
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.irdl import IRDLOperation, irdl_op_definition, operand_def, prop_def, var_operand_def
 from xdsl.utils.exceptions import VerifyException
 
@@ -38,6 +39,13 @@ COMBINERS: dict[str, str] = {
     "addi": "add", "muli": "mul", "maxsi": "max", "minsi": "min", "maxui": "max", "minui": "min",
 }
 """Supported combiners (the arith op without its `arith.` prefix) and their kind."""
+
+OPS: dict[str, type[Operation]] = {
+    "addf": arith.AddfOp, "mulf": arith.MulfOp, "maximumf": arith.MaximumfOp, "minimumf": arith.MinimumfOp,
+    "maxnumf": arith.MaxnumfOp, "minnumf": arith.MinnumfOp, "addi": arith.AddiOp, "muli": arith.MuliOp,
+    "maxsi": arith.MaxSIOp, "minsi": arith.MinSIOp, "maxui": arith.MaxUIOp, "minui": arith.MinUIOp,
+}
+"""Each combiner's arith op (the serial combine of `convert-loop-to-scf`)."""
 
 MAX_PARTIALS = 1024
 """At most one partial per thread of a CUDA block."""

@@ -142,3 +142,20 @@ def test_row_kernels_compile_with_nvrtc(case: str) -> None:
         for k in compiled:
             for launch in k.launches:
                 assert f".entry {launch.function}(" in binary.ptx
+
+
+@pytest.mark.parametrize("case", ["softmax_long", "reducesum_odd", "layernorm_short"])
+def test_row_schedule_compiles_on_the_cpu_too(case: str) -> None:
+    """convert-loop-to-scf runs thread loops and loop.allreduce serially: the same numbers natively."""
+    from compiler.schedule import build_kernel
+
+    for kernel in _loop_kernels(CASES[case]):
+        kernel.attributes.pop(SCHEDULE_ATTR, None)
+        schedule = gpu_default_schedule(kernel)
+        args = _random_args(kernel)
+        want = [a.copy() for a in args]
+        run_kernel(kernel.clone(), want)
+        got = [a.copy() for a in args]
+        build_kernel(kernel, schedule, cache=False)(*got)
+        for w, g in zip(want, got, strict=True):
+            np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6)
