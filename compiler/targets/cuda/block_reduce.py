@@ -31,7 +31,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from xdsl.dialects import memref
-from xdsl.dialects.builtin import Float32Type, MemRefType
+from xdsl.dialects.builtin import Float32Type, MemRefType, NoneAttr
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from compiler.dialects.allreduce import AllReduceOp, identity
@@ -93,7 +93,14 @@ def thread_nest(ops: list[Operation], bound: dict[ForOp, str]) -> BlockState | N
 
 
 def _is_local(ref: SSAValue) -> bool:
-    return isinstance(ref.owner, memref.AllocaOp)
+    """A buffer private to a thread: an alloca in the default memory space. One in another memory
+    space (shared memory staging) is seen by the whole block: barriers and stores as for global."""
+    t = ref.type
+    return (
+        isinstance(ref.owner, memref.AllocaOp)
+        and isinstance(t, MemRefType)
+        and isinstance(t.memory_space, NoneAttr)
+    )
 
 
 def _accesses(loop: ForOp) -> tuple[set[SSAValue], set[SSAValue]]:
@@ -110,13 +117,13 @@ def sync(f: _Function, depth: int) -> None:
     """A barrier (not two in a row); what came before is then visible to every thread."""
     if not f.lines or f.lines[-1].strip() != SYNC:
         f.line(depth, SYNC)
-    f.block.written.clear()
-    f.block.read.clear()
+    f.row.written.clear()
+    f.row.read.clear()
 
 
 def thread_loop(f: _Function, loop: ForOp, iv: str, depth: int, bound: dict[ForOp, str]) -> None:
     """`if (threadIdx.x < E) { iv = threadIdx.x ... }` with the barriers its accesses need."""
-    state = f.block
+    state = f.row
     if state.thread_depth:
         raise _emitter().CudaEmitError(f"loop '{loop.axis_name}' is bound to threadIdx.x inside another thread loop")
     reads, writes = _accesses(loop)
@@ -127,7 +134,7 @@ def thread_loop(f: _Function, loop: ForOp, iv: str, depth: int, bound: dict[ForO
     f.line(depth + 1, f"const long long {iv} = {loop.lower}LL + (long long)threadIdx.x * {loop.stride}LL;")
     state.thread_depth += 1
     state.thread_ivs.add(loop.iv)
-    f.body(loop, depth + 1, bound)
+    f.block(loop, depth + 1, bound)
     state.thread_depth -= 1
     f.line(depth, "}")
     state.written |= writes
@@ -138,7 +145,7 @@ def thread_loop(f: _Function, loop: ForOp, iv: str, depth: int, bound: dict[ForO
 
 def private_element(f: _Function, ref: SSAValue, indices: tuple[SSAValue, ...]) -> str:
     """A partial buffer's element: the thread's own register, indexed only by the thread."""
-    if len(indices) != 1 or indices[0] not in f.block.thread_ivs:
+    if len(indices) != 1 or indices[0] not in f.row.thread_ivs:
         raise _emitter().CudaEmitError(
             f"{f.where}: a loop.allreduce partial buffer is indexed by something other than its thread"
         )
@@ -147,7 +154,7 @@ def private_element(f: _Function, ref: SSAValue, indices: tuple[SSAValue, ...]) 
 
 def before_load(f: _Function, ref: SSAValue, depth: int) -> None:
     """In the block's body, a read of a global buffer that threads wrote waits for them."""
-    state = f.block
+    state = f.row
     if not state.uniform or _is_local(ref):
         return
     if ref in state.written:
@@ -157,7 +164,7 @@ def before_load(f: _Function, ref: SSAValue, depth: int) -> None:
 
 def store_line(f: _Function, ref: SSAValue, text: str, depth: int) -> None:
     """A store; in the block's body, to global memory, thread 0's alone between barriers."""
-    state = f.block
+    state = f.row
     if state.thread_depth and _is_local(ref) and ref not in state.private and not _inside_thread_loop(ref):
         raise _emitter().CudaEmitError(
             f"{f.where}: a thread loop writes a local buffer of the block's body, which other threads cannot see"
@@ -223,7 +230,7 @@ def emit_allreduce(f: _Function, op: Operation, depth: int) -> None:
     partials = op.partial.type
     assert isinstance(partials, MemRefType)
     count = partials.get_shape()[0]
-    state = f.block
+    state = f.row
     current = f"{f.index(op.acc, tuple(op.acc_indices))}"
     if not state.threads:  # one thread does it all (a kernel that keeps state): a plain loop
         i = f"r{f.count}"

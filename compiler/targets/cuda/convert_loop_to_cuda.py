@@ -164,8 +164,9 @@ class _Function:
         self.lines: list[str] = []
         self.count = 0
         self.where = f"kernel @{kernel.sym_name.data}"
-        self.block = BlockState()
-        """Set up by `start_block` for a nest whose thread loops lie below its block-bound prefix."""
+        self.row = BlockState()
+        """Threads that share a row: set (block_reduce.thread_nest) for a nest whose thread loops lie
+        below its block-bound prefix."""
 
     def fresh(self, value: SSAValue) -> str:
         self.count += 1
@@ -205,28 +206,28 @@ class _Function:
         iv = self.fresh(loop.iv)
         if loop in bound:
             self.line(depth, f"const long long {iv} = {loop.lower}LL + (long long){bound[loop]} * {loop.stride}LL;")
-            self.body(loop, depth, bound)
+            self.block(loop, depth, bound)
             return
-        if self.block.threads and loop.kind in GPU_THREAD_BINDINGS:
+        if self.row.threads and loop.kind in GPU_THREAD_BINDINGS:
             thread_loop(self, loop, iv, depth, bound)
             return
         if loop.kind == UNROLL:
             self.line(depth, "#pragma unroll")
         self.line(depth, f"for (long long {iv} = {loop.lower}LL; {iv} < {loop.upper}LL; {iv} += {loop.stride}LL) {{")
-        uniform = self.block.uniform
-        self.block.serial_depth += uniform
-        self.body(loop, depth + 1, bound)
-        self.block.serial_depth -= uniform
+        uniform = self.row.uniform
+        self.row.serial_depth += uniform
+        self.block(loop, depth + 1, bound)
+        self.row.serial_depth -= uniform
         self.line(depth, "}")
 
-    def body(self, loop: ForOp, depth: int, bound: dict[ForOp, str]) -> None:
+    def block(self, loop: ForOp, depth: int, bound: dict[ForOp, str]) -> None:
         for op in loop.body.block.ops:
             self.op(op, depth, bound)
 
     def index(self, ref: SSAValue, indices: tuple[SSAValue, ...]) -> str:
         t = ref.type
         assert isinstance(t, MemRefType)
-        if ref in self.block.private:
+        if ref in self.row.private:
             return private_element(self, ref, indices)
         shape = t.get_shape()
         strides, stride = [], 1
@@ -346,7 +347,7 @@ def _store(f: _Function, op: Operation, depth: int) -> None:
 def _alloca(f: _Function, op: Operation, depth: int) -> None:
     t = op.results[0].type
     assert isinstance(t, MemRefType)
-    size = 1 if op.results[0] in f.block.private else max(1, math.prod(t.get_shape()))
+    size = 1 if op.results[0] in f.row.private else max(1, math.prod(t.get_shape()))
     name = f.fresh(op.results[0])
     f.line(depth, f"{c_type(t.element_type)} {name}[{size}];")
 
@@ -437,7 +438,7 @@ def _emit_kernel(kernel: func.FuncOp, name: str) -> CudaKernel:
         grid, block = _dims(bound, GPU_BLOCK_BINDINGS), _dims(bound, GPU_THREAD_BINDINGS)
         row = thread_nest(ops, bound)
         if row is not None:  # the row's threads cooperate (see block_reduce.py)
-            f.block, block = row, (row.threads, 1, 1)
+            f.row, block = row, (row.threads, 1, 1)
         if math.prod(block) > 1024:
             raise CudaEmitError(f"kernel @{name}: {math.prod(block)} threads per block, more than CUDA's 1024")
         for op in body:
