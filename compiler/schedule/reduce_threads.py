@@ -1,4 +1,8 @@
-"""`bind_reduce`: a reduction loop across the threads of a GPU block (TVM's cross-thread allreduce).
+"""`bind_reduce` and `bind_strided`: a row's loops across the threads of a GPU block.
+
+`bind_reduce` is TVM's cross-thread allreduce; `bind_strided` spreads an
+independent loop the same way (thread t takes iterations t, t+T, ...: the
+element-wise phase of a softmax or layer norm, reading coalesced).
 
 `bind` refuses a reduction loop: its iterations update one accumulator. This
 primitive makes the rfactor explicit, so that the loop interpreter checks what
