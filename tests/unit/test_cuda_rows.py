@@ -25,7 +25,7 @@ from compiler.schedule.schedule import Schedule, apply_schedule, kernels
 from compiler.schedule.target import GpuTarget
 from compiler.schedule.trial import ScheduleBuilder
 from compiler.targets.cuda import nvrtc
-from compiler.targets.cuda.convert_loop_to_cuda import emit_kernel, emit_module
+from compiler.targets.cuda.convert_loop_to_cuda import PRELUDE, emit_kernel, emit_module
 from compiler.targets.cuda.pipeline import cuda_module, cuda_pipeline
 
 RNG = np.random.default_rng(1)
@@ -159,3 +159,32 @@ def test_row_schedule_compiles_on_the_cpu_too(case: str) -> None:
         build_kernel(kernel, schedule, cache=False)(*got)
         for w, g in zip(want, got, strict=True):
             np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6)
+
+
+@pytest.mark.parametrize(("case", "shape", "knobs", "block", "grid"), [
+    ("softmax", [8, 20], {"row_threads.d0": 32, "rows_per_block.d0": 4}, (32, 4, 1), (2, 1, 1)),
+    ("layernorm", [2, 4, 33], {"row_threads.d0": 64, "rows_per_block.d0": 2}, (64, 2, 1), (2, 2, 1)),
+    ("reducemax", [16, 40], {"row_threads.d0": 32, "rows_per_block.d0": 8}, (32, 8, 1), (2, 1, 1)),
+])
+def test_short_rows_share_a_block(case: str, shape: list[int], knobs: dict, block: tuple, grid: tuple) -> None:
+    """rows_per_block: one row per threadIdx.y; a row of one warp reduces by shuffles alone, wider rows
+    index their shared array by the row."""
+    model = {
+        "softmax": lambda: _model(helper.make_node("Softmax", ["x"], ["y"], axis=-1), shape),
+        "layernorm": lambda: _layer_norm(shape),
+        "reducemax": lambda: _reduce("ReduceMax", shape),
+    }[case]()
+    launches, sources = [], [PRELUDE]
+    for kernel in _loop_kernels(model):
+        b = ScheduleBuilder(kernel, knobs)
+        gpu_rule(b, GpuTarget())
+        (scheduled,) = _check(kernel, b.finish())
+        compiled = emit_kernel(scheduled)
+        launches += [la for la in compiled.launches if la.block[1] > 1]
+        sources.append(compiled.source)
+        if any(la.block[1] > 1 and la.block[0] > 32 for la in compiled.launches):
+            assert "[threadIdx.y * " in compiled.source
+    assert [(la.block, la.grid) for la in launches] == [(block, grid)]
+    if nvrtc.available():
+        for arch in nvrtc.ARCHITECTURES:
+            assert nvrtc.compile_cuda("\n".join(sources), arch, name=f"{case}.cu").cubin[:4] == b"\x7fELF"

@@ -21,7 +21,9 @@ Emitting such a body (`BlockState.threads` > 0):
   lane ends with the warp's value), then, with more than one warp, each warp's
   value in a `__shared__` array and a second butterfly over those: every
   thread holds the result (the broadcast later phases read), and combines it
-  into the accumulator.
+  into the accumulator;
+- short rows may share a block, one per `threadIdx.y` (bound in the prefix):
+  `threadIdx.x` is the thread within the row, thread 0 of each row stores.
 """
 
 from __future__ import annotations
@@ -59,6 +61,8 @@ class BlockState:
     """blockDim.x."""
     private: set[SSAValue] = field(default_factory=set)
     """Partial buffers of `loop.allreduce`: one element per thread, a register."""
+    rows: int = 1
+    """blockDim.y: rows sharing the block, each its own threadIdx.y."""
     thread_ivs: set[SSAValue] = field(default_factory=set)
     thread_depth: int = 0
     serial_depth: int = 0
@@ -81,15 +85,20 @@ def thread_nest(ops: list[Operation], bound: dict[ForOp, str]) -> BlockState | N
     if not loops:
         return None
     err = _emitter().CudaEmitError
-    if any(kind in GPU_THREAD_BINDINGS for kind in bound.values()):
-        raise err(f"loop '{loops[0].axis_name}' is bound to a thread inside a nest whose prefix is bound to threads")
+    if any(kind in GPU_THREAD_BINDINGS[0::2] for kind in bound.values()):
+        raise err(f"loop '{loops[0].axis_name}' is bound to a thread inside a nest whose prefix is bound to "
+                  "threadIdx.x or .z (rows may share a block by threadIdx.y only)")
     if any(lp.kind != GPU_THREAD_BINDINGS[0] for lp in loops):
         raise err("thread loops inside a block's body must be bound to threadIdx.x")
     reduces = [op for op in walked if isinstance(op, AllReduceOp)]
     threads = max(lp.trip_count for lp in loops)
     if reduces:
         threads = -(-threads // WARP) * WARP  # whole warps: every lane takes part in the shuffles
-    return BlockState(threads, {op.partial for op in reduces})
+    rows = 1
+    for loop, kind in bound.items():
+        if kind == GPU_THREAD_BINDINGS[1]:
+            rows *= loop.trip_count
+    return BlockState(threads, {op.partial for op in reduces}, rows=rows)
 
 
 def _is_local(ref: SSAValue) -> bool:
@@ -251,10 +260,11 @@ def emit_allreduce(f: _Function, op: Operation, depth: int) -> None:
     if state.threads > WARP:
         warps = state.threads // WARP
         shared = f"s{f.count}"
-        f.line(depth, f"__shared__ {ctype} {shared}[{warps}];")
-        f.line(depth, f"if ((threadIdx.x & {WARP - 1}) == 0) {shared}[threadIdx.x / {WARP}] = {v};")
+        row = f"threadIdx.y * {warps} + " if state.rows > 1 else ""
+        f.line(depth, f"__shared__ {ctype} {shared}[{warps * state.rows}];")
+        f.line(depth, f"if ((threadIdx.x & {WARP - 1}) == 0) {shared}[{row}threadIdx.x / {WARP}] = {v};")
         f.line(depth, SYNC)
-        f.line(depth, f"{v} = (threadIdx.x & {WARP - 1}) < {warps} ? {shared}[threadIdx.x & {WARP - 1}] : {ident};")
+        f.line(depth, f"{v} = (threadIdx.x & {WARP - 1}) < {warps} ? {shared}[{row}(threadIdx.x & {WARP - 1})] : {ident};")
         _butterfly(f, depth, combiner, t, v)
         f.line(depth, SYNC)  # the shared array is free again (a later allreduce, or this one in a loop)
     before_load(f, op.acc, depth)

@@ -438,7 +438,7 @@ def _emit_kernel(kernel: func.FuncOp, name: str) -> CudaKernel:
         grid, block = _dims(bound, GPU_BLOCK_BINDINGS), _dims(bound, GPU_THREAD_BINDINGS)
         row = thread_nest(ops, bound)
         if row is not None:  # the row's threads cooperate (see block_reduce.py)
-            f.row, block = row, (row.threads, 1, 1)
+            f.row, block = row, (row.threads, block[1], block[2])
         if math.prod(block) > 1024:
             raise CudaEmitError(f"kernel @{name}: {math.prod(block)} threads per block, more than CUDA's 1024")
         for op in body:

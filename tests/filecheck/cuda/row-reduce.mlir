@@ -18,6 +18,8 @@
 
 // CHECK: // launch softmax_0 grid=(4, 1, 1) block=(128, 1, 1)
 // CHECK: // launch rowsum_1 grid=(6, 1, 1) block=(32, 1, 1)
+// 2048 rows of 16: four rows (a warp each) per block, one per threadIdx.y.
+// CHECK: // launch rowmax_1 grid=(512, 1, 1) block=(32, 4, 1)
 // CHECK-LABEL: __launch_bounds__(128) softmax_0(
 // CHECK: const long long [[ROW:v[0-9]+]] = 0LL + (long long)blockIdx.x * 1LL;
 // CHECK: const long long [[T:v[0-9]+]] = 0LL + (long long)threadIdx.x * 1LL;
@@ -29,7 +31,7 @@
 // CHECK: __shared__ float [[S:s[0-9]+]][4];
 // CHECK: if ((threadIdx.x & 31) == 0) [[S]][threadIdx.x / 32] = [[M]];
 // CHECK-NEXT: __syncthreads();
-// CHECK-NEXT: [[M]] = (threadIdx.x & 31) < 4 ? [[S]][threadIdx.x & 31] : __int_as_float(0xff800000);
+// CHECK-NEXT: [[M]] = (threadIdx.x & 31) < 4 ? [[S]][(threadIdx.x & 31)] : __int_as_float(0xff800000);
 // CHECK: expf(
 // CHECK: __shfl_xor_sync
 // CHECK: __shared__ float
@@ -92,6 +94,34 @@ func.func @rowsum(%x: memref<6x20xf32>, %y: memref<6xf32>) attributes {loop.kern
       %b = memref.load %y[%i] : memref<6xf32>
       %c = arith.addf %b, %a : f32
       memref.store %c, %y[%i] : memref<6xf32>
+    }
+  }
+  func.return
+}
+
+// ReduceMax over 2048 rows of 16: short rows share a block (rows_per_block).
+// SCHED-LABEL: func.func @rowmax
+// SCHED-SAME: \22primitive\22: \22split\22, \22axis\22: \22i\22, \22factor\22: 4
+// SCHED-SAME: \22primitive\22: \22bind\22, \22axis\22: \22i.inner\22, \22thread\22: \22threadIdx.y\22
+// SCHED-SAME: \22primitive\22: \22bind_reduce\22, \22axis\22: \22j\22, \22threads\22: 32
+// CHECK-LABEL: __launch_bounds__(128) rowmax_1(
+// CHECK: (long long)blockIdx.x
+// CHECK: (long long)threadIdx.y
+// CHECK: if (threadIdx.x < 16) {
+// CHECK: maximumf({{r[0-9]+}}, __shfl_xor_sync(0xffffffffu,
+// CHECK-NOT: __shared__
+// CHECK: if (threadIdx.x == 0) a1[
+func.func @rowmax(%x: memref<2048x16xf32>, %y: memref<2048xf32>) attributes {loop.kernel, loop.workload = "{\22op\22:\22graph.reduce_max\22}"} {
+  loop.for %i = 0 to 2048 step 1 axis "i.init" {
+    %z = arith.constant 0xff800000 : f32
+    memref.store %z, %y[%i] : memref<2048xf32>
+  }
+  loop.for %i = 0 to 2048 step 1 axis "i" {
+    loop.for %j = 0 to 16 step 1 axis "j" {
+      %a = memref.load %x[%i, %j] : memref<2048x16xf32>
+      %b = memref.load %y[%i] : memref<2048xf32>
+      %c = arith.maximumf %b, %a : f32
+      memref.store %c, %y[%i] : memref<2048xf32>
     }
   }
   func.return
