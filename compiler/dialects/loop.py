@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
-from xdsl.dialects.builtin import IndexType, IntAttr, StringAttr
-from xdsl.ir import Block, Dialect, Operation, Region
+from xdsl.dialects.builtin import IndexType, IntAttr, MemRefType, NoneAttr, StringAttr
+from xdsl.ir import Block, Dialect, Operation, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     irdl_op_definition,
@@ -50,6 +50,8 @@ from xdsl.traits import (
     ensure_terminator,
 )
 from xdsl.utils.exceptions import VerifyException
+
+from compiler.dialects.allreduce import AllReduceOp
 
 KERNEL_ATTR = "loop.kernel"
 """Unit attribute on a `func.func` that marks it as a loop-level kernel."""
@@ -83,6 +85,21 @@ THREAD_DIMS_ATTR = "loop.thread_dims"
 
 SHARED = "shared"
 LOCAL = "local"
+
+
+def is_shared_buffer(ref: SSAValue) -> bool:
+    """Whether `ref` is a GPU block's `__shared__` buffer: an alloca of scope `shared`
+    (what `cache_read` makes), or one whose memref type is in a non-default memory
+    space (the older spelling). The CUDA emitter declares both `__shared__`, and both
+    count as seen by the whole block (its barrier checks and insertion)."""
+    owner = ref.owner
+    if not isinstance(owner, Operation) or owner.name != "memref.alloca":
+        return False
+    scope = owner.attributes.get(SCOPE_ATTR)
+    if isinstance(scope, StringAttr):
+        return scope.data == SHARED
+    t = ref.type
+    return isinstance(t, MemRefType) and not isinstance(t.memory_space, NoneAttr)
 
 SERIAL = "serial"
 PARALLEL = "parallel"
@@ -396,4 +413,4 @@ class ForOp(IRDLOperation):
                 seen.add(name)
 
 
-Loop = Dialect("loop", [ForOp, YieldOp, BarrierOp], [])
+Loop = Dialect("loop", [ForOp, YieldOp, BarrierOp, AllReduceOp], [])

@@ -23,11 +23,14 @@ from compiler.schedule.primitives import (
     all_loops,
     find_loop,
 )
+from compiler.schedule.reduce_threads import BindReduce, BindStrided
 from compiler.schedule.schedule import Schedule, apply_schedule
 
 __all__ = [
     "PRIMITIVES",
     "Bind",
+    "BindReduce",
+    "BindStrided",
     "CacheRead",
     "CacheWrite",
     "ComputeAt",

@@ -267,6 +267,15 @@ class Interpreter:
             return np.full(tuple(rtype.get_shape()), fill, dtype=dtype)
         if name == "memref.dealloc":
             return None
+        if name == "loop.allreduce":
+            combine = _BINARY[f"arith.{op.properties['combiner'].data}"]
+            partial, acc, idx = xs[0], xs[1], tuple(int(i) for i in xs[2:])
+            value = acc[idx]
+            with np.errstate(all="ignore"):
+                for p in partial:
+                    value = combine(value, p)
+            acc[idx] = value
+            return None
         if name == "vector.load":
             idx = [int(i) for i in xs[1:]]
             n = rtype.get_shape()[0]

@@ -16,7 +16,8 @@ This is the baseline every kernel class gets on a GPU. Shared-memory tiles,
 register tiles and warp-shuffle reductions are the class rules' work: the
 GEMM class (matmul, conv as implicit GEMM) has its own (`gpu_gemm.py`), and
 what its schedule leaves unbound (an init or epilogue stage it could not
-place) gets this baseline.
+place) gets this baseline; row reductions (softmax, layer norm, reduce,
+global pools) take a block per row first when they can (gpu_rows.py).
 
 Knobs: `threads.<nest>`, the block size of each nest (32 to 1024).
 """
@@ -78,7 +79,11 @@ def _fuse(b: ScheduleBuilder, axes: list[str]) -> str | None:
 
 
 def _bind_nest(b: ScheduleBuilder, top: str, target: GpuTarget) -> None:
+    from compiler.schedule.rules.gpu_rows import row_rule  # a class rule built on this module
+
     axes = _parallel_prefix(b, top)
+    if row_rule(b, top, axes, target):
+        return
     if not axes:
         return
     threads = min(b.knobs.pick(f"threads.{top}", BLOCK_SIZES, target.block_threads), target.max_threads_per_block)
@@ -112,6 +117,9 @@ def _bind_nest(b: ScheduleBuilder, top: str, target: GpuTarget) -> None:
 def gpu_rule(b: ScheduleBuilder, target: GpuTarget) -> None:
     """Bind the data-parallel prefix of each top-level nest to blocks x threads."""
     if keeps_state(b.kernel):
+        from compiler.schedule.rules.gpu_rows import single_row_rule
+
+        single_row_rule(b, target)  # one row of a row reduction is one block; else one thread
         return
     tops = [lp.axis_name for lp in all_loops(b.kernel) if next(lp.enclosing_loops(), None) is None]
     for top in tops:
