@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import threading
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -508,8 +509,12 @@ def _symbol_address(lib: ctypes.CDLL, name: str) -> int | None:
 
 
 def load(path: str | os.PathLike[str], num_threads: int | None = None) -> CompiledModel:
-    """Loads an exported model (`.so` with its `.json` and `.params` beside it)."""
+    """Loads an exported model (`.so` with its `.json` and `.params` beside it, or a CUDA model file)."""
     so_path = Path(path)
+    if so_path.is_file() and zipfile.is_zipfile(so_path):  # a CUDA model (compiler/targets/cuda/export.py)
+        from compiler.targets.cuda.export import load_cuda
+
+        return load_cuda(so_path)  # type: ignore[no-any-return]
     if not so_path.exists() and so_path.suffix == "" and so_path.with_suffix(".so").exists():
         so_path = so_path.with_suffix(".so")
     meta_path, params_path = so_path.with_suffix(".json"), so_path.with_suffix(".params")

@@ -27,8 +27,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import ClassVar
 
-from xdsl.dialects.builtin import IndexType, IntAttr, StringAttr
-from xdsl.ir import Block, Dialect, Operation, Region
+from xdsl.dialects.builtin import IndexType, IntAttr, MemRefType, NoneAttr, StringAttr
+from xdsl.ir import Block, Dialect, Operation, Region, SSAValue
 from xdsl.irdl import (
     IRDLOperation,
     irdl_op_definition,
@@ -51,6 +51,8 @@ from xdsl.traits import (
 )
 from xdsl.utils.exceptions import VerifyException
 
+from compiler.dialects.allreduce import AllReduceOp
+
 KERNEL_ATTR = "loop.kernel"
 """Unit attribute on a `func.func` that marks it as a loop-level kernel."""
 
@@ -71,6 +73,33 @@ WORKLOAD_KEY_ATTR = "loop.workload_key"
 
 CONSTANT_OPERANDS_ATTR = "loop.constant_operands"
 """i64 array on a kernel: the operands that every call passes a constant (weights)."""
+
+SCOPE_ATTR = "loop.scope"
+"""String attribute on a `memref.alloca` inside GPU block loops: where it lives on a GPU.
+`shared`: one buffer per thread block (`__shared__`); `local`: per thread
+(registers), its leading `loop.thread_dims` dimensions indexed by thread-bound
+induction variables (each thread's own slice; the CUDA emitter drops them)."""
+
+THREAD_DIMS_ATTR = "loop.thread_dims"
+"""i64 attribute on a `local` alloca: how many leading dimensions are per-thread slices."""
+
+SHARED = "shared"
+LOCAL = "local"
+
+
+def is_shared_buffer(ref: SSAValue) -> bool:
+    """Whether `ref` is a GPU block's `__shared__` buffer: an alloca of scope `shared`
+    (what `cache_read` makes), or one whose memref type is in a non-default memory
+    space (the older spelling). The CUDA emitter declares both `__shared__`, and both
+    count as seen by the whole block (its barrier checks and insertion)."""
+    owner = ref.owner
+    if not isinstance(owner, Operation) or owner.name != "memref.alloca":
+        return False
+    scope = owner.attributes.get(SCOPE_ATTR)
+    if isinstance(scope, StringAttr):
+        return scope.data == SHARED
+    t = ref.type
+    return isinstance(t, MemRefType) and not isinstance(t.memory_space, NoneAttr)
 
 SERIAL = "serial"
 PARALLEL = "parallel"
@@ -99,6 +128,36 @@ class YieldOp(IRDLOperation):
 
     def __init__(self) -> None:
         super().__init__()
+
+
+@irdl_op_definition
+class BarrierOp(IRDLOperation):
+    """`loop.barrier`: every thread of a GPU block waits here (`__syncthreads()`).
+
+    It separates phases of a block: sibling thread-bound nests inside the
+    block loops, such as a cooperative copy into shared memory and the nest
+    that reads it. The loop interpreter runs a thread-bound nest to the end
+    before the next op, so phases are already in sequence there and the
+    barrier does nothing; on a GPU it is what makes them so. It must not sit
+    inside a thread-bound loop (threads that skip it would deadlock).
+    """
+
+    name = "loop.barrier"
+
+    assembly_format = "attr-dict"
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    def verify_(self) -> None:
+        parent = self.parent_op()
+        while isinstance(parent, ForOp):
+            if parent.kind in GPU_THREAD_BINDINGS:
+                raise VerifyException(
+                    f"loop.barrier inside loop '{parent.axis_name}' ({parent.kind}): a barrier separates "
+                    "the thread-bound phases of a block, it cannot be inside one"
+                )
+            parent = parent.parent_op()
 
 
 @irdl_op_definition
@@ -354,4 +413,4 @@ class ForOp(IRDLOperation):
                 seen.add(name)
 
 
-Loop = Dialect("loop", [ForOp, YieldOp], [])
+Loop = Dialect("loop", [ForOp, YieldOp, BarrierOp, AllReduceOp], [])

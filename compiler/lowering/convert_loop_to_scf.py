@@ -24,11 +24,12 @@ import sys
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects import arith, scf
-from xdsl.dialects.builtin import IndexType, IntegerAttr, ModuleOp, StringAttr, i64
+from xdsl.dialects import arith, memref, scf
+from xdsl.dialects.builtin import IndexType, IntegerAttr, MemRefType, ModuleOp, StringAttr, i64
 from xdsl.ir import Block, Operation, Region, SSAValue
 from xdsl.passes import ModulePass
 
+from compiler.dialects.allreduce import OPS, AllReduceOp
 from compiler.dialects.loop import PARALLEL, UNROLL, VECTORIZE, ForOp, YieldOp
 from compiler.lowering.dot_product import lower_dot
 from compiler.lowering.loop_vectorizer import VECTORIZE_REMARK_ATTR, clone_body, vectorize
@@ -100,6 +101,24 @@ def lower_parallel(loop: ForOp) -> list[Operation]:
     return ops
 
 
+def serial_allreduce(op: AllReduceOp) -> None:
+    """A GPU row reduction's combine on the CPU: fold the partials into the accumulator in order."""
+    partials = op.partial.type
+    assert isinstance(partials, MemRefType)
+    loop = ForOp(0, partials.get_shape()[0], 1, f"allreduce.{id(op)}")
+    indices = list(op.acc_indices)
+    current = memref.LoadOp.get(op.acc, indices)
+    partial = memref.LoadOp.get(op.partial, [loop.iv])
+    combined = OPS[op.combiner.data](current.res, partial.res)  # type: ignore[call-arg]
+    store = memref.StoreOp.get(combined.results[0], op.acc, indices)
+    loop.body.block.insert_ops_before([current, partial, combined, store], loop.body.block.last_op)
+    block = op.parent_block()
+    assert block is not None
+    block.insert_op_before(loop, op)
+    op.detach()
+    op.erase()
+
+
 @dataclass(frozen=True)
 class ConvertLoopToScf(ModulePass):
     """Lower every `loop.for` to scf.for / scf.parallel / unrolled / vector code."""
@@ -116,6 +135,8 @@ class ConvertLoopToScf(ModulePass):
     """Print why a vectorize loop stayed scalar on stderr."""
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for combine in [o for o in op.walk() if isinstance(o, AllReduceOp)]:
+            serial_allreduce(combine)
         for loop in [o for o in op.walk() if isinstance(o, ForOp) and DOT_ATTR in o.attributes]:
             self.lower_dot(loop)
         loops = [o for o in op.walk() if isinstance(o, ForOp)]

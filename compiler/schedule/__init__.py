@@ -6,6 +6,7 @@
 """
 
 from compiler.schedule.dot import Dot
+from compiler.schedule.gpu_memory import CacheRead
 from compiler.schedule.pack import Pack
 from compiler.schedule.placement import CacheWrite, ComputeAt
 from compiler.schedule.primitives import (
@@ -22,11 +23,15 @@ from compiler.schedule.primitives import (
     all_loops,
     find_loop,
 )
+from compiler.schedule.reduce_threads import BindReduce, BindStrided
 from compiler.schedule.schedule import Schedule, apply_schedule
 
 __all__ = [
     "PRIMITIVES",
     "Bind",
+    "BindReduce",
+    "BindStrided",
+    "CacheRead",
     "CacheWrite",
     "ComputeAt",
     "Dot",

@@ -24,6 +24,7 @@ from xdsl.dialects import arith, memref
 from xdsl.dialects.builtin import IntegerAttr
 from xdsl.ir import Block, BlockArgument, Operation, OpResult, SSAValue
 
+from compiler.dialects.allreduce import AllReduceOp
 from compiler.dialects.loop import ForOp, YieldOp
 
 IV = "iv"
@@ -151,6 +152,13 @@ class LoopAccessAnalysis:
                 self.loads.append(op)
             elif isinstance(op, memref.AllocaOp | memref.AllocOp):
                 self.local.add(op.memref)
+            elif isinstance(op, AllReduceOp):
+                # acc[idx] = combine(acc[idx], partials): a load and a store of
+                # the accumulator; the partials are read whole (private when local).
+                self.stores.append(op)  # type: ignore[arg-type]
+                self.loads.append(op)  # type: ignore[arg-type]
+                if op.partial not in self.local:
+                    self.unknown_users.append(op)
             elif any(isinstance(o.type, memref.MemRefType) for o in op.operands):
                 self.unknown_users.append(op)
         self.written = {s.memref for s in self.stores} - self.local

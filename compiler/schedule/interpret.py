@@ -187,7 +187,9 @@ class Interpreter:
     def run_op(self, op: Operation) -> None:
         name = op.name
         env = self.env
-        if name in ("func.return", "loop.yield", "scf.yield", "scf.reduce"):
+        if name in ("func.return", "loop.yield", "scf.yield", "scf.reduce", "loop.barrier"):
+            # loop.barrier: thread-bound nests run to their end one after the
+            # other here, so the phases it separates are already in sequence.
             return
         if isinstance(op, ForOp):
             independent = op.kind in ("parallel", "vectorize") or is_gpu_binding(op.kind)
@@ -264,6 +266,15 @@ class Interpreter:
             fill = np.nan if dtype.kind == "f" else 0x5A
             return np.full(tuple(rtype.get_shape()), fill, dtype=dtype)
         if name == "memref.dealloc":
+            return None
+        if name == "loop.allreduce":
+            combine = _BINARY[f"arith.{op.properties['combiner'].data}"]
+            partial, acc, idx = xs[0], xs[1], tuple(int(i) for i in xs[2:])
+            value = acc[idx]
+            with np.errstate(all="ignore"):
+                for p in partial:
+                    value = combine(value, p)
+            acc[idx] = value
             return None
         if name == "vector.load":
             idx = [int(i) for i in xs[1:]]

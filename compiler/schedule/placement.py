@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from xdsl.dialects import func, memref
 from xdsl.dialects.builtin import MemRefType, UnitAttr
@@ -208,13 +208,32 @@ class CacheWrite(Primitive):
     primitive: ClassVar[str] = "cache_write"
     axis: str
     position: str = "inside"
+    scope: str = ""
+    """"": a local buffer in the tile's layout (CPU); "local": a GPU register
+    tile, one slice per thread (`compiler.schedule.gpu_memory`)."""
 
     def __post_init__(self) -> None:
         _check_str(self.axis, "axis")
         if self.position not in POSITIONS:
             raise ValueError(f"position must be one of {', '.join(POSITIONS)}, got {self.position!r}")
+        if self.scope not in ("", "local"):
+            raise ValueError(f"scope must be 'local' or absent, got {self.scope!r}")
+        if self.scope and self.position != "inside":
+            raise ValueError("a local (register) tile is placed inside its loop")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        if not self.scope:
+            del out["scope"]  # CPU schedules (and their records) stay as they were
+        return out
 
     def apply(self, kernel: func.FuncOp) -> None:
+        if self.scope:
+            # gpu_memory builds on this module's tile analysis, so it is imported on use.
+            from compiler.schedule.gpu_memory import cache_write_local
+
+            cache_write_local(kernel, self.axis)
+            return
         what = f"cache_write '{self.axis}'"
         loop, region, scope = _region(kernel, self.axis, self.position)
         tile = _tile(what, region, scope, None)

@@ -266,7 +266,9 @@ def _print_stats(stats: CompileStats, total: float, out: Callable[[str], None]) 
 
 
 def _is_onnx(path: Path) -> bool:
-    return path.suffix != ".so"
+    from compiler.targets.cuda.export import is_cuda_export
+
+    return path.suffix != ".so" and not is_cuda_export(path)
 
 
 def random_feeds(specs: Sequence[TensorSpec], seed: int = 0) -> dict[str, np.ndarray]:

@@ -8,12 +8,20 @@ import numpy as np
 import pytest
 from loop_kernels import CONV, MATMUL, ROW_SUM, Kernel
 from xdsl.dialects import arith, func, memref
-from xdsl.dialects.builtin import FloatAttr, IndexType, MemRefType, ModuleOp, f32
+from xdsl.dialects.builtin import (
+    FloatAttr,
+    IndexType,
+    IntAttr,
+    MemRefType,
+    ModuleOp,
+    StringAttr,
+    f32,
+)
 from xdsl.ir import Block, Region
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-from compiler.dialects.loop import ForOp
+from compiler.dialects.loop import SCOPE_ATTR, ForOp, is_shared_buffer
 from compiler.errors import CompilerError
 from compiler.schedule import (
     PRIMITIVES,
@@ -109,7 +117,8 @@ def test_json_round_trip() -> None:
     again = Schedule.from_json(text)
     assert again == schedule
     assert set(PRIMITIVES) == {
-        "split", "reorder", "fuse", "vectorize", "unroll", "parallel", "bind", "cache_write", "compute_at", "dot", "pack"
+        "split", "reorder", "fuse", "vectorize", "unroll", "parallel", "bind", "cache_write", "compute_at", "dot", "pack",
+        "cache_read", "bind_reduce", "bind_strided",
     }
 
 
@@ -226,3 +235,15 @@ def test_loop_features() -> None:
     assert feats["j2.inner"].bytes_touched == {"C": 64, "bias": 64}
     assert feats["i2"].annotation == "parallel" and feats["i2"].depth == 0
     assert feats["j2.outer"].depth == 1
+
+
+def test_shared_buffer_spellings() -> None:
+    """A block's shared buffer is an alloca of scope `shared` (cache_read) or one in a non-default
+    memory space (the row emitter's older spelling); a `local` scope or a plain alloca is per thread."""
+    plain = memref.AllocaOp.get(f32, shape=[4])
+    scoped = memref.AllocaOp.get(f32, shape=[4])
+    scoped.attributes[SCOPE_ATTR] = StringAttr("shared")
+    local = memref.AllocaOp.get(f32, shape=[4])
+    local.attributes[SCOPE_ATTR] = StringAttr("local")
+    spaced = memref.AllocaOp.get(f32, shape=[4], memory_space=IntAttr(3))
+    assert [is_shared_buffer(op.memref) for op in (plain, scoped, local, spaced)] == [False, True, False, True]

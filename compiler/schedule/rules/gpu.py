@@ -13,18 +13,28 @@ kernels that keep state at their top level, stay serial: one thread (see
 compiler/targets/cuda/convert_loop_to_cuda.py).
 
 This is the baseline every kernel class gets on a GPU. Shared-memory tiles,
-register tiles and warp-shuffle reductions are the class rules' work.
+register tiles and warp-shuffle reductions are the class rules' work: the
+GEMM class (matmul, conv as implicit GEMM) has its own (`gpu_gemm.py`), and
+what its schedule leaves unbound (an init or epilogue stage it could not
+place) gets this baseline; row reductions (softmax, layer norm, reduce,
+global pools) take a block per row first when they can (gpu_rows.py).
 
 Knobs: `threads.<nest>`, the block size of each nest (32 to 1024).
 """
 
 from __future__ import annotations
 
-from xdsl.dialects import func
+from collections.abc import Mapping
+from typing import Any
 
-from compiler.dialects.loop import SERIAL
+from xdsl.dialects import func
+from xdsl.dialects.builtin import StringAttr
+
+from compiler.dialects.loop import ALGORITHM_ATTR, SERIAL
 from compiler.schedule.analysis import independence_problem
+from compiler.schedule.knobs import Knob
 from compiler.schedule.primitives import Bind, Fuse, Split, all_loops, unique_axis
+from compiler.schedule.rules.gpu_gemm import GEMM_ALGORITHMS, gemm_rule
 from compiler.schedule.schedule import Schedule
 from compiler.schedule.target import GpuTarget
 from compiler.schedule.trial import ScheduleBuilder
@@ -69,7 +79,11 @@ def _fuse(b: ScheduleBuilder, axes: list[str]) -> str | None:
 
 
 def _bind_nest(b: ScheduleBuilder, top: str, target: GpuTarget) -> None:
+    from compiler.schedule.rules.gpu_rows import row_rule  # a class rule built on this module
+
     axes = _parallel_prefix(b, top)
+    if row_rule(b, top, axes, target):
+        return
     if not axes:
         return
     threads = min(b.knobs.pick(f"threads.{top}", BLOCK_SIZES, target.block_threads), target.max_threads_per_block)
@@ -103,6 +117,9 @@ def _bind_nest(b: ScheduleBuilder, top: str, target: GpuTarget) -> None:
 def gpu_rule(b: ScheduleBuilder, target: GpuTarget) -> None:
     """Bind the data-parallel prefix of each top-level nest to blocks x threads."""
     if keeps_state(b.kernel):
+        from compiler.schedule.rules.gpu_rows import single_row_rule
+
+        single_row_rule(b, target)  # one row of a row reduction is one block; else one thread
         return
     tops = [lp.axis_name for lp in all_loops(b.kernel) if next(lp.enclosing_loops(), None) is None]
     for top in tops:
@@ -110,8 +127,31 @@ def gpu_rule(b: ScheduleBuilder, target: GpuTarget) -> None:
             _bind_nest(b, top, target)
 
 
-def gpu_default_schedule(kernel: func.FuncOp, target: GpuTarget | None = None) -> Schedule:
-    """A GPU schedule for the kernel; the kernel itself is not modified."""
+def gpu_knobs(kernel: func.FuncOp, target: GpuTarget | None = None) -> list[Knob]:
+    """The knobs the kernel's GPU rule declares, with their choices and defaults (a tuner's search space)."""
+    target = target or GpuTarget()
     b = ScheduleBuilder(kernel)
-    gpu_rule(b, target or GpuTarget())
+    algorithm = kernel.attributes.get(ALGORITHM_ATTR)
+    if isinstance(algorithm, StringAttr) and algorithm.data in GEMM_ALGORITHMS and not keeps_state(kernel):
+        gemm_rule(b, target, algorithm.data)
+    else:
+        gpu_rule(b, target)
+    b.finish()
+    return list(b.knobs.declared.values())
+
+
+def gpu_default_schedule(
+    kernel: func.FuncOp, target: GpuTarget | None = None, knobs: Mapping[str, Any] | None = None
+) -> Schedule:
+    """A GPU schedule for the kernel (its class's rule, else the baseline); the kernel itself is not modified."""
+    target = target or GpuTarget()
+    algorithm = kernel.attributes.get(ALGORITHM_ATTR)
+    if isinstance(algorithm, StringAttr) and algorithm.data in GEMM_ALGORITHMS and not keeps_state(kernel):
+        b = ScheduleBuilder(kernel, knobs)
+        if gemm_rule(b, target, algorithm.data):
+            gpu_rule(b, target)  # stages the GEMM schedule left as nests of their own
+            return b.finish()
+        b.finish()
+    b = ScheduleBuilder(kernel, knobs)
+    gpu_rule(b, target)
     return b.finish()

@@ -14,16 +14,19 @@ Without a GPU (or its driver) `cuda_device_available()` is False and
 from __future__ import annotations
 
 import ctypes
+import os
 from collections.abc import Mapping, Sequence
 from functools import cache
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
 from compiler.errors import CompilerError
 from compiler.runtime import TensorSpec
+from compiler.targets.cuda.launch_table import Buffer, PlanLike
 from compiler.targets.cuda.nvrtc import compile_cuda
-from compiler.targets.cuda.plan import Buffer, LaunchPlan
 
 _COMPUTE_CAPABILITY_MAJOR = 75
 _COMPUTE_CAPABILITY_MINOR = 76
@@ -69,7 +72,10 @@ def _nbytes(spec: TensorSpec) -> int:
 class CudaModel:
     """A plan loaded on one device: `run(feeds)` returns the outputs as numpy arrays."""
 
-    def __init__(self, plan: LaunchPlan, device: int = 0) -> None:
+    def __init__(self, plan: PlanLike, device: int = 0, images: Mapping[str, bytes] | None = None) -> None:
+        """`images`: cubins by architecture (`sm_90`) and PTX (`sm_80.ptx`) compiled ahead of time
+        (an exported model); the device's own cubin is loaded as is, else the newest PTX it can JIT,
+        else the source is compiled by NVRTC here."""
         lib = self.lib = _driver()
         self.plan = plan
         dev = ctypes.c_int()
@@ -81,10 +87,12 @@ class CudaModel:
         self.context = ctypes.c_void_p()
         _check(lib, lib.cuDevicePrimaryCtxRetain(ctypes.byref(self.context), dev), "cuDevicePrimaryCtxRetain")
         _check(lib, lib.cuCtxSetCurrent(self.context), "cuCtxSetCurrent")
-        self.binary = compile_cuda(plan.source, self.arch, name="model.cu")
+        image = pick_image(images or {}, self.arch)
+        if image is None:
+            image = compile_cuda(plan.source, self.arch, name="model.cu").cubin
         self.module = ctypes.c_void_p()
-        cubin = ctypes.create_string_buffer(self.binary.cubin, len(self.binary.cubin))
-        _check(lib, lib.cuModuleLoadData(ctypes.byref(self.module), cubin), "cuModuleLoadData")
+        data = ctypes.create_string_buffer(image, len(image))
+        _check(lib, lib.cuModuleLoadData(ctypes.byref(self.module), data), "cuModuleLoadData")
         self.functions: dict[str, ctypes.c_void_p] = {}
         for kernel in plan.kernels.values():
             for launch in kernel.launches:
@@ -97,6 +105,24 @@ class CudaModel:
         self.arena = self._alloc(plan.arena_bytes)
         self.inputs = [self._alloc(_nbytes(s)) for s in plan.inputs]
         self.outputs = [self._alloc(_nbytes(s)) for s in plan.outputs]
+
+    num_threads = 0
+    """As `CompiledModel.num_threads` (the command line prints it); a GPU has no thread count to set."""
+
+    @property
+    def metadata(self) -> SimpleNamespace:
+        """The inputs and outputs, as `CompiledModel.metadata` has them."""
+        return SimpleNamespace(inputs=self.plan.inputs, outputs=self.plan.outputs)
+
+    @property
+    def input_names(self) -> list[str]:
+        return [s.name for s in self.plan.inputs]
+
+    def export(self, path: str | os.PathLike[str], archs: tuple[str, ...] | None = None) -> Path:
+        """Write the model for `compiler.load` on a GPU machine (see compiler/targets/cuda/export.py)."""
+        from compiler.targets.cuda.export import export_plan
+
+        return export_plan(self.plan, path, archs)
 
     def _alloc(self, nbytes: int) -> ctypes.c_uint64:
         pointer = ctypes.c_uint64()
@@ -145,6 +171,17 @@ class CudaModel:
                    "cuMemcpyDtoH")
             results[spec.name] = out
         return results
+
+
+def pick_image(images: Mapping[str, bytes], arch: str) -> bytes | None:
+    """The device's own cubin, else the PTX of the newest architecture not above it (the driver JITs
+    PTX forward), else None."""
+    if arch in images:
+        return images[arch]
+    number = int(arch.removeprefix("sm_"))
+    ptx = sorted((int(k.removeprefix("sm_").removesuffix(".ptx")), k) for k in images if k.endswith(".ptx"))
+    usable = [key for n, key in ptx if n <= number]
+    return images[usable[-1]] + b"\0" if usable else None
 
 
 def compile_cuda_model(model: Any, *, input_shapes: Mapping[str, Sequence[int]] | None = None, device: int = 0) -> CudaModel:

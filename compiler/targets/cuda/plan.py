@@ -13,8 +13,10 @@ machine without a GPU.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from xdsl.dialects import arith, func, memref
@@ -28,29 +30,7 @@ from compiler.runtime import TensorSpec
 from compiler.schedule.schedule import kernels
 from compiler.targets.cpu.params import extract_params
 from compiler.targets.cuda.convert_loop_to_cuda import CudaKernel, emit_module
-
-
-@dataclass(frozen=True)
-class Buffer:
-    """A kernel operand: a model input or output, or a byte range of the params or the arena."""
-
-    space: str
-    """"input", "output", "params" or "arena"."""
-    index: int
-    """The input's or output's position (0 for params and arena)."""
-    offset: int
-    shape: tuple[int, ...]
-    dtype: str
-
-    @property
-    def nbytes(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64)) * np.dtype(self.dtype).itemsize
-
-
-@dataclass(frozen=True)
-class Call:
-    kernel: str
-    args: tuple[Buffer, ...]
+from compiler.targets.cuda.launch_table import Buffer, Call
 
 
 @dataclass
@@ -63,6 +43,12 @@ class LaunchPlan:
     kernels: dict[str, CudaKernel]
     source: str
     """One translation unit with every kernel's `__global__` functions."""
+
+    def export(self, path: str | os.PathLike[str], archs: tuple[str, ...] | None = None) -> Path:
+        """Write the model for `compiler.load` on a GPU machine (compiled by NVRTC here; see export.py)."""
+        from compiler.targets.cuda.export import export_plan
+
+        return export_plan(self, path, archs)
 
 
 def _spec(name: str, t: MemRefType) -> TensorSpec:

@@ -26,7 +26,7 @@
 // TWICE: compiler-opt: error: kernel @k, step 1 (parallel): parallel 'k':
 
 // RUN: sed -e 's/SCHED/[{\\"primitive\\": \\"tile\\", \\"axis\\": \\"i\\"}]/' %s | not compiler-opt -p apply-schedule 2>&1 | filecheck %s --check-prefix=UNKNOWN
-// UNKNOWN: compiler-opt: error: unknown schedule primitive 'tile' (known: bind, cache_write, compute_at, dot, fuse, pack, parallel, reorder, split, unroll, vectorize)
+// UNKNOWN: compiler-opt: error: unknown schedule primitive 'tile' (known: bind, bind_reduce, bind_strided, cache_read, cache_write, compute_at, dot, fuse, pack, parallel, reorder, split, unroll, vectorize)
 
 // RUN: sed -e 's/SCHED/[{\\"primitive\\": \\"split\\", \\"axis\\": \\"i\\"}]/' %s | not compiler-opt -p apply-schedule 2>&1 | filecheck %s --check-prefix=MISSING
 // MISSING: compiler-opt: error: split: missing parameter(s) factor

@@ -138,3 +138,17 @@ func.func @two_ivs(%x: memref<8xf32>) {
   func.return
 }
 // CHECK: loop.for body must have exactly one 'index' argument
+
+// -----
+
+// A barrier separates the thread-bound phases of a block; inside a phase,
+// the threads that skip it (a guarded shorter phase) would hang.
+func.func @barrier_in_thread_loop(%x: memref<8xf32>) {
+  loop.for %b = 0 to 2 step 1 axis "b" blockIdx.x {
+    loop.for %t = 0 to 8 step 1 axis "t" threadIdx.x {
+      loop.barrier
+    }
+  }
+  func.return
+}
+// CHECK: loop.barrier inside loop 't' (threadIdx.x): a barrier separates the thread-bound phases of a block, it cannot be inside one
