@@ -233,6 +233,55 @@ class LoopAccessAnalysis:
             return INVARIANT
         return None
 
+    def offset(self, value: SSAValue) -> int | None:
+        """The constant part of an index that `form` reads as `c*iv + u + v`: `u`
+        when it is a known integer (constants, sums and constant multiples of
+        them); None when `u` holds anything else (an outer loop's variable)."""
+        k = constant_int(value)
+        if k is not None:
+            return k
+        if value is self.loop.iv:
+            return 0
+        if not isinstance(value, OpResult):
+            owner = value.owner
+            parent = owner.parent_op() if isinstance(owner, Block) else None
+            # An inner loop's variable: its range is in the form's [lo, hi].
+            return 0 if isinstance(parent, ForOp) and defined_inside(value, self.loop) else None
+        op, ops = value.op, list(value.op.operands)
+        if op.name in _INT_CASTS:
+            return self.offset(ops[0])
+        if op.name in ("arith.addi", "arith.subi") and len(ops) == 2:
+            a, b = self.offset(ops[0]), self.offset(ops[1])
+            if a is None or b is None:
+                return None
+            return a + b if op.name == "arith.addi" else a - b
+        if op.name == "arith.muli" and len(ops) == 2:
+            for x, other in ((ops[0], ops[1]), (ops[1], ops[0])):
+                k = constant_int(other)
+                a = self.offset(x)
+                if k is not None and a is not None:
+                    return a * k
+        return None
+
+    def disjoint_slices(self, accesses: Sequence[Sequence[SSAValue]]) -> bool:
+        """Whether some dimension keeps iterations apart in every access: each
+        index there is `c*iv + k + v` with one coefficient c, a known constant k
+        and v in [lo, hi], and the accesses' k + [lo, hi] together span less
+        than |c| * step (a grouped conv's output channel g*C + tile offsets)."""
+        for d in range(len(accesses[0])):
+            forms = [self.form(a[d]) for a in accesses]
+            offsets = [self.offset(a[d]) for a in accesses]
+            if any(f is None or not f.has_atom or f.atom != IV for f in forms) or None in offsets:
+                continue
+            coeffs = {f.coeff for f in forms if f is not None}
+            if len(coeffs) != 1:
+                continue
+            lo = min(k + f.lo for f, k in zip(forms, offsets, strict=True) if f is not None and k is not None)
+            hi = max(k + f.hi for f, k in zip(forms, offsets, strict=True) if f is not None and k is not None)
+            if abs(coeffs.pop()) * self.loop.stride > hi - lo:
+                return True
+        return False
+
     def determines_iv(self, indices: Sequence[SSAValue]) -> bool:
         """Whether distinct iterations of the loop map to distinct index tuples."""
         forms = [self.form(i) for i in indices]
@@ -300,7 +349,7 @@ class LoopAccessAnalysis:
                 for d in range(rank)
                 if all(self.keys.key(a[d]) == self.keys.key(accesses[0][d]) for a in accesses)
             ]
-            if self.determines_iv([accesses[0][d] for d in common]):
+            if self.determines_iv([accesses[0][d] for d in common]) or self.disjoint_slices(accesses):
                 continue
             if all(
                 (f := self.form(i)) is not None and not f.has_atom for idx in stores for i in idx
