@@ -225,10 +225,7 @@ class ElementEmitter:
         v = self.emit(op.input, src)
         if valid is None:
             return v
-        fill = kb.const(op.float_prop("value"), g.elem_of(op.input)) if dtypes.is_float(
-            g.elem_of(op.input)
-        ) else kb.const(int(op.float_prop("value")), g.elem_of(op.input))
-        return kb.value(arith.SelectOp(valid, v, fill))
+        return kb.value(arith.SelectOp(valid, v, pad_value(kb, op)))
 
     def _batch_norm(self, op: g.BatchNormOp, idx: list[SSAValue]) -> SSAValue:
         kb = self.kb
@@ -242,6 +239,13 @@ class ElementEmitter:
         inv = kb.value(math.RsqrtOp(kb.value(arith.AddfOp(var, eps))))
         y = kb.value(arith.MulfOp(kb.value(arith.SubfOp(x, mean)), kb.value(arith.MulfOp(inv, scale))))
         return kb.value(arith.AddfOp(y, bias))
+
+
+def pad_value(kb: KernelBuilder, op: g.PadOp) -> SSAValue:
+    """A constant pad's value as a constant of the padded element type."""
+    elem = g.elem_of(op.input)
+    value = op.float_prop("value")
+    return kb.const(value if dtypes.is_float(elem) else int(value), elem)
 
 
 # Element rules for ops defined after this module (e.g. layout transforms):

@@ -1822,6 +1822,19 @@ class NonZeroOp(GraphOp):
 ROI_ALIGN_MODES = ("avg", "max")
 
 
+def _roi_shapes(x: TensorType, rois: TensorType, columns: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """The shapes of a rank-4 float input and its [num_rois, columns] rois of the same type."""
+    shape = tuple(x.get_shape())
+    if len(shape) != 4:
+        raise VerifyException(f"input must have rank 4, got {len(shape)}")
+    if not dtypes.is_float(x.get_element_type()) or rois.get_element_type() != x.get_element_type():
+        raise VerifyException("input and rois must have one float element type")
+    r_shape = tuple(rois.get_shape())
+    if len(r_shape) != 2 or r_shape[1] != columns:
+        raise VerifyException(f"rois must have shape [num_rois, {columns}], got {list(r_shape)}")
+    return shape, r_shape
+
+
 @irdl_op_definition
 class RoiAlignOp(GraphOp):
     """ONNX RoiAlign as onnxruntime computes it: for each roi [x1, y1, x2, y2]
@@ -1851,14 +1864,7 @@ class RoiAlignOp(GraphOp):
     @classmethod
     def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
         x, rois, idx = types
-        shape = tuple(x.get_shape())
-        if len(shape) != 4:
-            raise VerifyException(f"input must have rank 4, got {len(shape)}")
-        if not dtypes.is_float(x.get_element_type()) or rois.get_element_type() != x.get_element_type():
-            raise VerifyException("input and rois must have one float element type")
-        r_shape = tuple(rois.get_shape())
-        if len(r_shape) != 2 or r_shape[1] != 4:
-            raise VerifyException(f"rois must have shape [num_rois, 4], got {list(r_shape)}")
+        shape, r_shape = _roi_shapes(x, rois, 4)
         if tuple(idx.get_shape()) != (r_shape[0],) or idx.get_element_type() != i64:
             raise VerifyException(f"batch_indices must be i64 of shape [{r_shape[0]}]")
         if _props_str(props, "mode") not in ROI_ALIGN_MODES:
@@ -1890,14 +1896,7 @@ class MaxRoiPoolOp(GraphOp):
     @classmethod
     def infer(cls, types: Sequence[TensorType], props: Mapping[str, Attribute]) -> list[TensorType]:
         x, rois = types
-        shape = tuple(x.get_shape())
-        if len(shape) != 4:
-            raise VerifyException(f"input must have rank 4, got {len(shape)}")
-        if not dtypes.is_float(x.get_element_type()) or rois.get_element_type() != x.get_element_type():
-            raise VerifyException("input and rois must have one float element type")
-        r_shape = tuple(rois.get_shape())
-        if len(r_shape) != 2 or r_shape[1] != 5:
-            raise VerifyException(f"rois must have shape [num_rois, 5], got {list(r_shape)}")
+        shape, r_shape = _roi_shapes(x, rois, 5)
         ph, pw = _props_int(props, "pooled_height"), _props_int(props, "pooled_width")
         if ph < 1 or pw < 1:
             raise VerifyException("pooled_height and pooled_width must be positive")

@@ -46,7 +46,7 @@ from compiler import dtypes
 from compiler.compute import detection, indexing, layout, matmul, nn, reduce, sort, winograd  # noqa: F401  (element rules)
 from compiler.compute.builder import KernelBuilder, index, memref_type, storage_type
 from compiler.compute.common import KernelContext
-from compiler.compute.element import ElementEmitter, Source, is_injective
+from compiler.compute.element import ElementEmitter, Source, is_injective, pad_value
 from compiler.dialects import graph as g
 from compiler.dialects import loop
 from compiler.errors import CompilerError
@@ -93,12 +93,12 @@ def register_compute(op_type: type[Operation], fn: ComputeDef) -> None:
 
 def injective_kernel(ctx: KernelContext) -> None:
     """One loop nest over the result; every element computed inline."""
-    kb = ctx.kb
-    shape = ctx.out.shape
     pad = _constant_pad(ctx)
     if pad is not None:
         pad_kernel(ctx, pad)
         return
+    kb = ctx.kb
+    shape = ctx.out.shape
     with kb.nest(shape, [f"d{d}" for d in range(len(shape))]) as idx:
         ctx.emitter.reset()
         kb.store(ctx.emitter.emit(ctx.result, idx), ctx.out, idx)
@@ -121,9 +121,7 @@ def pad_kernel(ctx: KernelContext, pad: g.PadOp) -> None:
     (ShuffleNet's max-pool pad took 6.6% of the model's time, its channel
     shuffles fused with a pad 8%)."""
     kb = ctx.kb
-    elem = g.elem_of(pad.input)
-    value = pad.float_prop("value")
-    fill = kb.const(value if dtypes.is_float(elem) else int(value), elem)
+    fill = pad_value(kb, pad)
     shape = ctx.out.shape
     with kb.nest(shape, [f"d{d}" for d in range(len(shape))], stage="fill") as idx:
         kb.store(fill, ctx.out, idx)

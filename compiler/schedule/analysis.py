@@ -269,16 +269,18 @@ class LoopAccessAnalysis:
         and v in [lo, hi], and the accesses' k + [lo, hi] together span less
         than |c| * step (a grouped conv's output channel g*C + tile offsets)."""
         for d in range(len(accesses[0])):
-            forms = [self.form(a[d]) for a in accesses]
-            offsets = [self.offset(a[d]) for a in accesses]
-            if any(f is None or not f.has_atom or f.atom != IV for f in forms) or None in offsets:
+            parts = [
+                (f, k)
+                for a in accesses
+                if (f := self.form(a[d])) is not None and f.has_atom and f.atom == IV
+                and (k := self.offset(a[d])) is not None
+            ]
+            if len(parts) != len(accesses):
                 continue
-            coeffs = {f.coeff for f in forms if f is not None}
-            if len(coeffs) != 1:
-                continue
-            lo = min(k + f.lo for f, k in zip(forms, offsets, strict=True) if f is not None and k is not None)
-            hi = max(k + f.hi for f, k in zip(forms, offsets, strict=True) if f is not None and k is not None)
-            if abs(coeffs.pop()) * self.loop.stride > hi - lo:
+            coeffs = {f.coeff for f, _ in parts}
+            lo = min(k + f.lo for f, k in parts)
+            hi = max(k + f.hi for f, k in parts)
+            if len(coeffs) == 1 and abs(coeffs.pop()) * self.loop.stride > hi - lo:
                 return True
         return False
 
