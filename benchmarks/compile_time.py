@@ -13,8 +13,9 @@ Both compiles run in this process after the compiler's modules are imported;
 the import time is printed on its own line. Each stage of a compile is one
 entry of `compiler.driver.CompileStats` (seconds, summed over the stage's
 calls); "other" is the wall time no stage accounts for (loading the object
-code, metadata). `lower-functions` (every function lowered on its own, in
-COMPILER_JOBS forked workers) lists its passes' CPU seconds summed over the
+code, metadata). `lower-functions` (every function lowered on its own and
+compiled to its own object by LLVM, in COMPILER_JOBS forked workers) lists
+its steps' CPU seconds (`llvm`: -O3 and code generation) summed over the
 workers. CPU seconds (this process and its workers, or the child for
 compiler-opt) are printed beside the wall time: on a shared machine they
 move less.

@@ -255,6 +255,40 @@ def lower_to_llvm_ir(
     return lowered.text, params, arena
 
 
+def lower_to_object_code(
+    module: ModuleOp,
+    stats: CompileStats,
+    schedules: Mapping[str, Any] | None,
+    host: HostTarget,
+    cache: bool,
+    jobs: int | None = None,
+) -> tuple[bytes, bytes, int]:
+    """Object code (a bundle, one object per function), params and arena size of `module`.
+
+    Like `lower_to_llvm_ir`, but the workers also run LLVM (-O3 and code
+    generation) on their functions, so that stage runs in parallel too; its
+    CPU seconds are the workers' `llvm` entry. The bundle is the same bytes
+    for any `jobs`.
+    """
+    from compiler.targets.cpu import parallel_lower
+    from compiler.targets.cpu.jit import resolve_cache
+
+    params, arena = _schedule_and_extract(module, stats, False, schedules, host, None, jobs)
+    t = time.perf_counter()
+    lowered = parallel_lower.lower_to_objects(
+        module,
+        loop_pipeline(host, params_extracted=True)[_SPLIT_AT:],
+        host,
+        resolve_cache(cache),
+        jobs,
+    )
+    stats.time("lower-functions", t)
+    for stage, seconds in lowered.seconds.items():
+        stats.worker_seconds[stage] = stats.worker_seconds.get(stage, 0.0) + seconds
+    stats.workers = lowered.workers
+    return lowered.code, params, arena
+
+
 MAX_BLOB_BYTES = (1 << 31) - 1
 """Largest arena or params blob: kernels address them with 32-bit constant byte offsets."""
 
@@ -405,8 +439,7 @@ def compile(  # noqa: A001  (the public name users expect)
         profiled = _profiled_kernels(module)
         obj = object_for(module, host, cache, stats)
     else:
-        ir_text, params, arena = lower_to_llvm_ir(module, stats, profile, schedules, host)
-        obj = object_for_ir(ir_text, host, cache, stats)
+        obj, params, arena = lower_to_object_code(module, stats, schedules, host, cache)
     meta = ModelMetadata(
         inputs=inputs, outputs=outputs, params_bytes=len(params), arena_bytes=arena
     )

@@ -259,9 +259,12 @@ def _compile(args: argparse.Namespace, model: Path) -> tuple[CompiledModel, Comp
 
 
 def _print_stats(stats: CompileStats, total: float, out: Callable[[str], None]) -> None:
-    width = max((len(s) for s in stats.seconds), default=5)
+    width = max((len(s) for s in [*stats.seconds, *stats.worker_seconds]), default=5)
     for stage, seconds in stats.seconds.items():
         out(f"  {stage:<{width}}  {seconds:8.3f} s")
+        if stage == "lower-functions":  # its steps ran in the workers: their CPU seconds
+            for step, cpu in stats.worker_seconds.items():
+                out(f"    {step:<{width - 2}}  {cpu:8.3f} s CPU in {stats.workers} process(es)")
     out(f"  {'total':<{width}}  {total:8.3f} s")
 
 

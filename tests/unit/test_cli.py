@@ -99,8 +99,10 @@ def test_build_verbose_prints_stage_times(
         capsys, "build", dynamic, "-o", out, "--input-shape", "x=3x8", "-O1", "--threads", "1", "-v"
     )
     assert rc == 0, err
-    for stage in ("import", "graph-optimize", "llvm", "export", "total"):
+    for stage in ("import", "graph-optimize", "lower-functions", "export", "total"):
         assert re.search(rf"^  {stage}\s+\d+\.\d{{3}} s$", stdout, re.M), stdout
+    for step in ("convert-to-llvm", "llvm"):  # lower-functions' steps, run in its workers
+        assert re.search(rf"^    {step}\s+\d+\.\d{{3}} s CPU in 1 process", stdout, re.M), stdout
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["inputs"] == [{"name": "x", "shape": [3, 8], "dtype": "float32"}]
     assert meta["num_threads"] == 1

@@ -10,8 +10,10 @@ must match onnxruntime.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 
+import llvmlite.ir as ir
 import numpy as np
 import onnx
 import pytest
@@ -20,7 +22,10 @@ from onnx import TensorProto, helper, numpy_helper
 from compiler import driver
 from compiler.api import run_pipeline
 from compiler.frontend.onnx import import_onnx
-from compiler.targets.cpu import parallel_lower
+from compiler.lowering.convert_parallel_to_gomp import NUM_THREADS_GLOBAL, SET_NUM_THREADS
+from compiler.runtime import load
+from compiler.targets.cpu import objects, parallel_lower
+from compiler.targets.cpu.jit import load_object
 from compiler.targets.cpu.machine import HostTarget, compile_object
 from compiler.testing.oracle import run_onnxruntime
 
@@ -151,3 +156,57 @@ def test_fork_map_keeps_order_and_runs_serially_inside_a_pool_worker() -> None:
     assert parallel_lower.fork_map(_square, [3, 1, 2], [5, 1, 9], 2) == ([9, 1, 4], 2)
     with multiprocessing.get_context("fork").Pool(1) as pool:
         assert pool.apply(_fork_map_in_a_pool_worker, (2,)) == ([1, 4, 9], 1)
+
+
+def test_object_bundle_is_the_same_for_any_number_of_workers(monkeypatch, tmp_path) -> None:
+    """`compiler.compile` runs LLVM in the workers too: one object per function, the
+    same bundle bytes with one process or two, and its `.so` export links them."""
+    monkeypatch.setattr(parallel_lower, "MIN_PARALLEL_OPS", 0)
+    host = HostTarget.detect()
+    bundles = []
+    for jobs in (1, 2):
+        module = import_onnx(small_cnn())
+        run_pipeline(module, "graph-optimize{level=3}")
+        stats = driver.CompileStats()
+        code, _, _ = driver.lower_to_object_code(module, stats, None, host, False, jobs)
+        assert stats.workers == jobs and stats.worker_seconds["llvm"] > 0
+        bundles.append(code)
+    assert bundles[0] == bundles[1]
+    parts = objects.unpack(bundles[0])
+    assert len(parts) > 3 and objects.pack(parts) == bundles[0]
+
+    x = np.random.default_rng(2).standard_normal((1, 3, 16, 16)).astype(np.float32)
+    compiled = driver.compile(small_cnn(), cache=False)
+    compiled.export(tmp_path / "cnn.so")
+    loaded = load(tmp_path / "cnn.so")
+    np.testing.assert_array_equal(loaded.run(None, {"x": x})[0], compiled.run(None, {"x": x})[0])
+
+
+def test_one_team_size_for_all_objects() -> None:
+    """Only the home unit defines the team-size global and its setter; the other
+    units declare them, so the setter reaches every kernel's loops."""
+    units = []
+    for home in (True, False):
+        module = ir.Module()
+        count = ir.GlobalVariable(module, ir.IntType(32), NUM_THREADS_GLOBAL)
+        count.linkage, count.initializer = "internal", ir.Constant(ir.IntType(32), 0)
+        setter = ir.Function(module, ir.FunctionType(ir.VoidType(), [ir.IntType(32)]), SET_NUM_THREADS)
+        builder = ir.IRBuilder(setter.append_basic_block())
+        builder.store(setter.args[0], count)
+        builder.ret_void()
+        kernel = ir.Function(module, ir.FunctionType(ir.VoidType(), []), "conv_0")
+        kernel.linkage = "internal"
+        ir.IRBuilder(kernel.append_basic_block()).ret_void()
+        parallel_lower.link_separately(module, home, {"conv_0"})
+        units.append(str(module))
+    home_text, other_text = units
+    assert f'@"{NUM_THREADS_GLOBAL}" = hidden global i32 0' in home_text
+    assert f'define void @"{SET_NUM_THREADS}"' in home_text
+    assert f'@"{NUM_THREADS_GLOBAL}" = external hidden global i32' in other_text
+    assert f'declare void @"{SET_NUM_THREADS}"' in other_text
+    assert 'define hidden void @"conv_0"' in home_text and 'define hidden void @"conv_0"' in other_text
+
+    engine_objects = [compile_object(text, HostTarget.detect(), 0) for text in units[::-1]]
+    handle = load_object(objects.pack(engine_objects))
+    handle.function(SET_NUM_THREADS, None, [ctypes.c_int32])(3)
+    assert ctypes.c_int32.from_address(handle.address(NUM_THREADS_GLOBAL)).value == 3

@@ -24,6 +24,7 @@ from pathlib import Path
 from xdsl.dialects.builtin import ModuleOp
 
 from compiler.errors import CompilerError
+from compiler.targets.cpu import objects
 from compiler.targets.cpu.cache import ObjectCache
 from compiler.targets.cpu.jit import find_libgomp, llvm_module, resolve_cache
 from compiler.targets.cpu.machine import HostTarget, compile_object
@@ -97,7 +98,7 @@ def _gomp_link_flags() -> list[str]:
 
 
 def link_shared_library(data: bytes, path: str | os.PathLike[str], *, parallel: bool = True) -> Path:
-    """Link an object file (bytes) into the shared library `path` with `cc -shared`.
+    """Link an object file (bytes, or a bundle: `objects`) into the shared library `path` with `cc -shared`.
 
     `parallel`: the object calls libgomp (link it in).
     """
@@ -108,10 +109,12 @@ def link_shared_library(data: bytes, path: str | os.PathLike[str], *, parallel: 
     if parallel:
         libs += _gomp_link_flags()
     with tempfile.TemporaryDirectory(prefix="compiler-link-") as work:
-        obj = Path(work) / "module.o"
-        obj.write_bytes(data)
+        files = []
+        for index, code in enumerate(objects.unpack(data)):
+            files.append(Path(work) / f"module{index}.o")
+            files[-1].write_bytes(code)
         tmp_out = out.parent / f".{out.name}.tmp"
-        command = [compiler, "-shared", "-o", str(tmp_out), str(obj), *libs]
+        command = [compiler, "-shared", "-o", str(tmp_out), *map(str, files), *libs]
         result = subprocess.run(command, capture_output=True, text=True)
         if result.returncode != 0:
             if tmp_out.exists():

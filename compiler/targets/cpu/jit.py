@@ -40,6 +40,7 @@ from compiler.errors import CompilerError
 from compiler.lowering.convert_to_llvm import ConvertToLLVMPass
 from compiler.registry import make_context
 from compiler.runtime import bound_libgomp_spinning
+from compiler.targets.cpu import objects
 from compiler.targets.cpu.cache import ObjectCache
 from compiler.targets.cpu.machine import HostTarget, compile_object, initialize_llvm
 from compiler.targets.cpu.translate import to_llvm_ir
@@ -257,10 +258,12 @@ def load_object(
     function_signatures: dict[str, Signature] | None = None,
     target: HostTarget | None = None,
 ) -> JITModule:
-    """Load an ELF object produced by `compile_object` into a fresh MCJIT engine."""
+    """Load an ELF object produced by `compile_object` (or a bundle of them,
+    `compiler.targets.cpu.objects`) into a fresh MCJIT engine."""
     load_runtime_libraries()
     target = target or HostTarget.detect()
     engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), target.target_machine())
-    engine.add_object_file(llvm.ObjectFileRef.from_data(object_code))
+    for code in objects.unpack(object_code):
+        engine.add_object_file(llvm.ObjectFileRef.from_data(code))
     engine.finalize_object()
     return JITModule(engine, object_code, function_signatures or {})

@@ -23,15 +23,20 @@ import gc
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import llvmlite.ir as ir
 from xdsl.dialects import func
 from xdsl.dialects.builtin import FunctionType, ModuleOp
 from xdsl.ir import Operation
 
 from compiler.api import run_pipeline
+from compiler.lowering.convert_parallel_to_gomp import NUM_THREADS_GLOBAL, SET_NUM_THREADS
+from compiler.targets.cpu import objects
+from compiler.targets.cpu.cache import ObjectCache
+from compiler.targets.cpu.machine import HostTarget, compile_object
 from compiler.targets.cpu.translate import to_llvmlite
 
 T = TypeVar("T")
@@ -114,9 +119,10 @@ def split_unit(module: ModuleOp, name: str, defined: dict[str, FunctionType]) ->
     return unit
 
 
-def lower_unit(unit: ModuleOp, pipeline: Sequence[str], triple: str) -> UnitIR:
-    """Run `pipeline` (ends in the llvm dialect) on one unit; its LLVM IR global values."""
-    seconds: dict[str, float] = {}
+def _lower_unit_module(
+    unit: ModuleOp, pipeline: Sequence[str], triple: str, seconds: dict[str, float]
+) -> ir.Module:
+    """Run `pipeline` (ends in the llvm dialect) on one unit; its llvmlite module."""
     for spec in pipeline:
         t = time.process_time()
         run_pipeline(unit, spec)
@@ -124,14 +130,79 @@ def lower_unit(unit: ModuleOp, pipeline: Sequence[str], triple: str) -> UnitIR:
         seconds[stage] = seconds.get(stage, 0.0) + time.process_time() - t
     t = time.process_time()
     llvm_module = to_llvmlite(unit, triple)
+    seconds["translate"] = time.process_time() - t
     if llvm_module.get_identified_types() or llvm_module.metadata or llvm_module.namedmetadata:
         raise NotImplementedError("per-function lowering cannot merge LLVM types or metadata")
+    return llvm_module
+
+
+def lower_unit(unit: ModuleOp, pipeline: Sequence[str], triple: str) -> UnitIR:
+    """Run `pipeline` (ends in the llvm dialect) on one unit; its LLVM IR global values."""
+    seconds: dict[str, float] = {}
+    llvm_module = _lower_unit_module(unit, pipeline, triple, seconds)
+    t = time.process_time()
     values = [
         (name, str(value), bool(getattr(value, "is_declaration", False)))
         for name, value in llvm_module.globals.items()
     ]
-    seconds["translate"] = time.process_time() - t
+    seconds["translate"] += time.process_time() - t
     return UnitIR(values, seconds)
+
+
+SHARED_DEFINITIONS = (NUM_THREADS_GLOBAL, SET_NUM_THREADS)
+"""What convert-parallel-to-gomp adds to every unit: the team-size global and
+its setter. A bundle must hold each once, so only the home unit defines them."""
+
+
+def link_separately(llvm_module: ir.Module, home: bool, kernels: Collection[str]) -> None:
+    """Give one unit's module the linkage of an object linked beside the others.
+
+    In one module, kernels are `internal`; as separate objects, `@main` must
+    reach them, so the `kernels` (the model's functions but `@main`), defined
+    or declared here, become hidden: visible to the other objects of the
+    model, never exported from a shared library. `SHARED_DEFINITIONS` stay
+    definitions in the `home` unit only (the global hidden, the setter
+    exported); other units declare them. Functions a unit outlined stay
+    internal: no other object calls them.
+    """
+    for name, value in llvm_module.globals.items():
+        if isinstance(value, ir.Function):
+            if name in SHARED_DEFINITIONS and not home:
+                value.blocks.clear()
+                value.linkage = ""
+            elif name in kernels:
+                value.linkage = "hidden"
+        elif isinstance(value, ir.GlobalVariable) and name in SHARED_DEFINITIONS:
+            value.linkage = "" if home else "external"
+            value.storage_class = "hidden"
+            if not home:
+                value.initializer = None
+
+
+@dataclass
+class UnitObject:
+    """One unit's object code and the CPU seconds of each step (and `llvm`)."""
+
+    code: bytes
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def lower_unit_object(
+    unit: ModuleOp,
+    home: bool,
+    kernels: Collection[str],
+    pipeline: Sequence[str],
+    host: HostTarget,
+    cache: ObjectCache | None,
+) -> UnitObject:
+    """`pipeline` on one unit, then LLVM -O3 and code generation: its object code."""
+    seconds: dict[str, float] = {}
+    llvm_module = _lower_unit_module(unit, pipeline, host.triple, seconds)
+    link_separately(llvm_module, home, kernels)
+    t = time.process_time()
+    code = compile_object(str(llvm_module), host, 3, cache)
+    seconds["llvm"] = time.process_time() - t
+    return UnitObject(code, seconds)
 
 
 def merge_units(units: Sequence[UnitIR], triple: str) -> str:
@@ -249,28 +320,93 @@ def lower_to_llvm_ir(
     where `fork` is unavailable, they are lowered here, one after another.
     The text is the same either way.
     """
+    results, workers = map_units(
+        module, lambda unit, _: lower_unit(unit, pipeline, triple), jobs, min_ops
+    )
+    return LoweredIR(merge_units(results, triple), workers, summed_seconds(results))
+
+
+U = TypeVar("U", UnitIR, UnitObject)
+
+
+def map_units(
+    module: ModuleOp,
+    lower: Callable[[ModuleOp, str], U],
+    jobs: int | None,
+    min_ops: int | None,
+) -> tuple[list[U], int]:
+    """`lower(unit, name)` for each unit of `module` (consumed), in up to `jobs` workers.
+
+    With 1 job, with fewer than `min_ops` (default MIN_PARALLEL_OPS) ops in
+    all, or where `fork` is unavailable, the units are lowered here.
+    """
     names = unit_names(module)
     defined = signatures(module)
     functions = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
     weights = [unit_weight(functions[n]) for n in names]
+    return fork_map(
+        lambda name: lower(split_unit(module, name, defined), name),
+        names,
+        weights,
+        parallel_jobs(weights, jobs, min_ops),
+    )
 
-    def lower(name: str) -> UnitIR:
-        return lower_unit(split_unit(module, name, defined), pipeline, triple)
 
-    results, workers = fork_map(lower, names, weights, parallel_jobs(weights, jobs, min_ops))
+def summed_seconds(results: Sequence[UnitIR | UnitObject]) -> dict[str, float]:
+    """The CPU seconds of each step, summed over the units."""
     seconds: dict[str, float] = {}
-    for unit in results:
-        for stage, value in unit.seconds.items():
+    for result in results:
+        for stage, value in result.seconds.items():
             seconds[stage] = seconds.get(stage, 0.0) + value
-    return LoweredIR(merge_units(results, triple), workers, seconds)
+    return seconds
+
+
+@dataclass
+class LoweredObjects:
+    """The model's object code (a bundle), how many processes built it, CPU seconds per step."""
+
+    code: bytes
+    workers: int
+    seconds: dict[str, float]
+
+
+def lower_to_objects(
+    module: ModuleOp,
+    pipeline: Sequence[str],
+    host: HostTarget,
+    cache: ObjectCache | None = None,
+    jobs: int | None = None,
+    min_ops: int | None = None,
+) -> LoweredObjects:
+    """Object code of `module` (loop level, params extracted), one object per unit.
+
+    Like `lower_to_llvm_ir`, but each worker also runs LLVM on its units, so
+    the optimizer and the code generator run in parallel as well. Each unit
+    is compiled on its own (its object, through `cache`, depends on that
+    unit alone), so the bundle is the same bytes for any `jobs`. The unit
+    of `@main` (else the first) is home to `SHARED_DEFINITIONS`.
+    """
+    names = unit_names(module)
+    home = "main" if "main" in names else (names[0] if names else "")
+    kernels = frozenset(names) - {"main"}
+    results, workers = map_units(
+        module,
+        lambda unit, name: lower_unit_object(unit, name == home, kernels, pipeline, host, cache),
+        jobs,
+        min_ops,
+    )
+    return LoweredObjects(objects.pack([r.code for r in results]), workers, summed_seconds(results))
 
 
 __all__ = [
     "JOBS_ENV",
     "LoweredIR",
+    "LoweredObjects",
     "default_jobs",
     "fork_map",
+    "link_separately",
     "lower_to_llvm_ir",
+    "lower_to_objects",
     "merge_units",
     "parallel_jobs",
     "split_unit",
