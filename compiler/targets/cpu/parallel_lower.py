@@ -230,21 +230,10 @@ def merge_units(units: Sequence[UnitIR], triple: str) -> str:
 _FORK_STATE: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
-def _run_group(group: list[int]) -> list[Any]:
+def _run_one(index: int) -> tuple[int, Any]:
     assert _FORK_STATE is not None
     fn, items = _FORK_STATE
-    return [fn(items[i]) for i in group]
-
-
-def _assign(weights: Sequence[int], jobs: int) -> list[list[int]]:
-    """Units (by index) for each worker: heaviest first to the least loaded (LPT)."""
-    loads = [0] * jobs
-    groups: list[list[int]] = [[] for _ in range(jobs)]
-    for index in sorted(range(len(weights)), key=lambda i: (-weights[i], i)):
-        worker = min(range(jobs), key=lambda w: (loads[w], w))
-        groups[worker].append(index)
-        loads[worker] += weights[index]
-    return [g for g in groups if g]
+    return index, fn(items[index])
 
 
 MIN_PARALLEL_OPS = 2_000
@@ -267,10 +256,11 @@ def fork_map(
     """`[fn(item) for item in items]` in up to `jobs` forked workers; also how many ran.
 
     Workers inherit `fn` and `items` (closures over IR are fine); only the
-    results travel back, pickled. Items are balanced over the workers by
-    `weights`; the results come back in the items' order, so the output does
-    not depend on `jobs`. Where `fork` is unavailable, in a daemonic process
-    (a multiprocessing pool's worker), or for one job, it is a plain loop here.
+    results travel back, pickled. Each item goes to the next free worker,
+    the heaviest by `weights` first; the results come back in the items'
+    order, so the output depends neither on `jobs` nor on which worker ran
+    what. Where `fork` is unavailable, in a daemonic process (a
+    multiprocessing pool's worker), or for one job, it is a plain loop here.
     """
     global _FORK_STATE
     jobs = min(jobs, len(items))
@@ -280,21 +270,20 @@ def fork_map(
         or multiprocessing.current_process().daemon  # a pool worker may not have children
     ):
         return [fn(item) for item in items], 1
-    groups = _assign(weights, jobs)
+    # Heaviest first, each to the next free worker: the weights only estimate
+    # the work (unrolling multiplies some kernels' ops after lowering).
+    order = sorted(range(len(items)), key=lambda i: (-weights[i], i))
     _FORK_STATE = (fn, items)
     # The workers inherit the whole IR; frozen, it is never traversed by
     # their cyclic collector (nor copied on write by it), only what they build.
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(len(groups)) as pool:
-            done = pool.map(_run_group, groups, chunksize=1)
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            by_index = dict(pool.imap_unordered(_run_one, order, chunksize=1))
     finally:
         gc.unfreeze()
         _FORK_STATE = None
-    by_index: dict[int, R] = {}
-    for group, results in zip(groups, done, strict=True):
-        by_index.update(zip(group, results, strict=True))
-    return [by_index[i] for i in range(len(items))], len(groups)
+    return [by_index[i] for i in range(len(items))], jobs
 
 
 def parallel_jobs(weights: Sequence[int], jobs: int | None, min_ops: int | None = None) -> int:
