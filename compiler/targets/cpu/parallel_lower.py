@@ -33,6 +33,7 @@ from xdsl.dialects.builtin import FunctionType, ModuleOp
 from xdsl.ir import Operation
 
 from compiler.api import run_pipeline
+from compiler.dialects import loop
 from compiler.lowering.convert_parallel_to_gomp import NUM_THREADS_GLOBAL, SET_NUM_THREADS
 from compiler.targets.cpu import objects
 from compiler.targets.cpu.cache import ObjectCache
@@ -79,8 +80,24 @@ def unit_names(module: ModuleOp) -> list[str]:
 
 
 def unit_weight(fn: func.FuncOp) -> int:
-    """A cheap size estimate (ops in the body) to balance units over workers."""
-    return sum(1 for _ in fn.walk())
+    """A cheap size estimate to order units over workers: ops after unrolling.
+
+    An op inside unrolled loops counts once per iteration of them, since
+    convert-loop-to-scf copies it that often (a register-tiled matmul has
+    about 120 loop-level ops and 2300 after lowering).
+    """
+    return _unrolled_ops(fn, 1)
+
+
+def _unrolled_ops(op: Operation, factor: int) -> int:
+    total = factor
+    if isinstance(op, loop.ForOp) and op.kind == loop.UNROLL:
+        factor *= max(1, -(-(op.upper - op.lower) // op.stride))
+    for region in op.regions:
+        for block in region.blocks:
+            for inner in block.ops:
+                total += _unrolled_ops(inner, factor)
+    return total
 
 
 def signatures(module: ModuleOp) -> dict[str, FunctionType]:
@@ -236,9 +253,10 @@ def _run_one(index: int) -> tuple[int, Any]:
     return index, fn(items[index])
 
 
-MIN_PARALLEL_OPS = 2_000
-"""Below this many loop-level ops in all units (SqueezeNet has about 8000, a
-one-layer test model a few hundred), forking workers costs more than it saves."""
+MIN_PARALLEL_OPS = 5_000
+"""Below this many ops in all units (`unit_weight`: SqueezeNet's scheduled
+kernels have about 20000, a two-conv test model about 1000), forking
+workers costs more than it saves."""
 
 
 @dataclass
