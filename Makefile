@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: demo test lit unit lint bench conformance cuda-compile clean
+.PHONY: demo test lit unit lint bench conformance cuda-compile onnx-export clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ conformance: $(STAMP)
 # cubin for sm_80 and sm_90, with no GPU (CI compiles two of them).
 cuda-compile: $(STAMP)
 	COMPILER_CUDA_ALL_MODELS=1 $(PY) -m pytest -n $(JOBS) tests/unit/test_cuda_codegen.py -k models_compile
+
+# The optimized graph of the nine light models and the BERT encoder exported
+# back to ONNX and checked against onnxruntime (CI exports two of them).
+onnx-export: $(STAMP)
+	COMPILER_ONNX_EXPORT_ALL_MODELS=1 $(PY) -m pytest -n $(JOBS) tests/unit/test_tensorrt.py -k export_matches
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

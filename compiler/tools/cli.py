@@ -8,6 +8,7 @@
     compiler fuzz --graphs N --seed S [--ops Relu,Conv] [--minimize] [--out DIR] [--timeout S]
     compiler fuzz-models [MODEL ...] --mutants N --seed S [--out DIR] [--jobs J]
     compiler quantize model.onnx --calibration feeds.npz -o model.int8.onnx [--method entropy]
+    compiler export-onnx model.onnx -o model.opt.onnx [--input-shape x=1x3x224x224] [--precision fp16]
 
 Every user error (missing file, bad option, wrong input arrays, an op the
 compiler does not support) prints one line `compiler: error: ...` on stderr
@@ -172,6 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     from compiler.tools.quantize_cli import add_quantize_parser
 
     add_quantize_parser(sub, _count_parser)
+    from compiler.tools.export_onnx_cli import add_export_onnx_parser
+
+    add_export_onnx_parser(sub)
 
     from compiler.testing import model_fuzz
 
@@ -515,6 +519,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from compiler.tools import quantize_cli
 
             return quantize_cli.main(args)
+        if args.command == "export-onnx":
+            from compiler.tools import export_onnx_cli
+
+            return export_onnx_cli.main(args)
         if args.command == "fuzz-models":
             from compiler.testing import model_fuzz
 

@@ -1,0 +1,305 @@
+"""The TensorRT target: the ONNX export of the optimized graph, and engines built from it.
+
+- export: models go through the export pipeline and out as ONNX, checked
+  by onnx.checker (types and shapes included) and run by onnxruntime, which
+  must give the original model's results within 1e-4 (relative to the
+  largest output). CI exports SqueezeNet and the BERT encoder; `make
+  onnx-export` all nine light models and the encoder
+  (COMPILER_ONNX_EXPORT_ALL_MODELS=1). ONNX node test cases chosen for the
+  converters that do more than rename an op (slices with negative steps,
+  reductions, TopK, scatter, pads, ...) run through the export too.
+- tensorrt: without the wheel or a GPU, `compile(target="tensorrt")` fails
+  with one line, tested here. With both, engines are built and compared
+  with onnxruntime on the CPU (fp32 within 1e-3, fp16 within 1e-2); those
+  tests skip, saying why, on machines without them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+import warnings
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+import compiler
+from compiler.driver import precision_pipeline
+from compiler.errors import CompilerError
+from compiler.frontend.onnx import import_onnx
+from compiler.targets.tensorrt import engine
+from compiler.targets.tensorrt.onnx_export import OPSET, OnnxExportError, export_model, export_onnx
+from compiler.testing.models import LIGHT_MODELS, bert_model_path, random_inputs, seeded_light_model
+from compiler.tools.cli import main as cli_main
+
+ort = pytest.importorskip("onnxruntime")
+
+_ALL = os.environ.get("COMPILER_ONNX_EXPORT_ALL_MODELS") == "1"
+MODELS = [*LIGHT_MODELS, "bert_tiny"] if _ALL else ["squeezenet", "bert_tiny"]
+
+
+def _model(name: str) -> onnx.ModelProto:
+    return onnx.load(str(bert_model_path())) if name == "bert_tiny" else seeded_light_model(name)
+
+
+def _ort(model: onnx.ModelProto, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.log_severity_level = 3
+    session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+    return session.run(None, feeds)
+
+
+def _relative(expected: np.ndarray, actual: np.ndarray) -> float:
+    scale = max(float(np.max(np.abs(expected))), 1e-30)
+    return float(np.max(np.abs(expected.astype(np.float64) - actual.astype(np.float64)))) / scale
+
+
+def _assert_close(expected: list[np.ndarray], actual: list[np.ndarray], tolerance: float) -> None:
+    assert len(expected) == len(actual)
+    for want, got in zip(expected, actual, strict=True):
+        assert want.shape == got.shape and want.dtype == got.dtype, (want.shape, want.dtype, got.shape, got.dtype)
+        assert _relative(want, got) <= tolerance
+
+
+# --- the export, checked by onnxruntime ------------------------------------------------
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_export_matches_onnxruntime(name: str) -> None:
+    model = _model(name)
+    feeds = random_inputs(model)
+    exported = export_model(model)
+    onnx.checker.check_model(exported, full_check=True)
+    assert exported.opset_import[0].version == OPSET
+    ops = {node.op_type for node in exported.graph.node}
+    assert "BatchNormalization" not in ops and "Dropout" not in ops  # folded / removed before export
+    assert [i.name for i in exported.graph.input] == list(feeds)
+    assert [o.name for o in exported.graph.output] == [o.name for o in model.graph.output]
+    _assert_close(_ort(model, feeds), _ort(exported, feeds), 1e-4)
+
+
+def test_export_fp16_keeps_float_io_and_stays_close() -> None:
+    """fp16 is in the ONNX types (what a strongly typed TensorRT network follows)."""
+    model = _model("bert_tiny")
+    feeds = random_inputs(model)
+    exported = export_model(model, before=precision_pipeline("fp16"))
+    halves = [t for t in exported.graph.initializer if t.data_type == TensorProto.FLOAT16]
+    assert halves and any(n.op_type == "Cast" for n in exported.graph.node)
+    assert [o.type.tensor_type.elem_type for o in exported.graph.output] == [TensorProto.FLOAT] * 2
+    _assert_close(_ort(model, feeds), _ort(exported, feeds), 1e-2)
+
+
+# ONNX node test cases whose conversion is more than a renamed op.
+NODE_CASES = [
+    "test_slice_neg_steps", "test_slice_negative_axes", "test_slice_start_out_of_bounds",
+    "test_reflect_pad", "test_edge_pad", "test_constant_pad",
+    "test_reduce_max_do_not_keepdims_example", "test_reduce_mean_keepdims_example",
+    "test_reduce_sum_empty_axes_input_noop_example",
+    "test_argmax_keepdims_example_select_last_index", "test_argmin_no_keepdims_example",
+    "test_top_k", "test_top_k_smallest", "test_cumsum_1d_reverse_exclusive",
+    "test_scatter_elements_with_reduction_max", "test_gather_elements_negative_indices",
+    "test_layer_normalization_4d_axis1", "test_mod_mixed_sign_float32", "test_mod_mixed_sign_int32",
+    "test_clip_default_min", "test_clip", "test_expand_dim_changed", "test_where_example",
+    "test_maxpool_2d_dilations", "test_averagepool_2d_pads", "test_hardsigmoid", "test_lrn",
+    "test_roialign_aligned_true", "test_reshape_reordered_all_dims", "test_cast_FLOAT_to_FLOAT16",
+]
+
+
+@pytest.fixture(scope="module")
+def node_cases() -> dict[str, object]:
+    from compiler.testing.conformance import collect_from_modules
+
+    modules = ["slice", "pad", "reducemax", "reducemean", "reducesum", "argmax", "argmin", "topk", "cumsum",
+               "scatterelements", "gatherelements", "layernormalization", "mod", "clip", "expand", "where",
+               "maxpool", "averagepool", "hardsigmoid", "lrn", "roialign", "reshape", "cast"]
+    return collect_from_modules(modules)
+
+
+@pytest.mark.parametrize("case_name", NODE_CASES)
+def test_export_node_case(case_name: str, node_cases: dict[str, object]) -> None:
+    from onnx.backend.test.runner import Runner
+
+    from compiler.errors import ConstantInputError
+    from compiler.testing.conformance import _normalize
+
+    case = node_cases[case_name]
+    model = case.model  # type: ignore[attr-defined]
+    inputs, refs = case.data_sets[0]  # type: ignore[attr-defined]
+    names = [i.name for i in model.graph.input][: len(inputs)]
+    feeds = {n: np.asarray(_normalize(x)) for n, x in zip(names, inputs, strict=True)}
+    specialize: dict[str, np.ndarray] = {}
+    while True:  # shape operands (Reshape's, Pad's, ...) become constants, as onnx_backend does
+        try:
+            import_onnx(model, input_shapes={n: v.shape for n, v in feeds.items() if n not in specialize},
+                        specialize=specialize or None)
+            break
+        except ConstantInputError as err:
+            assert not set(err.graph_inputs) & set(specialize)
+            specialize.update({n: feeds[n] for n in err.graph_inputs})
+    shapes = {n: v.shape for n, v in feeds.items() if n not in specialize}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exported = export_model(model, input_shapes=shapes, specialize=specialize or None)
+    got = _ort(exported, {n: v for n, v in feeds.items() if n not in specialize})
+    Runner.assert_similar_outputs([_normalize(r) for r in refs], got, rtol=case.rtol, atol=case.atol)  # type: ignore[attr-defined]
+
+
+# --- what cannot be exported --------------------------------------------------------
+
+
+def _graph_module(text: str) -> object:
+    from xdsl.context import Context
+    from xdsl.parser import Parser
+
+    from compiler import registry
+
+    ctx = Context()
+    for name, factory in registry.all_dialects().items():
+        ctx.register_dialect(name, factory)
+    return Parser(ctx, text).parse_module()
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("%r = graph.cumprod %x {axis = 0 : i64, exclusive = 0 : i64, reverse = 0 : i64} : (tensor<6xf32>) -> tensor<6xf32>",
+         "'graph.cumprod' cannot be exported to ONNX: ONNX has no CumProd up to opset 18; compile it with target='cpu' or 'cuda'"),
+        ("%r = graph.layout_transform %x {src_layout = \"NCHW\", dst_layout = \"NCHW2c\"} : (tensor<6xf32>) -> tensor<6xf32>",
+         None),
+    ],
+)
+def test_export_refuses_with_one_line(body: str, message: str | None) -> None:
+    if message is None:  # a CPU-only op, built directly (its verifier wants NCHW shapes)
+        from compiler.dialects import graph as g
+
+        module = _graph_module("func.func @main(%x: tensor<1x4x2x2xf32>) -> tensor<1x2x2x2x2xf32> {\n"
+                               "  %r = graph.layout_transform %x {src_layout = \"NCHW\", dst_layout = \"NCHW2c\"} "
+                               ": (tensor<1x4x2x2xf32>) -> tensor<1x2x2x2x2xf32>\n"
+                               "  func.return %r : tensor<1x2x2x2x2xf32>\n}")
+        assert any(isinstance(op, g.LayoutTransformOp) for op in module.walk())  # type: ignore[attr-defined]
+        message = "'graph.layout_transform' cannot be exported to ONNX: it is a CPU schedule's op"
+    else:
+        module = _graph_module(f"func.func @main(%x: tensor<6xf32>) -> tensor<6xf32> {{\n  {body}\n"
+                               "  func.return %r : tensor<6xf32>\n}")
+    with pytest.raises(OnnxExportError) as info:
+        export_onnx(module)  # type: ignore[arg-type]
+    assert str(info.value).startswith(message) and "\n" not in str(info.value)
+
+
+def test_export_refuses_padded_outputs() -> None:
+    model = onnx.load(str(Path(__file__).resolve().parents[1] / "models" / "detector_tiny.onnx"))
+    with pytest.raises(OnnxExportError, match=r"^output 0 has a data-dependent length"):
+        export_model(model)
+
+
+# --- the command lines ----------------------------------------------------------------
+
+
+def test_cli_export_onnx(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "bert.onnx"
+    source.write_bytes(bert_model_path().read_bytes())
+    out = tmp_path / "bert.opt.onnx"
+    assert cli_main(["export-onnx", str(source), "-o", str(out)]) == 0
+    assert f"wrote {out}" in capsys.readouterr().out
+    exported = onnx.load(str(out))
+    feeds = random_inputs(source)
+    _assert_close(_ort(onnx.load(str(source)), feeds), _ort(exported, feeds), 1e-4)
+
+
+def test_cli_export_onnx_failure_leaves_no_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = Path(__file__).resolve().parents[1] / "models" / "detector_tiny.onnx"
+    out = tmp_path / "det.onnx"
+    assert cli_main(["export-onnx", str(source), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("compiler: error: output 0 has a data-dependent length") and err.count("\n") == 1
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+# --- target="tensorrt" ----------------------------------------------------------------
+
+
+def _tiny_model() -> onnx.ModelProto:
+    w = numpy_helper.from_array(np.ones((2, 3), np.float32), "w")
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "tiny",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 2])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 3])], [w])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def test_tensorrt_without_the_wheel(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tensorrt", None)  # `import tensorrt` raises ImportError
+    with pytest.raises(engine.TensorRTError) as info:
+        compiler.compile(_tiny_model(), target="tensorrt")
+    text = str(info.value)
+    assert text.startswith("target='tensorrt' needs the tensorrt wheel")
+    assert text.endswith("; pip install 'compiler[tensorrt]'") and "\n" not in text
+
+
+def test_tensorrt_without_a_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tensorrt", types.ModuleType("tensorrt"))
+    monkeypatch.setattr(engine, "cuda_device_available", lambda: False)
+    with pytest.raises(engine.TensorRTError) as info:
+        compiler.compile(_tiny_model(), target="tensorrt")
+    assert str(info.value).startswith(
+        "target='tensorrt' needs an NVIDIA GPU and its driver, and this machine has none; "
+        "`compiler export-onnx MODEL.onnx -o OUT.onnx`"
+    )
+
+
+def test_tensorrt_bad_precision_is_one_line() -> None:
+    with pytest.raises(CompilerError, match=r"^precision 'int4' does not exist; use fp32, fp16 or bf16$"):
+        compiler.compile(_tiny_model(), target="tensorrt", precision="int4")
+
+
+def test_unknown_target_names_tensorrt() -> None:
+    with pytest.raises(CompilerError, match=r"use target='cpu', 'cuda' or 'tensorrt'"):
+        compiler.compile(_tiny_model(), target="tpu")
+
+
+def test_engine_cache(tmp_path: Path) -> None:
+    store = engine.EngineCache(tmp_path)
+    key = engine.engine_key(b"onnx", "10.9.0", "NVIDIA H200 sm_90", ["strongly-typed", "precision=fp32"])
+    assert store.get(key) is None
+    store.put(key, b"engine bytes")
+    assert store.get(key) == b"engine bytes"
+    entry = tmp_path / "tensorrt" / f"{key}.engine"
+    entry.write_bytes(entry.read_bytes()[:-3])  # truncated on disk: a miss, and removed
+    assert store.get(key) is None and not entry.exists()
+    others = {
+        engine.engine_key(b"onnx2", "10.9.0", "NVIDIA H200 sm_90", ["strongly-typed", "precision=fp32"]),
+        engine.engine_key(b"onnx", "11.4.0", "NVIDIA H200 sm_90", ["strongly-typed", "precision=fp32"]),
+        engine.engine_key(b"onnx", "10.9.0", "NVIDIA A100 sm_80", ["strongly-typed", "precision=fp32"]),
+        engine.engine_key(b"onnx", "10.9.0", "NVIDIA H200 sm_90", ["strongly-typed", "precision=fp16"]),
+    }
+    assert key not in others and len(others) == 4
+    assert engine.EngineCache(None).directory is not None  # COMPILER_CACHE_DIR or ~/.cache/compiler
+
+
+_NO_TENSORRT = "needs the tensorrt wheel ('compiler[tensorrt]') and an NVIDIA GPU"
+
+
+@pytest.mark.skipif(not engine.tensorrt_available(), reason=_NO_TENSORRT)
+@pytest.mark.parametrize("precision", ["fp32", "fp16"])
+@pytest.mark.parametrize("name", ["squeezenet", "bert_tiny"])
+def test_tensorrt_matches_onnxruntime(name: str, precision: str, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COMPILER_CACHE_DIR", str(tmp_path))
+    model = _model(name)
+    feeds = random_inputs(model)
+    expected = _ort(model, feeds)
+    trt_model = compiler.compile(model, target="tensorrt", precision=precision)
+    tolerance = 1e-3 if precision == "fp32" else 1e-2
+    _assert_close(expected, trt_model.run(None, feeds), tolerance)
+    assert len(list((tmp_path / "tensorrt").glob("*.engine"))) == 1
+
+    def no_build(*args: object) -> bytes:
+        raise AssertionError("the engine should come from the cache")
+
+    monkeypatch.setattr(engine, "build_engine", no_build)
+    again = compiler.compile(model, target="tensorrt", precision=precision)
+    _assert_close(expected, again.run(None, feeds), tolerance)
