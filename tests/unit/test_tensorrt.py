@@ -303,3 +303,134 @@ def test_tensorrt_matches_onnxruntime(name: str, precision: str, tmp_path: Path,
     monkeypatch.setattr(engine, "build_engine", no_build)
     again = compiler.compile(model, target="tensorrt", precision=precision)
     _assert_close(expected, again.run(None, feeds), tolerance)
+
+
+# --- the build and cache flow, with a stand-in for the tensorrt module ------------------
+# (the real one needs a GPU; these check what this compiler does around it)
+
+
+class _FakeError:
+    def __init__(self, node: str, op: str, desc: str) -> None:
+        self._node, self._op, self._desc = node, op, desc
+
+    def node_name(self) -> str:
+        return self._node
+
+    def node_operator(self) -> str:
+        return self._op
+
+    def desc(self) -> str:
+        return self._desc
+
+
+def _fake_tensorrt(parse_error: _FakeError | None = None, build_error: str | None = None) -> types.ModuleType:
+    """Parses by keeping the ONNX bytes, builds an "engine" that is those bytes, and counts builds."""
+    trt = types.ModuleType("tensorrt")
+    trt.__version__ = "11.4.0.fake"  # type: ignore[attr-defined]
+    trt.builds = []  # type: ignore[attr-defined]
+
+    class Levels:
+        INTERNAL_ERROR, ERROR, WARNING, INFO = 0, 1, 2, 3
+
+    class ILogger:
+        Severity = Levels
+
+        def __init__(self) -> None:
+            pass
+
+    class Flags:
+        STRONGLY_TYPED = 1
+
+    class Network:
+        def __init__(self, flags: int) -> None:
+            self.flags, self.onnx = flags, b""
+
+    class OnnxParser:
+        def __init__(self, network: Network, logger: ILogger) -> None:
+            self.network = network
+            self.num_errors = 0 if parse_error is None else 1
+
+        def parse(self, data: bytes) -> bool:
+            self.network.onnx = data
+            return parse_error is None
+
+        def get_error(self, i: int) -> _FakeError:
+            assert parse_error is not None
+            return parse_error
+
+    class Builder:
+        def __init__(self, logger: ILogger) -> None:
+            self.logger = logger
+
+        def create_network(self, flags: int) -> Network:
+            return Network(flags)
+
+        def create_builder_config(self) -> object:
+            return object()
+
+        def build_serialized_network(self, network: Network, config: object) -> bytes | None:
+            if build_error is not None:
+                self.logger.log(Levels.ERROR, build_error)  # type: ignore[attr-defined]
+                return None
+            trt.builds.append(network.flags)  # type: ignore[attr-defined]
+            return network.onnx
+
+    trt.ILogger = ILogger  # type: ignore[attr-defined]
+    trt.NetworkDefinitionCreationFlag = Flags  # type: ignore[attr-defined]
+    trt.OnnxParser = OnnxParser  # type: ignore[attr-defined]
+    trt.Builder = Builder  # type: ignore[attr-defined]
+    return trt
+
+
+class _OrtEngineModel:
+    """Stands in for TensorRTModel: runs the "engine" (the exported ONNX) in onnxruntime."""
+
+    def __init__(self, engine_bytes: bytes, inputs: list, outputs: list, device: int = 0) -> None:
+        self.model, self.inputs, self.outputs = onnx.load_from_string(engine_bytes), inputs, outputs
+
+    def run(self, names: object, feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        return _ort(self.model, feeds)
+
+
+def _fake_gpu(monkeypatch: pytest.MonkeyPatch, trt: types.ModuleType, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "tensorrt", trt)
+    monkeypatch.setattr(engine, "require_gpu", lambda: None)
+    monkeypatch.setattr(engine, "device_description", lambda device=0: "Fake GPU sm_90")
+    monkeypatch.setattr(engine, "TensorRTModel", _OrtEngineModel)
+    monkeypatch.setenv("COMPILER_CACHE_DIR", str(tmp_path))
+
+
+def test_engine_build_and_cache_flow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    trt = _fake_tensorrt()
+    _fake_gpu(monkeypatch, trt, tmp_path)
+    model = _model("bert_tiny")
+    feeds = random_inputs(model)
+    expected = _ort(model, feeds)
+    first = compiler.compile(model, target="tensorrt")
+    assert trt.builds == [1 << 1]  # type: ignore[attr-defined]  # a strongly typed network
+    assert [s.name for s in first.inputs] == list(feeds)  # type: ignore[attr-defined]
+    assert [(s.shape, s.dtype) for s in first.outputs] == [((1, 16, 64), "float32"), ((1, 64), "float32")]  # type: ignore[attr-defined]
+    _assert_close(expected, first.run(None, feeds), 1e-4)  # type: ignore[arg-type]
+    compiler.compile(model, target="tensorrt")  # from the cache
+    assert len(trt.builds) == 1  # type: ignore[attr-defined]
+    half = compiler.compile(model, target="tensorrt", precision="fp16")  # another key: built again
+    assert len(trt.builds) == 2 and len(list((tmp_path / "tensorrt").glob("*.engine"))) == 2  # type: ignore[attr-defined]
+    _assert_close(expected, half.run(None, feeds), 1e-2)  # type: ignore[arg-type]
+    compiler.compile(model, target="tensorrt", cache=False)  # no cache: built, nothing stored
+    assert len(trt.builds) == 3 and len(list((tmp_path / "tensorrt").glob("*.engine"))) == 2  # type: ignore[attr-defined]
+
+
+def test_engine_parser_error_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_gpu(monkeypatch, _fake_tensorrt(parse_error=_FakeError("MatMul_0", "MatMul", "no\nkernel")), tmp_path)
+    with pytest.raises(engine.TensorRTError) as info:
+        compiler.compile(_tiny_model(), target="tensorrt")
+    assert str(info.value) == ("TensorRT's ONNX parser refused the exported model: node 'MatMul_0' (MatMul): "
+                               "no kernel; compile the model with target='cuda' or 'cpu'")
+
+
+def test_engine_build_error_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_gpu(monkeypatch, _fake_tensorrt(build_error="out of workspace"), tmp_path)
+    with pytest.raises(engine.TensorRTError) as info:
+        compiler.compile(_tiny_model(), target="tensorrt")
+    assert str(info.value) == "TensorRT could not build an engine: out of workspace; compile the model with target='cuda' or 'cpu'"
+    assert not list(tmp_path.rglob("*.engine"))
