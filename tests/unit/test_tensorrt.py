@@ -83,6 +83,17 @@ def test_export_matches_onnxruntime(name: str) -> None:
     _assert_close(_ort(model, feeds), _ort(exported, feeds), 1e-4)
 
 
+def test_export_of_fused_groups() -> None:
+    """A module past fuse-ops (O2: fused groups, explicit pads, flat 1x1 convs) exports as the ops it holds."""
+    from compiler.api import run_pipeline
+
+    model = _model("squeezenet")
+    module = import_onnx(model)
+    run_pipeline(module, "graph-optimize{level=2}")
+    feeds = random_inputs(model)
+    _assert_close(_ort(model, feeds), _ort(export_onnx(module), feeds), 1e-4)
+
+
 def test_export_fp16_keeps_float_io_and_stays_close() -> None:
     """fp16 is in the ONNX types (what a strongly typed TensorRT network follows)."""
     model = _model("bert_tiny")
@@ -345,6 +356,16 @@ def _fake_tensorrt(parse_error: _FakeError | None = None, build_error: str | Non
         def __init__(self, flags: int) -> None:
             self.flags, self.onnx = flags, b""
 
+    class BuilderFlag:
+        TF32 = "tf32"
+
+    class Config:
+        def __init__(self) -> None:
+            self.flags = {BuilderFlag.TF32}
+
+        def clear_flag(self, flag: str) -> None:
+            self.flags.discard(flag)
+
     class OnnxParser:
         def __init__(self, network: Network, logger: ILogger) -> None:
             self.network = network
@@ -365,19 +386,20 @@ def _fake_tensorrt(parse_error: _FakeError | None = None, build_error: str | Non
         def create_network(self, flags: int) -> Network:
             return Network(flags)
 
-        def create_builder_config(self) -> object:
-            return object()
+        def create_builder_config(self) -> Config:
+            return Config()
 
-        def build_serialized_network(self, network: Network, config: object) -> bytes | None:
+        def build_serialized_network(self, network: Network, config: Config) -> bytes | None:
             if build_error is not None:
                 self.logger.log(Levels.ERROR, build_error)  # type: ignore[attr-defined]
                 return None
-            trt.builds.append(network.flags)  # type: ignore[attr-defined]
+            trt.builds.append((network.flags, sorted(config.flags)))  # type: ignore[attr-defined]
             return network.onnx
 
     trt.ILogger = ILogger  # type: ignore[attr-defined]
     trt.NetworkDefinitionCreationFlag = Flags  # type: ignore[attr-defined]
     trt.OnnxParser = OnnxParser  # type: ignore[attr-defined]
+    trt.BuilderFlag = BuilderFlag  # type: ignore[attr-defined]
     trt.Builder = Builder  # type: ignore[attr-defined]
     return trt
 
@@ -407,13 +429,14 @@ def test_engine_build_and_cache_flow(tmp_path: Path, monkeypatch: pytest.MonkeyP
     feeds = random_inputs(model)
     expected = _ort(model, feeds)
     first = compiler.compile(model, target="tensorrt")
-    assert trt.builds == [1 << 1]  # type: ignore[attr-defined]  # a strongly typed network
+    assert trt.builds == [(1 << 1, [])]  # type: ignore[attr-defined]  # strongly typed, no TF32
     assert [s.name for s in first.inputs] == list(feeds)  # type: ignore[attr-defined]
     assert [(s.shape, s.dtype) for s in first.outputs] == [((1, 16, 64), "float32"), ((1, 64), "float32")]  # type: ignore[attr-defined]
     _assert_close(expected, first.run(None, feeds), 1e-4)  # type: ignore[arg-type]
     compiler.compile(model, target="tensorrt")  # from the cache
     assert len(trt.builds) == 1  # type: ignore[attr-defined]
     half = compiler.compile(model, target="tensorrt", precision="fp16")  # another key: built again
+    assert trt.builds[-1] == (1 << 1, ["tf32"])  # type: ignore[attr-defined]
     assert len(trt.builds) == 2 and len(list((tmp_path / "tensorrt").glob("*.engine"))) == 2  # type: ignore[attr-defined]
     _assert_close(expected, half.run(None, feeds), 1e-2)  # type: ignore[arg-type]
     compiler.compile(model, target="tensorrt", cache=False)  # no cache: built, nothing stored

@@ -155,11 +155,15 @@ def _logger(trt: ModuleType) -> Any:
 def build_flags(trt: ModuleType, precision: str) -> list[str]:
     """What the build depends on besides the ONNX (part of the cache key)."""
     typed = "strongly-typed" if hasattr(trt.NetworkDefinitionCreationFlag, "STRONGLY_TYPED") else "default-typed"
-    return [typed, f"precision={precision}"]
+    return [typed, f"precision={precision}", "no-tf32" if precision == "fp32" else "tf32"]
 
 
-def build_engine(trt: ModuleType, onnx_bytes: bytes) -> bytes:
-    """ONNX bytes -> a serialized engine for the current GPU (TensorRT's parser and builder)."""
+def build_engine(trt: ModuleType, onnx_bytes: bytes, precision: str = "fp32") -> bytes:
+    """ONNX bytes -> a serialized engine for the current GPU (TensorRT's parser and builder).
+
+    For fp32, TF32 (on by default, 10 mantissa bits in convs and matmuls) is
+    turned off: fp32 means the f32 results that the other targets give.
+    """
     logger = _logger(trt)
     builder = trt.Builder(logger)
     flags = 0
@@ -172,6 +176,8 @@ def build_engine(trt: ModuleType, onnx_bytes: bytes) -> bytes:
         raise TensorRTError(f"TensorRT's ONNX parser refused the exported model: {_parser_error(parser, logger)}",
                             hint="compile the model with target='cuda' or 'cpu'")
     config = builder.create_builder_config()
+    if precision == "fp32" and hasattr(trt.BuilderFlag, "TF32"):
+        config.clear_flag(trt.BuilderFlag.TF32)
     serialized = builder.build_serialized_network(network, config)
     if serialized is None:
         reason = logger.errors[-1] if logger.errors else "no reason given"
@@ -307,7 +313,7 @@ def compile_tensorrt_model(
     key = engine_key(data, str(trt.__version__), device_description(device), build_flags(trt, precision))
     engine = store.get(key) if store is not None else None
     if engine is None:
-        engine = build_engine(trt, data)
+        engine = build_engine(trt, data, precision)
         if store is not None:
             store.put(key, engine)
     return TensorRTModel(engine, _specs(proto.graph.input), _specs(proto.graph.output), device)
