@@ -160,6 +160,22 @@ def test_export_node_case(case_name: str, node_cases: dict[str, object]) -> None
     Runner.assert_similar_outputs([_normalize(r) for r in refs], got, rtol=case.rtol, atol=case.atol)  # type: ignore[attr-defined]
 
 
+def test_export_keeps_model_names_apart_from_its_own() -> None:
+    """Inputs and outputs named like the export's intermediate values, an output that is an input,
+    and one value returned twice."""
+    nodes = [helper.make_node("Relu", ["v_1"], ["v_2"]), helper.make_node("Neg", ["v_2"], ["const_3"])]
+    graph = helper.make_graph(
+        [*nodes, helper.make_node("Identity", ["v_1"], ["same"]), helper.make_node("Identity", ["const_3"], ["again"])],
+        "names", [helper.make_tensor_value_info("v_1", TensorProto.FLOAT, [2, 3])],
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, [2, 3]) for n in ("v_2", "const_3", "same", "again")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    feeds = {"v_1": np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)}
+    exported = export_model(model)
+    assert [o.name for o in exported.graph.output] == ["v_2", "const_3", "same", "again"]
+    _assert_close(_ort(model, feeds), _ort(exported, feeds), 0.0)
+
+
 # --- what cannot be exported --------------------------------------------------------
 
 

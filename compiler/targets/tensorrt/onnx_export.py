@@ -78,11 +78,16 @@ class _Graph:
     nodes: list[onnx.NodeProto] = field(default_factory=list)
     initializers: list[onnx.TensorProto] = field(default_factory=list)
     names: dict[SSAValue, str] = field(default_factory=dict)
+    reserved: set[str] = field(default_factory=set)
+    """The model's input and output names, which no intermediate value may take."""
     counter: int = 0
 
     def fresh(self, stem: str = "v") -> str:
-        self.counter += 1
-        return f"{stem}_{self.counter}"
+        while True:
+            self.counter += 1
+            name = f"{stem}_{self.counter}"
+            if name not in self.reserved:
+                return name
 
     def name(self, value: SSAValue) -> str:
         return self.names[value]
@@ -435,9 +440,9 @@ def export_onnx(module: ModuleOp, *, graph_name: str = "main") -> onnx.ModelProt
                 f"output {i} has a data-dependent length (padded to a static shape), which the export cannot express",
                 hint="compile it with target='cpu'",
             )
-    b = _Graph()
     ins = input_names(fn)
     outs = output_names(fn)
+    b = _Graph(reserved={*ins, *outs})
     for arg, name in zip(fn.body.block.args, ins, strict=True):
         b.names[arg] = name
     taken = set(ins)
