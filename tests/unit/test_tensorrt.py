@@ -473,3 +473,99 @@ def test_engine_build_error_is_one_line(tmp_path: Path, monkeypatch: pytest.Monk
         compiler.compile(_tiny_model(), target="tensorrt")
     assert str(info.value) == "TensorRT could not build an engine: out of workspace; compile the model with target='cuda' or 'cpu'"
     assert not list(tmp_path.rglob("*.engine"))
+
+
+class _FakeDriver:
+    """libcuda's calls that TensorRTModel makes, on host memory (device pointers are dict keys)."""
+
+    def __init__(self) -> None:
+        self.memory: dict[int, bytearray] = {}
+        self.next = 0x1000
+
+    def __getattr__(self, name: str) -> object:
+        return lambda *args: 0  # cuDeviceGet, cuCtxSetCurrent, cuStreamSynchronize, ...: success
+
+    def cuMemAlloc_v2(self, pointer: object, size: object) -> int:
+        target = pointer._obj  # type: ignore[attr-defined]  # ctypes.byref(c_uint64)
+        target.value = self.next
+        self.memory[self.next] = bytearray(size.value)  # type: ignore[attr-defined]
+        self.next += 0x1000
+        return 0
+
+    def cuMemcpyHtoD_v2(self, pointer: object, raw: bytes, size: object) -> int:
+        self.memory[pointer.value][: size.value] = raw  # type: ignore[attr-defined]
+        return 0
+
+    def cuMemcpyDtoH_v2(self, dst: object, pointer: object, size: object) -> int:
+        import ctypes
+
+        data = bytes(self.memory[pointer.value][: size.value])  # type: ignore[attr-defined]
+        ctypes.memmove(dst, data, len(data))
+        return 0
+
+
+def _fake_runtime(trt: types.ModuleType, driver: _FakeDriver) -> None:
+    """An "engine" that is the exported ONNX, run by onnxruntime on the fake device memory."""
+
+    class Context:
+        def __init__(self, engine: Engine) -> None:
+            self.engine, self.addresses = engine, {}
+
+        def set_tensor_address(self, name: str, address: int) -> bool:
+            self.addresses[name] = address
+            return name in self.engine.types
+
+        def execute_async_v3(self, stream: int) -> bool:
+            feeds = {}
+            for value in self.engine.model.graph.input:
+                shape = [d.dim_value for d in value.type.tensor_type.shape.dim]
+                raw = bytes(driver.memory[self.addresses[value.name]])
+                feeds[value.name] = np.frombuffer(raw, self.engine.types[value.name]).reshape(shape)
+            for value, out in zip(self.engine.model.graph.output, _ort(self.engine.model, feeds), strict=True):
+                driver.memory[self.addresses[value.name]][:] = out.tobytes()
+            return True
+
+    class Engine:
+        def __init__(self, data: bytes) -> None:
+            self.model = onnx.load_from_string(data)
+            values = [*self.model.graph.input, *self.model.graph.output]
+            self.types = {v.name: onnx.helper.tensor_dtype_to_np_dtype(v.type.tensor_type.elem_type) for v in values}
+
+        def get_tensor_dtype(self, name: str) -> np.dtype:
+            return self.types[name]
+
+        def create_execution_context(self) -> Context:
+            return Context(self)
+
+    class Runtime:
+        def __init__(self, logger: object) -> None:
+            pass
+
+        def deserialize_cuda_engine(self, data: bytes) -> Engine:
+            return Engine(data)
+
+    trt.Runtime = Runtime  # type: ignore[attr-defined]
+    trt.nptype = np.dtype  # type: ignore[attr-defined]
+
+
+def test_engine_model_runs_through_device_buffers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TensorRTModel's own steps (buffers per I/O tensor, copies in and out, the output order)."""
+    trt = _fake_tensorrt()
+    driver = _FakeDriver()
+    _fake_runtime(trt, driver)
+    monkeypatch.setitem(sys.modules, "tensorrt", trt)
+    monkeypatch.setattr(engine, "require_gpu", lambda: None)
+    monkeypatch.setattr(engine, "device_description", lambda device=0: "Fake GPU sm_90")
+    monkeypatch.setattr(engine, "_driver", lambda: driver)
+    monkeypatch.setenv("COMPILER_CACHE_DIR", str(tmp_path))
+    model = _model("bert_tiny")
+    feeds = random_inputs(model)
+    compiled = compiler.compile(model, target="tensorrt")
+    assert isinstance(compiled, engine.TensorRTModel) and len(driver.memory) == 4
+    _assert_close(_ort(model, feeds), compiled.run(None, feeds), 1e-6)  # type: ignore[arg-type]
+    pooled = compiled.run(["pooler_output"], feeds)
+    assert [p.shape for p in pooled] == [(1, 64)]
+    with pytest.raises(CompilerError, match=r"^unknown output 'nope'; outputs are"):
+        compiled.run(["nope"], feeds)
+    with pytest.raises(CompilerError, match=r"missing input 'attention_mask'"):
+        compiled.run(None, {"input_ids": feeds["input_ids"]})

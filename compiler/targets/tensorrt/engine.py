@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import onnx
 
-from compiler.errors import CompilerError
+from compiler.errors import CompilerError, InputError
 from compiler.runtime import TensorSpec, check_inputs
 from compiler.targets.cpu.cache import default_cache_dir, seal, unseal, write_atomically
 from compiler.targets.cuda.launch import _check, _driver, cuda_device_available
@@ -205,6 +205,17 @@ def _specs(values: Sequence[onnx.ValueInfoProto]) -> list[TensorSpec]:
     return specs
 
 
+def _check_io_type(trt: ModuleType, engine: Any, spec: TensorSpec) -> None:
+    """The engine's I/O tensor has the exported model's element type (the buffers are sized by it)."""
+    try:
+        actual = np.dtype(trt.nptype(engine.get_tensor_dtype(spec.name)))
+    except (AttributeError, TypeError, ValueError):  # a type numpy has no name for: let TensorRT decide
+        return
+    if actual != np.dtype(spec.dtype):
+        raise TensorRTError(f"the engine's I/O tensor '{spec.name}' is {actual.name}, the exported model's {spec.dtype}",
+                            hint="compile the model with target='cuda' or 'cpu'")
+
+
 class TensorRTModel:
     """A deserialized engine on one GPU: `run(feeds)` returns the outputs as numpy arrays."""
 
@@ -235,6 +246,7 @@ class TensorRTModel:
         _check(lib, lib.cuStreamCreate(ctypes.byref(self.stream), 0), "cuStreamCreate")
         self.buffers: dict[str, ctypes.c_uint64] = {}
         for spec in [*inputs, *outputs]:
+            _check_io_type(trt, self.engine, spec)
             nbytes = int(np.prod(spec.shape, dtype=np.int64)) * np.dtype(spec.dtype).itemsize
             pointer = ctypes.c_uint64()
             _check(lib, lib.cuMemAlloc_v2(ctypes.byref(pointer), ctypes.c_size_t(max(nbytes, 1))), "cuMemAlloc")
@@ -278,7 +290,11 @@ class TensorRTModel:
             _check(lib, lib.cuMemcpyDtoH_v2(out.ctypes.data_as(ctypes.c_void_p), self.buffers[spec.name],
                                             ctypes.c_size_t(out.nbytes)), "cuMemcpyDtoH")
             results[spec.name] = out
-        return [results[n] for n in (output_names or [s.name for s in self.outputs])]
+        wanted = list(output_names or [s.name for s in self.outputs])
+        unknown = [n for n in wanted if n not in results]
+        if unknown:
+            raise InputError(f"unknown output {unknown[0]!r}", hint=f"outputs are {list(results)}")
+        return [results[n] for n in wanted]
 
     def __del__(self) -> None:
         lib = getattr(self, "lib", None)
