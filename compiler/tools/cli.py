@@ -1,7 +1,7 @@
 """The `compiler` command: build an ONNX model into a shared library, or run one.
 
     compiler build model.onnx -o model.so [--input-shape x=1x3x224x224] [-O3] [--threads N] [-v]
-    compiler run model.onnx [--inputs feeds.npz] [--repeat 20] [--threads N] [--compare]
+    compiler run model.onnx [--inputs feeds.npz] [--repeat 20] [--threads N] [--compare] [--target tensorrt]
     compiler run model.so   [--inputs feeds.npz] [--repeat 20] [--threads N]
     compiler conformance [--jobs N] [--filter REGEX] [--report report.json] [--check passing.txt]
     compiler tune model.onnx --records r.jsonl [--trials N] [--time-budget S] [--search gbm|random]
@@ -162,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run onnxruntime (ONNX input only) with the same inputs and threads; "
         "print the max relative error and the latency ratio",
     )
+    run.add_argument(
+        "--target",
+        choices=("cpu", "cuda", "tensorrt"),
+        default="cpu",
+        help="where the model runs (ONNX input only): this CPU, an NVIDIA GPU through our CUDA C, "
+        "or a TensorRT engine of the optimized graph (the 'tensorrt' extra; default: cpu)",
+    )
     _add_compile_options(run)
     _add_conformance_parser(sub)
     from compiler.tools.tune_cli import add_tune_parser
@@ -258,6 +265,7 @@ def _compile(args: argparse.Namespace, model: Path) -> tuple[CompiledModel, Comp
         precision=args.precision,
         records=args.records,
         profile=getattr(args, "profile", False),
+        target=getattr(args, "target", "cpu"),
     )
     return compiled, stats, time.perf_counter() - start
 
@@ -396,6 +404,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
     if args.profile and not onnx_input:
         raise UsageError("--profile needs the ONNX model", hint="run the .onnx file with --profile")
+    if args.target != "cpu" and not onnx_input:
+        raise UsageError("--target applies to ONNX models only", hint="a .so or .cudamodel runs where it was built for")
+    if args.target != "cpu" and args.profile:
+        raise UsageError("--profile times the CPU target's kernels", hint="leave out --target")
     if onnx_input:
         compiled, stats, seconds = _compile(args, model_path)
         cached = " (from the cache)" if "cache" in stats.seconds else ""

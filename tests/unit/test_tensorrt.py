@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 import types
 import warnings
@@ -548,8 +549,8 @@ def _fake_runtime(trt: types.ModuleType, driver: _FakeDriver) -> None:
     trt.nptype = np.dtype  # type: ignore[attr-defined]
 
 
-def test_engine_model_runs_through_device_buffers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """TensorRTModel's own steps (buffers per I/O tensor, copies in and out, the output order)."""
+def _fake_device(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> _FakeDriver:
+    """A fake tensorrt module and libcuda under the real TensorRTModel."""
     trt = _fake_tensorrt()
     driver = _FakeDriver()
     _fake_runtime(trt, driver)
@@ -558,6 +559,12 @@ def test_engine_model_runs_through_device_buffers(tmp_path: Path, monkeypatch: p
     monkeypatch.setattr(engine, "device_description", lambda device=0: "Fake GPU sm_90")
     monkeypatch.setattr(engine, "_driver", lambda: driver)
     monkeypatch.setenv("COMPILER_CACHE_DIR", str(tmp_path))
+    return driver
+
+
+def test_engine_model_runs_through_device_buffers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TensorRTModel's own steps (buffers per I/O tensor, copies in and out, the output order)."""
+    driver = _fake_device(monkeypatch, tmp_path)
     model = _model("bert_tiny")
     feeds = random_inputs(model)
     compiled = compiler.compile(model, target="tensorrt")
@@ -569,3 +576,21 @@ def test_engine_model_runs_through_device_buffers(tmp_path: Path, monkeypatch: p
         compiled.run(["nope"], feeds)
     with pytest.raises(CompilerError, match=r"missing input 'attention_mask'"):
         compiled.run(None, {"input_ids": feeds["input_ids"]})
+
+
+def test_cli_run_target_tensorrt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    model = str(bert_model_path())
+    monkeypatch.setitem(sys.modules, "tensorrt", None)
+    assert cli_main(["run", model, "--target", "tensorrt", "--repeat", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("compiler: error: target='tensorrt' needs the tensorrt wheel") and err.count("\n") == 1
+    _fake_device(monkeypatch, tmp_path)
+    assert cli_main(["run", model, "--target", "tensorrt", "--repeat", "1", "--compare"]) == 0
+    out = capsys.readouterr().out
+    assert "output pooler_output: shape (1, 64) float32" in out
+    errors = re.findall(r"compare (\w+): max relative error ([0-9.e+-]+)", out)
+    assert [name for name, _ in errors] == ["last_hidden_state", "pooler_output"]
+    assert all(float(e) < 1e-4 for _, e in errors) and "ratio onnxruntime/compiler" in out
+    assert cli_main(["run", model, "--target", "tensorrt", "--profile"]) == 1
+    assert "--profile times the CPU target's kernels" in capsys.readouterr().err
