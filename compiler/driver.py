@@ -366,9 +366,13 @@ def compile(  # noqa: A001  (the public name users expect)
         from compiler.targets.tensorrt.engine import compile_tensorrt_model
 
         spec = None if precision == "fp32" else precision_pipeline(precision)
+        data = None if not cache or isinstance(model, ModuleOp) else _model_bytes(model)
+        source = None
+        if data is not None:
+            source = model_key(data + _specialize_stamp(specialize), input_shapes, 0, "tensorrt", spec or "")
         return compile_tensorrt_model(  # type: ignore[return-value]
             model, input_shapes=input_shapes, precision=precision, precision_spec=spec, cache=cache,
-            specialize=specialize,
+            specialize=specialize, source_key=source,
         )
     if target != "cpu":
         raise CompilerError(f"target {target!r} is not supported", hint="use target='cpu', 'cuda' or 'tensorrt'")

@@ -450,7 +450,20 @@ def test_engine_build_and_cache_flow(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert [s.name for s in first.inputs] == list(feeds)  # type: ignore[attr-defined]
     assert [(s.shape, s.dtype) for s in first.outputs] == [((1, 16, 64), "float32"), ((1, 64), "float32")]  # type: ignore[attr-defined]
     _assert_close(expected, first.run(None, feeds), 1e-4)  # type: ignore[arg-type]
-    compiler.compile(model, target="tensorrt")  # from the cache
+    exported = engine.export_model
+
+    def no_export(*args: object, **kwargs: object) -> onnx.ModelProto:
+        raise AssertionError("an unchanged model should load its engine without an export")
+
+    monkeypatch.setattr(engine, "export_model", no_export)
+    again = compiler.compile(model, target="tensorrt")  # from the cache, through the .link entry
+    assert len(trt.builds) == 1  # type: ignore[attr-defined]
+    assert [(s.name, s.shape, s.dtype) for s in again.outputs] == [  # type: ignore[attr-defined]
+        (s.name, s.shape, s.dtype) for s in first.outputs]  # type: ignore[attr-defined]
+    monkeypatch.setattr(engine, "export_model", exported)
+    for link in (tmp_path / "tensorrt").glob("*.link"):  # a damaged link: exported again, engine from the cache
+        link.write_bytes(b"junk")
+    compiler.compile(model, target="tensorrt")
     assert len(trt.builds) == 1  # type: ignore[attr-defined]
     half = compiler.compile(model, target="tensorrt", precision="fp16")  # another key: built again
     assert trt.builds[-1] == (1 << 1, ["tf32"])  # type: ignore[attr-defined]

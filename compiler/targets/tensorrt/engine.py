@@ -18,7 +18,11 @@ Building an engine takes seconds to minutes, so engines are cached on disk
 GPU (name and compute capability) and the build flags, in
 `$COMPILER_CACHE_DIR/tensorrt` (the compile cache's directory; an empty
 COMPILER_CACHE_DIR disables it). Entries carry their SHA-256 and are
-written atomically; a damaged one is a miss.
+written atomically; a damaged one is a miss. Exporting a big model costs
+seconds too (VGG-19's import: 30 s), so a second entry, `.link`, maps the
+source model's key (its bytes, the options, the compiler's sources) to the
+engine's key and the I/O specs: an unchanged model loads its engine without
+being imported again.
 
 The `tensorrt` wheel is optional (`pip install 'compiler[tensorrt]'`):
 without it, or without a GPU, `compile` fails with one line saying which.
@@ -29,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import hashlib
+import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -128,11 +133,38 @@ class EngineCache:
         return data
 
     def put(self, key: str, engine: bytes) -> None:
+        self._write(f"{key}.engine", engine)
+
+    def get_link(self, key: str) -> tuple[str, list[TensorSpec], list[TensorSpec]] | None:
+        """What a source key stands for: the engine's key and the exported model's inputs and outputs."""
+        if self.directory is None:
+            return None
+        path = self.directory / f"{key}.link"
+        try:
+            data = unseal(path.read_bytes())
+            if data is None:
+                raise ValueError("damaged")
+            link = json.loads(data)
+            return (str(link["engine"]), [TensorSpec.from_json(t) for t in link["inputs"]],
+                    [TensorSpec.from_json(t) for t in link["outputs"]])
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError):
+            with contextlib.suppress(OSError):
+                path.unlink()
+            return None
+
+    def put_link(self, key: str, engine_key: str, inputs: list[TensorSpec], outputs: list[TensorSpec]) -> None:
+        link = {"engine": engine_key, "inputs": [t.to_json() for t in inputs],
+                "outputs": [t.to_json() for t in outputs]}
+        self._write(f"{key}.link", json.dumps(link).encode())
+
+    def _write(self, name: str, data: bytes) -> None:
         if self.directory is None:
             return
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            write_atomically(self.directory / f"{key}.engine", seal(engine))
+            write_atomically(self.directory / name, seal(data))
         except OSError:  # an unwritable cache only costs build time
             pass
 
@@ -315,21 +347,35 @@ def compile_tensorrt_model(
     precision_spec: str | None = None,
     cache: bool = True,
     specialize: Mapping[str, Any] | None = None,
+    source_key: str | None = None,
     device: int = 0,
 ) -> TensorRTModel:
     """`compiler.compile(model, target="tensorrt")`: export, build (or load from the cache), load on `device`.
 
     `precision_spec` is the driver's `precision_pipeline(precision)` (None for fp32).
+    `source_key` (the driver's model-cache key of the source model and options)
+    lets a cached engine load without exporting again: a `.link` entry maps it
+    to the engine's key, which the export's bytes decide.
     """
     trt = import_tensorrt()
     require_gpu()
+    store = EngineCache() if cache else None
+    build = (str(trt.__version__), device_description(device), build_flags(trt, precision))
+    link = engine_key(source_key.encode(), *build) if source_key is not None else None
+    if store is not None and link is not None:
+        hit = store.get_link(link)
+        engine = store.get(hit[0]) if hit is not None else None
+        if hit is not None and engine is not None:  # no import, no passes, no export
+            return TensorRTModel(engine, hit[1], hit[2], device)
     proto = export_model(model, input_shapes=input_shapes, before=precision_spec, specialize=specialize)
     data = proto.SerializeToString()
-    store = EngineCache() if cache else None
-    key = engine_key(data, str(trt.__version__), device_description(device), build_flags(trt, precision))
+    key = engine_key(data, *build)
     engine = store.get(key) if store is not None else None
     if engine is None:
         engine = build_engine(trt, data, precision)
         if store is not None:
             store.put(key, engine)
-    return TensorRTModel(engine, _specs(proto.graph.input), _specs(proto.graph.output), device)
+    inputs, outputs = _specs(proto.graph.input), _specs(proto.graph.output)
+    if store is not None and link is not None:
+        store.put_link(link, key, inputs, outputs)
+    return TensorRTModel(engine, inputs, outputs, device)
