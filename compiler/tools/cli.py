@@ -118,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Set COMPILER_CACHE_DIR to move the compile cache (empty: no cache).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="{build,run,conformance,tune,fuzz}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="{build,run,export-onnx,quantize,conformance,tune,fuzz}", parser_class=_Parser)
 
     build = sub.add_parser(
         "build",
