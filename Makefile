@@ -39,9 +39,11 @@ cuda-compile: $(STAMP)
 	COMPILER_CUDA_ALL_MODELS=1 $(PY) -m pytest -n $(JOBS) tests/unit/test_cuda_codegen.py -k models_compile
 
 # The optimized graph of the nine light models and the BERT encoder exported
-# back to ONNX and checked against onnxruntime (CI exports two of them).
+# back to ONNX and checked against onnxruntime (CI exports two of them), and
+# every passing ONNX node case through the export (a few minutes).
 onnx-export: $(STAMP)
-	COMPILER_ONNX_EXPORT_ALL_MODELS=1 $(PY) -m pytest -n $(JOBS) tests/unit/test_tensorrt.py -k export_matches
+	COMPILER_ONNX_EXPORT_ALL_MODELS=1 COMPILER_ONNX_EXPORT_CONFORMANCE=1 $(PY) -m pytest -n $(JOBS) \
+		tests/unit/test_tensorrt.py -k "export_matches or conformance_sweep"
 
 # On a machine with an NVIDIA GPU: install the tensorrt extra (several GB) and
 # build and run engines of SqueezeNet and the BERT encoder, fp32 and fp16,
