@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 JOBS ?= 2
 
-.PHONY: demo test lit unit lint bench conformance cuda-compile clean
+.PHONY: demo test lit unit lint bench conformance cuda-compile onnx-export tensorrt-check clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,20 @@ conformance: $(STAMP)
 # cubin for sm_80 and sm_90, with no GPU (CI compiles two of them).
 cuda-compile: $(STAMP)
 	COMPILER_CUDA_ALL_MODELS=1 $(PY) -m pytest -n $(JOBS) tests/unit/test_cuda_codegen.py -k models_compile
+
+# The optimized graph of the nine light models and the BERT encoder exported
+# back to ONNX and checked against onnxruntime (CI exports two of them), and
+# every passing ONNX node case through the export (a few minutes).
+onnx-export: $(STAMP)
+	COMPILER_ONNX_EXPORT_ALL_MODELS=1 COMPILER_ONNX_EXPORT_CONFORMANCE=1 $(PY) -m pytest -n $(JOBS) \
+		tests/unit/test_tensorrt.py -k "export_matches or conformance_sweep"
+
+# On a machine with an NVIDIA GPU: install the tensorrt extra (several GB) and
+# build and run engines of SqueezeNet and the BERT encoder, fp32 and fp16,
+# against onnxruntime (these tests skip everywhere else).
+tensorrt-check: $(STAMP)
+	$(PY) -m pip install -q -e '.[test,tensorrt]'
+	$(PY) -m pytest -n 1 -rs tests/unit/test_tensorrt.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py

@@ -382,6 +382,12 @@ def compile(  # noqa: A001  (the public name users expect)
     (`convert-precision`; inputs and outputs stay f32). `records` (JSON
     lines written by `compiler tune`) gives each kernel the best schedule
     measured for this CPU; `schedules` entries take precedence.
+
+    `target="tensorrt"` exports the optimized graph to ONNX and builds a
+    TensorRT engine of it (cached on disk), run on the GPU
+    (compiler/targets/tensorrt/engine.py); it needs the optional tensorrt
+    wheel and an NVIDIA GPU, and takes `input_shapes`, `precision`,
+    `specialize` and `cache` only.
     """
     from compiler.frontend.onnx import import_onnx
     from compiler.targets.cpu.model_cache import ModelCache, model_key
@@ -390,8 +396,20 @@ def compile(  # noqa: A001  (the public name users expect)
         from compiler.targets.cuda.launch import compile_cuda_model
 
         return compile_cuda_model(model, input_shapes=input_shapes)  # type: ignore[return-value]
+    if target == "tensorrt":
+        from compiler.targets.tensorrt.engine import compile_tensorrt_model
+
+        spec = None if precision == "fp32" else precision_pipeline(precision)
+        data = None if not cache or isinstance(model, ModuleOp) else _model_bytes(model)
+        source = None
+        if data is not None:
+            source = model_key(data + _specialize_stamp(specialize), input_shapes, 0, "tensorrt", spec or "")
+        return compile_tensorrt_model(  # type: ignore[return-value]
+            model, input_shapes=input_shapes, precision=precision, precision_spec=spec, cache=cache,
+            specialize=specialize, source_key=source,
+        )
     if target != "cpu":
-        raise CompilerError(f"target {target!r} is not supported", hint="use target='cpu' or 'cuda'")
+        raise CompilerError(f"target {target!r} is not supported", hint="use target='cpu', 'cuda' or 'tensorrt'")
     graph_pipeline(opt_level)
     precision_pipeline(precision)
     stats = stats or CompileStats()

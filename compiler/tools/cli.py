@@ -1,13 +1,14 @@
 """The `compiler` command: build an ONNX model into a shared library, or run one.
 
     compiler build model.onnx -o model.so [--input-shape x=1x3x224x224] [-O3] [--threads N] [-v]
-    compiler run model.onnx [--inputs feeds.npz] [--repeat 20] [--threads N] [--compare]
+    compiler run model.onnx [--inputs feeds.npz] [--repeat 20] [--threads N] [--compare] [--target tensorrt]
     compiler run model.so   [--inputs feeds.npz] [--repeat 20] [--threads N]
     compiler conformance [--jobs N] [--filter REGEX] [--report report.json] [--check passing.txt]
     compiler tune model.onnx --records r.jsonl [--trials N] [--time-budget S] [--search gbm|random]
     compiler fuzz --graphs N --seed S [--ops Relu,Conv] [--minimize] [--out DIR] [--timeout S]
     compiler fuzz-models [MODEL ...] --mutants N --seed S [--out DIR] [--jobs J]
     compiler quantize model.onnx --calibration feeds.npz -o model.int8.onnx [--method entropy]
+    compiler export-onnx model.onnx -o model.opt.onnx [--input-shape x=1x3x224x224] [--precision fp16]
 
 Every user error (missing file, bad option, wrong input arrays, an op the
 compiler does not support) prints one line `compiler: error: ...` on stderr
@@ -117,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Set COMPILER_CACHE_DIR to move the compile cache (empty: no cache).",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="{build,run,conformance,tune,fuzz}", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="{build,run,export-onnx,quantize,conformance,tune,fuzz}", parser_class=_Parser)
 
     build = sub.add_parser(
         "build",
@@ -161,6 +162,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="also run onnxruntime (ONNX input only) with the same inputs and threads; "
         "print the max relative error and the latency ratio",
     )
+    run.add_argument(
+        "--target",
+        choices=("cpu", "cuda", "tensorrt"),
+        default="cpu",
+        help="where the model runs (ONNX input only): this CPU, an NVIDIA GPU through our CUDA C, "
+        "or a TensorRT engine of the optimized graph (the 'tensorrt' extra; default: cpu)",
+    )
     _add_compile_options(run)
     _add_conformance_parser(sub)
     from compiler.tools.tune_cli import add_tune_parser
@@ -172,6 +180,9 @@ def build_parser() -> argparse.ArgumentParser:
     from compiler.tools.quantize_cli import add_quantize_parser
 
     add_quantize_parser(sub, _count_parser)
+    from compiler.tools.export_onnx_cli import add_export_onnx_parser
+
+    add_export_onnx_parser(sub)
 
     from compiler.testing import model_fuzz
 
@@ -254,6 +265,7 @@ def _compile(args: argparse.Namespace, model: Path) -> tuple[CompiledModel, Comp
         precision=args.precision,
         records=args.records,
         profile=getattr(args, "profile", False),
+        target=getattr(args, "target", "cpu"),
     )
     return compiled, stats, time.perf_counter() - start
 
@@ -395,6 +407,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
     if args.profile and not onnx_input:
         raise UsageError("--profile needs the ONNX model", hint="run the .onnx file with --profile")
+    if args.target != "cpu" and not onnx_input:
+        raise UsageError("--target applies to ONNX models only", hint="a .so or .cudamodel runs where it was built for")
+    if args.target != "cpu" and args.profile:
+        raise UsageError("--profile times the CPU target's kernels", hint="leave out --target")
     if onnx_input:
         compiled, stats, seconds = _compile(args, model_path)
         cached = " (from the cache)" if "cache" in stats.seconds else ""
@@ -518,6 +534,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from compiler.tools import quantize_cli
 
             return quantize_cli.main(args)
+        if args.command == "export-onnx":
+            from compiler.tools import export_onnx_cli
+
+            return export_onnx_cli.main(args)
         if args.command == "fuzz-models":
             from compiler.testing import model_fuzz
 

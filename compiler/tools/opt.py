@@ -40,6 +40,8 @@ from compiler.targets.cpu.params import PARAMS_ATTR, extract_params
 from compiler.targets.cpu.targets import TARGETS as CPU_TARGETS
 from compiler.targets.cuda.pipeline import cuda_pipeline
 from compiler.targets.cuda.targets import TARGETS as CUDA_TARGETS
+from compiler.targets.tensorrt.onnx_export import EXPORT_PIPELINE
+from compiler.targets.tensorrt.targets import TARGETS as ONNX_TARGETS
 
 # The optimization level of `compiler.compile()`'s default, used by `-t llvm` without -p.
 DEFAULT_OPT_LEVEL = 3
@@ -144,6 +146,7 @@ class CompilerOptMain(xDSLOptMain):
         # Ours replace xDSL's `llvm`, which does not know our extra llvm ops.
         self.available_targets.update(CPU_TARGETS)
         self.available_targets.update(CUDA_TARGETS)
+        self.available_targets.update(ONNX_TARGETS)
 
     def _cpu_target(self) -> str | None:
         name = parse_spec(self.args.target).name
@@ -156,6 +159,11 @@ class CompilerOptMain(xDSLOptMain):
             if level in ("graph", "loop"):
                 run_pipeline(prog, ",".join(cuda_pipeline(level)))
             return
+        if not self.args.passes and parse_spec(self.args.target).name in ONNX_TARGETS:
+            # No -p: the passes that target="tensorrt" runs before its export.
+            if module_level(prog) == "graph":
+                run_pipeline(prog, EXPORT_PIPELINE)
+            return
         if not self.args.passes and self._cpu_target():
             # No -p: the compile pipeline, as compiler.compile() runs it.
             run_compile_pipeline(prog)
@@ -165,6 +173,12 @@ class CompilerOptMain(xDSLOptMain):
     def output_resulting_program(self, prog: ModuleOp) -> str:
         target = self._cpu_target()
         level = module_level(prog)
+        if parse_spec(self.args.target).name in ONNX_TARGETS and level != "graph":
+            raise CompilerError(
+                f"-t onnx needs a graph-level module, and this one is at {level} level",
+                file=self.args.input_file,
+                hint="export before convert-graph-to-loop",
+            )
         if target and level in ("graph", "loop"):
             steps = ",".join(compile_pipeline(prog))
             raise CompilerError(

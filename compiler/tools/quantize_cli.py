@@ -47,12 +47,16 @@ def add_quantize_parser(sub: Any, count: Any) -> None:
                    help="calibration samples the SQNR report runs (0: no report; default: 4)")
 
 
-def _output(model: Path, output: str | None) -> Path:
-    out = Path(output) if output else Path(model.name.removesuffix(".onnx") + ".int8.onnx")
+def onnx_output(model: Path, output: str | None, suffix: str) -> Path:
+    """`-o` of a command that writes an ONNX model (default: MODEL's name with `suffix`, here),
+    checked before any work: not a directory, in a directory that exists, not the model itself."""
+    out = Path(output) if output else Path(model.name.removesuffix(".onnx") + suffix)
     if out.is_dir():
-        raise CompilerError(f"output '{out}' is a directory", hint="give a file name like model.int8.onnx")
+        raise CompilerError(f"output '{out}' is a directory", hint=f"give a file name like model{suffix}")
     if not out.parent.is_dir():
         raise CompilerError("output directory does not exist", file=str(out), hint=f"create '{out.parent}' first")
+    if out.resolve() == model.resolve():
+        raise CompilerError("the output would overwrite the model", file=str(out), hint="give another -o")
     return out
 
 
@@ -63,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
     from compiler.tools.cli import _require_file
 
     model_path = _require_file(args.model)
-    out = _output(model_path, args.output)
+    out = onnx_output(model_path, args.output, ".int8.onnx")
     feeds_path = _require_file(args.calibration)
     try:
         model = onnx.load(str(model_path))
