@@ -23,7 +23,6 @@ from xdsl.dialects.builtin import ModuleOp, UnitAttr
 from xdsl.ir import Attribute, Region
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
     PatternRewriteWalker,
     RewritePattern,
@@ -31,7 +30,13 @@ from xdsl.pattern_rewriter import (
 )
 from xdsl.utils.exceptions import DiagnosticException
 
-from compiler.lowering.llvm_common import convert_block_args, convert_type, from_llvm, to_llvm
+from compiler.lowering.llvm_common import (
+    DispatchingApplier,
+    convert_block_args,
+    convert_type,
+    from_llvm,
+    to_llvm,
+)
 
 
 def llvm_function_type(
@@ -95,6 +100,6 @@ class ConvertFuncToLLVMPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier([FuncToLLVM(), ReturnToLLVM(), CallToLLVM()]),
+            DispatchingApplier([FuncToLLVM(), ReturnToLLVM(), CallToLLVM()]),
             apply_recursively=False,
         ).rewrite_module(op)

@@ -18,6 +18,8 @@ removes both. The passes can therefore run (and be tested) one at a time.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from types import UnionType
+from typing import ClassVar, Union, get_args, get_origin
 
 from xdsl.dialects import llvm
 from xdsl.dialects.builtin import (
@@ -37,8 +39,9 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.utils import FastMathAttrBase
 from xdsl.ir import Attribute, Block, Operation, SSAValue
-from xdsl.pattern_rewriter import PatternRewriter
+from xdsl.pattern_rewriter import GreedyRewritePatternApplier, PatternRewriter, RewritePattern
 from xdsl.rewriter import InsertPoint
+from xdsl.transforms.dead_code_elimination import is_trivially_dead
 from xdsl.utils.exceptions import DiagnosticException
 
 LLVM_PTR = llvm.LLVMPointerType()
@@ -275,3 +278,62 @@ def declare_function(
         rewriter.insert(decl, InsertPoint.at_end(module.body.block))
     else:
         module.body.block.add_op(decl)
+
+
+class OpTypedPattern(RewritePattern):
+    """A pattern that acts on ops of `op_types` only (a hint for `DispatchingApplier`)."""
+
+    op_types: ClassVar[tuple[type[Operation], ...]]
+
+
+def matched_op_types(pattern: RewritePattern) -> tuple[type[Operation], ...] | None:
+    """The op types `pattern` can act on, or None when it may act on any op.
+
+    Known for an `OpTypedPattern` and for a `match_and_rewrite` decorated with
+    `op_type_rewrite_pattern` (the decorator keeps the annotated type as its
+    `expected_type`); every other pattern may act on any op.
+    """
+    if isinstance(pattern, OpTypedPattern):
+        return pattern.op_types
+    method = type(pattern).match_and_rewrite
+    names = method.__code__.co_freevars
+    if "expected_type" not in names or method.__closure__ is None:
+        return None
+    expected = method.__closure__[names.index("expected_type")].cell_contents
+    if get_origin(expected) in (Union, UnionType):
+        return get_args(expected)
+    return (expected,) if isinstance(expected, type) else None
+
+
+class DispatchingApplier(GreedyRewritePatternApplier):
+    """`GreedyRewritePatternApplier` (trivial DCE, then the first pattern that acts, in
+    order) that tries on an op only the patterns that can act on its type.
+
+    Several conversions' patterns share one walk this way at the cost of one
+    dictionary look-up per op, rather than of a type test per pattern.
+    """
+
+    def __init__(self, rewrite_patterns: Sequence[RewritePattern]):
+        super().__init__(list(rewrite_patterns))
+        self._types = [matched_op_types(p) for p in self.rewrite_patterns]
+        self._by_type: dict[type[Operation], list[RewritePattern]] = {}
+
+    def _candidates(self, kind: type[Operation]) -> list[RewritePattern]:
+        found = self._by_type.get(kind)
+        if found is None:
+            found = [
+                pattern
+                for pattern, types in zip(self.rewrite_patterns, self._types, strict=True)
+                if types is None or issubclass(kind, types)
+            ]
+            self._by_type[kind] = found
+        return found
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if self.dce_enabled and is_trivially_dead(op):
+            rewriter.erase(op)
+            return
+        for pattern in self._candidates(type(op)):
+            pattern.match_and_rewrite(op, rewriter)
+            if rewriter.has_done_action:
+                return
