@@ -34,8 +34,10 @@ per-op cost of xDSL's walker is most of this pass's time):
   separate passes erased the arith.constant instead);
 - the patterns go through `DispatchingApplier`, which tries on an op only
   the patterns of its type;
-- reconcile-unrealized-casts walks once: visiting each chain's first cast
-  removes the whole chain, so xDSL's second, confirming walk finds nothing.
+- reconcile-unrealized-casts applies xDSL's pattern to the casts alone, in
+  order, once: visiting each chain's first cast removes the whole chain, so
+  the walker's visits of every other op and its second, confirming walk
+  find nothing.
 
 Any op left outside the llvm dialect afterwards is an error naming the op.
 """
@@ -49,7 +51,7 @@ from xdsl.dialects import llvm
 from xdsl.dialects.builtin import ModuleOp, UnrealizedConversionCastOp
 from xdsl.ir import Operation
 from xdsl.passes import ModulePass
-from xdsl.pattern_rewriter import PatternRewriteWalker
+from xdsl.pattern_rewriter import PatternRewriter, PatternRewriteWalker
 from xdsl.rewriter import Rewriter
 from xdsl.transforms.convert_scf_to_cf import ConvertScfToCf
 from xdsl.transforms.reconcile_unrealized_casts import (
@@ -152,8 +154,9 @@ class ConvertToLLVMPass(ModulePass):
             apply_recursively=False,
         ).rewrite_module(op)
         ConvertFuncToLLVMPass().apply(ctx, op)
-        PatternRewriteWalker(
-            ReconcileUnrealizedCastsPattern(warn_on_failure=True), apply_recursively=False
-        ).rewrite_module(op)
+        reconcile = ReconcileUnrealizedCastsPattern(warn_on_failure=True)
+        for cast in [inner for inner in op.body.walk() if isinstance(inner, UnrealizedConversionCastOp)]:
+            if cast.parent is not None:  # else removed with the chain of an earlier cast
+                reconcile.match_and_rewrite(cast, PatternRewriter(cast))
         ConvertParallelToGompPass().apply(ctx, op)
         finish_llvm_module(op)

@@ -256,7 +256,8 @@ class OutlineParallelLoopsPass(ModulePass):
                     continue
                 for loop in _outermost_parallel_loops(caller):
                     _outline(loop, op, caller)
-        PatternRewriteWalker(ParallelToSequentialFor()).rewrite_module(op)
+        # One visit each: the loops the pattern creates are scf.for, never scf.parallel.
+        PatternRewriteWalker(ParallelToSequentialFor(), apply_recursively=False).rewrite_module(op)
 
 
 def _outermost_parallel_loops(fn: func.FuncOp) -> list[scf.ParallelOp]:
