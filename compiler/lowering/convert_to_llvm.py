@@ -27,13 +27,16 @@ per-op cost of xDSL's walker is most of this pass's time):
   do this for their blocks), so a use of a memref argument needs no cast;
 - steps 3-7 share one walk: each op's patterns act on that op alone and
   insert the new ops in its place, so the order of the steps does not matter
-  to the result. An op is converted before its users, so a value a user
-  needs as llvm meets the inverse cast its converted definition left (no new
-  cast) and a user that folds a constant index into a GEP leaves the index's
+  to the result. An op is converted before its users, so a memref a user
+  needs as a pointer meets the inverse cast its converted definition left
+  (no new cast) and a user that folds a constant index into a GEP leaves the index's
   llvm.mlir.constant unused: such constants are erased at the end (3-6 as
   separate passes erased the arith.constant instead);
+- in that walk an index result is not cast back (`uncast_results`): its
+  users, converted after it, take the i64 value as it is;
 - the patterns go through `DispatchingApplier`, which tries on an op only
   the patterns of its type;
+- convert-func-to-llvm visits each op in a plain loop rather than a walker;
 - reconcile-unrealized-casts applies xDSL's pattern to the casts alone, in
   order, once: visiting each chain's first cast removes the whole chain, so
   the walker's visits of every other op and its second, confirming walk
@@ -77,7 +80,7 @@ from compiler.lowering.finalize_memref_to_llvm import (
     MEMREF_TO_LLVM_PATTERNS,
     FinalizeMemRefToLLVMPass,
 )
-from compiler.lowering.llvm_common import DispatchingApplier
+from compiler.lowering.llvm_common import DispatchingApplier, uncast_results
 from compiler.lowering.outline_parallel_loops import OutlineParallelLoopsPass
 
 
@@ -141,18 +144,19 @@ class ConvertToLLVMPass(ModulePass):
         OutlineParallelLoopsPass(sequential=not self.parallel).apply(ctx, op)
         ConvertScfToCf().apply(ctx, op)
         convert_all_block_args(op)
-        PatternRewriteWalker(
-            DispatchingApplier(
-                [
-                    *VECTOR_TO_LLVM_PATTERNS,
-                    *MEMREF_TO_LLVM_PATTERNS,
-                    *ConvertMathToLLVMPass(approximate=self.approximate_math).patterns(),
-                    *ARITH_TO_LLVM_PATTERNS,
-                    *CF_TO_LLVM_PATTERNS,
-                ]
-            ),
-            apply_recursively=False,
-        ).rewrite_module(op)
+        with uncast_results():
+            PatternRewriteWalker(
+                DispatchingApplier(
+                    [
+                        *VECTOR_TO_LLVM_PATTERNS,
+                        *MEMREF_TO_LLVM_PATTERNS,
+                        *ConvertMathToLLVMPass(approximate=self.approximate_math).patterns(),
+                        *ARITH_TO_LLVM_PATTERNS,
+                        *CF_TO_LLVM_PATTERNS,
+                    ]
+                ),
+                apply_recursively=False,
+            ).rewrite_module(op)
         ConvertFuncToLLVMPass().apply(ctx, op)
         reconcile = ReconcileUnrealizedCastsPattern(warn_on_failure=True)
         for cast in [inner for inner in op.body.walk() if isinstance(inner, UnrealizedConversionCastOp)]:

@@ -17,11 +17,12 @@ removes both. The passes can therefore run (and be tested) one at a time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from types import UnionType
 from typing import ClassVar, Union, get_args, get_origin
 
-from xdsl.dialects import llvm
+from xdsl.dialects import func, llvm
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     FloatAttr,
@@ -81,9 +82,44 @@ def to_llvm(value: SSAValue, rewriter: PatternRewriter) -> SSAValue:
     return rewriter.insert(UnrealizedConversionCastOp.get([value], [target])).results[0]
 
 
+_uncast: list[SSAValue] | None = None
+"""Within `uncast_results`: the nameless values `from_llvm` left uncast."""
+
+
+@contextmanager
+def uncast_results() -> Iterator[None]:
+    """Within the block, `from_llvm` casts back memref values only.
+
+    For a walk that converts every op, each before its users (convert-to-llvm's
+    one walk): a user reads an index (or vector of index) value through
+    `to_llvm`, which takes an i64 value as it is, so the cast back would only
+    be removed again by reconcile-unrealized-casts. A memref value keeps its
+    cast: users read its shape and layout from the memref type.
+
+    A value that replaces an op takes the op's name. With the cast, the cast
+    took it, and passed it on only if it was still used when the walk ended,
+    i.e. by a func.call or func.return (convert-func-to-llvm's, later): the
+    names of the other values left uncast are cleared at the end, so that the
+    module reads the same either way.
+    """
+    global _uncast
+    saved, _uncast = _uncast, []
+    try:
+        yield
+    finally:
+        for value in _uncast:
+            if not any(isinstance(use.operation, func.CallOp | func.ReturnOp) for use in value.uses):
+                value.name_hint = None
+        _uncast = saved
+
+
 def from_llvm(value: SSAValue, original_type: Attribute, rewriter: PatternRewriter) -> SSAValue:
     """The inverse of `to_llvm`: `value` (an llvm-dialect value) as `original_type`."""
     if value.type == original_type:
+        return value
+    if _uncast is not None and not isinstance(original_type, MemRefType):
+        if value.name_hint is None:
+            _uncast.append(value)
         return value
     owner = value.owner
     if (
