@@ -44,6 +44,7 @@ from compiler.lowering.llvm_common import (
     constant,
     convert_type,
     from_llvm,
+    integer_attr,
     llvm_fastmath,
     to_llvm,
 )
@@ -135,7 +136,7 @@ class NegfToLLVM(RewritePattern):
 def _constant_attr(value: Attribute, type_: Attribute) -> Attribute:
     """The constant's value re-typed for llvm (index -> i64)."""
     if isinstance(value, IntegerAttr) and isinstance(value.type, IndexType):
-        return IntegerAttr(value.value.data, i64)
+        return integer_attr(value.value.data, i64)
     if isinstance(value, DenseIntOrFPElementsAttr) and isinstance(
         value.get_element_type(), IndexType
     ):

@@ -17,6 +17,7 @@ removes both. The passes can therefore run (and be tested) one at a time.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import UnionType
@@ -148,11 +149,25 @@ def convert_block_args(block: Block, rewriter: PatternRewriter) -> None:
         )
 
 
-def llvm_fastmath(attr: Attribute | None) -> llvm.FastMathAttr:
-    """arith/math fastmath flags as llvm fastmath flags (the same bits)."""
+@functools.lru_cache(maxsize=256)
+def _llvm_fastmath(attr: Attribute | None) -> llvm.FastMathAttr:
     if isinstance(attr, FastMathAttrBase):
         return llvm.FastMathAttr(attr.data)
     return llvm.FastMathAttr(None)
+
+
+def llvm_fastmath(attr: Attribute | None) -> llvm.FastMathAttr:
+    """arith/math fastmath flags as llvm fastmath flags (the same bits).
+
+    Attributes are immutable, so each one is built once (building is slow).
+    """
+    return _llvm_fastmath(attr)
+
+
+@functools.lru_cache(maxsize=4096)
+def integer_attr(value: int, type_: IntegerType) -> IntegerAttr:
+    """`IntegerAttr(value, type_)`, built once per value and type (attributes are immutable)."""
+    return IntegerAttr(value, type_)
 
 
 def constant(value: int | float, type_: Attribute, rewriter: PatternRewriter) -> SSAValue:
@@ -163,7 +178,7 @@ def constant(value: int | float, type_: Attribute, rewriter: PatternRewriter) ->
             count *= dim
         attr: Attribute = DenseIntOrFPElementsAttr.from_list(type_, [value] * count)
     elif isinstance(type_, IntegerType):
-        attr = IntegerAttr(int(value), type_)
+        attr = integer_attr(int(value), type_)
     else:
         attr = FloatAttr(float(value), type_)  # type: ignore[arg-type]
     return rewriter.insert(llvm.ConstantOp(attr, type_)).result
