@@ -30,7 +30,6 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
     PatternRewriteWalker,
     RewritePattern,
@@ -40,9 +39,12 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from compiler.dialects import llvm_ext
 from compiler.lowering.llvm_common import (
+    DispatchingApplier,
+    OpTypedPattern,
     constant,
     convert_type,
     from_llvm,
+    integer_attr,
     llvm_fastmath,
     to_llvm,
 )
@@ -105,8 +107,10 @@ def _replace(op: Operation, new_op: Operation, rewriter: PatternRewriter) -> Non
     rewriter.replace(op, [], [result])
 
 
-class ElementwiseToLLVM(RewritePattern):
+class ElementwiseToLLVM(OpTypedPattern):
     """The 1:1 arith ops: binary integer/float ops and casts."""
+
+    op_types = (*_INT_BINARY, *_FLOAT_BINARY, *_CASTS)
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         kind = type(op)
@@ -132,7 +136,7 @@ class NegfToLLVM(RewritePattern):
 def _constant_attr(value: Attribute, type_: Attribute) -> Attribute:
     """The constant's value re-typed for llvm (index -> i64)."""
     if isinstance(value, IntegerAttr) and isinstance(value.type, IndexType):
-        return IntegerAttr(value.value.data, i64)
+        return integer_attr(value.value.data, i64)
     if isinstance(value, DenseIntOrFPElementsAttr) and isinstance(
         value.get_element_type(), IndexType
     ):
@@ -221,13 +225,15 @@ def _lower_index_cast(
     _replace(op, new_op, rewriter)
 
 
-class FloorCeilDivToLLVM(RewritePattern):
+class FloorCeilDivToLLVM(OpTypedPattern):
     """floordivsi / ceildivsi / ceildivui: a division plus a one-step correction.
 
     q = a / b (truncating); r = a % b. floor: q - 1 when r != 0 and r, b have
     different signs. ceil (signed): q + 1 when r != 0 and r, b have the same
     sign. ceil (unsigned): q + 1 when r != 0.
     """
+
+    op_types = (arith.FloorDivSIOp, arith.CeilDivSIOp, arith.CeilDivUIOp)
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         if not isinstance(op, arith.FloorDivSIOp | arith.CeilDivSIOp | arith.CeilDivUIOp):
@@ -288,6 +294,6 @@ class ConvertArithToLLVMPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier(list(ARITH_TO_LLVM_PATTERNS)),
+            DispatchingApplier(ARITH_TO_LLVM_PATTERNS),
             apply_recursively=False,
         ).rewrite_module(op)

@@ -18,7 +18,6 @@ from xdsl.dialects.builtin import IntegerAttr, ModuleOp, i64
 from xdsl.ir import Block, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
     PatternRewriteWalker,
     RewritePattern,
@@ -27,6 +26,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import BlockInsertPoint, InsertPoint, Rewriter
 
 from compiler.lowering.llvm_common import (
+    DispatchingApplier,
     constant,
     convert_block_args,
     declare_function,
@@ -118,22 +118,37 @@ class AssertToLLVM(RewritePattern):
         rewriter.replace(op, llvm.CondBrOp(op.arg, continuation, [], failure, []))
 
 
+def convert_all_block_args(module: ModuleOp, entry: bool = True) -> None:
+    """Give the block arguments of every function llvm types (see `convert_block_args`).
+
+    Non-entry blocks are the branch targets: their argument types must match
+    the converted branch operands. Entry blocks (`entry=True`) are the
+    function arguments, which convert-func-to-llvm would convert otherwise;
+    converting them first saves a cast per use of a memref argument.
+    """
+    for fn in module.ops:
+        if not isinstance(fn, func.FuncOp | llvm.FuncOp):
+            continue
+        for block in list(fn.body.blocks)[0 if entry else 1 :]:
+            convert_block_args(block, PatternRewriter(InsertPoint.at_start(block)))
+
+
+CF_TO_LLVM_PATTERNS: tuple[RewritePattern, ...] = (
+    BranchToLLVM(),
+    CondBranchToLLVM(),
+    SwitchToLLVM(),
+    AssertToLLVM(),
+)
+
+
 class ConvertCfToLLVMPass(ModulePass):
     """Lower cf branches to llvm branches, converting block argument types."""
 
     name = "convert-cf-to-llvm"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        # Non-entry blocks of functions are the branch targets; their argument
-        # types must match the converted branch operands.
-        for fn in op.walk():
-            if not isinstance(fn, func.FuncOp | llvm.FuncOp):
-                continue
-            for block in list(fn.body.blocks)[1:]:
-                convert_block_args(block, PatternRewriter(InsertPoint.at_start(block)))
+        convert_all_block_args(op, entry=False)
         PatternRewriteWalker(
-            GreedyRewritePatternApplier(
-                [BranchToLLVM(), CondBranchToLLVM(), SwitchToLLVM(), AssertToLLVM()]
-            ),
+            DispatchingApplier(CF_TO_LLVM_PATTERNS),
             apply_recursively=False,
         ).rewrite_module(op)

@@ -28,7 +28,6 @@ from xdsl.dialects.builtin import Float32Type, Float64Type, ModuleOp, VectorType
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
     PatternRewriteWalker,
     RewritePattern,
@@ -38,6 +37,8 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from compiler.dialects import llvm_ext
 from compiler.lowering.llvm_common import (
+    DispatchingApplier,
+    OpTypedPattern,
     constant,
     declare_function,
     enclosing_module,
@@ -98,8 +99,10 @@ _APPROXIMATED: dict[type[Operation], str] = {
 }
 
 
-class ApproximateToLLVM(RewritePattern):
+class ApproximateToLLVM(OpTypedPattern):
     """f32 exp/tanh/erf -> vectorizable polynomials (see `math_approximations`)."""
+
+    op_types = tuple(_APPROXIMATED)
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         kind = _APPROXIMATED.get(type(op))
@@ -108,8 +111,10 @@ class ApproximateToLLVM(RewritePattern):
         rewriter.replace(op, [], [approximate(kind, op.operands[0], rewriter)])
 
 
-class IntrinsicToLLVM(RewritePattern):
+class IntrinsicToLLVM(OpTypedPattern):
     """math ops with an LLVM intrinsic of the same meaning."""
+
+    op_types = (*_UNARY_INTRINSICS, *_BINARY_INTRINSICS)
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         flags = llvm_fastmath(op.properties.get("fastmath"))
@@ -141,8 +146,10 @@ class FPowIToLLVM(RewritePattern):
         rewriter.replace(op, llvm_ext.PowIOp(op.lhs, op.rhs))
 
 
-class IntegerMathToLLVM(RewritePattern):
+class IntegerMathToLLVM(OpTypedPattern):
     """absi / ctlz / cttz / ctpop. ctlz/cttz of 0 is the bit width, as in math's semantics."""
+
+    op_types = (math.AbsIOp, math.CountLeadingZerosOp, math.CountTrailingZerosOp, math.CtPopOp)
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         if isinstance(op, math.AbsIOp):
@@ -176,8 +183,10 @@ def libm_call(name: str, value: SSAValue, op: Operation, rewriter: PatternRewrit
     return result
 
 
-class LibmToLLVM(RewritePattern):
+class LibmToLLVM(OpTypedPattern):
     """math ops without an LLVM intrinsic: a call into the C math library."""
+
+    op_types = tuple(_LIBM)
 
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         name = _LIBM.get(type(op))
@@ -208,11 +217,15 @@ class ConvertMathToLLVMPass(ModulePass):
 
     approximate: bool = True
 
-    def apply(self, ctx: Context, op: ModuleOp) -> None:
+    def patterns(self) -> list[RewritePattern]:
+        """The patterns of this pass (ApproximateToLLVM first when `approximate`)."""
         patterns = list(MATH_TO_LLVM_PATTERNS)
         if self.approximate:
             patterns.insert(0, ApproximateToLLVM())
+        return patterns
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier(patterns),
+            DispatchingApplier(self.patterns()),
             apply_recursively=False,
         ).rewrite_module(op)

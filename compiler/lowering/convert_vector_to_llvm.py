@@ -38,7 +38,6 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
     PatternRewriteWalker,
     RewritePattern,
@@ -48,6 +47,7 @@ from xdsl.utils.exceptions import DiagnosticException
 
 from compiler.dialects import llvm_ext
 from compiler.lowering.llvm_common import (
+    DispatchingApplier,
     constant,
     convert_type,
     element_bytes,
@@ -327,6 +327,6 @@ class ConvertVectorToLLVMPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier(list(VECTOR_TO_LLVM_PATTERNS)),
+            DispatchingApplier(VECTOR_TO_LLVM_PATTERNS),
             apply_recursively=False,
         ).rewrite_module(op)

@@ -40,7 +40,6 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
     PatternRewriteWalker,
     RewritePattern,
@@ -52,6 +51,8 @@ from xdsl.utils.exceptions import DiagnosticException
 from compiler.dialects import llvm_ext
 from compiler.lowering.llvm_common import (
     LLVM_PTR,
+    DispatchingApplier,
+    OpTypedPattern,
     byte_offset_pointer,
     constant_int,
     declare_function,
@@ -169,18 +170,19 @@ class ReinterpretCastToLLVM(RewritePattern):
         _replace_with_pointer(op, pointer, rewriter)
 
 
-class SamePointerToLLVM(RewritePattern):
+class SamePointerToLLVM(OpTypedPattern):
     """Ops whose result is the source pointer reinterpreted (cast, reshapes, alignment hints)."""
 
+    op_types = (
+        memref.CastOp,
+        memref.ExpandShapeOp,
+        memref.CollapseShapeOp,
+        memref.AssumeAlignmentOp,
+        memref.MemorySpaceCastOp,
+    )
+
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
-        if not isinstance(
-            op,
-            memref.CastOp
-            | memref.ExpandShapeOp
-            | memref.CollapseShapeOp
-            | memref.AssumeAlignmentOp
-            | memref.MemorySpaceCastOp,
-        ):
+        if not isinstance(op, self.op_types):
             return
         if op.results:
             source = to_llvm(op.operands[0], rewriter)
@@ -354,6 +356,6 @@ class FinalizeMemRefToLLVMPass(ModulePass):
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         PatternRewriteWalker(
-            GreedyRewritePatternApplier(list(MEMREF_TO_LLVM_PATTERNS)),
+            DispatchingApplier(MEMREF_TO_LLVM_PATTERNS),
             apply_recursively=False,
         ).rewrite_module(op)

@@ -17,9 +17,13 @@ removes both. The passes can therefore run (and be tested) one at a time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import UnionType
+from typing import ClassVar, Union, get_args, get_origin
 
-from xdsl.dialects import llvm
+from xdsl.dialects import func, llvm
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     FloatAttr,
@@ -37,8 +41,9 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.utils import FastMathAttrBase
 from xdsl.ir import Attribute, Block, Operation, SSAValue
-from xdsl.pattern_rewriter import PatternRewriter
+from xdsl.pattern_rewriter import GreedyRewritePatternApplier, PatternRewriter, RewritePattern
 from xdsl.rewriter import InsertPoint
+from xdsl.transforms.dead_code_elimination import is_trivially_dead
 from xdsl.utils.exceptions import DiagnosticException
 
 LLVM_PTR = llvm.LLVMPointerType()
@@ -78,9 +83,44 @@ def to_llvm(value: SSAValue, rewriter: PatternRewriter) -> SSAValue:
     return rewriter.insert(UnrealizedConversionCastOp.get([value], [target])).results[0]
 
 
+_uncast: list[SSAValue] | None = None
+"""Within `uncast_results`: the nameless values `from_llvm` left uncast."""
+
+
+@contextmanager
+def uncast_results() -> Iterator[None]:
+    """Within the block, `from_llvm` casts back memref values only.
+
+    For a walk that converts every op, each before its users (convert-to-llvm's
+    one walk): a user reads an index (or vector of index) value through
+    `to_llvm`, which takes an i64 value as it is, so the cast back would only
+    be removed again by reconcile-unrealized-casts. A memref value keeps its
+    cast: users read its shape and layout from the memref type.
+
+    A value that replaces an op takes the op's name. With the cast, the cast
+    took it, and passed it on only if it was still used when the walk ended,
+    i.e. by a func.call or func.return (convert-func-to-llvm's, later): the
+    names of the other values left uncast are cleared at the end, so that the
+    module reads the same either way.
+    """
+    global _uncast
+    saved, _uncast = _uncast, []
+    try:
+        yield
+    finally:
+        for value in _uncast:
+            if not any(isinstance(use.operation, func.CallOp | func.ReturnOp) for use in value.uses):
+                value.name_hint = None
+        _uncast = saved
+
+
 def from_llvm(value: SSAValue, original_type: Attribute, rewriter: PatternRewriter) -> SSAValue:
     """The inverse of `to_llvm`: `value` (an llvm-dialect value) as `original_type`."""
     if value.type == original_type:
+        return value
+    if _uncast is not None and not isinstance(original_type, MemRefType):
+        if value.name_hint is None:
+            _uncast.append(value)
         return value
     owner = value.owner
     if (
@@ -109,11 +149,25 @@ def convert_block_args(block: Block, rewriter: PatternRewriter) -> None:
         )
 
 
-def llvm_fastmath(attr: Attribute | None) -> llvm.FastMathAttr:
-    """arith/math fastmath flags as llvm fastmath flags (the same bits)."""
+@functools.lru_cache(maxsize=256)
+def _llvm_fastmath(attr: Attribute | None) -> llvm.FastMathAttr:
     if isinstance(attr, FastMathAttrBase):
         return llvm.FastMathAttr(attr.data)
     return llvm.FastMathAttr(None)
+
+
+def llvm_fastmath(attr: Attribute | None) -> llvm.FastMathAttr:
+    """arith/math fastmath flags as llvm fastmath flags (the same bits).
+
+    Attributes are immutable, so each one is built once (building is slow).
+    """
+    return _llvm_fastmath(attr)
+
+
+@functools.lru_cache(maxsize=4096)
+def integer_attr(value: int, type_: IntegerType) -> IntegerAttr:
+    """`IntegerAttr(value, type_)`, built once per value and type (attributes are immutable)."""
+    return IntegerAttr(value, type_)
 
 
 def constant(value: int | float, type_: Attribute, rewriter: PatternRewriter) -> SSAValue:
@@ -124,7 +178,7 @@ def constant(value: int | float, type_: Attribute, rewriter: PatternRewriter) ->
             count *= dim
         attr: Attribute = DenseIntOrFPElementsAttr.from_list(type_, [value] * count)
     elif isinstance(type_, IntegerType):
-        attr = IntegerAttr(int(value), type_)
+        attr = integer_attr(int(value), type_)
     else:
         attr = FloatAttr(float(value), type_)  # type: ignore[arg-type]
     return rewriter.insert(llvm.ConstantOp(attr, type_)).result
@@ -275,3 +329,62 @@ def declare_function(
         rewriter.insert(decl, InsertPoint.at_end(module.body.block))
     else:
         module.body.block.add_op(decl)
+
+
+class OpTypedPattern(RewritePattern):
+    """A pattern that acts on ops of `op_types` only (a hint for `DispatchingApplier`)."""
+
+    op_types: ClassVar[tuple[type[Operation], ...]]
+
+
+def matched_op_types(pattern: RewritePattern) -> tuple[type[Operation], ...] | None:
+    """The op types `pattern` can act on, or None when it may act on any op.
+
+    Known for an `OpTypedPattern` and for a `match_and_rewrite` decorated with
+    `op_type_rewrite_pattern` (the decorator keeps the annotated type as its
+    `expected_type`); every other pattern may act on any op.
+    """
+    if isinstance(pattern, OpTypedPattern):
+        return pattern.op_types
+    method = type(pattern).match_and_rewrite
+    names = method.__code__.co_freevars
+    if "expected_type" not in names or method.__closure__ is None:
+        return None
+    expected = method.__closure__[names.index("expected_type")].cell_contents
+    if get_origin(expected) in (Union, UnionType):
+        return get_args(expected)
+    return (expected,) if isinstance(expected, type) else None
+
+
+class DispatchingApplier(GreedyRewritePatternApplier):
+    """`GreedyRewritePatternApplier` (trivial DCE, then the first pattern that acts, in
+    order) that tries on an op only the patterns that can act on its type.
+
+    Several conversions' patterns share one walk this way at the cost of one
+    dictionary look-up per op, rather than of a type test per pattern.
+    """
+
+    def __init__(self, rewrite_patterns: Sequence[RewritePattern]):
+        super().__init__(list(rewrite_patterns))
+        self._types = [matched_op_types(p) for p in self.rewrite_patterns]
+        self._by_type: dict[type[Operation], list[RewritePattern]] = {}
+
+    def _candidates(self, kind: type[Operation]) -> list[RewritePattern]:
+        found = self._by_type.get(kind)
+        if found is None:
+            found = [
+                pattern
+                for pattern, types in zip(self.rewrite_patterns, self._types, strict=True)
+                if types is None or issubclass(kind, types)
+            ]
+            self._by_type[kind] = found
+        return found
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter) -> None:
+        if self.dce_enabled and is_trivially_dead(op):
+            rewriter.erase(op)
+            return
+        for pattern in self._candidates(type(op)):
+            pattern.match_and_rewrite(op, rewriter)
+            if rewriter.has_done_action:
+                return

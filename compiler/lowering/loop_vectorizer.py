@@ -34,6 +34,7 @@ serial loop and records the reason as a `loop.not_vectorized` attribute.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -154,20 +155,27 @@ def vector_length(loop: ForOp, vector_bits: int) -> int:
     return vl
 
 
-_CAPABLE: dict[tuple[str, tuple[str, ...], tuple[str, ...], str], bool] = {}
+_CAPABLE: dict[tuple[str, int, tuple[Attribute, ...], tuple[Attribute, ...], str], bool] = {}
+
+
+@functools.cache
+def _vector_of(element: Attribute, vl: int) -> VectorType:
+    """vector<vl x element>, built once (types are immutable; building one is slow)."""
+    return VectorType(element, [vl])
 
 
 def _vector_capable(op: Operation, vl: int) -> bool:
     """Whether xDSL accepts `op` with every operand and result widened to a vector."""
-    operand_types = [VectorType(t, [vl]) for t in op.operand_types]
-    result_types = [VectorType(t, [vl]) for t in op.result_types]
     key = (
         op.name,
-        tuple(map(str, operand_types)),
-        tuple(map(str, result_types)),
+        vl,
+        tuple(op.operand_types),
+        tuple(op.result_types),
         str(sorted((k, str(v)) for k, v in op.properties.items())),
     )
     if key not in _CAPABLE:
+        operand_types = [_vector_of(t, vl) for t in op.operand_types]
+        result_types = [_vector_of(t, vl) for t in op.result_types]
         probe = type(op).create(
             operands=[create_ssa_value(t) for t in operand_types],
             result_types=result_types,
@@ -296,7 +304,7 @@ class VectorBody:
         return r.op
 
     def vtype(self, t: Attribute) -> VectorType:
-        return VectorType(t, [self.vl])
+        return _vector_of(t, self.vl)
 
     def lane(self, r: Repr, lane: int) -> SSAValue:
         """The scalar value of lane `lane`."""

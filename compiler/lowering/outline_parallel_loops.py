@@ -256,7 +256,11 @@ class OutlineParallelLoopsPass(ModulePass):
                     continue
                 for loop in _outermost_parallel_loops(caller):
                     _outline(loop, op, caller)
-        PatternRewriteWalker(ParallelToSequentialFor()).rewrite_module(op)
+        # The pattern acts on scf.parallel alone (no DCE): without one left, the
+        # walk would visit every op for nothing. One visit each: the loops the
+        # pattern creates are scf.for, never scf.parallel.
+        if any(isinstance(inner, scf.ParallelOp) for inner in op.walk()):
+            PatternRewriteWalker(ParallelToSequentialFor(), apply_recursively=False).rewrite_module(op)
 
 
 def _outermost_parallel_loops(fn: func.FuncOp) -> list[scf.ParallelOp]:

@@ -240,9 +240,29 @@ def convert_op(
     if handler is not None:
         handler(op, builder, values)
         return
-    if _convert_intrinsic(op, builder, values):
+    if _may_be_intrinsic(type(op)) and _convert_intrinsic(op, builder, values):
         return
     xdsl_convert_op(op, builder, values, blocks)
+
+
+_MAY_BE_INTRINSIC: dict[type[Operation], bool] = {}
+
+
+def _may_be_intrinsic(kind: type[Operation]) -> bool:
+    """Whether `_convert_intrinsic` may take ops of type `kind` (one test per type, not per op)."""
+    known = _MAY_BE_INTRINSIC.get(kind)
+    if known is None:
+        known = kind in _XDSL_INTRINSICS or issubclass(
+            kind,
+            (
+                llvm.VectorReduceFAddOp,
+                llvm.VectorReduceFMulOp,
+                llvm_ext.TargetIntrinsicOp,
+                llvm_ext.IntrinsicOp,
+            ),
+        )
+        _MAY_BE_INTRINSIC[kind] = known
+    return known
 
 
 def _convert_function(op: llvm.FuncOp, module: ir.Module) -> None:
