@@ -368,15 +368,15 @@ def compile(  # noqa: A001  (the public name users expect)
         schedules = {**tuned_schedules(records, num_threads), **(schedules or {})}
     t = time.perf_counter()
     key = None
+    parts = None
     store = ModelCache() if cache and not profile else None
     if specialize and isinstance(model, ModuleOp):
         raise CompilerError("specialize applies to ONNX models, not to a graph-dialect module")
     if store is not None and not isinstance(model, ModuleOp):
-        data = _model_bytes(model)
-        if data is not None:
-            data += _specialize_stamp(specialize)
+        parts = _model_bytes(model)
+        if parts is not None:
             key = model_key(
-                data,
+                [*parts, _specialize_stamp(specialize)],
                 input_shapes,
                 opt_level,
                 f"{host.triple}/{host.cpu}/{host.features}",
@@ -390,7 +390,8 @@ def compile(  # noqa: A001  (the public name users expect)
     if isinstance(model, ModuleOp):
         module = model.clone()
     else:
-        module = import_onnx(model, input_shapes=input_shapes, specialize=specialize)
+        read = parts[0] if parts is not None and isinstance(model, str | os.PathLike) else None
+        module = import_onnx(model, input_shapes=input_shapes, specialize=specialize, file_bytes=read)
     stats.time("import", t)
     t = time.perf_counter()
     if precision != "fp32":
@@ -505,19 +506,22 @@ def _load(obj: bytes, params: bytes, meta: ModelMetadata, num_threads: int | Non
     return model
 
 
-def _model_bytes(model: str | os.PathLike[str] | bytes | onnx.ModelProto) -> bytes | None:
-    """The bytes that identify a model for the cache (None: do not cache)."""
+def _model_bytes(model: str | os.PathLike[str] | bytes | onnx.ModelProto) -> list[bytes] | None:
+    """The bytes that identify a model for the cache, in parts hashed in order (None: do not cache).
+
+    Parts rather than one concatenation: joining the stamp to a 100 MB model
+    copied it (page faults included) once more before hashing."""
     if isinstance(model, bytes):
-        return model
+        return [model]
     if isinstance(model, onnx.ModelProto):
-        return model.SerializeToString()
+        return [model.SerializeToString()]
     path = os.fspath(model)
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError:
         return None  # the importer reports the missing file
-    return data + _external_data_stamp(data, os.path.dirname(os.path.abspath(path)))
+    return [data, _external_data_stamp(data, os.path.dirname(os.path.abspath(path)))]
 
 
 def _external_data_stamp(data: bytes, directory: str) -> bytes:
