@@ -169,9 +169,12 @@ def _schedule_and_extract(
     host: HostTarget | None,
     flops: dict[str, float] | None,
     jobs: int | None = None,
-) -> tuple[bytes, int]:
-    """Memory plan, loop kernels, schedules and the params blob: the steps on the whole module."""
-    from compiler.targets.cpu.params import extract_params
+    aligned: bool = False,
+) -> tuple[Any, int]:
+    """Memory plan, loop kernels, schedules and the params blob: the steps on the whole module.
+
+    The blob is bytes, or with `aligned` an aligned uint8 array (`extract_params_aligned`)."""
+    from compiler.targets.cpu.params import extract_params, extract_params_aligned
 
     fn = main_function(module)
     if memory.int_attr_of(fn, memory.ARENA_ATTR) is None:
@@ -197,7 +200,8 @@ def _schedule_and_extract(
             run_pipeline(module, spec)
         stats.time(spec.split("{")[0], t)
     t = time.perf_counter()
-    params = extract_params(module)  # the blob is not IR: the pass alone would drop it
+    # The blob is not IR: the pass alone would drop it.
+    params = extract_params_aligned(module) if aligned else extract_params(module)
     _check_blob_size("weights (params)", len(params))
     stats.time("extract-params", t)
     return params, arena
@@ -239,11 +243,25 @@ def lower_to_llvm_ir(
     `jobs` (default: COMPILER_JOBS, else the CPUs). `module` is consumed.
     Their CPU seconds, summed over the workers, go to `stats.worker_seconds`.
     """
+    return _lower_to_llvm_ir(module, stats, profile, schedules, host, flops, jobs, aligned=False)
+
+
+def _lower_to_llvm_ir(
+    module: ModuleOp,
+    stats: CompileStats | None,
+    profile: bool,
+    schedules: Mapping[str, Any] | None,
+    host: HostTarget | None,
+    flops: dict[str, float] | None,
+    jobs: int | None,
+    aligned: bool,
+) -> tuple[str, Any, int]:
+    """`lower_to_llvm_ir`; with `aligned` the params blob is an aligned uint8 array, not bytes."""
     from compiler.targets.cpu import parallel_lower
 
     stats = stats or CompileStats()
     host = host or HostTarget.detect()
-    params, arena = _schedule_and_extract(module, stats, profile, schedules, host, flops, jobs)
+    params, arena = _schedule_and_extract(module, stats, profile, schedules, host, flops, jobs, aligned)
     t = time.perf_counter()
     lowered = parallel_lower.lower_to_llvm_ir(
         module, loop_pipeline(host, params_extracted=True)[_SPLIT_AT:], host.triple, jobs
@@ -406,7 +424,8 @@ def compile(  # noqa: A001  (the public name users expect)
         profiled = _profiled_kernels(module)
         obj = object_for(module, host, cache, stats)
     else:
-        ir_text, params, arena = lower_to_llvm_ir(module, stats, profile, schedules, host)
+        # The blob as an aligned array: the CompiledModel runs on it without a copy.
+        ir_text, params, arena = _lower_to_llvm_ir(module, stats, profile, schedules, host, None, None, aligned=True)
         obj = object_for_ir(ir_text, host, cache, stats)
     meta = ModelMetadata(
         inputs=inputs, outputs=outputs, params_bytes=len(params), arena_bytes=arena
@@ -482,7 +501,8 @@ def _profiled_kernels(module: ModuleOp) -> list[str]:
     return []
 
 
-def _load(obj: bytes, params: bytes, meta: ModelMetadata, num_threads: int | None) -> CompiledModel:
+def _load(obj: bytes, params: Any, meta: ModelMetadata, num_threads: int | None) -> CompiledModel:
+    """`params`: bytes (the model cache's), or the aligned array of a compile, handed over."""
     from compiler.targets.cpu.jit import SET_NUM_THREADS, load_object
 
     recorder = None
@@ -497,6 +517,7 @@ def _load(obj: bytes, params: bytes, meta: ModelMetadata, num_threads: int | Non
         handle.address("main"),
         params,
         keepalive=[handle],
+        params_owned=True,
         set_threads_address=handle.address(SET_NUM_THREADS),
         code=None if recorder is not None else obj,
         profiler=recorder,
