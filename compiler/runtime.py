@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import json
+import mmap
 import os
 import shutil
 import tempfile
@@ -126,8 +127,15 @@ def _aligned_bytes(n: int) -> np.ndarray:
 
 def aligned_blob(n: int) -> np.ndarray:
     """A zeroed buffer of n bytes that a CompiledModel can run on as its params
-    blob without a copy (`params_owned`)."""
-    return _aligned_bytes(n)
+    blob without a copy (`params_owned`).
+
+    Private anonymous memory (page-aligned, copy-on-write across fork like
+    any heap memory) rather than np.zeros: numpy asks for transparent huge
+    pages on large arrays, and faulting those in (zeroing and compacting 2 MB
+    at a time) made filling ResNet-50's 159 MB blob 2.6x slower than bytes."""
+    if n < (1 << 20) or not hasattr(mmap, "MAP_PRIVATE"):
+        return _aligned_bytes(n)
+    return np.frombuffer(mmap.mmap(-1, n, flags=mmap.MAP_PRIVATE), dtype=np.uint8)
 
 
 def _is_aligned_blob(params: object) -> bool:
