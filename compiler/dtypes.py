@@ -117,8 +117,21 @@ def dense_from_numpy(array: np.ndarray, element_type: Attribute | None = None) -
     # Not np.ascontiguousarray: it turns rank-0 arrays into shape (1,).
     array = np.asarray(array, dtype=to_numpy_dtype(element_type), order="C")
     return DenseIntOrFPElementsAttr(
-        TensorType(element_type, list(array.shape)), BytesAttr(array.tobytes())
+        TensorType(element_type, list(array.shape)), BytesAttr(_own_bytes(array))
     )
+
+
+def _own_bytes(array: np.ndarray) -> bytes:
+    """`array.tobytes()`, without the copy when `array` is all of a bytes object.
+
+    An imported initializer is a view of the tensor's raw bytes (100 MB for
+    ResNet-50): those bytes already are its contents, in C order."""
+    base = array.base
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, bytes) and array.flags.c_contiguous and array.nbytes == len(base):
+        return base
+    return array.tobytes()
 
 
 def dense_to_numpy(attr: DenseIntOrFPElementsAttr) -> np.ndarray:

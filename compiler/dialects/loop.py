@@ -52,6 +52,7 @@ from xdsl.traits import (
 from xdsl.utils.exceptions import VerifyException
 
 from compiler.dialects.allreduce import AllReduceOp
+from compiler.ir_walk import ops_of_type
 
 KERNEL_ATTR = "loop.kernel"
 """Unit attribute on a `func.func` that marks it as a loop-level kernel."""
@@ -404,13 +405,12 @@ class ForOp(IRDLOperation):
         if top is None:
             return
         seen: set[str] = set()
-        mine = {op.axis_name for op in self.walk() if isinstance(op, ForOp)}
-        for op in top.walk():
-            if isinstance(op, ForOp):
-                name = op.axis_name
-                if name in seen and name in mine:
-                    raise VerifyException(f"loop axis name '{name}' is used twice in one kernel")
-                seen.add(name)
+        mine = {op.axis_name for op in ops_of_type(self, ForOp)}
+        for op in ops_of_type(top, ForOp):
+            name = op.axis_name
+            if name in seen and name in mine:
+                raise VerifyException(f"loop axis name '{name}' is used twice in one kernel")
+            seen.add(name)
 
 
 Loop = Dialect("loop", [ForOp, YieldOp, BarrierOp, AllReduceOp], [])

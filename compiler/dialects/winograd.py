@@ -81,7 +81,9 @@ def transform_weight(w: np.ndarray, m: int) -> np.ndarray:
     _, g, _ = matrices(m)
     k, c = w.shape[:2]
     u = np.einsum("ai,kcij,bj->abck", g, w.astype(np.float64), g)  # [alpha, alpha, C, K]
-    return np.ascontiguousarray(u.reshape(alpha(m) ** 2, c, k).astype(w.dtype))
+    # einsum lays `u` out K-major; rounding straight into C order is one
+    # pass over it instead of two (astype kept the layout, then a copy).
+    return u.reshape(alpha(m) ** 2, c, k).astype(w.dtype, order="C")
 
 
 def transform_input(x: np.ndarray, m: int, pads: tuple[int, int, int, int], out_hw: tuple[int, int]) -> np.ndarray:

@@ -19,6 +19,7 @@ Every failure is a `CompilerError` naming the file, node, op type and opset.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -81,7 +82,10 @@ def supported_domains() -> list[str]:
 # Loading
 
 
-def _load_model(model: str | os.PathLike[str] | bytes | onnx.ModelProto, source: str | None) -> tuple[onnx.ModelProto, str | None]:
+def _load_model(
+    model: str | os.PathLike[str] | bytes | onnx.ModelProto, source: str | None, data: bytes | None = None
+) -> tuple[onnx.ModelProto, str | None]:
+    """`data`: the bytes of the file `model` names, when the caller has read them already."""
     if isinstance(model, onnx.ModelProto):
         return model, source
     if isinstance(model, bytes):
@@ -101,7 +105,7 @@ def _load_model(model: str | os.PathLike[str] | bytes | onnx.ModelProto, source:
     if os.path.isdir(path):
         raise ModelLoadError("is a directory, not an ONNX file", file=path)
     try:
-        proto = onnx.load(path, load_external_data=True)
+        proto = onnx.load(path if data is None else _named_bytes(data, path), load_external_data=True)
     except (DecodeError, ValueError, RuntimeError, OSError, onnx.checker.ValidationError) as err:
         raise ModelLoadError(
             f"not a valid ONNX model ({_short(err)})",
@@ -109,6 +113,15 @@ def _load_model(model: str | os.PathLike[str] | bytes | onnx.ModelProto, source:
             hint="check that the file is a complete .onnx model and its external data files sit beside it",
         ) from None
     return proto, path
+
+
+def _named_bytes(data: bytes, path: str) -> io.BytesIO:
+    """`data` as the file `path`: `onnx.load` takes the format from its name and
+    resolves external data beside it, as for the path itself, without reading
+    the file (100 MB for ResNet-50) a second time."""
+    stream = io.BytesIO(data)
+    stream.name = path  # type: ignore[attr-defined]
+    return stream
 
 
 def _check_text_fields(message: object, source: str | None, path: str = "model") -> None:
@@ -322,13 +335,16 @@ def import_onnx(
     *,
     source_name: str | None = None,
     specialize: Mapping[str, object] | None = None,
+    file_bytes: bytes | None = None,
 ) -> ModuleOp:
     """Imports an ONNX model as a graph-dialect module with `func.func @main`.
 
     `specialize` binds graph inputs to values: each becomes a constant and
-    is no longer an argument of `main`.
+    is no longer an argument of `main`. `file_bytes`, with a path `model`:
+    the file's contents, read already (the model cache hashes them), so the
+    file is not read again.
     """
-    proto, source = _load_model(model, source_name)
+    proto, source = _load_model(model, source_name, file_bytes)
     _check_text_fields(proto, source)
     opset = _opset(proto, source)
     graph = proto.graph

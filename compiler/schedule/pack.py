@@ -33,6 +33,7 @@ from xdsl.ir import SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from compiler import dtypes
+from compiler.ir_walk import ops_of_type
 from compiler.schedule.primitives import IndexEmitter, Primitive, ScheduleError, kernel_name
 from compiler.schedule.stages import Affine, affine_form, emit_affine, loop_of
 
@@ -155,7 +156,7 @@ def repack_constants(module: ModuleOp, kernel: func.FuncOp) -> None:
         return
     name = kernel_name(kernel)
     globals_ = {op.sym_name.data: op for op in module.ops if isinstance(op, memref.GlobalOp)}
-    for call in [op for op in module.walk() if isinstance(op, func.CallOp) and op.callee.root_reference.data == name]:
+    for call in [op for op in ops_of_type(module, func.CallOp) if op.callee.root_reference.data == name]:
         for pack in packs:
             source = call.operands[pack.operand].owner
             glob = globals_.get(source.name_.root_reference.data) if isinstance(source, memref.GetGlobalOp) else None
@@ -184,7 +185,7 @@ def repack_constants(module: ModuleOp, kernel: func.FuncOp) -> None:
                 source.detach()
                 source.erase()
     # Unpacked originals that nothing reads any more do not reach the params blob.
-    used = {op.name_.root_reference.data for op in module.walk() if isinstance(op, memref.GetGlobalOp)}
+    used = {op.name_.root_reference.data for op in ops_of_type(module, memref.GetGlobalOp)}
     for glob_name, glob in globals_.items():
         if glob_name not in used and glob.parent is not None:
             glob.detach()

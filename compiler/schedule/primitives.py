@@ -35,6 +35,7 @@ from compiler.dialects.loop import (
     YieldOp,
 )
 from compiler.errors import CompilerError
+from compiler.ir_walk import first_op, ops_of_type
 from compiler.schedule.analysis import body_ops, independence_problem
 from compiler.schedule.tile_layout import make_tiles_contiguous
 
@@ -53,15 +54,15 @@ def kernel_name(kernel: func.FuncOp) -> str:
 
 def all_loops(kernel: Operation) -> list[ForOp]:
     """Every loop.for in the kernel, outermost first (pre-order)."""
-    return [op for op in kernel.walk() if isinstance(op, ForOp)]
+    return ops_of_type(kernel, ForOp)
 
 
 def find_loop(kernel: Operation, axis: str) -> ForOp:
     """The loop named `axis`; ScheduleError naming the loops that exist otherwise."""
+    found = first_op(kernel, lambda op: isinstance(op, ForOp) and op.axis_name == axis)
+    if found is not None:
+        return found  # type: ignore[return-value]
     loops = all_loops(kernel)
-    for loop in loops:
-        if loop.axis_name == axis:
-            return loop
     names = ", ".join(f"'{loop.axis_name}'" for loop in loops) or "none"
     where = f" in kernel @{kernel_name(kernel)}" if isinstance(kernel, func.FuncOp) else ""
     raise ScheduleError(f"no loop named '{axis}'{where} (loops: {names})")

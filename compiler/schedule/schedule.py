@@ -13,6 +13,7 @@ from xdsl.dialects.builtin import StringAttr
 from xdsl.ir import Operation
 
 from compiler.dialects.loop import SCHEDULE_ATTR, WORKLOAD_KEY_ATTR, ForOp
+from compiler.ir_walk import first_op, ops_of_type
 from compiler.schedule.primitives import Primitive, ScheduleError, kernel_name
 
 
@@ -80,8 +81,8 @@ def kernels(module: Operation) -> list[func.FuncOp]:
     """Functions that contain loop.for nests (normally marked `loop.kernel`)."""
     return [
         f
-        for f in module.walk()
-        if isinstance(f, func.FuncOp) and any(isinstance(op, ForOp) for op in f.walk())
+        for f in ops_of_type(module, func.FuncOp)
+        if first_op(f, lambda op: isinstance(op, ForOp)) is not None
     ]
 
 

@@ -42,20 +42,26 @@ def compiler_fingerprint() -> str:
 
 
 def model_key(
-    model_bytes: bytes,
+    model_bytes: bytes | Sequence[bytes],
     input_shapes: Mapping[str, Sequence[int]] | None,
     opt_level: int,
     host: str,
     schedules: str = "",
 ) -> str:
-    """`schedules`: the canonical JSON of the user's schedule overrides (empty: none)."""
+    """`schedules`: the canonical JSON of the user's schedule overrides (empty: none).
+
+    `model_bytes` may come in parts: the key is that of their concatenation,
+    which is never built (a copy of a 100 MB model)."""
     digest = hashlib.sha256()
     shapes = sorted((k, list(v)) for k, v in (input_shapes or {}).items())
     parts = (compiler_fingerprint(), json.dumps(shapes), str(opt_level), host, schedules)
     for part in (p.encode() for p in parts):
         digest.update(part)
         digest.update(b"\0")
-    digest.update(hashlib.sha256(model_bytes).digest())
+    model_digest = hashlib.sha256()
+    for chunk in [model_bytes] if isinstance(model_bytes, bytes) else model_bytes:
+        model_digest.update(chunk)
+    digest.update(model_digest.digest())
     return digest.hexdigest()
 
 
