@@ -494,7 +494,7 @@ def compile(  # noqa: A001  (the public name users expect)
         meta.extra["profile"] = profiled
         meta.extra["profile_flops"] = [flops.get(name, 0.0) for name in profiled]
     if store is not None and key is not None:
-        store.put(key, obj, params, meta.to_json())
+        store.put(key, obj, params, meta.to_json(), background=True)
     return _load(obj, params, meta, num_threads)
 
 

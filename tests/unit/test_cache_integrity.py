@@ -6,6 +6,7 @@ damage below must instead cost one rebuild and give the right outputs.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from runtime_models import two_in_two_out, two_in_two_out_reference
 
 import compiler
+from compiler.targets.cpu import model_cache
 from compiler.targets.cpu.cache import ObjectCache, seal, unseal
 from compiler.targets.cpu.model_cache import CHECKSUMS, ModelCache
 
@@ -110,3 +112,23 @@ def test_writes_leave_no_temporary_files(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["k.o", "models"]
     assert [p.name for p in (tmp_path / "models").iterdir()] == ["m"]
     assert ModelCache(tmp_path).get("m") == (b"obj", b"params", {"a": 1})
+
+
+def test_large_entry_is_written_in_the_background(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A compile returns before its (large) model cache entry is on disk; a `get` of
+    the key, and the end of the process, wait for the writer."""
+    monkeypatch.setattr(model_cache, "BACKGROUND_MIN_BYTES", 0)
+    release = threading.Event()
+    store = model_cache.ModelCache._store
+
+    def slow_store(self: model_cache.ModelCache, *args: object) -> None:
+        release.wait(10)
+        store(self, *args)
+
+    monkeypatch.setattr(model_cache.ModelCache, "_store", slow_store)
+    cache = model_cache.ModelCache(tmp_path)
+    cache.put("k", b"obj", b"params", {"m": 1}, background=True)
+    assert not (tmp_path / "models" / "k").exists()  # still being written
+    threading.Timer(0.2, release.set).start()
+    assert cache.get("k") == (b"obj", b"params", {"m": 1})  # waits for the writer
+    assert not model_cache._pending

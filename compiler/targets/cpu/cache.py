@@ -75,15 +75,19 @@ class ObjectCache:
         self.misses = 0
 
     @staticmethod
-    def key(ir_text: str, *, triple: str, cpu: str, features: str, opt_level: int) -> str:
+    def key(
+        ir_text: str, *, triple: str, cpu: str, features: str, opt_level: int, variant: str = ""
+    ) -> str:
         digest = hashlib.sha256()
+        # `variant` (LLVM options beyond the level) only joins the key when set,
+        # so the keys of plain -O<n> objects stay what they were.
         for part in (
             CACHE_FORMAT,
             ".".join(map(str, llvm.llvm_version_info)),
             triple,
             cpu,
             features,
-            str(opt_level),
+            str(opt_level) + (f"/{variant}" if variant else ""),
             ir_text,
         ):
             digest.update(part.encode())

@@ -105,14 +105,20 @@ def _data_layout(target: HostTarget) -> str:
     return str(target.target_machine().target_data)
 
 
-def optimize(module: llvm.ModuleRef, machine: llvm.TargetMachine, opt_level: int = 3) -> None:
-    """Run LLVM's default -O<opt_level> module pipeline (new pass manager) in place."""
+def optimize(
+    module: llvm.ModuleRef, machine: llvm.TargetMachine, opt_level: int = 3, loop_unrolling: bool = True
+) -> None:
+    """Run LLVM's default -O<opt_level> module pipeline (new pass manager) in place.
+
+    `loop_unrolling=False` leaves LLVM's loop unroller out: for code whose
+    schedule already unrolled what it wanted unrolled.
+    """
     if opt_level <= 0:
         return
     tuning = llvm.create_pipeline_tuning_options(speed_level=opt_level)
     tuning.loop_vectorization = opt_level >= 2
     tuning.slp_vectorization = opt_level >= 2
-    tuning.loop_unrolling = True
+    tuning.loop_unrolling = loop_unrolling
     builder = llvm.create_pass_builder(machine, tuning)
     builder.getModulePassManager().run(module, builder)
 
@@ -149,6 +155,7 @@ def compile_object(
     target: HostTarget | None = None,
     opt_level: int = 3,
     cache: ObjectCache | None = None,
+    loop_unrolling: bool = True,
 ) -> bytes:
     """Optimize and compile LLVM IR text to an ELF object, through `cache` when given."""
     target = target or HostTarget.detect()
@@ -160,13 +167,14 @@ def compile_object(
             cpu=target.cpu,
             features=target.features,
             opt_level=opt_level,
+            variant="" if loop_unrolling else "no-loop-unrolling",
         )
         cached = cache.get(key)
         if cached is not None:
             return cached
     machine = target.target_machine(opt_level)
     module = parse_ir(ir_text, machine)
-    optimize(module, machine, opt_level)
+    optimize(module, machine, opt_level, loop_unrolling)
     data = machine.emit_object(module)
     if cache is not None:
         cache.put(key, data)
