@@ -430,7 +430,7 @@ def compile(  # noqa: A001  (the public name users expect)
         data = None if not cache or isinstance(model, ModuleOp) else _model_bytes(model)
         source = None
         if data is not None:
-            source = model_key(data + _specialize_stamp(specialize), input_shapes, 0, "tensorrt", spec or "")
+            source = model_key([*data, _specialize_stamp(specialize)], input_shapes, 0, "tensorrt", spec or "")
         return compile_tensorrt_model(  # type: ignore[return-value]
             model, input_shapes=input_shapes, precision=precision, precision_spec=spec, cache=cache,
             specialize=specialize, source_key=source,
