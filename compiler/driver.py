@@ -89,6 +89,13 @@ class CompileStats:
     def time(self, stage: str, start: float) -> None:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
 
+    def lowered(self, start: float, seconds: Mapping[str, float], workers: int) -> None:
+        """`lower-functions` since `start`: its wall time, its steps' CPU `seconds`, its `workers`."""
+        self.time("lower-functions", start)
+        for stage, value in seconds.items():
+            self.worker_seconds[stage] = self.worker_seconds.get(stage, 0.0) + value
+        self.workers = workers
+
 
 def host_has_u8_dot(host: HostTarget) -> bool:
     """Whether the host multiplies u8 by s8 in one instruction (VNNI's vpdpbusd, detected, never assumed).
@@ -252,10 +259,7 @@ def lower_to_llvm_ir(
     lowered = parallel_lower.lower_to_llvm_ir(
         module, loop_pipeline(host, params_extracted=True)[_SPLIT_AT:], host.triple, jobs
     )
-    stats.time("lower-functions", t)
-    for stage, seconds in lowered.seconds.items():
-        stats.worker_seconds[stage] = stats.worker_seconds.get(stage, 0.0) + seconds
-    stats.workers = lowered.workers
+    stats.lowered(t, lowered.seconds, lowered.workers)
     return lowered.text, params, arena
 
 
@@ -287,10 +291,7 @@ def lower_to_object_code(
         resolve_cache(cache),
         jobs,
     )
-    stats.time("lower-functions", t)
-    for stage, seconds in lowered.seconds.items():
-        stats.worker_seconds[stage] = stats.worker_seconds.get(stage, 0.0) + seconds
-    stats.workers = lowered.workers
+    stats.lowered(t, lowered.seconds, lowered.workers)
     return lowered.code, params, arena
 
 

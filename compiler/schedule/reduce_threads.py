@@ -189,6 +189,14 @@ def _bind(kernel: func.FuncOp, loops: list[ForOp], thread: str, what: str) -> No
             raise ScheduleError(f"{what}: {err.message}") from None
 
 
+def _serial_loop(kernel: func.FuncOp, axis: str, what: str) -> ForOp:
+    """The loop `axis`, which a thread binding requires to be still serial."""
+    loop = find_loop(kernel, axis)
+    if loop.kind != SERIAL:
+        raise ScheduleError(f"{what}: the loop is already {loop.kind}")
+    return loop
+
+
 def _check_threads(threads: object) -> None:
     if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= MAX_PARTIALS:
         raise ValueError(f"threads must be an integer from 1 to {MAX_PARTIALS}, got {threads!r}")
@@ -212,9 +220,7 @@ class BindStrided(Primitive):
 
     def apply(self, kernel: func.FuncOp) -> None:
         what = f"bind_strided '{self.axis}'"
-        loop = find_loop(kernel, self.axis)
-        if loop.kind != SERIAL:
-            raise ScheduleError(f"{what}: the loop is already {loop.kind}")
+        loop = _serial_loop(kernel, self.axis, what)
         problem = independence_problem(loop)
         if problem is not None:
             raise ScheduleError(f"{what}: {problem}")
@@ -238,9 +244,7 @@ class BindReduce(Primitive):
 
     def apply(self, kernel: func.FuncOp) -> None:
         what = f"bind_reduce '{self.axis}'"
-        loop = find_loop(kernel, self.axis)
-        if loop.kind != SERIAL:
-            raise ScheduleError(f"{what}: the loop is already {loop.kind}")
+        loop = _serial_loop(kernel, self.axis, what)
         accs = accumulators(loop, what)
         if not accs:
             raise ScheduleError(

@@ -99,13 +99,18 @@ def _num_boxes(b: NodeBuilder, boxes: SSAValue, scores: SSAValue) -> SSAValue:
 _ROI_MODES = ("half_pixel", "output_half_pixel")
 
 
-@converter("RoiAlign")
-def convert_roi_align(b: NodeBuilder) -> list[SSAValue]:
-    x, rois, batch_indices = b.input(0), b.input(1), b.input(2)
+def _check_feature_map(b: NodeBuilder, x: SSAValue) -> None:
+    """The per-box pooling ops (RoiAlign, MaxRoiPool) read a float N, C, H, W map."""
     if rank(x) != 4:
         raise b.error(f"input must have rank 4 (N, C, H, W), got {rank(x)}")
     if not dtypes.is_float(elem(x)):
         raise b.error(f"input must be a float tensor, got {elem(x)}")
+
+
+@converter("RoiAlign")
+def convert_roi_align(b: NodeBuilder) -> list[SSAValue]:
+    x, rois, batch_indices = b.input(0), b.input(1), b.input(2)
+    _check_feature_map(b, x)
     if rank(rois) != 2 or shape(rois)[1] != 4:
         raise b.error(f"rois must have shape [num_rois, 4], got {list(shape(rois))}")
     if rank(batch_indices) != 1 or shape(batch_indices)[0] != shape(rois)[0]:
@@ -145,10 +150,7 @@ def convert_roi_align(b: NodeBuilder) -> list[SSAValue]:
 @converter("MaxRoiPool")
 def convert_max_roi_pool(b: NodeBuilder) -> list[SSAValue]:
     x, rois = b.input(0), b.input(1)
-    if rank(x) != 4:
-        raise b.error(f"input must have rank 4 (N, C, H, W), got {rank(x)}")
-    if not dtypes.is_float(elem(x)):
-        raise b.error(f"input must be a float tensor, got {elem(x)}")
+    _check_feature_map(b, x)
     if rank(rois) != 2 or shape(rois)[1] != 5:
         raise b.error(f"rois must have shape [num_rois, 5], got {list(shape(rois))}")
     pooled = b.ints_attr("pooled_shape")
