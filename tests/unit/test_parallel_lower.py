@@ -210,3 +210,23 @@ def test_one_team_size_for_all_objects() -> None:
     handle = load_object(objects.pack(engine_objects))
     handle.function(SET_NUM_THREADS, None, [ctypes.c_int32])(3)
     assert ctypes.c_int32.from_address(handle.address(NUM_THREADS_GLOBAL)).value == 3
+
+
+def test_llvm_unrolls_only_what_the_schedule_left_rolled(monkeypatch) -> None:
+    """A function whose schedule unrolls loops is compiled without LLVM's loop
+    unroller (the schedule decided); the others keep it."""
+    flags: dict[str, bool] = {}
+    compile_unit = parallel_lower.compile_object
+
+    def record(text: str, *args, loop_unrolling: bool = True, **kwargs) -> bytes:
+        defined = [line for line in text.splitlines() if line.startswith("define hidden")]
+        for line in defined:
+            flags[line.split("@", 1)[1].split("(", 1)[0].strip('"')] = loop_unrolling
+        return compile_unit(text, *args, loop_unrolling=loop_unrolling, **kwargs)
+
+    monkeypatch.setattr(parallel_lower, "compile_object", record)
+    module = import_onnx(small_cnn())
+    run_pipeline(module, "graph-optimize{level=3}")
+    host = HostTarget.detect()
+    driver.lower_to_object_code(module, driver.CompileStats(), None, host, False, 1)
+    assert True in flags.values() and False in flags.values(), flags
