@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -158,6 +159,7 @@ class _Lowering:
     kernel_keys: dict[str, KernelKey] = field(default_factory=dict)
     """`_kernel_key` by kernel name, for those compared."""
     by_workload: dict[str, list[func.FuncOp]] = field(default_factory=dict)
+    by_group: dict[KernelKey, str] = field(default_factory=dict)
     globals_: list[memref.GlobalOp] = field(default_factory=list)
     names: dict[str, int] = field(default_factory=dict)
     arena: SSAValue | None = None
@@ -341,7 +343,15 @@ class _Lowering:
                 arg_values.append(self._global(inner_op))
                 bind.append(inner_op.result)
         out_t = _tensor(result)
-        kb = KernelBuilder(self._name(body, anchor), [*arg_tensors, out_t])
+        name = self._name(body, anchor)
+        # A group built before from the same ops, wiring, types and splats
+        # built the same kernel: reuse it without building (47 of ResNet-50's 88).
+        group_key = _group_key(body, anchor, bind, sources, [*arg_tensors, out_t], constant_args)
+        built = self.by_group.get(group_key) if group_key is not None else None
+        if built is not None:
+            self._call(built, [*arg_values, out])
+            return
+        kb = KernelBuilder(name, [*arg_tensors, out_t])
         for inner, buf in zip(bind, kb.buffers, strict=False):
             sources[inner] = buf
         emitter = ElementEmitter(kb, sources)
@@ -359,6 +369,8 @@ class _Lowering:
             # Schedules may re-layout these at compile time (`pack`).
             kernel.attributes[loop.CONSTANT_OPERANDS_ATTR] = DenseArrayBase.from_list(i64, constant_args)
         name = self._dedup(kernel)
+        if group_key is not None:
+            self.by_group[group_key] = name
         self._call(name, [*arg_values, out])
 
     def _copy(self, src: SSAValue, t: TensorType, dst: SSAValue) -> None:
@@ -425,6 +437,51 @@ def set_workload(kernel: func.FuncOp, anchor: Operation | None, body: list[Opera
     text = json.dumps(workload(anchor, body, tensors), sort_keys=True, separators=(",", ":"))
     kernel.attributes[loop.WORKLOAD_ATTR] = StringAttr(text)
     kernel.attributes[loop.WORKLOAD_KEY_ATTR] = StringAttr(hashlib.sha256(text.encode()).hexdigest()[:20])
+
+
+def _group_key(
+    body: list[Operation],
+    anchor: Operation | None,
+    bind: list[SSAValue],
+    sources: dict[SSAValue, Source],
+    tensors: list[TensorType],
+    constant_args: list[int],
+) -> KernelKey | None:
+    """What building a group's kernel reads, as data; None when it cannot tell.
+
+    Per op: its name, operands (kernel argument k, splat scalar by its bits,
+    or an earlier op's result), result types, properties and attributes (the
+    arena offsets left out: they place the result, the call passes it);
+    then the argument types and which arguments are constants. Two groups
+    with equal keys build kernels with equal `_kernel_key`s (a test checks
+    the nine models' loop IR with and without this shortcut).
+    """
+    numbers: dict[SSAValue, object] = {v: ("arg", i) for i, v in enumerate(bind)}
+    for value, src in sources.items():
+        if value not in numbers:
+            if not isinstance(src, bool | int | float):
+                return None
+            bits = struct.pack("<d", src) if isinstance(src, float) else src
+            numbers[value] = ("splat", type(src).__name__, bits, value.type)
+    parts: list[object] = [tuple(tensors), tuple(constant_args)]
+    for op in body:
+        if isinstance(op, g.ConstantOp) and op.result in numbers:
+            continue  # a non-splat constant: a kernel argument
+        if op.regions or any(v not in numbers for v in op.operands):
+            return None
+        parts.append(
+            (
+                op.name,
+                op is anchor,
+                tuple(numbers[v] for v in op.operands),
+                tuple(r.type for r in op.results),
+                tuple(op.properties.items()),
+                tuple((k, v) for k, v in op.attributes.items() if k != memory.OFFSETS_ATTR),
+            )
+        )
+        for r in op.results:
+            numbers[r] = ("op", len(numbers))
+    return tuple(parts)
 
 
 def _kernel_key(kernel: func.FuncOp) -> KernelKey:
