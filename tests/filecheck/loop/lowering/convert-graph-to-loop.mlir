@@ -204,3 +204,37 @@ func.func @main(%x: tensor<4x4xf32>) -> tensor<2x8xf32> attributes {graph.arena_
   %r = graph.reshape %x {graph.offsets = array<i64: -1>} : (tensor<4x4xf32>) -> tensor<2x8xf32>
   func.return %r : tensor<2x8xf32>
 }
+
+// -----
+
+// Groups that differ only in which weight they read share one kernel (the
+// weight is an argument); splat scalars are part of the kernel, compared by
+// their bits: the add of -0.0 is a kernel of its own, the second add of 0.0
+// reuses the first.
+// CHECK-LABEL: builtin.module
+// CHECK:         func.func private @matmul_0(
+// CHECK-NOT:     func.func private @matmul_
+// CHECK:         func.func private @add_0(
+// CHECK:           arith.constant 0.000000e+00 : f32
+// CHECK:         func.func private @add_1(
+// CHECK:           arith.constant -0.000000e+00 : f32
+// CHECK-NOT:     func.func private @add_
+// CHECK:         func.func @main(
+// CHECK:           func.call @matmul_0(%x, %{{.*}}, %[[A:.*]]) :
+// CHECK:           func.call @matmul_0(%[[A]], %{{.*}}, %[[B:.*]]) :
+// CHECK:           func.call @add_0(%[[B]], %[[C:.*]]) :
+// CHECK:           func.call @add_1(%[[C]], %[[D:.*]]) :
+// CHECK:           func.call @add_0(%[[D]], %out) :
+func.func @main(%x: tensor<4x4xf32> {graph.name = "input"}) -> (tensor<4x4xf32> {graph.name = "logits"}) attributes {graph.arena_bytes = 256 : i64, graph.naive_bytes = 192 : i64} {
+  %w1 = graph.constant dense<[[1.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0], [9.0, 10.0, 11.0, 12.0], [13.0, 14.0, 15.0, 16.0]]> : tensor<4x4xf32>
+  %w2 = graph.constant dense<[[2.0, 2.0, 3.0, 4.0], [5.0, 6.0, 7.0, 8.0], [9.0, 10.0, 11.0, 12.0], [13.0, 14.0, 15.0, 16.0]]> : tensor<4x4xf32>
+  %zero = graph.constant dense<0.0> : tensor<4x4xf32>
+  %negzero = graph.constant dense<-0.0> : tensor<4x4xf32>
+  %zero2 = graph.constant dense<0.0> : tensor<4x4xf32>
+  %a = graph.matmul %x, %w1 {graph.offsets = array<i64: 0>} : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  %b = graph.matmul %a, %w2 {graph.offsets = array<i64: 64>} : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  %c = graph.add %b, %zero {graph.offsets = array<i64: 0>} : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  %d = graph.add %c, %negzero {graph.offsets = array<i64: 64>} : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  %e = graph.add %d, %zero2 {graph.offsets = array<i64: -1>} : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32>
+  func.return %e : tensor<4x4xf32>
+}
