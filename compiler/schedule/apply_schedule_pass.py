@@ -16,16 +16,24 @@ from xdsl.dialects.builtin import ModuleOp, StringAttr, UnitAttr
 from xdsl.passes import ModulePass
 
 from compiler.dialects.loop import SCHEDULE_ATTR, SCHEDULED_ATTR
-from compiler.schedule.pack import repack_constants
+from compiler.schedule.pack import Pack, repack_constants
 from compiler.schedule.primitives import ScheduleError
-from compiler.schedule.schedule import apply_schedule, kernels
+from compiler.schedule.schedule import Schedule, apply_schedule, kernels
 
 
 @dataclass(frozen=True)
 class ApplySchedulePass(ModulePass):
-    """Apply the JSON schedule in each kernel's `loop.schedule` attribute."""
+    """Apply the JSON schedule in each kernel's `loop.schedule` attribute.
+
+    `packing-only=true` applies only the schedules that `pack` a constant:
+    those must be applied before the weights leave the IR (`extract-params`);
+    the driver applies the others later, one function at a time in its
+    lowering workers, where they run in parallel.
+    """
 
     name = "apply-schedule"
+
+    packing_only: bool = False
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         for kernel in kernels(op):
@@ -36,6 +44,9 @@ class ApplySchedulePass(ModulePass):
                 raise ScheduleError(
                     f"kernel @{kernel.sym_name.data}: '{SCHEDULE_ATTR}' must be a JSON string"
                 )
-            apply_schedule(kernel, attr.data)
+            schedule = Schedule.from_json(attr.data)
+            if self.packing_only and not any(isinstance(step, Pack) for step in schedule):
+                continue
+            apply_schedule(kernel, schedule)
             kernel.attributes[SCHEDULED_ATTR] = UnitAttr()
             repack_constants(op, kernel)

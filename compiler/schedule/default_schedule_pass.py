@@ -20,7 +20,7 @@ from xdsl.passes import ModulePass
 
 from compiler.dialects.loop import SCHEDULE_ATTR
 from compiler.errors import CompilerError
-from compiler.schedule.rules import default_schedule
+from compiler.schedule.rules import RuleRun, default_schedule, run_rule
 from compiler.schedule.rules.gpu import gpu_default_schedule
 from compiler.schedule.schedule import kernels
 from compiler.schedule.target import CpuTarget, GpuTarget
@@ -68,13 +68,20 @@ class DefaultSchedulePass(ModulePass):
     def schedule_json(self, kernel: func.FuncOp) -> str:
         """The CPU default schedule of one kernel, as JSON (depends on nothing else:
         the driver computes kernels' schedules in parallel with this)."""
+        return default_schedule(kernel, self.cpu_target()).to_json()
+
+    def rule_run(self, kernel: func.FuncOp) -> RuleRun:
+        """`schedule_json`'s rule run, with the kernel as its schedule leaves it (`RuleRun.kernel`,
+        a clone for the caller to erase): what the driver sizes the lowering work by."""
+        return run_rule(kernel, self.cpu_target(), keep_kernel=True)
+
+    def cpu_target(self) -> CpuTarget:
         if self.target != "cpu":
             raise CompilerError(f"default-schedule: target {self.target!r} does not exist", hint="use cpu or cuda")
-        target = CpuTarget(
+        return CpuTarget(
             self.vector_bits,
             self.vector_registers,
             self.threads,
             int_dot="" if self.int_dot == "none" else self.int_dot,
             min_parallel_work=self.min_parallel_work,
         )
-        return default_schedule(kernel, target).to_json()

@@ -45,7 +45,7 @@ def kernel_units() -> list[ModuleOp]:
     run_pipeline(module, "graph-optimize{level=3}")
     host = HostTarget.detect()
     driver._schedule_and_extract(module, driver.CompileStats(), False, None, host, None, 1)
-    pipeline = driver.loop_pipeline(host, params_extracted=True)[driver._SPLIT_AT :]
+    pipeline = driver.function_pipeline(host)
     assert pipeline[-1] == "convert-to-llvm"
     defined = parallel_lower.signatures(module)
     units = []

@@ -70,7 +70,7 @@ def lowered(model: onnx.ModelProto, jobs: int) -> tuple[str, bytes, driver.Compi
     params, arena = driver._schedule_and_extract(module, stats, False, None, host, None, jobs)
     lowered = parallel_lower.lower_to_llvm_ir(
         module,
-        driver.loop_pipeline(host, params_extracted=True)[driver._SPLIT_AT :],
+        driver.function_pipeline(host),
         host.triple,
         jobs,
     )

@@ -23,7 +23,7 @@ import gc
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -136,15 +136,19 @@ def split_unit(module: ModuleOp, name: str, defined: dict[str, FunctionType]) ->
     return unit
 
 
-def _lower_unit_module(
-    unit: ModuleOp, pipeline: Sequence[str], triple: str, seconds: dict[str, float]
-) -> ir.Module:
-    """Run `pipeline` (ends in the llvm dialect) on one unit; its llvmlite module."""
+def _run_steps(unit: ModuleOp, pipeline: Sequence[str], seconds: dict[str, float]) -> None:
     for spec in pipeline:
         t = time.process_time()
         run_pipeline(unit, spec)
         stage = spec.split("{")[0]
         seconds[stage] = seconds.get(stage, 0.0) + time.process_time() - t
+
+
+def _lower_unit_module(
+    unit: ModuleOp, pipeline: Sequence[str], triple: str, seconds: dict[str, float]
+) -> ir.Module:
+    """Run `pipeline` (ends in the llvm dialect) on one unit; its llvmlite module."""
+    _run_steps(unit, pipeline, seconds)
     t = time.process_time()
     llvm_module = to_llvmlite(unit, triple)
     seconds["translate"] = time.process_time() - t
@@ -214,10 +218,13 @@ def lower_unit_object(
 ) -> UnitObject:
     """`pipeline` on one unit, then LLVM -O3 and code generation: its object code."""
     seconds: dict[str, float] = {}
-    # A schedule that unrolls has decided what to unroll: LLVM's unroller
+    # The schedule first (`function_pipeline` starts with apply-schedule):
+    # one that unrolls has decided what to unroll, and LLVM's unroller
     # would only unroll it further, for about 40% of LLVM's time on it.
+    scheduling = [spec for spec in pipeline[:1] if spec.startswith("apply-schedule")]
+    _run_steps(unit, scheduling, seconds)
     unrolled = any(isinstance(op, loop.ForOp) and op.kind == loop.UNROLL for op in unit.walk())
-    llvm_module = _lower_unit_module(unit, pipeline, host.triple, seconds)
+    llvm_module = _lower_unit_module(unit, pipeline[len(scheduling) :], host.triple, seconds)
     link_separately(llvm_module, home, kernels)
     t = time.process_time()
     code = compile_object(str(llvm_module), host, 3, cache, loop_unrolling=not unrolled)
@@ -321,6 +328,7 @@ def lower_to_llvm_ir(
     triple: str,
     jobs: int | None = None,
     min_ops: int | None = None,
+    weights: Mapping[str, int] | None = None,
 ) -> LoweredIR:
     """LLVM IR text of `module` (loop level, params extracted) after `pipeline`, unit by unit.
 
@@ -331,7 +339,7 @@ def lower_to_llvm_ir(
     The text is the same either way.
     """
     results, workers = map_units(
-        module, lambda unit, _: lower_unit(unit, pipeline, triple), jobs, min_ops
+        module, lambda unit, _: lower_unit(unit, pipeline, triple), jobs, min_ops, weights
     )
     return LoweredIR(merge_units(results, triple), workers, summed_seconds(results))
 
@@ -344,21 +352,25 @@ def map_units(
     lower: Callable[[ModuleOp, str], U],
     jobs: int | None,
     min_ops: int | None,
+    weights: Mapping[str, int] | None = None,
 ) -> tuple[list[U], int]:
     """`lower(unit, name)` for each unit of `module` (consumed), in up to `jobs` workers.
 
     With 1 job, with fewer than `min_ops` (default MIN_PARALLEL_OPS) ops in
-    all, or where `fork` is unavailable, the units are lowered here.
+    all, or where `fork` is unavailable, the units are lowered here. A unit's
+    size is its entry in `weights`, else its `unit_weight` now (a schedule
+    still to apply may unroll it: the driver sizes those as scheduled).
     """
     names = unit_names(module)
     defined = signatures(module)
     functions = {op.sym_name.data: op for op in module.ops if isinstance(op, func.FuncOp)}
-    weights = [unit_weight(functions[n]) for n in names]
+    known = weights or {}
+    sizes = [known[n] if n in known else unit_weight(functions[n]) for n in names]
     return fork_map(
         lambda name: lower(split_unit(module, name, defined), name),
         names,
-        weights,
-        parallel_jobs(weights, jobs, min_ops),
+        sizes,
+        parallel_jobs(sizes, jobs, min_ops),
     )
 
 
@@ -387,6 +399,7 @@ def lower_to_objects(
     cache: ObjectCache | None = None,
     jobs: int | None = None,
     min_ops: int | None = None,
+    weights: Mapping[str, int] | None = None,
 ) -> LoweredObjects:
     """Object code of `module` (loop level, params extracted), one object per unit.
 
@@ -404,6 +417,7 @@ def lower_to_objects(
         lambda unit, name: lower_unit_object(unit, name == home, kernels, pipeline, host, cache),
         jobs,
         min_ops,
+        weights,
     )
     return LoweredObjects(objects.pack([r.code for r in results]), workers, summed_seconds(results))
 
