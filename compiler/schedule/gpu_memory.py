@@ -36,6 +36,7 @@ from typing import ClassVar
 from xdsl.dialects import arith, func, memref
 from xdsl.dialects.builtin import (
     FixedBitwidthType,
+    IndexType,
     IntegerAttr,
     MemRefType,
     StringAttr,
@@ -64,6 +65,7 @@ from compiler.schedule.primitives import (
     _check_str,
     _verify,
     find_loop,
+    is_guarded,
     unique_axis,
 )
 from compiler.schedule.stages import (
@@ -95,6 +97,20 @@ def _emit(before: Operation, forms: list[Affine]) -> list[SSAValue]:
     assert block is not None
     block.insert_ops_before(emitter.ops, before)
     return values
+
+
+def _clamp(before: Operation, index: list[SSAValue], shape: tuple[int, ...]) -> list[SSAValue]:
+    """Clamp a copy's global index into the buffer. Under a guarded split the
+    box runs past the axis' end; those elements are read only by guarded-off
+    iterations, so the copy may fill them with any in-bounds value, but must not
+    load out of bounds. (A clamp, not a guard: every thread reaches the barrier.)"""
+    clamped = []
+    for value, extent in zip(index, shape, strict=True):
+        bound = arith.ConstantOp(IntegerAttr(extent - 1, IndexType()))
+        low = arith.MinUIOp(value, bound.result)
+        before.parent_block().insert_ops_before([bound, low], before)  # type: ignore[union-attr]
+        clamped.append(low.result)
+    return clamped
 
 
 def _thread_extents(loops: list[ForOp]) -> dict[str, int]:
@@ -287,6 +303,8 @@ class CacheRead(Primitive):
             coords[-1] = last
         box = [Affine({c: 1}) for c in coords]
         global_index = _emit(anchor, [o.add(b).add(Affine({}, lo)) for o, b, lo in zip(outer, box, lows, strict=True)])
+        if is_guarded(region):
+            global_index = _clamp(anchor, global_index, t.get_shape())
         value = memref.LoadOp.get(buf, global_index)
         anchor.parent_block().insert_ops_before([value, memref.StoreOp.get(value.res, shared, coords)], anchor)  # type: ignore[union-attr]
         # Barriers: after the copies, and at the end of the iteration.

@@ -205,6 +205,14 @@ class Interpreter:
                 raise InterpretError("scf.for with iter_args is not supported")
             self._loop(op.regions[0].block, range(lb, ub, step), False)
             return
+        if name == "scf.if":  # a guarded split's tail guard (no results, no else in loop kernels)
+            if op.results:
+                raise InterpretError("scf.if with results is not supported")
+            if bool(self.get(op.operands[0])):
+                self.run_block(op.regions[0].block)
+            elif op.regions[1].blocks:
+                self.run_block(op.regions[1].block)
+            return
         if name == "scf.parallel":
             n = (len(op.operands)) // 3
             if n != 1:

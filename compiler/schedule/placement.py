@@ -40,6 +40,7 @@ from compiler.schedule.primitives import (
     _check_str,
     _verify,
     find_loop,
+    is_guarded,
     unique_axis,
 )
 from compiler.schedule.stages import (
@@ -91,6 +92,11 @@ def _unplaced(region: Sequence[Operation]) -> list[Operation]:
 
 def _tile(what: str, region: Sequence[Operation], scope: Sequence[ForOp], buf: SSAValue | None) -> _Tile:
     region = _unplaced(region)
+    if is_guarded(region):
+        raise ScheduleError(
+            f"{what}: the loop's accesses run under a tail guard (a guarded split); place stages "
+            "before splitting with a guard, or split by a divisor"
+        )
     local_bufs = {op.memref for top in region for op in top.walk() if isinstance(op, memref.AllocaOp | memref.AllocOp)}
     stored = []
     for top in region:

@@ -448,6 +448,17 @@ def _alloca(f: _Function, op: Operation, depth: int) -> None:
     f.line(depth, f"{c_type(t.element_type)} {name}[{max(1, math.prod(shape))}];")
 
 
+def _if(f: _Function, op: Operation, depth: int) -> None:
+    """A guarded split's tail guard: `if (v7) { ... }` around the accesses past the axis' end."""
+    if op.results or (len(op.regions) > 1 and op.regions[1].blocks and len(op.regions[1].block.ops) > 1):
+        raise CudaEmitError(f"{f.where}: only a result-less 'scf.if' without else (a tail guard) has a CUDA translation")
+    f.line(depth, f"if ({f.name(op.operands[0])}) {{")
+    for inner in op.regions[0].block.ops:
+        if inner.name != "scf.yield":
+            f.op(inner, depth + 1, {})
+    f.line(depth, "}")
+
+
 def _barrier(f: _Function, op: Operation, depth: int) -> None:
     inside = op.parent_op()
     while isinstance(inside, ForOp):
@@ -519,6 +530,7 @@ _HANDLERS: dict[str, Callable[[_Function, Operation, int], None]] = {
     "memref.store": _store,
     "memref.alloca": _alloca,
     "loop.barrier": _barrier,
+    "scf.if": _if,
     "loop.allreduce": emit_allreduce,
     **{name: _binary for name in _BINARY},
     **{name: _unsigned_binary for name in _UNSIGNED_BINARY},
