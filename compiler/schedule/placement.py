@@ -90,9 +90,13 @@ def _unplaced(region: Sequence[Operation]) -> list[Operation]:
     return [op for op in region if PLACED_ATTR not in op.attributes]
 
 
-def _tile(what: str, region: Sequence[Operation], scope: Sequence[ForOp], buf: SSAValue | None) -> _Tile:
+def _tile(
+    what: str, region: Sequence[Operation], scope: Sequence[ForOp], buf: SSAValue | None, guarded: bool = False
+) -> _Tile:
+    """The tile of `buf` (else the one buffer stored) that `region` updates. `guarded`: the caller
+    guards the placed stages itself (a register tile), so accesses under a tail guard are allowed."""
     region = _unplaced(region)
-    if is_guarded(region):
+    if not guarded and is_guarded(region):
         raise ScheduleError(
             f"{what}: the loop's accesses run under a tail guard (a guarded split); place stages "
             "before splitting with a guard, or split by a divisor"

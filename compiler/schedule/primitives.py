@@ -358,7 +358,7 @@ class Split(Primitive):
             assert loop.parent_block() is not None
             loop.parent_block().insert_op_after(tail, loop)
         if condition is not None:
-            _guard_block(inner.body.block, condition, what)
+            guard_block(inner.body.block, condition, what)
         _verify(kernel, what, loop)
 
 
@@ -384,7 +384,7 @@ def _check_guardable(loop: ForOp, what: str) -> None:
             raise ScheduleError(f"{what}: the loop holds a block-wide '{op.name}', which must not sit under a guard")
 
 
-def _guard_block(block: Block, condition: SSAValue, what: str) -> None:
+def guard_block(block: Block, condition: SSAValue, what: str) -> None:
     """Wrap, in every loop body of the split nest, the run of ops that touch
     memory in `scf.if condition`. Guarding the leaves (not the inner loop's
     whole body) keeps the nest a perfect rectangle, so later splits, reorders,
@@ -395,7 +395,7 @@ def _guard_block(block: Block, condition: SSAValue, what: str) -> None:
             _wrap_run(run, condition, what)
             run = []
             if isinstance(op, ForOp):
-                _guard_block(op.body.block, condition, what)
+                guard_block(op.body.block, condition, what)
         else:
             run.append(op)
     _wrap_run(run, condition, what)
