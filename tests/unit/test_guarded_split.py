@@ -151,3 +151,12 @@ def test_guarded_split_refusals_are_one_line() -> None:
         apply_schedule(kernel, [Vectorize("j2.inner")])
     with pytest.raises(ScheduleError, match=r"the factor exceeds"):
         apply_schedule(kernel, [Split("i1", 1000)])
+
+
+def test_no_guard_around_a_barrier() -> None:
+    """A guard around a shared-memory step would put its __syncthreads() in a divergent branch."""
+    (kernel, *_) = [k for k in _loop_kernels(CASES["gemm_bias_67_columns"]) if "loop.algorithm" in k.attributes]
+    scheduled = _scheduled(kernel, gpu_default_schedule(kernel).to_json())
+    assert any(op.name == "loop.barrier" for op in scheduled.walk())
+    with pytest.raises(ScheduleError, match=r"with tail guard: the loop holds a block-wide 'loop.barrier'"):
+        apply_schedule(scheduled, [Split("k.outer", 2, "guard")])
