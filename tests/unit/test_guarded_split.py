@@ -28,8 +28,10 @@ from compiler.registry import make_context
 from compiler.schedule import Parallel, Reorder, Schedule, Split, Unroll, Vectorize, apply_schedule
 from compiler.schedule.interpret import np_dtype, run_kernel
 from compiler.schedule.primitives import Primitive, ScheduleError
-from compiler.schedule.rules.gpu import gpu_default_schedule
+from compiler.schedule.rules.gpu import gpu_default_schedule, gpu_rule
 from compiler.schedule.schedule import kernels
+from compiler.schedule.target import GpuTarget
+from compiler.schedule.trial import ScheduleBuilder
 from compiler.targets.cuda import nvrtc
 from compiler.targets.cuda.convert_loop_to_cuda import PRELUDE, emit_kernel
 from compiler.targets.cuda.pipeline import cuda_pipeline
@@ -115,6 +117,37 @@ def test_guarded_gpu_schedule_keeps_the_kernel_meaning(case: str) -> None:
             binary = nvrtc.compile_cuda(PRELUDE + "\n" + cuda.source, "sm_80", name=f"{case}.cu")
             assert binary.cubin[:4] == b"\x7fELF"
     assert guarded, "the rule divided the awkward extent instead of guarding it"
+
+
+def _rows_model(op: str, shape: list[int], weights: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
+    inputs = ["x", *(weights or {})]
+    node = helper.make_node(op, inputs, ["y"], axis=-1) if op != "ReduceMax" else helper.make_node(
+        op, ["x"], ["y"], axes=[-1], keepdims=1)
+    return _model([node], {"x": shape}, weights or {})
+
+
+@pytest.mark.parametrize(("op", "shape", "knobs", "guarded"), [
+    ("Softmax", [7, 20], {"row_threads.d0": 32, "rows_per_block.d0": 4}, True),
+    ("LayerNormalization", [2, 5, 33], {"row_threads.d0": 64, "rows_per_block.d0": 2}, True),
+    # its loop.allreduce stores to the output, outside the guard: bind_reduce refuses, a row per block
+    ("ReduceMax", [13, 40], {"row_threads.d0": 32, "rows_per_block.d0": 8}, False),
+])
+def test_rows_sharing_a_block_guard_the_last_block(op: str, shape: list[int], knobs: dict, guarded: bool) -> None:
+    weights = {"g": _w(shape[-1]), "b": _w(shape[-1])} if op == "LayerNormalization" else None
+    (kernel,) = _loop_kernels(_rows_model(op, shape, weights))
+    b = ScheduleBuilder(kernel, knobs)
+    gpu_rule(b, GpuTarget())
+    schedule = b.finish().to_json()
+    assert any(step.get("tail") == "guard" for step in json.loads(schedule)) == guarded
+    args = _random_args(kernel)
+    want = [a.copy() for a in args]
+    run_kernel(kernel.clone(), want)
+    got = [a.copy() for a in args]
+    run_kernel(_scheduled(kernel, schedule), got)
+    for w, g in zip(want, got, strict=True):
+        np.testing.assert_allclose(g, w, rtol=2e-5, atol=2e-6)
+    assert max(launch.block[1] for launch in emit_kernel(_scheduled(kernel, schedule)).launches) == (
+        knobs["rows_per_block.d0"] if guarded else 1)
 
 
 def test_split_json_is_unchanged_without_a_guard() -> None:
