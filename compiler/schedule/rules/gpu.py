@@ -87,6 +87,31 @@ def _fuse(b: ScheduleBuilder, axes: list[str]) -> str | None:
     return fused
 
 
+def _widen(b: ScheduleBuilder, outer: list[str], inner: list[str], ways: int) -> bool:
+    """Fill a block whose inner loops are short (a 7x7 = 49 map under 1000
+    channels: 49 threads): split the next loop out by `ways` (guarded where
+    it does not divide) and fuse its inner part with them into the threads.
+    Tried on a copy; False (nothing done) when a step does not apply."""
+    last = outer[-1]
+    trips = b.loop(last).trip_count
+    if trips < 2:
+        return False
+    ways = min(ways, trips)
+    exact = max(d for d in range(1, ways + 1) if trips % d == 0)
+    size, tail = (exact, PEEL) if 2 * exact > ways else (ways, GUARD)
+    trial = ScheduleBuilder(b.kernel)
+    ok = trial.attempt(Split(last, size, tail))
+    # The blocks are bound before the threads are fused: the access analysis
+    # sees `outer*size + inner` then, not a division of the fused thread index.
+    blocks = _fuse(trial, [*outer[:-1], f"{last}.outer"]) if ok else None
+    ok = bool(blocks and trial.attempt(Bind(blocks, "blockIdx.x")))
+    threads = _fuse(trial, [f"{last}.inner", *inner]) if ok else None
+    ok = bool(threads and trial.attempt(Bind(threads, "threadIdx.x")))
+    steps = list(trial.schedule) if ok else []
+    trial.finish()
+    return ok and all(b.attempt(step) for step in steps)
+
+
 def _bind_nest(b: ScheduleBuilder, top: str, target: GpuTarget) -> None:
     from compiler.schedule.rules.gpu_rows import row_rule  # a class rule built on this module
 
@@ -106,6 +131,8 @@ def _bind_nest(b: ScheduleBuilder, top: str, target: GpuTarget) -> None:
         inner.insert(0, axis)
         product *= b.loop(axis).trip_count
     outer = axes[: len(axes) - len(inner)]
+    if inner and outer and 2 * product <= threads and _widen(b, outer, inner, threads // product):
+        return
     split_blocks = None
     if not inner:  # the innermost loop alone is longer than a block: split it
         last = outer.pop()
