@@ -19,12 +19,16 @@ threads inside `axis`, followed by a barrier; the reads inside `axis` then
 read the shared buffer, and a barrier ends the iteration (the next copy must
 not overwrite a tile that slower threads still read). With `vector=4` the
 copy moves four contiguous elements per thread and step (a float4 where the
-CUDA emitter proves the alignment).
+CUDA emitter proves the alignment). Under a guarded split (`tail="guard"`)
+the box runs past the axis' end: the copy clamps its reads into the buffer
+(a clamp, not a guard, so that every thread reaches the barriers).
 
 `cache_write(axis, scope="local")` (see `CacheWrite`): the register tile.
 The accumulator has one dimension per tile loop, the thread-bound ones
 first, so that each thread's elements are its own slice; the emitter keeps
-only that slice, as a thread-local array.
+only that slice, as a thread-local array. A tile under a guarded split
+fills and writes back only the elements inside the output (an `scf.if` on
+its bounds).
 """
 
 from __future__ import annotations

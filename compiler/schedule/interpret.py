@@ -1,6 +1,6 @@
 """A numpy-backed reference interpreter for kernels at the loop and scf levels.
 
-It runs a `func.func` whose body is made of loop.for / scf.for / scf.parallel,
+It runs a `func.func` whose body is made of loop.for / scf.for / scf.parallel / scf.if,
 arith, math, memref and vector ops, on numpy arrays passed for its memref
 arguments (updated in place). It is the oracle that checks that schedules and
 `convert-loop-to-scf` preserve a kernel's meaning, and the tuner's numerical

@@ -57,6 +57,8 @@ def _w(*shape: int) -> np.ndarray:
 CASES = {
     # the baseline rule: rows of a prime length, longer than a block
     "elementwise_prime": _model([helper.make_node("Sigmoid", ["x"], ["y"])], {"x": [2, 1009]}, {}),
+    # a 7x7 map is 49 threads: 5 of the 37 channels join it (245 threads), the last block guarded
+    "sigmoid_37_channels_7x7": _model([helper.make_node("Sigmoid", ["x"], ["y"])], {"x": [1, 37, 7, 7]}, {}),
     "bias_1009_classes": _model([helper.make_node("Add", ["x", "b"], ["y"])], {"x": [1, 1009]}, {"b": _w(1009)}),
     # the GEMM rule: a prime row count and reduction (m and k guarded), a prime column count (n guarded)
     "matmul_67x13x9": _model([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [67, 13]}, {"w": _w(13, 9)}),
@@ -193,3 +195,9 @@ def test_no_guard_around_a_barrier() -> None:
     assert any(op.name == "loop.barrier" for op in scheduled.walk())
     with pytest.raises(ScheduleError, match=r"with tail guard: the loop holds a block-wide 'loop.barrier'"):
         apply_schedule(scheduled, [Split("k.outer", 2, "guard")])
+
+
+def test_a_7x7_map_fills_its_block() -> None:
+    (kernel,) = _loop_kernels(CASES["sigmoid_37_channels_7x7"])
+    launches = emit_kernel(_scheduled(kernel, gpu_default_schedule(kernel).to_json())).launches
+    assert [(launch.grid, launch.block) for launch in launches] == [((8, 1, 1), (245, 1, 1))]

@@ -26,6 +26,10 @@ A vectorized loop of 2 or 4 that copies f32s between buffers known to be
 16-byte aligned (shared arrays, the weights) is one float2/float4 load and
 store when the index arithmetic proves the alignment, else a scalar loop.
 
+A guarded split's `scf.if` (compiler/schedule/primitives.py, Split with
+`tail="guard"`) is a C `if` around the accesses past the axis' end; the
+barriers stay outside it (the split refuses to guard them).
+
 Everything else maps one op to one C statement on a fresh `const` local
 (`v12`), which NVRTC's optimizer folds: memref loads and stores index a
 flat pointer with the buffer's static strides, `memref.alloca` is a
