@@ -16,6 +16,7 @@ import json
 import numpy as np
 import onnx
 import pytest
+from cpu_kernels import jit
 from loop_kernels import MATMUL
 from onnx import TensorProto, helper, numpy_helper
 from xdsl.context import Context
@@ -162,7 +163,7 @@ def test_split_json_is_unchanged_without_a_guard() -> None:
 
 
 def test_guarded_split_lowers_on_the_cpu() -> None:
-    """A guarded schedule through convert-loop-to-scf: the guards become scf.if, the numbers stay."""
+    """A guarded schedule through convert-loop-to-scf and the JIT: the guards stay scf.if, the numbers stay."""
     module = MATMUL.parse()
     schedule = Schedule([
         Split("i1", 2, "guard"), Split("j1", 4, "guard"), Split("k", 2, "guard"),
@@ -176,6 +177,11 @@ def test_guarded_split_lowers_on_the_cpu() -> None:
     module.verify()
     assert any(op.name == "scf.if" for op in module.walk())
     MATMUL.check(module)
+    # and through convert-to-llvm (scf.if -> branches) and the JIT
+    args = MATMUL.inputs(np.random.default_rng(1))
+    want = MATMUL.reference([a.copy() for a in args])
+    jit(str(module))["matmul"](*args)
+    np.testing.assert_allclose(args[3], want[0], rtol=1e-5, atol=1e-5)
 
 
 def test_guarded_split_refusals_are_one_line() -> None:
