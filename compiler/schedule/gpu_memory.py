@@ -19,12 +19,16 @@ threads inside `axis`, followed by a barrier; the reads inside `axis` then
 read the shared buffer, and a barrier ends the iteration (the next copy must
 not overwrite a tile that slower threads still read). With `vector=4` the
 copy moves four contiguous elements per thread and step (a float4 where the
-CUDA emitter proves the alignment).
+CUDA emitter proves the alignment). Under a guarded split (`tail="guard"`)
+the box runs past the axis' end: the copy clamps its reads into the buffer
+(a clamp, not a guard, so that every thread reaches the barriers).
 
 `cache_write(axis, scope="local")` (see `CacheWrite`): the register tile.
 The accumulator has one dimension per tile loop, the thread-bound ones
 first, so that each thread's elements are its own slice; the emitter keeps
-only that slice, as a thread-local array.
+only that slice, as a thread-local array. A tile under a guarded split
+fills and writes back only the elements inside the output (an `scf.if` on
+its bounds).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from typing import ClassVar
 from xdsl.dialects import arith, func, memref
 from xdsl.dialects.builtin import (
     FixedBitwidthType,
+    IndexType,
     IntegerAttr,
     MemRefType,
     StringAttr,
@@ -64,6 +69,8 @@ from compiler.schedule.primitives import (
     _check_str,
     _verify,
     find_loop,
+    guard_block,
+    is_guarded,
     unique_axis,
 )
 from compiler.schedule.stages import (
@@ -95,6 +102,38 @@ def _emit(before: Operation, forms: list[Affine]) -> list[SSAValue]:
     assert block is not None
     block.insert_ops_before(emitter.ops, before)
     return values
+
+
+def _clamp(before: Operation, index: list[SSAValue], shape: tuple[int, ...]) -> list[SSAValue]:
+    """Clamp a copy's global index into the buffer. Under a guarded split the
+    box runs past the axis' end; those elements are read only by guarded-off
+    iterations, so the copy may fill them with any in-bounds value, but must not
+    load out of bounds. (A clamp, not a guard: every thread reaches the barrier.)"""
+    clamped = []
+    for value, extent in zip(index, shape, strict=True):
+        bound = arith.ConstantOp(IntegerAttr(extent - 1, IndexType()))
+        low = arith.MinUIOp(value, bound.result)
+        before.parent_block().insert_ops_before([bound, low], before)  # type: ignore[union-attr]
+        clamped.append(low.result)
+    return clamped
+
+
+def _in_bounds(before: Operation, forms: list[Affine], shape: tuple[int, ...]) -> SSAValue:
+    """`forms[d] < shape[d]` for every dimension, emitted before `before`: whether a
+    guarded register tile's element lies inside the buffer."""
+    emitter = IndexEmitter()
+    condition: SSAValue | None = None
+    for value, extent in zip(_emit(before, forms), shape, strict=True):
+        inside = emitter.less(value, extent)
+        if condition is None:
+            condition = inside
+        else:
+            both = arith.AndIOp(condition, inside)
+            emitter.ops.append(both)
+            condition = both.result
+    assert condition is not None
+    before.parent_block().insert_ops_before(emitter.ops, before)  # type: ignore[union-attr]
+    return condition
 
 
 def _thread_extents(loops: list[ForOp]) -> dict[str, int]:
@@ -287,6 +326,8 @@ class CacheRead(Primitive):
             coords[-1] = last
         box = [Affine({c: 1}) for c in coords]
         global_index = _emit(anchor, [o.add(b).add(Affine({}, lo)) for o, b, lo in zip(outer, box, lows, strict=True)])
+        if is_guarded(region):
+            global_index = _clamp(anchor, global_index, t.get_shape())
         value = memref.LoadOp.get(buf, global_index)
         anchor.parent_block().insert_ops_before([value, memref.StoreOp.get(value.res, shared, coords)], anchor)  # type: ignore[union-attr]
         # Barriers: after the copies, and at the end of the iteration.
@@ -323,7 +364,8 @@ def cache_write_local(kernel: func.FuncOp, axis: str) -> None:
     """`cache_write(axis, scope="local")`: a per-thread register tile (see the module docstring)."""
     what = f"cache_write '{axis}' (local)"
     loop, region, scope = _region(kernel, axis, "inside")
-    tile = _tile(what, region, scope, None)
+    guarded = is_guarded(region)
+    tile = _tile(what, region, scope, None, guarded=True)
     buf = tile.buf
     assert isinstance(buf.type, MemRefType)
     for lp in tile.loops:
@@ -351,7 +393,7 @@ def cache_write_local(kernel: func.FuncOp, axis: str) -> None:
     init_nest = _single_stage(kernel, INIT, buf)
     first = init_nest is not None and _first_update(kernel, loop, region, buf, tile)  # type: ignore[arg-type]
 
-    def mirror(suffix: str, before: Operation) -> tuple[Operation, list[SSAValue], list[Affine]]:
+    def mirror(suffix: str, before: Operation) -> tuple[Operation, list[SSAValue], list[Affine], ForOp | None]:
         made: list[ForOp] = []
         for lp in tile.loops:
             kind = lp.kind if lp.kind in (*GPU_THREAD_BINDINGS, UNROLL) else "serial"
@@ -368,9 +410,10 @@ def cache_write_local(kernel: func.FuncOp, axis: str) -> None:
         anchor = made[-1].body.block.last_op if made else before
         assert anchor is not None
         global_forms = [o.add(loc.substitute(mapping)) for o, loc in zip(tile.outer, tile.local, strict=True)]
-        return anchor, [ivs[lp] for lp in order], global_forms
+        return anchor, [ivs[lp] for lp in order], global_forms, made[0] if made else None
 
-    anchor, lidx, gforms = mirror("init", start)
+    anchor, lidx, gforms, init_root = mirror("init", start)
+    init_bound = _in_bounds(anchor, gforms, buf.type.get_shape()) if guarded else None
     if first:
         assert init_nest is not None
         inline_stage(init_nest, buf, gforms, anchor, store_to=(acc, lidx))
@@ -390,10 +433,16 @@ def cache_write_local(kernel: func.FuncOp, axis: str) -> None:
         access.erase()
     end = block.last_op
     assert end is not None
-    anchor, lidx, gforms = mirror("wb", end)
+    anchor, lidx, gforms, wb_root = mirror("wb", end)
+    wb_bound = _in_bounds(anchor, gforms, buf.type.get_shape()) if guarded else None
     value = memref.LoadOp.get(acc, lidx)
     store = memref.StoreOp.get(value.res, buf, _emit(anchor, gforms))
     store.attributes[WRITEBACK_ATTR] = UnitAttr()
     anchor.parent_block().insert_ops_before([value, store], anchor)  # type: ignore[union-attr]
     _finalize(kernel, buf)
+    # Under a guarded split the tile runs past the output's edge: its fill and
+    # write-back (with the epilogue placed in it) touch only the elements inside.
+    for root, bound in ((init_root, init_bound), (wb_root, wb_bound)):
+        if root is not None and bound is not None:
+            guard_block(root.body.block, bound, what)
     _verify(kernel, what)

@@ -1,6 +1,6 @@
 """A numpy-backed reference interpreter for kernels at the loop and scf levels.
 
-It runs a `func.func` whose body is made of loop.for / scf.for / scf.parallel,
+It runs a `func.func` whose body is made of loop.for / scf.for / scf.parallel / scf.if,
 arith, math, memref and vector ops, on numpy arrays passed for its memref
 arguments (updated in place). It is the oracle that checks that schedules and
 `convert-loop-to-scf` preserve a kernel's meaning, and the tuner's numerical
@@ -204,6 +204,14 @@ class Interpreter:
             if len(op.operands) > 3:
                 raise InterpretError("scf.for with iter_args is not supported")
             self._loop(op.regions[0].block, range(lb, ub, step), False)
+            return
+        if name == "scf.if":  # a guarded split's tail guard (no results, no else in loop kernels)
+            if op.results:
+                raise InterpretError("scf.if with results is not supported")
+            if bool(self.get(op.operands[0])):
+                self.run_block(op.regions[0].block)
+            elif op.regions[1].blocks:
+                self.run_block(op.regions[1].block)
             return
         if name == "scf.parallel":
             n = (len(op.operands)) // 3

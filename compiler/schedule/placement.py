@@ -40,6 +40,7 @@ from compiler.schedule.primitives import (
     _check_str,
     _verify,
     find_loop,
+    is_guarded,
     unique_axis,
 )
 from compiler.schedule.stages import (
@@ -89,8 +90,17 @@ def _unplaced(region: Sequence[Operation]) -> list[Operation]:
     return [op for op in region if PLACED_ATTR not in op.attributes]
 
 
-def _tile(what: str, region: Sequence[Operation], scope: Sequence[ForOp], buf: SSAValue | None) -> _Tile:
+def _tile(
+    what: str, region: Sequence[Operation], scope: Sequence[ForOp], buf: SSAValue | None, guarded: bool = False
+) -> _Tile:
+    """The tile of `buf` (else the one buffer stored) that `region` updates. `guarded`: the caller
+    guards the placed stages itself (a register tile), so accesses under a tail guard are allowed."""
     region = _unplaced(region)
+    if not guarded and is_guarded(region):
+        raise ScheduleError(
+            f"{what}: the loop's accesses run under a tail guard (a guarded split); place stages "
+            "before splitting with a guard, or split by a divisor"
+        )
     local_bufs = {op.memref for top in region for op in top.walk() if isinstance(op, memref.AllocaOp | memref.AllocOp)}
     stored = []
     for top in region:

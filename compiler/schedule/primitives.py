@@ -20,17 +20,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from xdsl.dialects import arith, func
+from xdsl.dialects import arith, func, memref, scf
 from xdsl.dialects.builtin import IndexType, IntegerAttr
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Block, Operation, OpResult, Region, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
+from compiler.dialects.allreduce import AllReduceOp
 from compiler.dialects.loop import (
     GPU_BINDINGS,
     PARALLEL,
     SERIAL,
     UNROLL,
     VECTORIZE,
+    BarrierOp,
     ForOp,
     YieldOp,
 )
@@ -122,6 +124,12 @@ class IndexEmitter:
 
     def div(self, a: SSAValue, c: int) -> SSAValue:
         op = arith.DivUIOp(a, self.const(c))
+        self.ops.append(op)
+        return op.result
+
+    def less(self, a: SSAValue | int, c: int) -> SSAValue:
+        """`a < c` (unsigned), the guard of a rounded-up split."""
+        op = arith.CmpiOp(self.value(a), self.const(c), "ult")
         self.ops.append(op)
         return op.result
 
@@ -258,6 +266,12 @@ class Primitive(ABC):
             raise ScheduleError(f"{name}: {err}") from None
 
 
+PEEL = "peel"
+GUARD = "guard"
+TAILS = (PEEL, GUARD)
+"""What a split does with the iterations past the last whole `factor` (Split.tail)."""
+
+
 def _check_str(value: object, what: str) -> None:
     if not isinstance(value, str) or not value:
         raise ValueError(f"{what} must be a non-empty string, got {value!r}")
@@ -267,19 +281,34 @@ def _check_str(value: object, what: str) -> None:
 class Split(Primitive):
     """Split `axis` into `<axis>.outer` x `<axis>.inner` (extent `factor`).
 
-    When `factor` does not divide the trip count, the remainder is peeled into
-    a loop `<axis>.tail` after the split nest, so that every bound stays static.
+    When `factor` does not divide the trip count, `tail` says what happens to
+    the remainder. `peel` (the default): it is peeled into a loop `<axis>.tail`
+    after the split nest, so that every bound stays static. `guard` (Halide's
+    GuardWithIf): the outer loop runs ceil(trips/factor) times and the body's
+    memory accesses run under `scf.if (outer*factor + inner < trips)`, so the
+    split nest alone covers the axis; that is what a GPU binding needs (a peeled
+    tail cannot be bound), at the price of idle iterations on the ragged edge.
     In the body the old induction variable becomes `(outer*factor + inner)*step + lb`.
     """
 
     primitive: ClassVar[str] = "split"
     axis: str
     factor: int
+    tail: str = PEEL
 
     def __post_init__(self) -> None:
         _check_str(self.axis, "axis")
         if not isinstance(self.factor, int) or isinstance(self.factor, bool) or self.factor < 1:
             raise ValueError(f"factor must be a positive integer, got {self.factor!r}")
+        if self.tail not in TAILS:
+            raise ValueError(f"tail must be one of {', '.join(TAILS)}, got {self.tail!r}")
+
+    def _fields(self) -> dict[str, Any]:
+        """Leave out the default `tail` so that peeling splits keep their JSON form and description."""
+        fields = super()._fields()
+        if self.tail == PEEL:
+            del fields["tail"]
+        return fields
 
     def apply(self, kernel: func.FuncOp) -> None:
         loop = find_loop(kernel, self.axis)
@@ -287,10 +316,15 @@ class Split(Primitive):
         if loop.kind != SERIAL:
             raise ScheduleError(f"{what}: the loop is already {loop.kind}; split before annotating")
         trips, factor = loop.trip_count, self.factor
-        if factor > trips:
+        guard = self.tail == GUARD and trips % factor != 0
+        if factor > trips and not guard:
             raise ScheduleError(f"{what}: the factor exceeds the loop's {trips} iterations")
         outer_trips, rest = divmod(trips, factor)
         lb, step = loop.lower, loop.stride
+        if guard:
+            what += " with tail guard"
+            _check_guardable(loop, what)
+            outer_trips, rest = outer_trips + 1, 0
 
         tail: ForOp | None = None
         if rest:
@@ -309,9 +343,9 @@ class Split(Primitive):
             op.detach()
             inner.body.block.insert_op_before(op, inner.body.block.last_op)
         emitter = IndexEmitter()
-        index = emitter.value(
-            emitter.add(emitter.mul(emitter.add(emitter.mul(loop.iv, factor), inner.iv), step), lb)
-        )
+        position = emitter.add(emitter.mul(loop.iv, factor), inner.iv)
+        index = emitter.value(emitter.add(emitter.mul(position, step), lb))
+        condition = emitter.less(position, trips) if guard else None
         _prepend(inner, emitter.ops)
         _name(index, loop.iv.name_hint)
         _replace_iv_uses(loop.iv, index, emitter)
@@ -323,7 +357,86 @@ class Split(Primitive):
         if tail is not None:
             assert loop.parent_block() is not None
             loop.parent_block().insert_op_after(tail, loop)
+        if condition is not None:
+            guard_block(inner.body.block, condition, what)
         _verify(kernel, what, loop)
+
+
+def is_guarded(ops: Sequence[Operation]) -> bool:
+    """Whether any op in `ops` (or nested in them) runs under a tail guard (a guarded split's `scf.if`)."""
+    return any(isinstance(inner, scf.IfOp) for op in ops for inner in op.walk())
+
+
+def _needs_guard(op: Operation) -> bool:
+    """Ops that must not run past the axis' end: everything but pure index/value
+    arithmetic and buffer allocation (an alloca past the end is harmless, and
+    nested loops are guarded inside instead)."""
+    if isinstance(op, ForOp | YieldOp | memref.AllocaOp):
+        return False
+    return bool(op.regions) or not op.name.startswith(("arith.", "math."))
+
+
+def _check_guardable(loop: ForOp, what: str) -> None:
+    """Refuse a guard that would put a block-wide operation under a divergent branch
+    (threads that skip a `__syncthreads()` or a block reduction hang)."""
+    for op in loop.walk():
+        if op.name in (BarrierOp.name, AllReduceOp.name):
+            raise ScheduleError(f"{what}: the loop holds a block-wide '{op.name}', which must not sit under a guard")
+
+
+def guard_block(block: Block, condition: SSAValue, what: str) -> None:
+    """Wrap, in every loop body of the split nest, the run of ops that touch
+    memory in `scf.if condition`. Guarding the leaves (not the inner loop's
+    whole body) keeps the nest a perfect rectangle, so later splits, reorders,
+    fuses and bindings see the loops they did before."""
+    run: list[Operation] = []
+    for op in list(block.ops):
+        if isinstance(op, ForOp | YieldOp):
+            _wrap_run(run, condition, what)
+            run = []
+            if isinstance(op, ForOp):
+                guard_block(op.body.block, condition, what)
+        else:
+            run.append(op)
+    _wrap_run(run, condition, what)
+
+
+def _inside(op: Operation, group: set[Operation]) -> bool:
+    current: Operation | None = op
+    while current is not None:
+        if current in group:
+            return True
+        current = current.parent_op()
+    return False
+
+
+def _wrap_run(run: list[Operation], condition: SSAValue, what: str) -> None:
+    """Move the ops of `run` from its first to its last memory op into one `scf.if`.
+    Pure ops in that span whose values are used past it stay outside (before the if)."""
+    marks = [i for i, op in enumerate(run) if _needs_guard(op)]
+    if not marks:
+        return
+    span = run[marks[0] : marks[-1] + 1]
+    members = set(span)
+    stay: set[Operation] = set()
+    work = [op for op in span if any(not _inside(u.operation, members) for r in op.results for u in r.uses)]
+    while work:  # what is used past the span stays before the if, with the pure ops it needs
+        op = work.pop()
+        if op in stay:
+            continue
+        if _needs_guard(op):
+            raise ScheduleError(f"{what}: '{op.name}' defines a value used outside the guarded accesses")
+        stay.add(op)
+        work.extend(o.op for o in op.operands if isinstance(o, OpResult) and o.op in members)
+    moved = [op for op in span if op not in stay]
+    last = span[-1]
+    body = Block()
+    if_op = scf.IfOp(condition, [], Region(body))
+    last.parent_block().insert_op_after(if_op, last)  # type: ignore[union-attr]
+    for op in moved:
+        op.detach()
+        body.add_op(op)
+    body.add_op(scf.YieldOp())
 
 
 @dataclass(frozen=True)
@@ -485,6 +598,11 @@ class Vectorize(_Annotate):
                     f"vectorize '{self.axis}': its body holds the loop '{op.axis_name}'; "
                     "vectorize an innermost loop (or unroll the inner ones first)"
                 )
+        if is_guarded([loop]):
+            raise ScheduleError(
+                f"vectorize '{self.axis}': its body runs under a tail guard (a guarded split); "
+                "split it with the default tail (peel) to vectorize"
+            )
         make_tiles_contiguous(loop)
         self._annotate(kernel, VECTORIZE)
 

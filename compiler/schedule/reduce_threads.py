@@ -32,7 +32,7 @@ from typing import ClassVar
 
 from xdsl.dialects import arith, func, memref
 from xdsl.dialects.builtin import AnyFloat, FloatAttr, IntegerAttr, MemRefType
-from xdsl.ir import Operation, OpResult, SSAValue
+from xdsl.ir import BlockArgument, Operation, OpResult, SSAValue
 
 from compiler.dialects.allreduce import (
     COMBINERS,
@@ -54,6 +54,7 @@ from compiler.schedule.primitives import (
     _prepend,
     _replace_iv_uses,
     find_loop,
+    is_guarded,
 )
 
 
@@ -249,6 +250,11 @@ class BindReduce(Primitive):
         if not accs:
             raise ScheduleError(
                 f"{what}: the loop is not a reduction (nothing accumulates across its iterations); bind it with 'bind'"
+            )
+        if is_guarded([loop]) and any(isinstance(acc.buffer, BlockArgument) for acc in accs):
+            raise ScheduleError(
+                f"{what}: the loop runs under a tail guard (a guarded split) and its loop.allreduce, a block-wide "
+                "step outside the guard, would store to a kernel argument past the edge"
             )
         others = LoopAccessAnalysis(loop)
         others.written -= {acc.buffer for acc in accs}

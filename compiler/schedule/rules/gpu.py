@@ -5,9 +5,10 @@ independent (the output's axes; a reduction's `k` stops the prefix) are
 divided between blocks and threads: the innermost ones (contiguous in memory,
 so a warp's accesses coalesce), fused, are the threads of a block, as many as
 fit in the block size; the outer ones, fused, are the blocks (`blockIdx.x`).
-When the innermost loop alone is longer than a block, it is split by a divisor
-of its extent (no remainder nest): `.inner` on threads, `.outer` on
-`blockIdx.y`. Each thread then runs the rest of the nest (a reduction, an
+When the innermost loop alone is longer than a block, it is split by the
+block size (by a whole-warp divisor of its extent of at least half a block
+when there is one; else with `tail="guard"`, so the last block's extra
+threads idle): `.inner` on threads, `.outer` on `blockIdx.y`. Each thread then runs the rest of the nest (a reduction, an
 epilogue) for its output element. Nests without an independent outer loop, and
 kernels that keep state at their top level, stay serial: one thread (see
 compiler/targets/cuda/convert_loop_to_cuda.py).
@@ -33,7 +34,7 @@ from xdsl.dialects.builtin import StringAttr
 from compiler.dialects.loop import ALGORITHM_ATTR, SERIAL
 from compiler.schedule.analysis import independence_problem
 from compiler.schedule.knobs import Knob
-from compiler.schedule.primitives import Bind, Fuse, Split, all_loops, unique_axis
+from compiler.schedule.primitives import GUARD, PEEL, Bind, Fuse, Split, all_loops, unique_axis
 from compiler.schedule.rules.gpu_gemm import GEMM_ALGORITHMS, gemm_rule
 from compiler.schedule.schedule import Schedule
 from compiler.schedule.target import GpuTarget
@@ -59,12 +60,20 @@ def _parallel_prefix(b: ScheduleBuilder, top: str) -> list[str]:
     return axes
 
 
-def _block_size(extent: int, wanted: int) -> int | None:
-    """The largest divisor of `extent` up to `wanted`, a multiple of a warp if one is (no remainder nest)."""
-    divisors = [d for d in range(1, wanted + 1) if extent % d == 0]
-    warps = [d for d in divisors if d % 32 == 0]
-    best = max(warps or divisors)
-    return best if best >= 32 else None
+def _block_size(extent: int, wanted: int) -> tuple[int, str]:
+    """Threads per block for a loop longer than a block, and the split's tail.
+
+    The candidates are the divisors of `extent` from half a block to a block
+    (an exact split) and `wanted` itself with `tail="guard"` (the last block's
+    extra threads idle); the one that occupies the fewest warp lanes in all
+    wins, an exact split on a tie. So a prime like 1009 gets 256-thread blocks
+    and a guard, not the blocks of one thread that a divisor would give."""
+    candidates = [
+        (-(-d // 32) * 32 * (extent // d), 0, d) for d in range(max(1, wanted // 2), wanted + 1) if extent % d == 0
+    ]
+    candidates.append((-(-extent // wanted) * wanted, 1, wanted))
+    _, guard, size = min(candidates)
+    return size, GUARD if guard else PEEL
 
 
 def _fuse(b: ScheduleBuilder, axes: list[str]) -> str | None:
@@ -76,6 +85,31 @@ def _fuse(b: ScheduleBuilder, axes: list[str]) -> str | None:
             return None
         fused = name
     return fused
+
+
+def _widen(b: ScheduleBuilder, outer: list[str], inner: list[str], ways: int) -> bool:
+    """Fill a block whose inner loops are short (a 7x7 = 49 map under 1000
+    channels: 49 threads): split the next loop out by `ways` (guarded where
+    it does not divide) and fuse its inner part with them into the threads.
+    Tried on a copy; False (nothing done) when a step does not apply."""
+    last = outer[-1]
+    trips = b.loop(last).trip_count
+    if trips < 2:
+        return False
+    ways = min(ways, trips)
+    exact = max(d for d in range(1, ways + 1) if trips % d == 0)
+    size, tail = (exact, PEEL) if 2 * exact > ways else (ways, GUARD)
+    trial = ScheduleBuilder(b.kernel)
+    ok = trial.attempt(Split(last, size, tail))
+    # The blocks are bound before the threads are fused: the access analysis
+    # sees `outer*size + inner` then, not a division of the fused thread index.
+    blocks = _fuse(trial, [*outer[:-1], f"{last}.outer"]) if ok else None
+    ok = bool(blocks and trial.attempt(Bind(blocks, "blockIdx.x")))
+    threads = _fuse(trial, [f"{last}.inner", *inner]) if ok else None
+    ok = bool(threads and trial.attempt(Bind(threads, "threadIdx.x")))
+    steps = list(trial.schedule) if ok else []
+    trial.finish()
+    return ok and all(b.attempt(step) for step in steps)
 
 
 def _bind_nest(b: ScheduleBuilder, top: str, target: GpuTarget) -> None:
@@ -97,11 +131,13 @@ def _bind_nest(b: ScheduleBuilder, top: str, target: GpuTarget) -> None:
         inner.insert(0, axis)
         product *= b.loop(axis).trip_count
     outer = axes[: len(axes) - len(inner)]
+    if inner and outer and 2 * product <= threads and _widen(b, outer, inner, threads // product):
+        return
     split_blocks = None
     if not inner:  # the innermost loop alone is longer than a block: split it
         last = outer.pop()
-        size = _block_size(b.loop(last).trip_count, threads)
-        if size is None or not b.require(Split(last, size)):
+        size, tail = _block_size(b.loop(last).trip_count, threads)
+        if not b.require(Split(last, size, tail)):
             return
         inner, split_blocks = [f"{last}.inner"], f"{last}.outer"
     blocks = _fuse(b, outer) if outer else None

@@ -18,10 +18,12 @@ TVM's GPU conv/dense templates):
   where the tile's rows allow), waits at a barrier, and every thread runs the
   step's `BK` outer products from shared memory.
 
-Every tile is a divisor of its extent, so no remainder nests and no guards
-are needed: an awkward extent gets an odd block (111 columns: 37 threads of
-3), a prime one a thinner tile (or, beyond the block size, one column per
-thread).
+A tile divides its extent when a divisor is at least half the wanted tile
+(111 columns: 37 threads of 3); otherwise (a prime like 97, 1009) the wanted
+tile is split with `tail="guard"`: the blocks on the ragged edge idle their
+extra threads (the compute, register-tile fill and write-back run under
+`scf.if`, the shared-memory copies clamp their reads), rather than a thinner
+tile or one column per thread. The reduction step is guarded the same way.
 Kernels this does not fit (more than one extra data-parallel loop, a
 reduction that is not a perfect nest) keep the baseline rule (`gpu.py`).
 
@@ -37,7 +39,7 @@ from compiler.dialects.loop import ForOp
 from compiler.schedule.analysis import independence_problem
 from compiler.schedule.gpu_memory import CacheRead
 from compiler.schedule.placement import CacheWrite
-from compiler.schedule.primitives import Bind, Reorder, Split, Unroll
+from compiler.schedule.primitives import GUARD, PEEL, Bind, Reorder, Split, Unroll
 from compiler.schedule.stages import COMPUTE, top_level_nests
 from compiler.schedule.target import GpuTarget
 from compiler.schedule.trial import ScheduleBuilder
@@ -70,6 +72,25 @@ def _tile(extent: int, regs: int, threads: int) -> tuple[int, int]:
             t = min((d for d in divs if threads // 2 <= d <= 4 * threads), default=t)
         best = max(best, (min(t, threads), r, r, t))
     return best[2], best[3]
+
+
+def _guarded_tile(extent: int, regs: int, threads: int) -> tuple[int, int, str]:
+    """Per-thread elements, threads and the split's tail along one output axis.
+    The dividing tile (`_tile`) when it is at least half the wanted one (or of
+    the extent, when that is smaller); else the wanted tile, cut to the extent,
+    with `tail="guard"`: a prime like 97 gets 4 x 16 rows and an idle edge, not
+    a block of one thread."""
+    r, t = _tile(extent, regs, threads)
+    if 2 * r * t >= min(regs * threads, extent):
+        return r, t, PEEL
+    r = min(regs, extent)
+    return r, min(threads, -(-extent // r)), GUARD
+
+
+def _step(extent: int, wanted: int) -> tuple[int, str]:
+    """The reduction step: a divisor of at least half the wanted one, else the wanted one and a guard."""
+    d = _divisor(extent, wanted)
+    return (d, PEEL) if 2 * d >= min(wanted, extent) else (wanted, GUARD)
 
 
 def _compute_nest(b: ScheduleBuilder) -> ForOp | None:
@@ -113,25 +134,25 @@ def gemm_rule(b: ScheduleBuilder, target: GpuTarget, algorithm: str) -> bool:
     m_extent = b.loop(m_axis).trip_count if m_axis else 1
     n_extent, k_extent = b.loop(n_axis).trip_count, b.loop(k_axis).trip_count
     knobs = b.knobs
-    rm, ty = _tile(m_extent, knobs.pick("gpu.rm", (1, 2, 4, 8), 4), knobs.pick("gpu.ty", (4, 8, 16, 32), 16))
-    rn, tx = _tile(n_extent, knobs.pick("gpu.rn", (1, 2, 4, 8), 4), knobs.pick("gpu.tx", (8, 16, 32), 16))
-    bk = _divisor(k_extent, knobs.pick("gpu.bk", (4, 8, 16, 32), 8))
+    rm, ty, m_tail = _guarded_tile(m_extent, knobs.pick("gpu.rm", (1, 2, 4, 8), 4), knobs.pick("gpu.ty", (4, 8, 16, 32), 16))
+    rn, tx, n_tail = _guarded_tile(n_extent, knobs.pick("gpu.rn", (1, 2, 4, 8), 4), knobs.pick("gpu.tx", (8, 16, 32), 16))
+    bk, k_tail = _step(k_extent, knobs.pick("gpu.bk", (4, 8, 16, 32), 8))
     vector = knobs.pick("gpu.vector", (1, 2, 4), 4)
     while ty * tx > target.max_threads_per_block and ty > 1:
-        ty = _divisor(m_extent // rm, ty - 1)
-    if ty * tx > target.max_threads_per_block or m_extent // (rm * ty) > MAX_GRID_YZ:
+        ty = ty // 2 if m_tail == GUARD else _divisor(m_extent // rm, ty - 1)
+    if ty * tx > target.max_threads_per_block or -(-m_extent // (rm * ty)) > MAX_GRID_YZ:
         return False
     if not knobs.tuning and ty * tx < target.warp and m_extent * n_extent >= 8 * target.warp:
-        return False  # prime extents: less than a warp per block; the baseline's flat threads do better
-    tiled = [(n_axis, rn, tx)] if m_axis is None else [(m_axis, rm, ty), (n_axis, rn, tx)]
-    for axis, regs, threads in tiled:
-        if not (b.require(Split(axis, regs * threads)) and b.require(Split(f"{axis}.inner", regs))):
+        return False  # less than a warp per block; the baseline's flat threads do better
+    tiled = [(n_axis, rn, tx, n_tail)] if m_axis is None else [(m_axis, rm, ty, m_tail), (n_axis, rn, tx, n_tail)]
+    for axis, regs, threads, tail in tiled:
+        if not (b.require(Split(axis, regs * threads, tail)) and b.require(Split(f"{axis}.inner", regs))):
             return False
-    if not b.require(Split(k_axis, bk)):
+    if not b.require(Split(k_axis, bk, k_tail)):
         return False
-    blocks = [f"{a}.outer" for a, _, _ in tiled]
-    threads_ = [f"{a}.inner.outer" for a, _, _ in tiled]
-    regs_ = [f"{a}.inner.inner" for a, _, _ in tiled]
+    blocks = [f"{a}.outer" for a, *_ in tiled]
+    threads_ = [f"{a}.inner.outer" for a, *_ in tiled]
+    regs_ = [f"{a}.inner.inner" for a, *_ in tiled]
     ko, ki = f"{k_axis}.outer", f"{k_axis}.inner"
     # Block loops, the reduction's steps, threads, the step's reduction, the register tile.
     # Unit loops (a batch of one) go inside the threads: outside the block

@@ -22,7 +22,10 @@ Short rows can share a block, one per `threadIdx.y` (each row its own warp,
 reduced by shuffles alone).
 
 Knobs: `row_threads.<nest>`, the threads per row (0: the baseline, a thread
-per row); `rows_per_block.<nest>`, rows sharing a block (a divisor of the rows).
+per row); `rows_per_block.<nest>`, rows sharing a block (the innermost row
+axis is split by it, with `tail="guard"` where it does not divide: the last
+block's extra rows idle, their threads still take part in the block's
+reductions and barriers, which stay outside the guard).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import math
 from xdsl.dialects.builtin import StringAttr
 
 from compiler.dialects.loop import WORKLOAD_ATTR, ForOp
-from compiler.schedule.primitives import Bind, Fuse, Split, unique_axis
+from compiler.schedule.primitives import GUARD, PEEL, Bind, Fuse, Split, unique_axis
 from compiler.schedule.reduce_threads import BindReduce, BindStrided
 from compiler.schedule.target import GpuTarget
 from compiler.schedule.trial import ScheduleBuilder
@@ -99,7 +102,8 @@ def _schedule_rows(t: ScheduleBuilder, prefix: list[str], phases: list[str], thr
         # (its outer part on blockIdx.x), the others fused on blockIdx.y: fusing the split part
         # too would hide from the access analysis that the blocks write distinct rows.
         last = prefix[-1]
-        if not (t.attempt(Split(last, per_block)) and t.attempt(Bind(f"{last}.inner", "threadIdx.y"))
+        tail = GUARD if t.loop(last).trip_count % per_block else PEEL  # 1025 rows of 4 per block: the last block's y idle
+        if not (t.attempt(Split(last, per_block, tail)) and t.attempt(Bind(f"{last}.inner", "threadIdx.y"))
                 and t.attempt(Bind(f"{last}.outer", "blockIdx.x"))):
             return False
         return _bind_blocks(t, prefix[:-1], "blockIdx.y") and _bind_phases(t, phases, threads)
@@ -166,13 +170,14 @@ def _rows(b: ScheduleBuilder, top: str, prefix: list[str], phases: list[ForOp], 
     count = math.prod(b.loop(axis).trip_count for axis in prefix) if prefix else 1
     per_block = b.knobs.pick(f"rows_per_block.{top}", ROWS_PER_BLOCK, default_rows_per_block(count, threads, target))
     outer_rows = count // b.loop(prefix[-1]).trip_count if prefix else 1
-    if (not prefix or b.loop(prefix[-1]).trip_count % per_block or per_block * threads > target.max_threads_per_block
+    if (not prefix or b.loop(prefix[-1]).trip_count < per_block or per_block * threads > target.max_threads_per_block
             or outer_rows > MAX_GRID_Y):
-        per_block = 1  # the innermost row axis is split by it: a divisor, within a block's threads
-    trial = ScheduleBuilder(b.kernel)
-    ok = _schedule_rows(trial, prefix, [lp.axis_name for lp in phases], threads, per_block)
-    steps = list(trial.schedule) if ok else []
-    trial.finish()
-    if not ok:
-        return False
-    return all(b.attempt(step) for step in steps)
+        per_block = 1  # the innermost row axis is split by it (with a guard where it does not divide)
+    for rows_per_block in dict.fromkeys((per_block, 1)):  # a guarded split the phases cannot take: a row per block
+        trial = ScheduleBuilder(b.kernel)
+        ok = _schedule_rows(trial, prefix, [lp.axis_name for lp in phases], threads, rows_per_block)
+        steps = list(trial.schedule) if ok else []
+        trial.finish()
+        if ok:
+            return all(b.attempt(step) for step in steps)
+    return False

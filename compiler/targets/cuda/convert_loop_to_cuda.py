@@ -26,6 +26,10 @@ A vectorized loop of 2 or 4 that copies f32s between buffers known to be
 16-byte aligned (shared arrays, the weights) is one float2/float4 load and
 store when the index arithmetic proves the alignment, else a scalar loop.
 
+A guarded split's `scf.if` (compiler/schedule/primitives.py, Split with
+`tail="guard"`) is a C `if` around the accesses past the axis' end; the
+barriers stay outside it (the split refuses to guard them).
+
 Everything else maps one op to one C statement on a fresh `const` local
 (`v12`), which NVRTC's optimizer folds: memref loads and stores index a
 flat pointer with the buffer's static strides, `memref.alloca` is a
@@ -448,6 +452,17 @@ def _alloca(f: _Function, op: Operation, depth: int) -> None:
     f.line(depth, f"{c_type(t.element_type)} {name}[{max(1, math.prod(shape))}];")
 
 
+def _if(f: _Function, op: Operation, depth: int) -> None:
+    """A guarded split's tail guard: `if (v7) { ... }` around the accesses past the axis' end."""
+    if op.results or (len(op.regions) > 1 and op.regions[1].blocks and len(op.regions[1].block.ops) > 1):
+        raise CudaEmitError(f"{f.where}: only a result-less 'scf.if' without else (a tail guard) has a CUDA translation")
+    f.line(depth, f"if ({f.name(op.operands[0])}) {{")
+    for inner in op.regions[0].block.ops:
+        if inner.name != "scf.yield":
+            f.op(inner, depth + 1, {})
+    f.line(depth, "}")
+
+
 def _barrier(f: _Function, op: Operation, depth: int) -> None:
     inside = op.parent_op()
     while isinstance(inside, ForOp):
@@ -519,6 +534,7 @@ _HANDLERS: dict[str, Callable[[_Function, Operation, int], None]] = {
     "memref.store": _store,
     "memref.alloca": _alloca,
     "loop.barrier": _barrier,
+    "scf.if": _if,
     "loop.allreduce": emit_allreduce,
     **{name: _binary for name in _BINARY},
     **{name: _unsigned_binary for name in _UNSIGNED_BINARY},
