@@ -1458,6 +1458,13 @@ for _coord in ("half_pixel", "align_corners", "asymmetric", "pytorch_half_pixel"
     s.op("Resize", ["q_s8", "", "", s.const(ints(1, 2, 5, 4))], f"s8_{_coord}_down", mode="linear",
          coordinate_transformation_mode=_coord)
 s.op("Resize", ["q_u8", "", s.const(np.asarray([1, 1, 2, 2], np.float32))], "u8_scales_2x", mode="linear")
+# The same kernel on float32: in a QDQ model (DequantizeLinear, Resize,
+# QuantizeLinear) a resized value on a tie between two steps rounds to the side
+# that onnxruntime's order of the sum gives.
+_dq = s.op("DequantizeLinear", ["q_u8", s.const(np.float32(0.0372)), s.const(np.uint8(121))], check=False)
+for _tag, _size in (("down", (1, 3, 4, 5)), ("up", (1, 3, 13, 21)), ("2x", (1, 3, 16, 20))):
+    _rs = s.op("Resize", [_dq, "", "", s.const(ints(*_size))], check=False, mode="linear")
+    s.op("QuantizeLinear", [_rs, s.const(np.float32(0.0372)), s.const(np.uint8(121))], f"qdq_{_tag}")
 
 s = spec("conv-transpose-upsample", opset=9)  # Upsample ends at opset 9
 s.input("img", s.f32(2, 4, 5, 3))

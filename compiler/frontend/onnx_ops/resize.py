@@ -289,8 +289,17 @@ def resize(
     roi: Sequence[float] | None,
 ) -> SSAValue:
     """x resized to out_shape, axis by axis in increasing order."""
-    if spec.mode == "linear" and dtypes.is_integer(elem(x)):
-        return integer_bilinear(b, x, spec, out_shape, scales)
+    if spec.mode == "linear" and (elem(x) == f32 or dtypes.is_integer(elem(x))):
+        resized = _resized_axes(x, out_shape, scales)
+        if resized and _bilinear_applies(spec, rank(x), resized):
+            return bilinear_2d(b, x, spec, out_shape, scales)
+        if dtypes.is_integer(elem(x)):
+            raise b.error(
+                f"mode='linear' on an integer input ({elem(x)}) is supported on a 2-D or 4-D tensor resized "
+                f"over its last two axes without antialias, with coordinate_transformation_mode in "
+                f"{sorted(_ORT_COORDINATES)}; got axes {resized}, coordinate_transformation_mode="
+                f"{spec.coordinate_mode!r}{', antialias' if spec.antialias else ''}: dequantize before the Resize"
+            )
     src = shape(x)
     r = len(src)
     if spec.mode != "nearest" and not dtypes.is_float(elem(x)):
@@ -351,28 +360,36 @@ def _ort_linear_axis(mode: str, m: int, n: int, scale: float) -> tuple[np.ndarra
     return lo, hi, d_lo, d_hi
 
 
-def integer_bilinear(
+def _resized_axes(x: SSAValue, out_shape: Sequence[int], scales: Sequence[float]) -> list[int]:
+    return [
+        a for a, n in enumerate(shape(x)) if int(out_shape[a]) != n or not math.isclose(float(scales[a]), 1.0)
+    ]
+
+
+def _bilinear_applies(spec: ResizeSpec, r: int, resized: list[int]) -> bool:
+    """onnxruntime's bilinear kernel: a 2-D or 4-D tensor resized over its last two axes."""
+    return (
+        not spec.antialias
+        and spec.coordinate_mode in _ORT_COORDINATES
+        and r in (2, 4)
+        and all(a >= r - 2 for a in resized)
+    )
+
+
+def bilinear_2d(
     b: NodeBuilder, x: SSAValue, spec: ResizeSpec, out_shape: Sequence[int], scales: Sequence[float]
 ) -> SSAValue:
-    """Linear resizing of an integer tensor over its last two axes, as onnxruntime does it.
+    """Linear resizing over the last two axes of a 2-D or 4-D tensor, as onnxruntime computes it.
 
-    onnxruntime (the u8/s8 Resize of QOperator models) sums the four corners
-    in float32, each times the product of its two distances, in a fixed order,
-    and truncates to the integer type. A result near an integer truncates to
-    either side, so the weights and the order of the sum follow its kernel
-    exactly rather than the separable float path.
+    onnxruntime sums the four corners in float32, each times the product of
+    its two distances, in a fixed order (an integer input, the u8/s8 Resize
+    of QOperator models, is then truncated). The separable path rounds
+    differently: in a QDQ model a quantized value near a tie, or in an integer
+    one a result near an integer, then goes to the other side. So the weights
+    and the order of the sum follow its kernel exactly.
     """
-    src = shape(x)
-    r = len(src)
-    resized = [a for a in range(r) if int(out_shape[a]) != src[a] or not math.isclose(float(scales[a]), 1.0)]
-    if spec.antialias or spec.coordinate_mode not in _ORT_COORDINATES or r < 2 or any(a < r - 2 for a in resized):
-        raise b.error(
-            f"mode='linear' on an integer input ({elem(x)}) is supported over the last two axes "
-            f"without antialias, with coordinate_transformation_mode in {sorted(_ORT_COORDINATES)}; "
-            f"got axes {resized}, coordinate_transformation_mode={spec.coordinate_mode!r}"
-            f"{', antialias' if spec.antialias else ''}: dequantize before the Resize"
-        )
-    (oh, ow), (h, w) = (int(out_shape[r - 2]), int(out_shape[r - 1])), src[r - 2 :]
+    r = rank(x)
+    (oh, ow), (h, w) = (int(out_shape[r - 2]), int(out_shape[r - 1])), shape(x)[r - 2 :]
     y1, y2, dy1, dy2 = _ort_linear_axis(spec.coordinate_mode, oh, h, float(scales[r - 2]))
     x1, x2, dx1, dx2 = _ort_linear_axis(spec.coordinate_mode, ow, w, float(scales[r - 1]))
     values = cast(b, x, f32)
