@@ -339,8 +339,12 @@ _ORT_COORDINATES = {
         (x + np.float32(0.5)) / scale - np.float32(0.5) if m > 1 else np.zeros_like(x)
     ),
     "tf_half_pixel_for_nn": lambda x, scale, m, n: (x + np.float32(0.5)) / scale,
+    # The resized length is scale * n, as ONNX's reference (and source_coordinates)
+    # take it; it is onnxruntime's integer output dim whenever that is exact.
     "align_corners": lambda x, scale, m, n: (
-        x * np.float32(n - 1) / np.float32(m - 1) if m > 1 else np.zeros_like(x)
+        x * np.float32(n - 1) / (np.float32(float(scale) * n) - np.float32(1))
+        if np.float32(float(scale) * n) != 1
+        else np.zeros_like(x)
     ),
 }
 
