@@ -98,6 +98,10 @@ class ImportState:
     # result and what is computed row by row from it): the padded value -> its
     # row count (an i64 scalar) and the node it comes from. See `dynamic_rows.py`.
     dynamic_rows: dict[SSAValue, DynamicRows] = field(default_factory=dict)
+    # 4-bit initializers (quantize_static's QInt4/QUInt4 weights and their zero
+    # points), widened to 8 bits: DequantizeLinear reads them as it reads i8/u8,
+    # but a QuantizeLinear to such a zero point's type would saturate at 8 bits.
+    four_bit: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)

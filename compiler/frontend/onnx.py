@@ -470,9 +470,13 @@ def _names_attr(names: Sequence[str]):
     return ArrayAttr([DictionaryAttr({"graph.name": StringAttr(n)}) for n in names])
 
 
+# 4-bit types widen to 8 bits at import: the values are the same integers.
+_FOUR_BIT = {onnx.TensorProto.INT4: onnx.TensorProto.INT8, onnx.TensorProto.UINT4: onnx.TensorProto.UINT8}
+
+
 def _add_initializer(state: ImportState, tensor: onnx.TensorProto) -> None:
     try:
-        elem = dtypes.from_onnx_dtype(tensor.data_type)
+        elem = dtypes.from_onnx_dtype(_FOUR_BIT.get(tensor.data_type, tensor.data_type))
     except CompilerError as err:
         raise type(err)(
             f"initializer '{tensor.name}': {err.message}", file=state.source, hint=err.hint
@@ -485,6 +489,9 @@ def _add_initializer(state: ImportState, tensor: onnx.TensorProto) -> None:
             file=state.source,
             hint="check that external data files sit beside the model",
         ) from None
+    if tensor.data_type in _FOUR_BIT:
+        array = np.asarray(array, dtype=dtypes.to_numpy_dtype(elem))
+        state.four_bit.add(tensor.name)
     op = g.ConstantOp.from_numpy(array, elem)
     state.block.add_op(op)
     op.result.name_hint = _name_hint(tensor.name)

@@ -79,9 +79,11 @@ def _dequantized(value: SSAValue) -> tuple[SSAValue, np.ndarray] | None:
     return None
 
 
-def _dequantized_transposed(value: SSAValue) -> tuple[g.TransposeOp, np.ndarray] | None:
-    """(transpose(q), transposed scale) when value = transpose(cast_f32(q) * scale) of a 2-D
-    weight: a Gemm with transB=1 reads its [N, K] weight (per-row scales) this way."""
+def _dequantized_transposed(value: SSAValue) -> tuple[SSAValue, np.ndarray] | None:
+    """(q, transposed scale) when value = transpose(cast_f32(q) * scale) of a 2-D weight:
+    a Gemm with transB=1 reads its [N, K] weight (per-row scales) this way. The
+    caller transposes q once it folds (an op built and left unused would stay a
+    use of q)."""
     t = value.owner
     if not isinstance(t, g.TransposeOp) or list(t.perm.get_values()) != [1, 0]:
         return None
@@ -92,7 +94,7 @@ def _dequantized_transposed(value: SSAValue) -> tuple[g.TransposeOp, np.ndarray]
     full = scale.reshape((1,) * (2 - scale.ndim) + scale.shape) if scale.ndim <= 2 else None
     if full is None:
         return None
-    return g.TransposeOp.make([q], perm=t.perm), np.ascontiguousarray(full.T)
+    return q, np.ascontiguousarray(full.T)
 
 
 INT32_LIMIT = 2**31 - 1
@@ -211,18 +213,16 @@ class FoldQdqMatMul(RewritePattern):
         if g.elem_of(op.result) != F32:
             return
         a, b = _dequantized(op.lhs), _dequantized(op.rhs)
-        transposed = _dequantized_transposed(op.rhs) if b is None else None
-        if transposed is not None:
-            b = transposed[0].result, transposed[1]
+        transposed = b is None and (b := _dequantized_transposed(op.rhs)) is not None
         if a is None or b is None or _one(a[1]) is None:
             return
         rank_b, cols = len(g.shape_of(op.rhs)), g.shape_of(op.rhs)[-1]
         sb = _per_channel(b[1], rank_b, rank_b - 1, cols)
         if sb is None or not _fits_int32(g.shape_of(op.lhs)[-1], a[0], b[0]):
             return
-        acc = g.MatMulOp.make([a[0], b[0]])
+        pre: list[Operation] = [g.TransposeOp.make([b[0]], perm=[1, 0])] if transposed else []
+        acc = g.MatMulOp.make([a[0], pre[0].results[0] if pre else b[0]])
         scaled = _scale_result(acc.result, np.float32(_one(a[1])) * sb, [cols], None)
-        pre: list[Operation] = [transposed[0]] if transposed is not None else []
         rewriter.replace(op, [*pre, acc, *scaled.new_ops], [scaled.result])
 
 

@@ -1446,6 +1446,26 @@ s.op("Resize", ["img", s.const(np.asarray([0.1, 0.2, 0.9, 1.1], np.float32)), ""
 s.op("Relu", [s.op("Resize", ["img", "", s.const(np.asarray([1, 1, 2, 2], np.float32))], check=False,
                    mode="linear")], "bilinear_then_relu")
 
+# QOperator models resize u8/s8 tensors: onnxruntime sums the four corners in
+# float32 in a fixed order and truncates, so results near an integer go to the
+# side its order gives (odd sizes put many there).
+s = spec("resize-integer", opset=13)
+s.input("q_u8", s.rng.integers(0, 256, (1, 3, 8, 10)).astype(np.uint8))
+s.input("q_s8", s.rng.integers(-128, 128, (1, 2, 7, 9)).astype(np.int8))
+for _coord in ("half_pixel", "align_corners", "asymmetric", "pytorch_half_pixel"):
+    s.op("Resize", ["q_u8", "", "", s.const(ints(1, 3, 13, 21))], f"u8_{_coord}", mode="linear",
+         coordinate_transformation_mode=_coord)
+    s.op("Resize", ["q_s8", "", "", s.const(ints(1, 2, 5, 4))], f"s8_{_coord}_down", mode="linear",
+         coordinate_transformation_mode=_coord)
+s.op("Resize", ["q_u8", "", s.const(np.asarray([1, 1, 2, 2], np.float32))], "u8_scales_2x", mode="linear")
+# The same kernel on float32: in a QDQ model (DequantizeLinear, Resize,
+# QuantizeLinear) a resized value on a tie between two steps rounds to the side
+# that onnxruntime's order of the sum gives.
+_dq = s.op("DequantizeLinear", ["q_u8", s.const(np.float32(0.0372)), s.const(np.uint8(121))], check=False)
+for _tag, _size in (("down", (1, 3, 4, 5)), ("up", (1, 3, 13, 21)), ("2x", (1, 3, 16, 20))):
+    _rs = s.op("Resize", [_dq, "", "", s.const(ints(*_size))], check=False, mode="linear")
+    s.op("QuantizeLinear", [_rs, s.const(np.float32(0.0372)), s.const(np.uint8(121))], f"qdq_{_tag}")
+
 s = spec("conv-transpose-upsample", opset=9)  # Upsample ends at opset 9
 s.input("img", s.f32(2, 4, 5, 3))
 s.op("Upsample", ["img", s.const(np.asarray([1, 1, 2, 2], np.float32))], "nearest_2x")

@@ -247,3 +247,61 @@ def test_quantize_linear_of_nan_and_degenerate_scales_matches_onnxruntime(scale:
     got = compiler.compile(model, num_threads=1, cache=False).run(None, {"x": x})
     np.testing.assert_array_equal(got[0], want[0])
     np.testing.assert_array_equal(got[1], want[1])
+
+
+def test_quantize_static_16_bit_activations_gemm(tmp_path: Path) -> None:
+    """QDQ with QUInt16 activations: a Gemm (transB=1) over 256 inputs overflows
+    an int32 accumulator (256 * 65535 * 255), so fold-qdq refuses it and the
+    product stays float. It failed to compile ('Operation insertion point must
+    have a parent block'): the refused fold left a transpose of the weight behind."""
+    rng = np.random.default_rng(3)
+    inits = {
+        "w1": (rng.standard_normal((16, 256)) * 0.1).astype(np.float32), "b1": (rng.standard_normal(16) * 0.1).astype(np.float32),
+        "w2": (rng.standard_normal((4, 16)) * 0.3).astype(np.float32),
+    }
+    graph = helper.make_graph(
+        [
+            helper.make_node("Gemm", ["x", "w1", "b1"], ["h"], transB=1),
+            helper.make_node("Relu", ["h"], ["r"]),
+            helper.make_node("Gemm", ["r", "w2"], ["y"], transB=1),
+        ],
+        "gemm16",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 256])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 4])],
+        [numpy_helper.from_array(v, k) for k, v in inits.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    src, dst = tmp_path / "float.onnx", tmp_path / "qdq16.onnx"
+    onnx.save(model, str(src))
+    quantization.quantize_static(
+        str(src), str(dst), SeededReader(model), activation_type=quantization.QuantType.QUInt16,
+        weight_type=quantization.QuantType.QUInt8,
+    )
+    quantized = onnx.load(str(dst))
+    assert any(t.data_type == TensorProto.UINT16 for t in quantized.graph.initializer)
+    feeds = models.random_inputs(quantized, seed=5)
+    want = oracle.run_onnxruntime(quantized, feeds)[0]
+    (got,) = compiler.compile(quantized, num_threads=1, cache=False).run(None, feeds)
+    differing, steps = differing_steps(np.asarray(got), want, output_step(quantized, "y"))
+    assert steps <= 1.0 + 1e-3, differing
+
+
+@pytest.mark.parametrize("weight_type", ["QInt4", "QUInt4"])
+def test_quantize_static_4_bit_weights(tmp_path: Path, weight_type: str) -> None:
+    """QDQ with 4-bit weights (INT4/UINT4 initializers, per channel): they widen to
+    8 bits at import (same integers). It failed with 'element type INT4 is not supported'."""
+    src, dst = tmp_path / "float.onnx", tmp_path / "qdq4.onnx"
+    model = _conv_net()
+    onnx.save(model, str(src))
+    quantization.quantize_static(
+        str(src), str(dst), SeededReader(model), per_channel=True, weight_type=getattr(quantization.QuantType, weight_type)
+    )
+    quantized = onnx.load(str(dst))
+    four_bit = {TensorProto.INT4, TensorProto.UINT4}
+    assert any(t.data_type in four_bit for t in quantized.graph.initializer)
+    feeds = models.random_inputs(quantized, seed=7)
+    want = oracle.run_onnxruntime(quantized, feeds)[0]
+    (got,) = compiler.compile(quantized, num_threads=1, cache=False).run(None, feeds)
+    differing, steps = differing_steps(np.asarray(got), want, output_step(quantized, "y"))
+    assert steps <= 1.0 + 1e-3, differing
+    assert differing <= max(1, got.size // 10)

@@ -63,6 +63,7 @@ from compiler.frontend.onnx_ops.quant import (
     matmul_operands,
     qlinear_conv,
     quantize,
+    refuse_four_bit_output,
     requant_multiplier,
     requantize,
     saturate,
@@ -315,6 +316,7 @@ def convert_ms_dequantize_linear(b: NodeBuilder) -> list[SSAValue]:
 @converter("QuantizeLinear", domain=MS_DOMAIN)
 def convert_ms_quantize_linear(b: NodeBuilder) -> list[SSAValue]:
     """The output type is the zero point's (uint8 without one)."""
+    refuse_four_bit_output(b)
     x = b.input(0)
     scale, zp = _per_axis(b, x)
     return [quantize(b, x, scale, zp, U8 if zp is None else elem(zp))]

@@ -160,8 +160,19 @@ def convert_dequantize_linear(b: NodeBuilder) -> list[SSAValue]:
     return [cast(b, y, dtypes.from_onnx_dtype(out_type)) if out_type else y]
 
 
+def refuse_four_bit_output(b: NodeBuilder) -> None:
+    """A QuantizeLinear to a 4-bit zero point's type (4-bit activations): the
+    importer widens 4-bit initializers to 8 bits, which would saturate at 8 bits."""
+    if len(b.node.input) > 2 and b.node.input[2] in b.state.four_bit:
+        raise b.error(
+            f"quantizing to 4 bits (zero point '{b.node.input[2]}' is INT4/UINT4) is not supported; "
+            "4-bit weights are: quantize activations to 8 or 16 bits"
+        )
+
+
 @converter("QuantizeLinear")
 def convert_quantize_linear(b: NodeBuilder) -> list[SSAValue]:
+    refuse_four_bit_output(b)
     x, scale, zp = b.input(0), b.input(1), b.opt_input(2)
     if b.opset >= 19 and not int(b.attr("saturate", 1)):
         raise b.error("saturate=0 only applies to float8 outputs, which are not supported")

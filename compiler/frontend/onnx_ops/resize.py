@@ -25,13 +25,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from xdsl.dialects.builtin import TensorType
+from xdsl.dialects.builtin import TensorType, f32
 from xdsl.ir import SSAValue
 
 from compiler import dtypes
 from compiler.dialects import graph as g
 from compiler.frontend.converter import NodeBuilder, converter
-from compiler.frontend.onnx_ops.common import elem, norm_axis, rank, reshape, shape
+from compiler.frontend.onnx_ops.common import cast, elem, norm_axis, rank, reshape, shape
 
 COORDINATE_MODES = (
     "half_pixel",
@@ -289,10 +289,24 @@ def resize(
     roi: Sequence[float] | None,
 ) -> SSAValue:
     """x resized to out_shape, axis by axis in increasing order."""
+    if spec.mode == "linear" and (elem(x) == f32 or dtypes.is_integer(elem(x))):
+        resized = _resized_axes(x, out_shape, scales)
+        if resized and _bilinear_applies(spec, rank(x), resized):
+            return bilinear_2d(b, x, spec, out_shape, scales)
+        if dtypes.is_integer(elem(x)):
+            raise b.error(
+                f"mode='linear' on an integer input ({elem(x)}) is supported on a 2-D or 4-D tensor resized "
+                f"over its last two axes without antialias, with coordinate_transformation_mode in "
+                f"{sorted(_ORT_COORDINATES)}; got axes {resized}, coordinate_transformation_mode="
+                f"{spec.coordinate_mode!r}{', antialias' if spec.antialias else ''}: dequantize before the Resize"
+            )
     src = shape(x)
     r = len(src)
     if spec.mode != "nearest" and not dtypes.is_float(elem(x)):
-        raise b.error(f"mode={spec.mode!r} needs a floating-point input, got {elem(x)}")
+        raise b.error(
+            f"mode={spec.mode!r}{' with antialias' if spec.antialias else ''} needs a floating-point input, "
+            f"got {elem(x)}"
+        )
     per_axis: dict[int, AxisTaps] = {}
     for axis in range(r):
         n, m, scale = src[axis], int(out_shape[axis]), float(scales[axis])
@@ -312,6 +326,87 @@ def resize(
         if axis not in factors and axis not in strided:
             x = apply_taps(b, x, axis, taps, spec.extrapolation_value)
     return x
+
+
+# ---------------------------------------------------------------------------
+# Linear resizing of integer tensors (onnxruntime's u8/s8 kernel)
+
+# Source coordinate of output position x, in float32 as onnxruntime computes it.
+_ORT_COORDINATES = {
+    "half_pixel": lambda x, scale, m, n: (x + np.float32(0.5)) / scale - np.float32(0.5),
+    "asymmetric": lambda x, scale, m, n: x / scale,
+    "pytorch_half_pixel": lambda x, scale, m, n: (
+        (x + np.float32(0.5)) / scale - np.float32(0.5) if m > 1 else np.zeros_like(x)
+    ),
+    "tf_half_pixel_for_nn": lambda x, scale, m, n: (x + np.float32(0.5)) / scale,
+    # The resized length is scale * n, as ONNX's reference (and source_coordinates)
+    # take it; it is onnxruntime's integer output dim whenever that is exact.
+    "align_corners": lambda x, scale, m, n: (
+        x * np.float32(n - 1) / (np.float32(float(scale) * n) - np.float32(1))
+        if np.float32(float(scale) * n) != 1
+        else np.zeros_like(x)
+    ),
+}
+
+
+def _ort_linear_axis(mode: str, m: int, n: int, scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(lower index, upper index, weight of the upper, weight of the lower) per output position, in float32."""
+    x = np.arange(m, dtype=np.float32)
+    original = np.asarray(_ORT_COORDINATES[mode](x, np.float32(scale), m, n), dtype=np.float32)
+    clamped = np.clip(original, np.float32(0), np.float32(n - 1)).astype(np.float32)
+    lo = np.minimum(clamped.astype(np.int64), n - 1)
+    hi = np.minimum(lo + 1, n - 1)
+    d_lo = np.abs(clamped - lo.astype(np.float32)).astype(np.float32)
+    d_hi = np.abs(clamped - hi.astype(np.float32)).astype(np.float32)
+    same = lo == hi
+    d_lo[same] = np.float32(0.5)
+    d_hi[same] = np.float32(0.5)
+    return lo, hi, d_lo, d_hi
+
+
+def _resized_axes(x: SSAValue, out_shape: Sequence[int], scales: Sequence[float]) -> list[int]:
+    return [
+        a for a, n in enumerate(shape(x)) if int(out_shape[a]) != n or not math.isclose(float(scales[a]), 1.0)
+    ]
+
+
+def _bilinear_applies(spec: ResizeSpec, r: int, resized: list[int]) -> bool:
+    """onnxruntime's bilinear kernel: a 2-D or 4-D tensor resized over its last two axes."""
+    return (
+        not spec.antialias
+        and spec.coordinate_mode in _ORT_COORDINATES
+        and r in (2, 4)
+        and all(a >= r - 2 for a in resized)
+    )
+
+
+def bilinear_2d(
+    b: NodeBuilder, x: SSAValue, spec: ResizeSpec, out_shape: Sequence[int], scales: Sequence[float]
+) -> SSAValue:
+    """Linear resizing over the last two axes of a 2-D or 4-D tensor, as onnxruntime computes it.
+
+    onnxruntime sums the four corners in float32, each times the product of
+    its two distances, in a fixed order (an integer input, the u8/s8 Resize
+    of QOperator models, is then truncated). The separable path rounds
+    differently: in a QDQ model a quantized value near a tie, or in an integer
+    one a result near an integer, then goes to the other side. So the weights
+    and the order of the sum follow its kernel exactly.
+    """
+    r = rank(x)
+    (oh, ow), (h, w) = (int(out_shape[r - 2]), int(out_shape[r - 1])), shape(x)[r - 2 :]
+    y1, y2, dy1, dy2 = _ort_linear_axis(spec.coordinate_mode, oh, h, float(scales[r - 2]))
+    x1, x2, dx1, dx2 = _ort_linear_axis(spec.coordinate_mode, ow, w, float(scales[r - 1]))
+    values = cast(b, x, f32)
+    rows = [b.make(g.GatherOp, [values, b.constant(index)], axis=r - 2) for index in (y1, y2)]
+    y: SSAValue | None = None
+    # onnxruntime: dx2*dy2*X11 + dx1*dy2*X21 + dx2*dy1*X12 + dx1*dy1*X22
+    for row, dy, col, dx in ((0, dy2, x1, dx2), (0, dy2, x2, dx1), (1, dy1, x1, dx2), (1, dy1, x2, dx1)):
+        corner = b.make(g.GatherOp, [rows[row], b.constant(col)], axis=r - 1)
+        weight = (dx[None, :] * dy[:, None]).astype(np.float32).reshape((1,) * (r - 2) + (oh, ow))
+        term = b.make(g.MulOp, [b.constant(weight, f32), corner])
+        y = term if y is None else b.make(g.AddOp, [y, term])
+    assert y is not None
+    return cast(b, y, elem(x))
 
 
 # ---------------------------------------------------------------------------
