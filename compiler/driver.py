@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import onnx
 from xdsl.dialects.builtin import ModuleOp
@@ -37,6 +37,12 @@ from compiler.passes import memory
 from compiler.runtime import CompiledModel, ModelMetadata, TensorSpec
 from compiler.schedule.schedule import Schedule, kernels, override_schedules
 from compiler.targets.cpu.machine import HostTarget
+
+if TYPE_CHECKING:
+    from xdsl.dialects import func
+
+    from compiler.schedule.default_schedule_pass import DefaultSchedulePass
+
 
 LOOP_PIPELINE = [
     "default-schedule",
@@ -257,7 +263,8 @@ def _default_schedules(module: ModuleOp, spec: str, jobs: int | None, weights: d
             weights[kernel.sym_name.data] = weight
 
 
-def _schedule_and_weight(pass_: Any, kernel: Any) -> tuple[str, int]:
+def _schedule_and_weight(pass_: DefaultSchedulePass, kernel: func.FuncOp) -> tuple[str, int]:
+    """A kernel's default schedule (JSON) and the lowering work of the kernel it makes."""
     from compiler.targets.cpu.parallel_lower import unit_weight
 
     run = pass_.rule_run(kernel)
