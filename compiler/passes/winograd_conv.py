@@ -31,9 +31,8 @@ group 1. Everything else stays a direct convolution.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from xdsl.context import Context
@@ -48,6 +47,7 @@ from xdsl.pattern_rewriter import (
 
 from compiler.dialects import graph as g
 from compiler.dialects import layouts, winograd
+from compiler.dynamic_threads import usable_cpus
 from compiler.errors import PipelineError
 from compiler.ir_walk import ops_of_type
 
@@ -131,37 +131,34 @@ def transformed_weight(op: g.ConvOp, m: int) -> np.ndarray:
     return winograd.transform_weight(layouts.unpack_kernel(const.to_numpy(), ki, ko), m)
 
 
-def transform_weights(ops: list[tuple[g.ConvOp, int]]) -> dict[g.ConvOp, np.ndarray]:
-    """The weights of `ops` transformed on a thread per core: NumPy releases the
-    GIL in these loops, and nothing else runs while graph-optimize does (on
-    ResNet-50's 13 Winograd convs, 0.45 s serial on 2 cores)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    workers = min(len(ops), cores)
+def transform_weights(ops: list[tuple[g.ConvOp, int]]) -> dict[g.ConvOp, tuple[int, np.ndarray]]:
+    """Each conv's tile m and transformed weight U, on a thread per core: NumPy
+    releases the GIL in these loops, and nothing else runs while graph-optimize
+    does (on ResNet-50's 13 Winograd convs, 0.45 s serial on 2 cores)."""
+    workers = min(len(ops), usable_cpus())
     if workers <= 1:
-        return {op: transformed_weight(op, m) for op, m in ops}
-    with ThreadPoolExecutor(workers) as pool:
-        return dict(zip([op for op, _ in ops], pool.map(lambda job: transformed_weight(*job), ops), strict=True))
+        weights = [transformed_weight(op, m) for op, m in ops]
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            weights = list(pool.map(lambda job: transformed_weight(*job), ops))
+    return {op: (m, u) for (op, m), u in zip(ops, weights, strict=True)}
 
 
 @dataclass
 class WinogradConv(RewritePattern):
-    """conv -> winograd_output(matmul(winograd_input(x), U), b), U from `weights`
-    where the pass computed it beforehand."""
+    """conv -> winograd_output(matmul(winograd_input(x), U), b) for the convs of
+    `plan`, with their tile m and U (`transform_weights`)."""
 
-    mode: str
-    weights: dict[g.ConvOp, np.ndarray] = field(default_factory=dict)
+    plan: dict[g.ConvOp, tuple[int, np.ndarray]]
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: g.ConvOp, rewriter: PatternRewriter) -> None:
-        m = tile_of(op, self.mode)
-        if not m:
+        if op not in self.plan:
             return
+        m, weight = self.plan.pop(op)
         in_layout = _prop(op, "data_layout", layouts.NCHW)
         out_layout = _prop(op, "out_layout", layouts.NCHW)
         n, _, oh, ow = layouts.data_logical_shape(g.shape_of(op.result), layouts.data_block(out_layout))
-        weight = self.weights.pop(op, None)
-        if weight is None:
-            weight = transformed_weight(op, m)
         u = g.ConstantOp.from_numpy(weight, g.elem_of(op.result))
         v = g.WinogradInputOp.make([op.input], tile=m, pads=list(op.ints("pads")), layout=_layout_or_none(in_layout))
         gemm = g.MatMulOp.make([v.result, u.result])
@@ -192,5 +189,5 @@ class WinogradConvPass(ModulePass):
         if self.mode == "off":
             return
         convs = [(conv, m) for conv in ops_of_type(op, g.ConvOp) if (m := tile_of(conv, self.mode))]
-        pattern = WinogradConv(self.mode, transform_weights(convs))
+        pattern = WinogradConv(transform_weights(convs))
         PatternRewriteWalker(pattern, apply_recursively=False).rewrite_module(op)

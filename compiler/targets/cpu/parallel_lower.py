@@ -34,6 +34,7 @@ from xdsl.ir import Operation
 
 from compiler.api import run_pipeline
 from compiler.dialects import loop
+from compiler.dynamic_threads import usable_cpus
 from compiler.lowering.convert_parallel_to_gomp import NUM_THREADS_GLOBAL, SET_NUM_THREADS
 from compiler.targets.cpu import objects
 from compiler.targets.cpu.cache import ObjectCache
@@ -55,10 +56,7 @@ def default_jobs() -> int:
             return max(1, int(value))
         except ValueError:
             pass
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
+    return max(1, usable_cpus())
 
 
 @dataclass
