@@ -98,3 +98,18 @@ def unsupported_op() -> onnx.ModelProto:
         [helper.make_tensor_value_info("u", TensorProto.FLOAT, None)],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
+
+
+def float_graph(
+    nodes: list[onnx.NodeProto], inputs: dict[str, list[int]], weights: dict[str, np.ndarray]
+) -> onnx.ModelProto:
+    """`nodes` as a model: float32 inputs of the given shapes, the weights as
+    initializers, one output `y` whose shape is left to inference."""
+    graph = helper.make_graph(
+        nodes,
+        "case",
+        [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs.items()],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(v, k) for k, v in weights.items()],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])

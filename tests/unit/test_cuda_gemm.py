@@ -15,7 +15,8 @@ import json
 import numpy as np
 import onnx
 import pytest
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper
+from runtime_models import float_graph
 
 from compiler.api import run_pipeline
 from compiler.dialects.loop import ALGORITHM_ATTR, SCHEDULE_ATTR
@@ -31,42 +32,32 @@ from compiler.targets.cuda.pipeline import cuda_module, cuda_pipeline
 RNG = np.random.default_rng(1)
 
 
-def _model(nodes: list[onnx.NodeProto], inputs: dict[str, list[int]], weights: dict[str, np.ndarray]) -> onnx.ModelProto:
-    graph = helper.make_graph(
-        nodes, "case",
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs.items()],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-        [numpy_helper.from_array(v, k) for k, v in weights.items()],
-    )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-
-
 def _w(*shape: int) -> np.ndarray:
     return RNG.standard_normal(shape).astype(np.float32)
 
 
 def _conv(x: list[int], w: tuple[int, ...], **attrs: object) -> onnx.ModelProto:
-    return _model([helper.make_node("Conv", ["x", "w", "b"], ["c"], **attrs), helper.make_node("Relu", ["c"], ["y"])],
+    return float_graph([helper.make_node("Conv", ["x", "w", "b"], ["c"], **attrs), helper.make_node("Relu", ["c"], ["y"])],
                   {"x": x}, {"w": _w(*w), "b": _w(w[0])})
 
 
 CASES = {
     # name: (model, whether the GEMM rule schedules its matmul/conv kernel; None: either)
-    "matmul_tiles_divide": (_model([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [32, 16]}, {"w": _w(16, 64)}), True),
-    "matmul_primes": (_model([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [7, 13]}, {"w": _w(13, 11)}), True),
-    "matmul_odd": (_model([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [10, 18]}, {"w": _w(18, 30)}), True),
-    "gemm_bias": (_model([helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)], {"x": [3, 40]},
+    "matmul_tiles_divide": (float_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [32, 16]}, {"w": _w(16, 64)}), True),
+    "matmul_primes": (float_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [7, 13]}, {"w": _w(13, 11)}), True),
+    "matmul_odd": (float_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [10, 18]}, {"w": _w(18, 30)}), True),
+    "gemm_bias": (float_graph([helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)], {"x": [3, 40]},
                          {"w": _w(96, 40), "b": _w(96)}), True),
     # one row: the row loop is gone, a matrix-vector product with a tanh epilogue
-    "gemv_bias_tanh": (_model([helper.make_node("Gemm", ["x", "w", "b"], ["g"]), helper.make_node("Tanh", ["g"], ["y"])],
+    "gemv_bias_tanh": (float_graph([helper.make_node("Gemm", ["x", "w", "b"], ["g"]), helper.make_node("Tanh", ["g"], ["y"])],
                               {"x": [1, 24]}, {"w": _w(24, 36), "b": _w(36)}), True),
-    "matmul_batch1": (_model([helper.make_node("MatMul", ["x", "z"], ["y"])], {"x": [1, 1, 6, 12], "z": [1, 1, 12, 8]}, {}),
+    "matmul_batch1": (float_graph([helper.make_node("MatMul", ["x", "z"], ["y"])], {"x": [1, 1, 6, 12], "z": [1, 1, 12, 8]}, {}),
                       True),
-    "matmul_batched": (_model([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [2, 6, 12]}, {"w": _w(12, 8)}), True),
-    "matmul_two_activations": (_model([helper.make_node("MatMul", ["x", "z"], ["y"])], {"x": [3, 4, 8], "z": [3, 8, 12]}, {}),
+    "matmul_batched": (float_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [2, 6, 12]}, {"w": _w(12, 8)}), True),
+    "matmul_two_activations": (float_graph([helper.make_node("MatMul", ["x", "z"], ["y"])], {"x": [3, 4, 8], "z": [3, 8, 12]}, {}),
                                True),
     # two batch dims: more block dims than the grid has, so the baseline rule
-    "matmul_batched_4d": (_model([helper.make_node("MatMul", ["x", "z"], ["y"])], {"x": [2, 2, 3, 4], "z": [2, 2, 4, 5]}, {}),
+    "matmul_batched_4d": (float_graph([helper.make_node("MatMul", ["x", "z"], ["y"])], {"x": [2, 2, 3, 4], "z": [2, 2, 4, 5]}, {}),
                           False),
     "conv_pad1_relu": (_conv([1, 3, 9, 7], (5, 3, 3, 3), pads=[1, 1, 1, 1]), True),
     "conv_stride2": (_conv([1, 4, 11, 11], (6, 4, 3, 3), strides=[2, 2]), True),

@@ -18,7 +18,8 @@ import onnx
 import pytest
 from cpu_kernels import jit
 from loop_kernels import MATMUL
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper
+from runtime_models import float_graph
 from xdsl.context import Context
 
 from compiler.api import run_pipeline
@@ -41,32 +42,22 @@ RNG = np.random.default_rng(7)
 CTX: Context = make_context()
 
 
-def _model(nodes: list[onnx.NodeProto], inputs: dict[str, list[int]], weights: dict[str, np.ndarray]) -> onnx.ModelProto:
-    graph = helper.make_graph(
-        nodes, "case",
-        [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in inputs.items()],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
-        [numpy_helper.from_array(v, k) for k, v in weights.items()],
-    )
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-
-
 def _w(*shape: int) -> np.ndarray:
     return RNG.standard_normal(shape).astype(np.float32)
 
 
 CASES = {
     # the baseline rule: rows of a prime length, longer than a block
-    "elementwise_prime": _model([helper.make_node("Sigmoid", ["x"], ["y"])], {"x": [2, 1009]}, {}),
+    "elementwise_prime": float_graph([helper.make_node("Sigmoid", ["x"], ["y"])], {"x": [2, 1009]}, {}),
     # a 7x7 map is 49 threads: 5 of the 37 channels join it (245 threads), the last block guarded
-    "sigmoid_37_channels_7x7": _model([helper.make_node("Sigmoid", ["x"], ["y"])], {"x": [1, 37, 7, 7]}, {}),
-    "bias_1009_classes": _model([helper.make_node("Add", ["x", "b"], ["y"])], {"x": [1, 1009]}, {"b": _w(1009)}),
+    "sigmoid_37_channels_7x7": float_graph([helper.make_node("Sigmoid", ["x"], ["y"])], {"x": [1, 37, 7, 7]}, {}),
+    "bias_1009_classes": float_graph([helper.make_node("Add", ["x", "b"], ["y"])], {"x": [1, 1009]}, {"b": _w(1009)}),
     # the GEMM rule: a prime row count and reduction (m and k guarded), a prime column count (n guarded)
-    "matmul_67x13x9": _model([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [67, 13]}, {"w": _w(13, 9)}),
-    "gemm_bias_67_columns": _model([helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)], {"x": [5, 24]},
+    "matmul_67x13x9": float_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], {"x": [67, 13]}, {"w": _w(13, 9)}),
+    "gemm_bias_67_columns": float_graph([helper.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)], {"x": [5, 24]},
                                    {"w": _w(67, 24), "b": _w(67)}),
     # conv as implicit GEMM: 67 output channels (rows of the GEMM), a 3x3 output
-    "conv_67_channels_3x3": _model([helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+    "conv_67_channels_3x3": float_graph([helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
                                     helper.make_node("Relu", ["c"], ["y"])], {"x": [1, 1, 3, 3]},
                                    {"w": _w(67, 1, 3, 3), "b": _w(67)}),
 }
@@ -92,7 +83,7 @@ def _scheduled(kernel, schedule_json: str):  # noqa: ANN001, ANN202
 
 def test_1000_classes_split_exactly() -> None:
     """1000 = 4 x 250: an exact split uses as few warp lanes as a guarded 256, so it wins the tie."""
-    model = _model([helper.make_node("Add", ["x", "b"], ["y"])], {"x": [1, 1000]}, {"b": _w(1000)})
+    model = float_graph([helper.make_node("Add", ["x", "b"], ["y"])], {"x": [1, 1000]}, {"b": _w(1000)})
     (kernel,) = _loop_kernels(model)
     steps = json.loads(gpu_default_schedule(kernel).to_json())
     assert {"primitive": "split", "axis": "d1", "factor": 250} in steps
@@ -122,11 +113,11 @@ def test_guarded_gpu_schedule_keeps_the_kernel_meaning(case: str) -> None:
     assert guarded, "the rule divided the awkward extent instead of guarding it"
 
 
-def _rows_model(op: str, shape: list[int], weights: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
+def _rowsfloat_graph(op: str, shape: list[int], weights: dict[str, np.ndarray] | None = None) -> onnx.ModelProto:
     inputs = ["x", *(weights or {})]
     node = helper.make_node(op, inputs, ["y"], axis=-1) if op != "ReduceMax" else helper.make_node(
         op, ["x"], ["y"], axes=[-1], keepdims=1)
-    return _model([node], {"x": shape}, weights or {})
+    return float_graph([node], {"x": shape}, weights or {})
 
 
 @pytest.mark.parametrize(("op", "shape", "knobs", "guarded"), [
@@ -137,7 +128,7 @@ def _rows_model(op: str, shape: list[int], weights: dict[str, np.ndarray] | None
 ])
 def test_rows_sharing_a_block_guard_the_last_block(op: str, shape: list[int], knobs: dict, guarded: bool) -> None:
     weights = {"g": _w(shape[-1]), "b": _w(shape[-1])} if op == "LayerNormalization" else None
-    (kernel,) = _loop_kernels(_rows_model(op, shape, weights))
+    (kernel,) = _loop_kernels(_rowsfloat_graph(op, shape, weights))
     b = ScheduleBuilder(kernel, knobs)
     gpu_rule(b, GpuTarget())
     schedule = b.finish().to_json()
