@@ -61,7 +61,7 @@ def _is_inside(value: SSAValue, op: Operation) -> bool:
     """Whether `value` is defined inside `op`'s regions."""
     owner = value.owner
     parent = owner.parent_op()
-    return parent is not None and _within(parent, op)
+    return parent is not None and op.is_ancestor(parent)
 
 
 def _is_constant(value: SSAValue) -> bool:
@@ -145,7 +145,7 @@ def _outline(loop: scf.ParallelOp, module: ModuleOp, caller: func.FuncOp) -> Non
             continue
         body.add_op(op)
     for value, replacement in mapping.items():
-        value.replace_uses_with_if(replacement, lambda use: _within(use.operation, outlined))
+        value.replace_uses_with_if(replacement, lambda use: outlined.is_ancestor(use.operation))
 
     call_ops = _trip_count(loop)
     call = func.CallOp(name, [*passed, call_ops[0].results[0], call_ops[-1].results[0]], [])
@@ -169,15 +169,6 @@ def _trip_count(loop: scf.ParallelOp) -> list[Operation]:
     trips = arith.MaxSIOp(quotient, zero)
     zero.result.name_hint, trips.result.name_hint = "zero", "trips"
     return [zero, span, quotient, trips]
-
-
-def _within(op: Operation, ancestor: Operation) -> bool:
-    current: Operation | None = op
-    while current is not None:
-        if current is ancestor:
-            return True
-        current = current.parent_op()
-    return False
 
 
 def _split_outer_dimension(loop: scf.ParallelOp) -> scf.ParallelOp:
@@ -266,6 +257,6 @@ class OutlineParallelLoopsPass(ModulePass):
 def _outermost_parallel_loops(fn: func.FuncOp) -> list[scf.ParallelOp]:
     loops: list[scf.ParallelOp] = []
     for inner in fn.walk():
-        if isinstance(inner, scf.ParallelOp) and not any(_within(inner, other) for other in loops):
+        if isinstance(inner, scf.ParallelOp) and not any(other.is_ancestor(inner) for other in loops):
             loops.append(inner)
     return loops
