@@ -600,6 +600,7 @@ def _profiled_kernels(module: ModuleOp) -> list[str]:
 
 def _load(obj: bytes, params: Any, meta: ModelMetadata, num_threads: int | None) -> CompiledModel:
     """`params`: bytes (the model cache's), or the aligned array of a compile, handed over."""
+    from compiler.targets.cpu.bind_team import bind_team_function
     from compiler.targets.cpu.jit import SET_NUM_THREADS, load_object
 
     recorder = None
@@ -618,6 +619,7 @@ def _load(obj: bytes, params: Any, meta: ModelMetadata, num_threads: int | None)
         set_threads_address=handle.address(SET_NUM_THREADS),
         code=None if recorder is not None else obj,
         profiler=recorder,
+        bind_team=bind_team_function() if b"GOMP_parallel" in obj else None,
     )
     if num_threads is not None:
         model.set_num_threads(num_threads)

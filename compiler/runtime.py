@@ -33,6 +33,8 @@ import numpy as np
 from compiler.dynamic_threads import TeamSizer
 from compiler.dynamic_threads import enabled_by_default as dynamic_threads_default
 from compiler.errors import InputError, ModelLoadError
+from compiler.thread_affinity import BindTeam, bound
+from compiler.thread_affinity import enabled_by_default as bind_threads_default
 
 FORMAT_VERSION = 1
 ARENA_ALIGNMENT = 64
@@ -294,10 +296,12 @@ class CompiledModel:
         code: Any = None,
         profiler: ProfileRecorder | None = None,
         params_owned: bool = False,
+        bind_team: BindTeam | None = None,
     ):
         """`params_owned`: the caller hands `params` over and never writes it
         again; an aligned flat uint8 array (`aligned_blob`) is then kept as it
-        is rather than copied."""
+        is rather than copied. `bind_team`: the native `compiler_bind_team`
+        of the libgomp that the code's parallel loops use (None: never bind)."""
         self.metadata = metadata
         self.profiler = profiler
         self._keepalive = list(keepalive)
@@ -327,6 +331,9 @@ class CompiledModel:
         self._team = TeamSizer()
         self.dynamic_threads = dynamic_threads_default()
         """Shrink each run's team to the CPUs idle when it starts (compiler/dynamic_threads.py)."""
+        self._bind_team = bind_team
+        self.bind_threads = bind_threads_default()
+        """Keep each thread of a run's team on a CPU of its own (compiler/thread_affinity.py)."""
         self._dtypes_out = [np.dtype(t.dtype) for t in metadata.outputs]
 
     # -- introspection ---------------------------------------------------------
@@ -399,10 +406,13 @@ class CompiledModel:
             args += [self._params.ctypes.data, arena.ctypes.data]
             # The profiler's hook keeps one clock: profiled runs go one at a time.
             with self._profile_lock if self.profiler is not None else contextlib.nullcontext():
+                binding: contextlib.AbstractContextManager[bool] = contextlib.nullcontext(False)
                 if self._set_threads is not None:
                     threads = self._team.size(self._num_threads) if self.dynamic_threads else self._num_threads
                     self._set_threads(threads)
-                self._entry(*args)  # a CFUNCTYPE call: the GIL is released meanwhile
+                    binding = bound(threads, self._bind_team if self.bind_threads else None)
+                with binding:
+                    self._entry(*args)  # a CFUNCTYPE call: the GIL is released meanwhile
         finally:
             self._give_back_arena(arena)
         if any(t.rows is not None or t.hidden for t in self.metadata.outputs):
@@ -578,7 +588,14 @@ def load(path: str | os.PathLike[str], num_threads: int | None = None) -> Compil
         raise ModelLoadError(f"the library has no entry function '{meta.entry}'", file=str(so_path),
                              hint="the .so and .json do not belong together; export the model again")
     setter_addr = _symbol_address(lib, meta.set_threads)
-    model = CompiledModel(meta, entry, params, keepalive=[lib], set_threads_address=setter_addr)
+    bind_team = None
+    if _symbol_address(lib, "GOMP_parallel") is not None:  # linked with libgomp: has parallel loops
+        from compiler.targets.cpu.bind_team import bind_team_function
+
+        bind_team = bind_team_function()
+    model = CompiledModel(
+        meta, entry, params, keepalive=[lib], set_threads_address=setter_addr, bind_team=bind_team
+    )
     if num_threads is not None:
         model.set_num_threads(num_threads)
     return model
