@@ -77,22 +77,29 @@ class TeamSizer:
         self._idle: int | None = None
         self._usable = usable_cpus()
 
-    def idle_cpus(self) -> int | None:
-        """Host CPUs running nothing but this caller; None where that is unknown."""
+    def idle_cpus(self, own_running: Callable[[], int] | None = None) -> int | None:
+        """Host CPUs running nothing but this caller; None where that is unknown.
+
+        `own_running`: how many of the caller's own worker threads are running
+        now (still spinning after its last run); they are not other work."""
         now = time.monotonic()
         if now - self._checked >= RECHECK_S:
             self._checked = now
             runnable = self._read()
             self._usable = usable_cpus()
             confined = self._usable < self._host_cpus
-            self._idle = None if runnable is None or confined else max(1, self._host_cpus - (runnable - 1))
+            if runnable is None or confined:
+                self._idle = None
+            else:
+                others = runnable - 1 - (own_running() if own_running is not None else 0)
+                self._idle = max(1, self._host_cpus - max(others, 0))
         return self._idle
 
-    def size(self, requested: int) -> int:
+    def size(self, requested: int, own_running: Callable[[], int] | None = None) -> int:
         """The team for a run that asked for `requested` threads (0: the native default, all CPUs)."""
         if requested == 1:
             return 1
-        idle = self.idle_cpus()
+        idle = self.idle_cpus(own_running)
         if idle is None:
             return requested
         return min(requested or self._usable, idle)

@@ -33,7 +33,7 @@ import numpy as np
 from compiler.dynamic_threads import TeamSizer
 from compiler.dynamic_threads import enabled_by_default as dynamic_threads_default
 from compiler.errors import InputError, ModelLoadError
-from compiler.thread_affinity import BindTeam, bound
+from compiler.thread_affinity import BindTeam, bound, running_workers
 from compiler.thread_affinity import enabled_by_default as bind_threads_default
 
 FORMAT_VERSION = 1
@@ -408,7 +408,11 @@ class CompiledModel:
             with self._profile_lock if self.profiler is not None else contextlib.nullcontext():
                 binding: contextlib.AbstractContextManager[bool] = contextlib.nullcontext(False)
                 if self._set_threads is not None:
-                    threads = self._team.size(self._num_threads) if self.dynamic_threads else self._num_threads
+                    threads = (
+                        self._team.size(self._num_threads, running_workers if self.bind_threads else None)
+                        if self.dynamic_threads
+                        else self._num_threads
+                    )
                     self._set_threads(threads)
                     binding = bound(threads, self._bind_team if self.bind_threads else None)
                 with binding:

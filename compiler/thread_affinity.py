@@ -40,9 +40,10 @@ import numpy as np
 ENV = "COMPILER_BIND_THREADS"
 LIBGOMP_BINDING = ("OMP_PROC_BIND", "OMP_PLACES", "GOMP_CPU_AFFINITY")
 
-BindTeam = Callable[[int, int, int], None]
-"""`bind(masks_address, mask_bytes, n)`: thread t of the caller's n-thread
-libgomp team pins itself to row t of the masks (`compiler_bind_team`)."""
+BindTeam = Callable[[int, int, int, int], None]
+"""`bind(masks_address, mask_bytes, n, tids_address)`: thread t of the
+caller's n-thread libgomp team pins itself to row t of the masks and writes
+its thread id to tids[t] (`compiler_bind_team`)."""
 
 MIN_MASK_BYTES = 128
 """glibc's `cpu_set_t` (1024 CPUs); larger for hosts with more."""
@@ -88,6 +89,8 @@ class _Caller(threading.local):
     """What this thread's team was last bound to (libgomp keeps a pool per calling thread)."""
 
     cpus: list[int] | None = None
+    workers: tuple[int, ...] = ()
+    """Kernel thread ids of the bound team's threads 1..n-1."""
 
 
 _lock = threading.Lock()
@@ -95,9 +98,41 @@ _in_flight = 0
 _caller = _Caller()
 
 
-def _bind(bind_team: BindTeam, cpu_sets: list[Collection[int]]) -> None:
+def _bind(bind_team: BindTeam, cpu_sets: list[Collection[int]]) -> tuple[int, ...]:
+    """Runs the region; the workers' thread ids."""
     masks = affinity_masks(cpu_sets)
-    bind_team(masks.ctypes.data, masks.shape[1], len(cpu_sets))
+    tids = np.zeros(len(cpu_sets), dtype=np.int32)
+    bind_team(masks.ctypes.data, masks.shape[1], len(cpu_sets), tids.ctypes.data)
+    return tuple(int(t) for t in tids[1:] if t > 0)
+
+
+_stat_files: dict[int, int] = {}
+
+
+def _running(tid: int) -> bool:
+    """Whether thread `tid` of this process is running or runnable ('R' in its stat)."""
+    try:
+        fd = _stat_files.get(tid)
+        if fd is None:
+            fd = _stat_files.setdefault(tid, os.open(f"/proc/self/task/{tid}/stat", os.O_RDONLY | os.O_CLOEXEC))
+        stat = os.pread(fd, 512, 0)  # procfs makes it afresh: one syscall
+    except OSError:  # the thread is gone
+        fd = _stat_files.pop(tid, None)
+        if fd is not None:
+            os.close(fd)
+        return False
+    return stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] == b"R"
+
+
+def running_workers() -> int:
+    """How many workers of the calling thread's bound team are running now.
+
+    libgomp's workers spin for a while after each parallel loop (see
+    `compiler.runtime.GOMP_SPIN_COUNT`), so right after a run they count in
+    the host's runnable tasks; `compiler.dynamic_threads` must not take
+    them for another process's work.
+    """
+    return sum(_running(tid) for tid in _caller.workers)
 
 
 @contextlib.contextmanager
@@ -119,12 +154,12 @@ def bound(team: int, bind_team: BindTeam | None) -> Iterator[bool]:
         if not alone or not 2 <= team <= len(allowed) or cpu not in allowed:
             if _caller.cpus is not None:  # release the workers an earlier run bound
                 _bind(bind_team, [allowed] * len(_caller.cpus))
-                _caller.cpus = None
+                _caller.cpus, _caller.workers = None, ()
             yield False
             return
         cpus = close_cpus(allowed, cpu, team)
         if cpus != _caller.cpus:
-            _bind(bind_team, [[c] for c in cpus])  # thread 0, the caller, included
+            _caller.workers = _bind(bind_team, [[c] for c in cpus])  # the caller is thread 0
             _caller.cpus = cpus
         else:
             os.sched_setaffinity(0, (cpu,))

@@ -29,6 +29,12 @@ def test_one_busy_process_leaves_one_thread() -> None:
     assert [team.size(n) for n in (0, 1, 2, 4)] == [1, 1, 1, 1]
 
 
+def test_own_spinning_workers_are_not_a_neighbour() -> None:
+    assert TeamSizer(lambda: 2, host_cpus=2).size(2, lambda: 1) == 2  # our worker, spinning
+    assert TeamSizer(lambda: 3, host_cpus=2).size(2, lambda: 1) == 1  # and one busy process
+    assert TeamSizer(lambda: 2, host_cpus=2).size(2, lambda: 0) == 1
+
+
 def test_never_fewer_than_one_thread() -> None:
     assert TeamSizer(lambda: 9, host_cpus=2).size(2) == 1
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ctypes
 import os
 import threading
-from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -61,7 +60,7 @@ class _Recorder:
     def __init__(self) -> None:
         self.calls: list[list[set[int]]] = []
 
-    def __call__(self, address: int, mask_bytes: int, n: int) -> None:
+    def __call__(self, address: int, mask_bytes: int, n: int, tids: int) -> None:
         raw = np.frombuffer(ctypes.string_at(address, mask_bytes * n), dtype=np.uint8)
         bits = np.unpackbits(raw.reshape(n, mask_bytes), axis=1, bitorder="little")
         self.calls.append([set(np.flatnonzero(row).tolist()) for row in bits])
@@ -122,10 +121,6 @@ def test_single_threads_and_missing_regions_bind_nothing() -> None:
     assert record.calls == []
 
 
-def _affinities(tids: Collection[int]) -> dict[int, set[int]]:
-    return {tid: os.sched_getaffinity(tid) for tid in tids}
-
-
 def _threads() -> set[int]:
     return {int(t) for t in os.listdir("/proc/self/task")}
 
@@ -145,11 +140,10 @@ def test_a_two_thread_run_binds_its_worker_and_gives_the_caller_back() -> None:
     cpus = thread_affinity._caller.cpus
     assert cpus is not None and len(cpus) == 2
     assert os.sched_getaffinity(0) == allowed
-    workers = _affinities(_threads() - before)
-    # libgomp's pool may predate this test (same calling thread); then look at all threads.
-    pinned = [s for s in (workers or _affinities(_threads() - {threading.get_native_id()})).values()
-              if s == {cpus[1]}]
-    assert pinned, "no thread of the team is on the worker's CPU"
+    (worker,) = thread_affinity._caller.workers  # the region says who the worker is
+    assert worker in _threads() and worker != threading.get_native_id()
+    assert os.sched_getaffinity(worker) == {cpus[1]}
+    assert _threads() - before <= {worker}  # libgomp's pool may predate this test
     model.bind_threads = False
     np.testing.assert_allclose(model.run(None, {"x": x})[0], got, rtol=1e-6)
 
@@ -161,3 +155,32 @@ def test_exported_models_with_parallel_loops_bind_too(tmp_path: Path) -> None:
     assert loaded._bind_team is not None and loaded._bind_team is bind_team_function()
     x = np.random.default_rng(2).standard_normal((256, 128)).astype(np.float32)
     np.testing.assert_allclose(loaded.run(None, {"x": x})[0], model.run(None, {"x": x})[0], rtol=1e-6)
+
+
+def _stops_running(tid: int) -> bool:
+    for _ in range(200):  # until it is asleep (or gone): up to 2 s
+        if not thread_affinity._running(tid):
+            return True
+        threading.Event().wait(0.01)
+    return False
+
+
+def test_running_tells_a_running_thread_from_a_waiting_one() -> None:
+    assert thread_affinity._running(threading.get_native_id())  # this one, reading
+    started, finish = threading.Event(), threading.Event()
+    tids: list[int] = []
+
+    def wait() -> None:
+        tids.append(threading.get_native_id())
+        started.set()
+        finish.wait(10)
+
+    waiting = threading.Thread(target=wait)
+    waiting.start()
+    try:
+        assert started.wait(10)
+        assert _stops_running(tids[0])  # asleep in the wait
+    finally:
+        finish.set()
+        waiting.join()
+    assert _stops_running(tids[0])  # gone: not an error
