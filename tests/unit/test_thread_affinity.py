@@ -3,9 +3,11 @@ the caller and each worker of its libgomp team stay on CPUs of their own."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -88,28 +90,36 @@ def test_one_region_binds_then_only_the_caller_is_pinned(monkeypatch: pytest.Mon
     assert len(record.calls) == 2 and record.calls[-1][0] == {cpus[1]}  # a new region from there
 
 
+@contextlib.contextmanager
+def _another_thread(inside: Callable[[], contextlib.AbstractContextManager[object]]) -> Iterator[int]:
+    """A thread that enters `inside()` and waits there until the block ends; yields its id."""
+    started, finish = threading.Event(), threading.Event()
+    tids: list[int] = []
+
+    def wait() -> None:
+        with inside():
+            tids.append(threading.get_native_id())
+            started.set()
+            finish.wait(10)
+
+    thread = threading.Thread(target=wait)
+    thread.start()
+    try:
+        assert started.wait(10)
+        yield tids[0]
+    finally:
+        finish.set()
+        thread.join()
+
+
 @TWO_CPUS
 def test_a_concurrent_run_releases_the_workers_and_pins_nothing() -> None:
     allowed = os.sched_getaffinity(0)
     record = _Recorder()
     with bound(2, record):
         pass
-    started, finish = threading.Event(), threading.Event()
-
-    def other_caller() -> None:
-        with bound(2, _Recorder()):
-            started.set()
-            finish.wait(10)
-
-    other = threading.Thread(target=other_caller)
-    other.start()
-    try:
-        assert started.wait(10)
-        with bound(2, record) as pinned:
-            assert not pinned and os.sched_getaffinity(0) == allowed
-    finally:
-        finish.set()
-        other.join()
+    with _another_thread(lambda: bound(2, _Recorder())), bound(2, record) as pinned:
+        assert not pinned and os.sched_getaffinity(0) == allowed
     assert record.calls[-1] == [allowed, allowed]  # workers given every allowed CPU back
     assert thread_affinity._caller.cpus is None
 
@@ -167,20 +177,6 @@ def _stops_running(tid: int) -> bool:
 
 def test_running_tells_a_running_thread_from_a_waiting_one() -> None:
     assert thread_affinity._running(threading.get_native_id())  # this one, reading
-    started, finish = threading.Event(), threading.Event()
-    tids: list[int] = []
-
-    def wait() -> None:
-        tids.append(threading.get_native_id())
-        started.set()
-        finish.wait(10)
-
-    waiting = threading.Thread(target=wait)
-    waiting.start()
-    try:
-        assert started.wait(10)
-        assert _stops_running(tids[0])  # asleep in the wait
-    finally:
-        finish.set()
-        waiting.join()
-    assert _stops_running(tids[0])  # gone: not an error
+    with _another_thread(contextlib.nullcontext) as tid:
+        assert _stops_running(tid)  # asleep, waiting to be let go
+    assert _stops_running(tid)  # gone: not an error
