@@ -301,10 +301,13 @@ class MergeSiblingConvs(_SiblingMerge):
             if conv.bias is not None and _constant(conv.bias) is None:
                 return False
         # Equal properties: strides, pads, dilations, group and any layout.
+        # Quantized convs have i32 biases beside i8 weights: biases must agree among themselves.
+        same_bias = a.bias is None or b.bias is None or g.elem_of(a.bias) == g.elem_of(b.bias)
         return (
             _same_props(a, b)
             and g.shape_of(a.weight)[1:] == g.shape_of(b.weight)[1:]
             and g.elem_of(a.weight) == g.elem_of(b.weight)
+            and same_bias
         )
 
     @op_type_rewrite_pattern
@@ -323,13 +326,14 @@ class MergeSiblingConvs(_SiblingMerge):
         weight = g.ConstantOp.from_numpy(np.concatenate(weights, axis=0), elem)
         new_ops: list[Operation] = [weight]
         operands = [op.input, weight.result]
-        if any(s.bias is not None for s in convs):
+        given = {id(s): c.to_numpy() for s in convs if s.bias is not None and (c := _constant(s.bias)) is not None}
+        if given:
+            kind = next(iter(given.values())).dtype
             biases = [
-                c.to_numpy() if s.bias is not None and (c := _constant(s.bias)) is not None
-                else np.zeros(_out_channels(g.shape_of(s.weight)), dtype=w.dtype)
-                for s, w in zip(convs, weights, strict=True)
+                given.get(id(s), np.zeros(_out_channels(g.shape_of(s.weight)), dtype=kind)) for s in convs
             ]
-            bias = g.ConstantOp.from_numpy(np.concatenate(biases), elem)
+            bias_elem = next(g.elem_of(s.bias) for s in convs if s.bias is not None)
+            bias = g.ConstantOp.from_numpy(np.concatenate(biases), bias_elem)
             new_ops.append(bias)
             operands.append(bias.result)
         wide = g.ConvOp.make(operands, **dict(op.properties))

@@ -103,10 +103,10 @@ def _mlp() -> onnx.ModelProto:
     return model
 
 
-def quantize_static(model: onnx.ModelProto, directory: Path) -> onnx.ModelProto:
+def quantize_static(model: onnx.ModelProto, directory: Path, **options: object) -> onnx.ModelProto:
     src, dst = directory / "float.onnx", directory / "qdq.onnx"
     onnx.save(model, str(src))
-    quantization.quantize_static(str(src), str(dst), SeededReader(model))
+    quantization.quantize_static(str(src), str(dst), SeededReader(model), **options)
     return onnx.load(str(dst))
 
 
@@ -153,6 +153,41 @@ def test_quantize_static_qdq_conv_net(tmp_path: Path) -> None:
     assert steps <= 1.0 + 1e-3
     assert differing <= max(1, got.size // 10)
 
+
+
+def _sibling_convs() -> onnx.ModelProto:
+    """Two 1x1 convs of one input, one without a bias (YOLO's C2f/SPPF heads)."""
+    rng = np.random.default_rng(5)
+    inits = {
+        "wa": (rng.standard_normal((8, 4, 1, 1)) * 0.5).astype(np.float32),
+        "ba": (rng.standard_normal(8) * 0.1).astype(np.float32),
+        "wb": (rng.standard_normal((6, 4, 1, 1)) * 0.5).astype(np.float32),
+    }
+    nodes = [
+        helper.make_node("Conv", ["x", "wa", "ba"], ["a"]),
+        helper.make_node("Conv", ["x", "wb"], ["b"]),
+        helper.make_node("Concat", ["a", "b"], ["y"], axis=1),
+    ]
+    graph = helper.make_graph(
+        nodes, "siblings",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 14, 8, 8])],
+        [numpy_helper.from_array(v, k) for k, v in inits.items()],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    return model
+
+
+def test_quantize_static_sibling_convs_merge_with_int32_biases(tmp_path: Path) -> None:
+    """fuse-horizontal merges the integer sibling convs: the wide bias stays i32
+    (it took the i8 weights' type and failed to verify)."""
+    model = quantize_static(_sibling_convs(), tmp_path, per_channel=True)
+    feeds = models.random_inputs(model, seed=11)
+    want = oracle.run_onnxruntime(model, feeds)
+    (got,) = compiler.compile(model, opt_level=3, cache=False).run(None, feeds)
+    differing, steps = differing_steps(np.asarray(got), want[0], output_step(model, "y"))
+    assert steps <= 1.0 + 1e-3, differing
 
 def test_fold_qdq_makes_integer_convs_and_keeps_the_result(tmp_path: Path) -> None:
     """fold-qdq turns every QDQ conv into an int32 conv; the interpreter's result

@@ -174,3 +174,23 @@ func.func @main(%x: tensor<1x2x3x3xf32>) -> (tensor<1x1x3x3xf32>, tensor<1x1x3x3
   %n2 = graph.batch_norm %c2, %s2, %z, %z, %o {epsilon = 1.0e-05 : f64} : (tensor<1x1x3x3xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x1x3x3xf32>
   func.return %n1, %n2 : tensor<1x1x3x3xf32>, tensor<1x1x3x3xf32>
 }
+
+// -----
+
+// Quantized convs (i8 weights, i32 bias, i32 result), as quantize_static's
+// QDQ models leave them after fold-qdq: the wide bias keeps the biases' i32
+// type, not the weights' i8, and a missing bias is i32 zeros.
+// CHECK-LABEL: func.func @main(%x: tensor<1x2x3x3xi8>)
+// CHECK-NEXT:    %[[W:.*]] = graph.constant dense<{{.*}}> : tensor<3x2x1x1xi8>
+// CHECK-NEXT:    %[[B:.*]] = graph.constant dense<[1000, 0, 0]> : tensor<3xi32>
+// CHECK-NEXT:    %[[C:.*]] = graph.conv %x, %[[W]], %[[B]] {{.*}} : (tensor<1x2x3x3xi8>, tensor<3x2x1x1xi8>, tensor<3xi32>) -> tensor<1x3x3x3xi32>
+// CHECK-NEXT:    %c1 = graph.slice %[[C]] {{.*}} -> tensor<1x1x3x3xi32>
+// CHECK-NEXT:    %c2 = graph.slice %[[C]] {{.*}} -> tensor<1x2x3x3xi32>
+func.func @main(%x: tensor<1x2x3x3xi8>) -> (tensor<1x1x3x3xi32>, tensor<1x2x3x3xi32>) {
+  %w1 = graph.constant dense<[[[[1]], [[2]]]]> : tensor<1x2x1x1xi8>
+  %b1 = graph.constant dense<[1000]> : tensor<1xi32>
+  %w2 = graph.constant dense<[[[[3]], [[4]]], [[[5]], [[6]]]]> : tensor<2x2x1x1xi8>
+  %c1 = graph.conv %x, %w1, %b1 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x2x3x3xi8>, tensor<1x2x1x1xi8>, tensor<1xi32>) -> tensor<1x1x3x3xi32>
+  %c2 = graph.conv %x, %w2 {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x2x3x3xi8>, tensor<2x2x1x1xi8>) -> tensor<1x2x3x3xi32>
+  func.return %c1, %c2 : tensor<1x1x3x3xi32>, tensor<1x2x3x3xi32>
+}
