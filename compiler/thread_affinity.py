@@ -96,6 +96,21 @@ class _Caller(threading.local):
 _lock = threading.Lock()
 _in_flight = 0
 _caller = _Caller()
+_stat_files: dict[int, int] = {}
+
+
+def _forget_parent() -> None:
+    """In a forked child: no libgomp workers, no run in flight, and the kept
+    stat files are the parent's threads (/proc/self was the parent)."""
+    global _in_flight, _caller, _lock
+    _lock, _in_flight, _caller = threading.Lock(), 0, _Caller()
+    for fd in _stat_files.values():
+        os.close(fd)
+    _stat_files.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_parent)
 
 
 def _bind(bind_team: BindTeam, cpu_sets: list[Collection[int]]) -> tuple[int, ...]:
@@ -104,9 +119,6 @@ def _bind(bind_team: BindTeam, cpu_sets: list[Collection[int]]) -> tuple[int, ..
     tids = np.zeros(len(cpu_sets), dtype=np.int32)
     bind_team(masks.ctypes.data, masks.shape[1], len(cpu_sets), tids.ctypes.data)
     return tuple(int(t) for t in tids[1:] if t > 0)
-
-
-_stat_files: dict[int, int] = {}
 
 
 def _running(tid: int) -> bool:

@@ -180,3 +180,17 @@ def test_running_tells_a_running_thread_from_a_waiting_one() -> None:
     with _another_thread(contextlib.nullcontext) as tid:
         assert _stops_running(tid)  # asleep, waiting to be let go
     assert _stops_running(tid)  # gone: not an error
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_forgets_the_parents_team() -> None:
+    thread_affinity._caller.cpus, thread_affinity._caller.workers = [0, 1], (1234,)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report what it knows, then leave without cleanup
+        os.write(write, b"%d %d" % (thread_affinity._caller.cpus is None, len(thread_affinity._caller.workers)))
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 16) == b"1 0"
+    os.close(read)
