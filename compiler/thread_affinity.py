@@ -152,13 +152,16 @@ def bound(team: int, bind_team: BindTeam | None) -> Iterator[bool]:
     """Around one run of a `team`-thread model on the calling thread: yields
     whether the team is bound; the caller gets back its affinity afterwards."""
     global _in_flight
-    if bind_team is None or _getcpu is None or (team == 1 and _caller.cpus is None):
-        yield False  # nothing to bind, nothing bound to release
+    if bind_team is None or _getcpu is None:
+        yield False
         return
-    with _lock:
+    with _lock:  # every run counts, a one-thread run too: it needs a CPU as well
         _in_flight += 1
         alone = _in_flight == 1
     try:
+        if team == 1:  # nothing to bind; idle workers bound earlier harm no one
+            yield False
+            return
         allowed = os.sched_getaffinity(0)
         if team == 0:  # libgomp's default: one thread per CPU
             team = len(allowed)

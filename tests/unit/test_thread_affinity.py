@@ -194,3 +194,11 @@ def test_a_forked_child_forgets_the_parents_team() -> None:
     os.waitpid(pid, 0)
     assert os.read(read, 16) == b"1 0"
     os.close(read)
+
+
+@TWO_CPUS
+def test_a_one_thread_run_in_flight_also_keeps_others_from_binding() -> None:
+    record = _Recorder()
+    with _another_thread(lambda: bound(1, _Recorder())), bound(2, record) as pinned:
+        assert not pinned
+    assert record.calls == []  # nothing was bound, nothing to release
