@@ -35,7 +35,7 @@ serial loop and records the reason as a `loop.not_vectorized` attribute.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from xdsl.dialects import arith, llvm, memref, scf, vector
@@ -55,7 +55,7 @@ from xdsl.ir import Attribute, Block, Operation, OpResult, SSAValue
 from xdsl.utils.test_value import create_ssa_value
 
 from compiler.dialects.loop import ForOp, YieldOp
-from compiler.schedule.analysis import LoopAccessAnalysis, constant_int
+from compiler.schedule.analysis import REDUCTION_KINDS, LoopAccessAnalysis, Reduction, constant_int
 
 VECTORIZE_REMARK_ATTR = "loop.not_vectorized"
 
@@ -126,7 +126,7 @@ def _scalar_types(op: Operation) -> bool:
 
 
 def vectorization_blocker(loop: ForOp) -> str | None:
-    """Why `loop` cannot be vectorized; None when it can."""
+    """Why `loop` cannot be vectorized; None when it can (reductions included, see `reductions`)."""
     for op in loop.body.block.ops:
         if isinstance(op, ForOp):
             return f"its body holds the loop '{op.axis_name}' (only straight-line bodies vectorize)"
@@ -134,7 +134,22 @@ def vectorization_blocker(loop: ForOp) -> str | None:
             return f"its body holds '{op.name}' (only loads, stores, arith and math vectorize)"
         if not _scalar_types(op):
             return f"'{op.name}' works on non-scalar values"
-    return LoopAccessAnalysis(loop).independence_problem()
+    analysis = LoopAccessAnalysis(loop)
+    return analysis.independence_problem({r.buffer for r in _float_reductions(analysis)})
+
+
+def _float_reductions(analysis: LoopAccessAnalysis) -> list[Reduction]:
+    return [r for r in analysis.reductions() if isinstance(r.load.res.type, AnyFloat)]
+
+
+def reductions(loop: ForOp) -> list[Reduction]:
+    """The loop's float reductions `acc[u] = combine(acc[u], x)`, vectorized as
+    `vector<VLxT>` partials: each lane reduces its own iterations, starting
+    from the combine's identity, and after the vector loop the lanes and the
+    accumulator's value are reduced into the accumulator (`vector.reduction`).
+    A sum is so added in another order than the scalar loop's: the result
+    differs in rounding, as onnxruntime's vectorized reductions do."""
+    return _float_reductions(LoopAccessAnalysis(loop))
 
 
 def vector_length(loop: ForOp, vector_bits: int) -> int:
@@ -262,8 +277,12 @@ _AFFINE_CASTS = ("arith.index_cast", "arith.extsi", "arith.index_castui", "arith
 class VectorBody:
     """Emits one chunk of VL iterations of a loop body as vector code."""
 
-    def __init__(self, loop: ForOp, vl: int, base: SSAValue, *, fma: bool = True) -> None:
+    def __init__(
+        self, loop: ForOp, vl: int, base: SSAValue, *, fma: bool = True, partials: Mapping[Operation, SSAValue] = {}
+    ) -> None:
         self.loop = loop
+        self.partials = partials
+        """The load and store of each reduction's accumulator -> its memref<VLxT> of lane partials."""
         self.vl = vl
         self.base = base
         self.ops: list[Operation] = []
@@ -381,6 +400,9 @@ class VectorBody:
         return out
 
     def _vectorize(self, op: Operation, deferred: set[Operation]) -> None:
+        if (partial := self.partials.get(op)) is not None:
+            self._partial(op, partial)
+            return
         reprs = [self.get(o) for o in op.operands]
         if isinstance(op, memref.StoreOp):
             self._store(op, reprs)
@@ -438,6 +460,16 @@ class VectorBody:
             self.values[op.results[0]] = Vec(new.results[0])
             return
         self._per_lane(op, reprs)
+
+    def _partial(self, op: Operation, partial: SSAValue) -> None:
+        """A reduction's accumulator access: the lanes' partials instead."""
+        zero = self.int_const(0, IndexType())
+        if isinstance(op, memref.LoadOp):
+            load = self.emit(vector.LoadOp(partial, [zero], self.vtype(op.res.type)))
+            self.values[op.res] = Vec(load.results[0])
+        else:
+            assert isinstance(op, memref.StoreOp)
+            self.emit(vector.StoreOp(self.vec(self._undefer(self.get(op.value))), partial, [zero]))
 
     def _undefer(self, r: Repr) -> Repr:
         if not isinstance(r, Deferred):
@@ -627,6 +659,66 @@ def _accumulates(add: arith.AddfOp, mul: arith.MulfOp) -> bool:
     )
 
 
+_IDENTITY = {
+    "add": -0.0,  # x + -0.0 == x for every x, -0.0 included
+    "mul": 1.0,
+    "maximumf": float("-inf"),
+    "maxnumf": float("-inf"),
+    "minimumf": float("inf"),
+    "minnumf": float("inf"),
+}
+
+
+def _start_partials(reduced: Sequence[Reduction], vl: int, ops: list[Operation]) -> dict[Operation, SSAValue]:
+    """A memref<VLxT> per reduction, every lane at the combine's identity."""
+    partials: dict[Operation, SSAValue] = {}
+    for r in reduced:
+        elem = r.load.res.type
+        partial = memref.AllocaOp.get(elem, shape=[vl])
+        identity = arith.ConstantOp(FloatAttr(_IDENTITY[REDUCTION_KINDS[r.combine.name]], elem))
+        splat = vector.BroadcastOp(identity.result, _vector_of(elem, vl))
+        zero = _index_const(0, ops)
+        ops.extend([partial, identity, splat, vector.StoreOp(splat.vector, partial.memref, [zero])])
+        partials[r.load] = partials[r.store] = partial.memref
+    return partials
+
+
+def _outside(value: SSAValue, loop: ForOp, ops: list[Operation], copies: dict[SSAValue, SSAValue]) -> SSAValue:
+    """`value`, invariant in `loop`, usable after it: ops of the body that compute it are copied."""
+    if value in copies:
+        return copies[value]
+    owner = value.owner
+    if not isinstance(owner, Operation) or owner.parent_block() is not loop.body.block:
+        return value
+    mapping = {o: _outside(o, loop, ops, copies) for o in owner.operands}
+    clone = owner.clone(value_mapper=mapping)
+    ops.append(clone)
+    for old, new in zip(owner.results, clone.results, strict=True):
+        copies[old] = new
+    return copies[value]
+
+
+def _finish_partials(
+    loop: ForOp, reduced: Sequence[Reduction], partials: Mapping[Operation, SSAValue], vl: int, ops: list[Operation]
+) -> None:
+    """acc[u] = reduce(lanes, acc[u]), before the scalar remainder adds its iterations."""
+    copies: dict[SSAValue, SSAValue] = {}
+    for r in reduced:
+        elem = r.load.res.type
+        zero = _index_const(0, ops)
+        lanes = vector.LoadOp(partials[r.load], [zero], _vector_of(elem, vl))
+        indices = [_outside(i, loop, ops, copies) for i in r.load.indices]
+        acc = memref.LoadOp.get(_outside(r.load.memref, loop, ops, copies), indices)
+        kind = vector.CombiningKindAttr(vector.CombiningKindFlag(REDUCTION_KINDS[r.combine.name]))
+        # Built by hand: xDSL's ReductionOp.__init__ gives the result the vector's type.
+        total = vector.ReductionOp.create(
+            operands=[lanes.result, acc.res],
+            result_types=[elem],
+            properties={"kind": kind, "fastmath": vector.FastMathFlagsAttr("none")},
+        )
+        ops.extend([lanes, acc, total, memref.StoreOp.get(total.results[0], acc.memref, indices)])
+
+
 def vectorize(loop: ForOp, vector_bits: int = 512, *, fma: bool = True) -> list[Operation] | str:
     """The vector code for `loop` (chunks, smaller chunks, a scalar rest), or why it cannot be."""
     reason = vectorization_blocker(loop)
@@ -639,18 +731,22 @@ def vectorize(loop: ForOp, vector_bits: int = 512, *, fma: bool = True) -> list[
     lb, step = loop.lower, loop.stride
     end = lb + chunks * vl * step
     ops: list[Operation] = []
+    reduced = reductions(loop)
+    partials = _start_partials(reduced, vl, ops)
     if chunks == 1:
         base = _index_const(lb, ops)
-        ops.extend(VectorBody(loop, vl, base, fma=fma).run())
+        ops.extend(VectorBody(loop, vl, base, fma=fma, partials=partials).run())
     else:
         lo, hi, st = _index_const(lb, ops), _index_const(end, ops), _index_const(vl * step, ops)
         block = Block(arg_types=[IndexType()])
         block.args[0].name_hint = loop.iv.name_hint
-        block.add_ops(VectorBody(loop, vl, block.args[0], fma=fma).run())
+        block.add_ops(VectorBody(loop, vl, block.args[0], fma=fma, partials=partials).run())
         block.add_op(scf.YieldOp())
         ops.append(scf.ForOp(lo, hi, st, [], block))
-    # The remainder: halving power-of-two chunks (8, 4, 2 lanes), then scalar code.
-    rest, width = loop.trip_count - chunks * vl, vl // 2
+    _finish_partials(loop, reduced, partials, vl, ops)
+    # The remainder: halving power-of-two chunks (8, 4, 2 lanes; not after
+    # reductions, whose partials are reduced by now), then scalar code.
+    rest, width = loop.trip_count - chunks * vl, 1 if reduced else vl // 2
     while rest >= 2 and width >= 2:
         if rest >= width:
             base = _index_const(end, ops)

@@ -114,11 +114,11 @@ class FlattenPointwiseConv(RewritePattern):
         back = g.ReshapeOp.make([value], [result.type])
         rewriter.insert(back, InsertPoint.after(last))
         result.replace_all_uses_with(back.result)
-        for dead in _chain(op, last):
+        for dead in single_use_chain(op, last):
             rewriter.erase(dead)
 
 
-def _chain(first: Operation, last: Operation) -> list[Operation]:
+def single_use_chain(first: Operation, last: Operation) -> list[Operation]:
     """The ops from `last` back to `first` along single uses, users first (erase order)."""
     ops = [first]
     while ops[-1] is not last:

@@ -34,7 +34,7 @@ PIPELINES: dict[int, list[str]] = {
     # becomes an explicit graph.pad first, so conv kernels read in bounds.
     # 1x1 NCHW convs over narrow rows run over H*W pixels (before fuse-ops,
     # which then fuses their element-wise users in the flat shape).
-    2: [*_LEVEL1, "explicit-padding", "flatten-pointwise-conv", "fuse-ops", "plan-memory"],
+    2: [*_LEVEL1, "explicit-padding", "flatten-pointwise-conv", "flatten-batched-matmul", "fuse-ops", "plan-memory"],
     # The blocked layout and horizontal fusion change the ops that fuse-ops
     # groups, so they come before it; fuse-horizontal after convert-layout,
     # since convert-layout does not carry the blocked layout through the
@@ -49,6 +49,7 @@ PIPELINES: dict[int, list[str]] = {
         "winograd-conv",
         "explicit-padding",
         "flatten-pointwise-conv",
+        "flatten-batched-matmul",
         "fuse-ops",
         "eliminate-concat",
         "plan-memory",
@@ -125,10 +126,11 @@ class GraphOptimizePass(ModulePass):
 
       0: nothing
       1: fold-qdq, fold-constants, narrow-integer-conv, remove-identity, dce, cse, fold-batchnorm
-      2: level 1 + explicit-padding, fuse-ops, plan-memory
+      2: level 1 + explicit-padding, flatten-pointwise-conv,
+         flatten-batched-matmul, fuse-ops, plan-memory
       3: level 1 + convert-layout{layout=NCHW16c}, fuse-horizontal,
-         winograd-conv, explicit-padding, fuse-ops, eliminate-concat,
-         plan-memory
+         winograd-conv, explicit-padding, flatten-pointwise-conv,
+         flatten-batched-matmul, fuse-ops, eliminate-concat, plan-memory
 
     A pass name that is not registered is a PipelineError.
 

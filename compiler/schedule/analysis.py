@@ -17,7 +17,7 @@ Distinct kernel arguments are assumed not to alias.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Collection, Hashable, Sequence
 from dataclasses import dataclass
 
 from xdsl.dialects import arith, memref
@@ -333,12 +333,45 @@ class LoopAccessAnalysis:
 
     # -- the verdict -------------------------------------------------------------
 
-    def independence_problem(self) -> str | None:
-        """Why iterations of the loop may not run at once; None when they may."""
+    def reductions(self) -> list[Reduction]:
+        """The buffers the loop reduces into: in its body, `acc[u] = combine(acc[u], x)`
+        with `u` invariant, one load and one store of `acc` and no other use of
+        it, the loaded value read by the combine alone and the combined value
+        only stored (`REDUCTION_KINDS` says which combines)."""
+        found = []
+        body = list(self.loop.body.block.ops)
+        for buf in self.written:
+            loads = [a for a in self.loads if a.memref is buf]
+            stores = [a for a in self.stores if a.memref is buf]
+            if len(loads) != 1 or len(stores) != 1:
+                continue
+            load, store = loads[0], stores[0]
+            combine = store.value.owner
+            if (
+                not isinstance(load, memref.LoadOp)
+                or not isinstance(store, memref.StoreOp)
+                or not isinstance(combine, Operation)
+                or combine.name not in REDUCTION_KINDS
+                or load.res.get_user_of_unique_use() is not combine
+                or store.value.get_user_of_unique_use() is not store
+                or not all(op in body for op in (load, combine, store))
+                or not body.index(load) < body.index(combine) < body.index(store)
+                or not self.same_indices(list(load.indices), list(store.indices))
+                or any((f := self.form(i)) is None or f.has_atom for i in load.indices)
+            ):
+                continue
+            found.append(Reduction(load, combine, store))
+        return found
+
+    def independence_problem(self, reduced: Collection[SSAValue] = ()) -> str | None:
+        """Why iterations of the loop may not run at once; None when they may.
+        Buffers in `reduced` (`reductions`' accumulators) are left out."""
         axis = self.loop.axis_name
         if self.unknown_users:
             return f"'{self.unknown_users[0].name}' uses a buffer in a way the analysis does not know"
         for buf in self.written:
+            if buf in reduced:
+                continue
             name = _value_name(buf)
             accesses = [list(a.indices) for a in [*self.stores, *self.loads] if a.memref is buf]
             stores = [list(s.indices) for s in self.stores if s.memref is buf]
@@ -367,6 +400,32 @@ class LoopAccessAnalysis:
                 )
             return f"cannot prove that iterations of '{axis}' write distinct elements of {name}"
         return None
+
+
+REDUCTION_KINDS = {
+    "arith.addf": "add",
+    "arith.mulf": "mul",
+    "arith.maximumf": "maximumf",
+    "arith.minimumf": "minimumf",
+    "arith.maxnumf": "maxnumf",
+    "arith.minnumf": "minnumf",
+}
+"""Float combines a reduction may use, by their `vector.reduction` kind: the
+ones whose vector partials recombine into the same kind of result (sums in
+another order, max and min exactly)."""
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """`store(combine(load(acc[u]), x), acc[u])` in a loop body: a reduction into `acc`."""
+
+    load: memref.LoadOp
+    combine: Operation
+    store: memref.StoreOp
+
+    @property
+    def buffer(self) -> SSAValue:
+        return self.load.memref
 
 
 def _is_pure_scalar(op: Operation) -> bool:
@@ -401,6 +460,16 @@ def contiguous_store(loop: ForOp) -> bool:
     return False
 
 
+def contiguous_load(loop: ForOp) -> bool:
+    """Whether some load in the loop walks its buffer's last dimension with stride 1."""
+    analysis = LoopAccessAnalysis(loop)
+    for load in analysis.loads:
+        strides = analysis.lane_strides(list(load.indices))
+        if strides and all(s == 0 for s in strides[:-1]) and strides[-1] * loop.stride == 1:
+            return True
+    return False
+
+
 def body_ops(loop: ForOp) -> list[Operation]:
     """The ops of a loop body without its terminator."""
     return [op for op in loop.body.block.ops if not isinstance(op, YieldOp)]
@@ -411,9 +480,12 @@ __all__ = [
     "INVARIANT",
     "Linear",
     "LoopAccessAnalysis",
+    "REDUCTION_KINDS",
+    "Reduction",
     "StructuralKeys",
     "body_ops",
     "constant_int",
+    "contiguous_load",
     "contiguous_store",
     "defined_inside",
     "independence_problem",

@@ -32,7 +32,13 @@ from xdsl.dialects import memref
 from xdsl.dialects.builtin import AnyFloat, MemRefType
 
 from compiler.dialects.loop import SERIAL, ForOp
-from compiler.schedule.analysis import contiguous_store, independence_problem, is_straight_line
+from compiler.schedule.analysis import (
+    LoopAccessAnalysis,
+    contiguous_load,
+    contiguous_store,
+    independence_problem,
+    is_straight_line,
+)
 from compiler.schedule.primitives import (
     Fuse,
     Parallel,
@@ -66,6 +72,21 @@ def vectorizable(loop: ForOp) -> bool:
         and is_straight_line(loop)
         and independence_problem(loop) is None
         and contiguous_store(loop)
+    )
+
+
+def reduction_vectorizable(loop: ForOp, lanes: int) -> bool:
+    """A straight-line loop of float reductions (`acc[u] = acc[u] + x[i]`, max, ...) over
+    at least half a vector of contiguous elements: the vectorizer keeps a vector of
+    partials per accumulator (compiler/lowering/loop_vectorizer.py)."""
+    if loop.trip_count < max(2, lanes // 2) or not is_straight_line(loop):
+        return False
+    analysis = LoopAccessAnalysis(loop)
+    reduced = [r for r in analysis.reductions() if isinstance(r.load.res.type, AnyFloat)]
+    return (
+        bool(reduced)
+        and analysis.independence_problem({r.buffer for r in reduced}) is None
+        and contiguous_load(loop)
     )
 
 
@@ -104,6 +125,10 @@ def _vectorize_leaf(b: ScheduleBuilder, leaf_axis: str, target: CpuTarget) -> No
                 chosen = b.loop(candidate.axis_name)
                 break
         else:
+            # A softmax's max and sum, a layer norm's mean: reduced in vector partials, unsplit
+            # (a split would reduce the partials once per outer iteration).
+            if leaf.kind == SERIAL and reduction_vectorizable(leaf, target.vector_bits // _element_bits(leaf)):
+                b.attempt(Vectorize(leaf_axis))
             return
     if chosen.kind != SERIAL:
         return

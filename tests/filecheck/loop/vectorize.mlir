@@ -142,7 +142,9 @@ func.func @scatter_tail(%x: memref<11xf32>, %y: memref<11x2xf32>) {
 
 // -----
 
-// A store to an address that does not depend on the loop is a reduction: refused.
+// A float reduction (acc[u] = acc[u] + x[i], u invariant): the lanes keep
+// partials in a vector<16xf32> that starts at the identity (-0.0 for a sum),
+// and after the loop they and the accumulator reduce into the accumulator.
 func.func @reduction(%x: memref<32xf32>, %acc: memref<1xf32>) {
   loop.for %i = 0 to 32 step 1 axis "i" vectorize {
     %c0 = arith.constant 0 : index
@@ -155,10 +157,88 @@ func.func @reduction(%x: memref<32xf32>, %acc: memref<1xf32>) {
 }
 
 // CHECK-LABEL: func.func @reduction
+// CHECK:         %[[P:.*]] = memref.alloca() : memref<16xf32>
+// CHECK-NEXT:    %[[ID:.*]] = arith.constant -0.000000e+00 : f32
+// CHECK-NEXT:    %[[SPLAT:.*]] = vector.broadcast %[[ID]] : f32 to vector<16xf32>
+// CHECK-NEXT:    vector.store %[[SPLAT]], %[[P]][%{{.*}}] : memref<16xf32>, vector<16xf32>
 // CHECK:         scf.for %i = %{{.*}} to %{{.*}} step %{{.*}} {
-// CHECK:           %s = arith.addf %a, %v : f32
-// CHECK-NEXT:      memref.store %s, %acc[%c0] : memref<1xf32>
-// CHECK-NEXT:    } {loop.not_vectorized = "%acc is stored at an address that does not depend on 'i' (a reduction over it)"}
+// CHECK:           %[[V:.*]] = vector.load %x[%i] : memref<32xf32>, vector<16xf32>
+// CHECK:           %[[OLD:.*]] = vector.load %[[P]][%{{.*}}] : memref<16xf32>, vector<16xf32>
+// CHECK-NEXT:      %[[NEW:.*]] = arith.addf %[[OLD]], %[[V]] : vector<16xf32>
+// CHECK-NEXT:      vector.store %[[NEW]], %[[P]][%{{.*}}] : memref<16xf32>, vector<16xf32>
+// CHECK-NEXT:    }
+// CHECK:         %[[LANES:.*]] = vector.load %[[P]][%{{.*}}] : memref<16xf32>, vector<16xf32>
+// CHECK-NEXT:    %[[ACC:.*]] = memref.load %acc[%[[C:.*]]] : memref<1xf32>
+// CHECK-NEXT:    %[[SUM:.*]] = vector.reduction <add>, %[[LANES]], %[[ACC]] : vector<16xf32> into f32
+// CHECK-NEXT:    memref.store %[[SUM]], %acc[%[[C]]] : memref<1xf32>
+// CHECK-NEXT:    func.return
+
+// -----
+
+// A softmax's exp-sum: the exps are stored along the loop while their sum is
+// reduced; the max is read (uniform). 20 iterations: after the 16-lane chunk
+// and the reduction of the partials, the last 4 run as a scalar loop on the
+// accumulator (no halving vector chunks after a reduction).
+func.func @exp_sum(%x: memref<20xf32>, %y: memref<20xf32>, %max: memref<1xf32>, %sum: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  loop.for %i = 0 to 20 step 1 axis "i" vectorize {
+    %v = memref.load %x[%i] : memref<20xf32>
+    %m = memref.load %max[%c0] : memref<1xf32>
+    %d = arith.subf %v, %m : f32
+    %e = math.exp %d : f32
+    %s = memref.load %sum[%c0] : memref<1xf32>
+    %t = arith.addf %s, %e : f32
+    memref.store %t, %sum[%c0] : memref<1xf32>
+    memref.store %e, %y[%i] : memref<20xf32>
+  }
+  func.return
+}
+
+// CHECK-LABEL: func.func @exp_sum
+// CHECK:         %[[E:.*]] = math.exp %{{.*}} : vector<16xf32>
+// CHECK:         arith.addf %{{.*}}, %[[E]] : vector<16xf32>
+// CHECK:         vector.store %[[E]], %y[%{{.*}}] : memref<20xf32>, vector<16xf32>
+// CHECK:         vector.reduction <add>
+// CHECK:         scf.for %i = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK:           math.exp %{{.*}} : f32
+// CHECK:         }
+// CHECK-NOT:     vector<
+
+// -----
+
+// A max reduction starts its lanes at -inf and reduces with maximumf.
+func.func @max(%x: memref<16xf32>, %acc: memref<1xf32>) {
+  %c0 = arith.constant 0 : index
+  loop.for %i = 0 to 16 step 1 axis "i" vectorize {
+    %v = memref.load %x[%i] : memref<16xf32>
+    %a = memref.load %acc[%c0] : memref<1xf32>
+    %m = arith.maximumf %a, %v : f32
+    memref.store %m, %acc[%c0] : memref<1xf32>
+  }
+  func.return
+}
+
+// CHECK-LABEL: func.func @max
+// CHECK:         arith.constant 0xff800000 : f32
+// CHECK:         arith.maximumf %{{.*}}, %{{.*}} : vector<16xf32>
+// CHECK:         vector.reduction <maximumf>
+
+// -----
+
+// An integer reduction is refused: its partials are not implemented.
+func.func @int_reduction(%x: memref<32xi32>, %acc: memref<1xi32>) {
+  %c0 = arith.constant 0 : index
+  loop.for %i = 0 to 32 step 1 axis "i" vectorize {
+    %v = memref.load %x[%i] : memref<32xi32>
+    %a = memref.load %acc[%c0] : memref<1xi32>
+    %s = arith.addi %a, %v : i32
+    memref.store %s, %acc[%c0] : memref<1xi32>
+  }
+  func.return
+}
+
+// CHECK-LABEL: func.func @int_reduction
+// CHECK:         } {loop.not_vectorized = "%acc is stored at an address that does not depend on 'i' (a reduction over it)"}
 // CHECK-NOT:     vector.
 
 // -----
