@@ -11,12 +11,18 @@ few thousand), which is why no sorting network or heap is built here.
 Stages: `init` (ranks = 0), `count` (ranks += beats), `place` (order[rank] =
 position) over heap scratch buffers shaped like the input, then the copy of
 the first k into the result.
+
+Where k is small next to n (a detector's top 10 of thousands of scores),
+selection does less: k passes over the row, pass t taking the best element
+that comes after pass t-1's pick in the order, O(n * k) comparisons and no
+scratch beyond four scalars per row. Floats are ordered with NaN above
+every number (as NumPy sorts them), so each pass finds an element.
 """
 
 from __future__ import annotations
 
 from xdsl.dialects import arith
-from xdsl.dialects.builtin import i64
+from xdsl.dialects.builtin import i1, i64
 from xdsl.ir import Attribute, SSAValue
 
 from compiler import dtypes
@@ -34,14 +40,78 @@ def _beats(kb: KernelBuilder, a: SSAValue, b: SSAValue, elem: Attribute, largest
     return kb.value(arith.CmpiOp(a, b, "sgt" if largest else "slt"))
 
 
+SELECTION_RATIO = 3
+"""Selection when k * SELECTION_RATIO <= n: its n * k passes cost about three
+rank-counting comparisons each."""
+
+
+def _before(
+    kb: KernelBuilder, a: SSAValue, ia: SSAValue, b: SSAValue, ib: SSAValue, elem: Attribute, largest: bool
+) -> SSAValue:
+    """(a, ia) strictly before (b, ib): a beats b, or they are equal and ia < ib.
+    NaN is above every number and equal to itself."""
+    if dtypes.is_float(elem):
+        a_nan = kb.value(arith.CmpfOp(a, a, "uno"))
+        b_nan = kb.value(arith.CmpfOp(b, b, "uno"))
+        high, low = (a_nan, b_nan) if largest else (b_nan, a_nan)
+        nan_wins = kb.value(arith.AndIOp(high, kb.value(arith.XOrIOp(low, kb.const(True, i1)))))
+        wins = kb.value(arith.OrIOp(_beats(kb, a, b, elem, largest), nan_wins))
+        equal = kb.value(arith.OrIOp(kb.value(arith.CmpfOp(a, b, "oeq")), kb.value(arith.AndIOp(a_nan, b_nan))))
+    else:
+        wins = _beats(kb, a, b, elem, largest)
+        equal = kb.value(arith.CmpiOp(a, b, "eq"))
+    lower = kb.value(arith.CmpiOp(ia, ib, "slt"))
+    return kb.value(arith.OrIOp(wins, kb.value(arith.AndIOp(equal, lower))))
+
+
+def _topk_by_selection(ctx: KernelContext, op: g.TopKIndicesOp, axis: int, largest: bool) -> None:
+    kb, em = ctx.kb, ctx.emitter
+    kb.algorithm = "topk_select"
+    shape = g.shape_of(op.input)
+    elem = g.elem_of(op.input)
+    n, k = shape[axis], ctx.out.shape[axis]
+    outer = [s if d != axis else 1 for d, s in enumerate(shape)]
+    zero = [kb.index(0)]
+    none = kb.const(-1, i64)
+    with kb.nest(outer, [f"d{d}" for d in range(len(shape))]) as idx:
+        # The previous pick and the pass's best so far (-1: none): per row, per thread.
+        prev_v, prev_i, best_v, best_i = kb.alloca(elem), kb.alloca(i64), kb.alloca(elem), kb.alloca(i64)
+        kb.store(kb.const(0, elem), prev_v, zero)
+        kb.store(none, prev_i, zero)
+        with kb.loop(k, "t") as t:
+            kb.store(kb.const(0, elem), best_v, zero)
+            kb.store(none, best_i, zero)
+            with kb.loop(n, "j") as j:
+                em.reset()
+                v = em.emit(op.input, [*idx[:axis], j, *idx[axis + 1 :]])
+                position = kb.value(arith.IndexCastOp(j, i64))
+                pv, pi = kb.load(prev_v, zero), kb.load(prev_i, zero)
+                bv, bi = kb.load(best_v, zero), kb.load(best_i, zero)
+                first = kb.value(arith.CmpiOp(pi, none, "eq"))
+                eligible = kb.value(arith.OrIOp(first, _before(kb, pv, pi, v, position, elem, largest)))
+                empty = kb.value(arith.CmpiOp(bi, none, "eq"))
+                better = kb.value(arith.OrIOp(empty, _before(kb, v, position, bv, bi, elem, largest)))
+                take = kb.value(arith.AndIOp(eligible, better))
+                kb.store(kb.value(arith.SelectOp(take, v, bv)), best_v, zero)
+                kb.store(kb.value(arith.SelectOp(take, position, bi)), best_i, zero)
+            chosen = kb.load(best_i, zero)
+            kb.store(kb.load(best_v, zero), prev_v, zero)
+            kb.store(chosen, prev_i, zero)
+            kb.store(chosen, ctx.out, [*idx[:axis], t, *idx[axis + 1 :]])
+    em.reset()
+
+
 def topk_indices_kernel(ctx: KernelContext) -> None:
     op = ctx.anchor
     assert isinstance(op, g.TopKIndicesOp)
     kb, em = ctx.kb, ctx.emitter
-    kb.algorithm = "topk_rank"
     shape = g.shape_of(op.input)
     elem = g.elem_of(op.input)
     axis, largest = op.int_prop("axis"), bool(op.int_prop("largest"))
+    if ctx.out.shape[axis] * SELECTION_RATIO <= shape[axis]:
+        _topk_by_selection(ctx, op, axis, largest)
+        return
+    kb.algorithm = "topk_rank"
     names = [f"d{d}" for d in range(len(shape))]
     ranks = kb.alloc(i64, shape)
     order = kb.alloc(i64, shape)

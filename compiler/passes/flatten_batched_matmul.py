@@ -34,7 +34,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 
 from compiler.dialects import graph as g
-from compiler.passes.flatten_pointwise_conv import single_use_chain
+from compiler.passes.reshape_sinking import sink_users
 
 
 def _reshaped(value: SSAValue, shape: list[int], rewriter: PatternRewriter, before: Operation) -> SSAValue:
@@ -85,37 +85,14 @@ class FlattenBatchedMatmul(RewritePattern):
             attributes=dict(op.attributes),
         )
         rewriter.insert(matmul, InsertPoint.before(op))
-        value: SSAValue = matmul.results[0]
-        last: Operation = op
-        result = op.result
-        while result.has_one_use():
-            user = next(iter(result.uses)).operation
-            if not _sinkable(user, result):
-                break
-            new_operands = []
-            for operand in user.operands:
-                shape = g.shape_of(operand)
-                if operand is result:
-                    new_operands.append(value)
-                elif shape == out_shape:
-                    new_operands.append(_reshaped(operand, flat_shape, rewriter, user))
-                elif len(shape) > 2:
-                    new_operands.append(_reshaped(operand, [1, shape[-1]], rewriter, user))
-                else:
-                    new_operands.append(operand)
-            flat_user = type(user).create(
-                operands=new_operands,
-                result_types=[TensorType(g.elem_of(user.results[0]), flat_shape)],
-                properties=dict(user.properties),
-                attributes=dict(user.attributes),
-            )
-            rewriter.insert(flat_user, InsertPoint.before(user))
-            value, last, result = flat_user.results[0], user, user.results[0]
-        back = g.ReshapeOp.make([value], [result.type])
-        rewriter.insert(back, InsertPoint.after(last))
-        result.replace_all_uses_with(back.result)
-        for dead in single_use_chain(op, last):
-            rewriter.erase(dead)
+
+        def operand(other: SSAValue, user: Operation) -> SSAValue:
+            shape = g.shape_of(other)
+            if shape == out_shape:
+                return _reshaped(other, flat_shape, rewriter, user)
+            return _reshaped(other, [1, shape[-1]], rewriter, user) if len(shape) > 2 else other
+
+        sink_users(op, matmul.results[0], rewriter, _sinkable, operand)
 
 
 @dataclass(frozen=True)

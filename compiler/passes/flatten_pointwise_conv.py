@@ -33,6 +33,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 
 from compiler.dialects import graph as g
+from compiler.passes.reshape_sinking import sink_users
 
 _LAYOUT_PROPS = ("data_layout", "kernel_layout", "out_layout")
 
@@ -88,42 +89,11 @@ class FlattenPointwiseConv(RewritePattern):
         conv = g.ConvOp.make(operands, [flat_type], **dict(op.properties))
         conv.attributes.update(op.attributes)
         rewriter.insert(conv, InsertPoint.before(op))
-        value: SSAValue = conv.results[0]
-        last: Operation = op
-        result = op.result
-        while result.has_one_use():
-            user = next(iter(result.uses)).operation
-            if not _sinkable(user, result):
-                break
-            new_operands = []
-            for operand in user.operands:
-                if operand is result:
-                    new_operands.append(value)
-                elif g.shape_of(operand) == (n, o, h, w):
-                    new_operands.append(_flat(operand, rewriter, user))
-                else:
-                    new_operands.append(operand)
-            flat_user = type(user).create(
-                operands=new_operands,
-                result_types=[TensorType(g.elem_of(user.results[0]), [n, o, 1, h * w])],
-                properties=dict(user.properties),
-                attributes=dict(user.attributes),
-            )
-            rewriter.insert(flat_user, InsertPoint.before(user))
-            value, last, result = flat_user.results[0], user, user.results[0]
-        back = g.ReshapeOp.make([value], [result.type])
-        rewriter.insert(back, InsertPoint.after(last))
-        result.replace_all_uses_with(back.result)
-        for dead in single_use_chain(op, last):
-            rewriter.erase(dead)
 
+        def operand(other: SSAValue, user: Operation) -> SSAValue:
+            return _flat(other, rewriter, user) if g.shape_of(other) == (n, o, h, w) else other
 
-def single_use_chain(first: Operation, last: Operation) -> list[Operation]:
-    """The ops from `last` back to `first` along single uses, users first (erase order)."""
-    ops = [first]
-    while ops[-1] is not last:
-        ops.append(next(iter(ops[-1].results[0].uses)).operation)
-    return ops[::-1]
+        sink_users(op, conv.results[0], rewriter, _sinkable, operand)
 
 
 @dataclass(frozen=True)

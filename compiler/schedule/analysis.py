@@ -450,24 +450,25 @@ def is_straight_line(loop: ForOp) -> bool:
     return True
 
 
+def _walks_contiguously(analysis: LoopAccessAnalysis, accesses: Sequence[memref.LoadOp | memref.StoreOp]) -> bool:
+    """Whether one of `accesses` walks its buffer's last dimension with stride 1 along the loop."""
+    for access in accesses:
+        strides = analysis.lane_strides(list(access.indices))
+        if strides and all(s == 0 for s in strides[:-1]) and strides[-1] * analysis.loop.stride == 1:
+            return True
+    return False
+
+
 def contiguous_store(loop: ForOp) -> bool:
     """Whether some store in the loop walks its buffer's last dimension with stride 1."""
     analysis = LoopAccessAnalysis(loop)
-    for store in analysis.stores:
-        strides = analysis.lane_strides(list(store.indices))
-        if strides and all(s == 0 for s in strides[:-1]) and strides[-1] * loop.stride == 1:
-            return True
-    return False
+    return _walks_contiguously(analysis, analysis.stores)
 
 
 def contiguous_load(loop: ForOp) -> bool:
     """Whether some load in the loop walks its buffer's last dimension with stride 1."""
     analysis = LoopAccessAnalysis(loop)
-    for load in analysis.loads:
-        strides = analysis.lane_strides(list(load.indices))
-        if strides and all(s == 0 for s in strides[:-1]) and strides[-1] * loop.stride == 1:
-            return True
-    return False
+    return _walks_contiguously(analysis, analysis.loads)
 
 
 def body_ops(loop: ForOp) -> list[Operation]:
