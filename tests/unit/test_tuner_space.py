@@ -151,12 +151,30 @@ def test_points_are_rejected_statically(spaces: dict[str, SearchSpace]) -> None:
     assert space.schedule({**default, "tile": 2}) is None  # not a knob of this rule
 
 
-def test_a_vectorized_reduction_counts_as_scalar(spaces: dict[str, SearchSpace]) -> None:
+_INT_ROW_SUM = """
+func.func @rowsum(%x: memref<4x32xi32>, %y: memref<4xi32>) attributes {loop.kernel} {
+  loop.for %i = 0 to 4 step 1 axis "i" {
+    loop.for %j = 0 to 32 step 1 axis "j" {
+      %v = memref.load %x[%i, %j] : memref<4x32xi32>
+      %a = memref.load %y[%i] : memref<4xi32>
+      %s = arith.addi %a, %v : i32
+      memref.store %s, %y[%i] : memref<4xi32>
+    }
+  }
+  func.return
+}
+"""
+
+
+def test_a_refused_vectorized_loop_counts_as_scalar(spaces: dict[str, SearchSpace]) -> None:
     kernel = spaces["matmul"].kernel.clone()
     assert scalar_vector_loops(kernel, TARGET) == 0
-    apply_schedule(kernel, Schedule([Vectorize("k")]))  # iterations of k depend on each other
-    assert scalar_vector_loops(kernel, TARGET) == 1
+    apply_schedule(kernel, Schedule([Vectorize("k")]))  # a float reduction: vector partials
+    assert scalar_vector_loops(kernel, TARGET) == 0
     kernel.erase()
+    (rowsum,) = [op for op in compiler.parse_mlir(_INT_ROW_SUM).walk() if isinstance(op, func.FuncOp)]
+    apply_schedule(rowsum, Schedule([Vectorize("j")]))  # an integer reduction: refused
+    assert scalar_vector_loops(rowsum, TARGET) == 1
 
 
 def _inputs(kernel: func.FuncOp, seed: int = 0) -> list[np.ndarray]:
