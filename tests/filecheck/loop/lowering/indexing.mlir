@@ -66,10 +66,11 @@ func.func @main(%d: tensor<4x6xf32>, %i: tensor<2x6xi64>, %u: tensor<2x6xf32>) -
 
 // graph.topk_indices counts, for each element, the elements along the axis
 // that come before it (greater, or equal at a lower position), places each
-// position at its rank in a scratch row, and copies the first k.
+// position at its rank in a scratch row, and copies the first k (here 4 of
+// 8: k is not small next to the row).
 
 // CHECK-LABEL: func.func private @topk_indices_0(
-// CHECK-SAME:      %[[X:.*]]: memref<3x8xf32>, %[[O:.*]]: memref<3x2xi64>)
+// CHECK-SAME:      %[[X:.*]]: memref<3x8xf32>, %[[O:.*]]: memref<3x4xi64>)
 // CHECK-SAME:      loop.algorithm = "topk_rank"
 // CHECK:         %[[RANK:.*]] = memref.alloc() : memref<3x8xi64>
 // CHECK:         %[[ORDER:.*]] = memref.alloc() : memref<3x8xi64>
@@ -88,9 +89,42 @@ func.func @main(%d: tensor<4x6xf32>, %i: tensor<2x6xi64>, %u: tensor<2x6xf32>) -
 // CHECK:         stage "place"
 // CHECK:           memref.store %{{.*}}, %[[ORDER]][%{{.*}}, %{{.*}}] : memref<3x8xi64>
 // CHECK:         loop.for {{.*}} = 0 to 3 step 1 axis "d0.out" stage "copy" {
-// CHECK-NEXT:      loop.for {{.*}} = 0 to 2 step 1 axis "d1.out" {
+// CHECK-NEXT:      loop.for {{.*}} = 0 to 4 step 1 axis "d1.out" {
 // CHECK:         memref.dealloc %[[RANK]]
 // CHECK-NEXT:    memref.dealloc %[[ORDER]]
+func.func @main(%x: tensor<3x8xf32>) -> tensor<3x4xi64> {
+  %t = graph.topk_indices %x {axis = 1 : i64, k = 4 : i64, largest = 1 : i64} : (tensor<3x8xf32>) -> tensor<3x4xi64>
+  func.return %t : tensor<3x4xi64>
+}
+
+// -----
+
+// With k small next to the row (2 of 8: k * 3 <= n), graph.topk_indices
+// selects instead: per row, k passes over the row, pass t taking the best
+// element that comes after the previous pick (NaN above every number, ties
+// to the lower position), kept in four scalars.
+
+// CHECK-LABEL: func.func private @topk_indices_0(
+// CHECK-SAME:      %[[X:.*]]: memref<3x8xf32>, %[[O:.*]]: memref<3x2xi64>)
+// CHECK-SAME:      loop.algorithm = "topk_select"
+// CHECK:         loop.for %[[R:.*]] = 0 to 3 step 1 axis "d0" {
+// CHECK:           %[[PV:.*]] = memref.alloca() : memref<1xf32>
+// CHECK-NEXT:      %[[PI:.*]] = memref.alloca() : memref<1xi64>
+// CHECK-NEXT:      %[[BV:.*]] = memref.alloca() : memref<1xf32>
+// CHECK-NEXT:      %[[BI:.*]] = memref.alloca() : memref<1xi64>
+// CHECK:           loop.for %[[T:.*]] = 0 to 2 step 1 axis "t" {
+// CHECK:             loop.for %[[J:.*]] = 0 to 8 step 1 axis "j" {
+// CHECK-NEXT:          %[[V:.*]] = memref.load %[[X]][%[[R]], %[[J]]] : memref<3x8xf32>
+// CHECK:               arith.cmpf uno, %[[V]], %[[V]] : f32
+// CHECK:               %[[NV:.*]] = arith.select %[[TAKE:.*]], %[[V]], %{{.*}} : f32
+// CHECK-NEXT:          memref.store %[[NV]], %[[BV]]
+// CHECK-NEXT:          %[[NI:.*]] = arith.select %[[TAKE]], %{{.*}}, %{{.*}} : i64
+// CHECK-NEXT:          memref.store %[[NI]], %[[BI]]
+// CHECK-NEXT:        }
+// CHECK-NEXT:        %[[PICK:.*]] = memref.load %[[BI]]
+// CHECK:             memref.store %[[PICK]], %[[PI]]
+// CHECK-NEXT:        memref.store %[[PICK]], %[[O]][%[[R]], %[[T]]] : memref<3x2xi64>
+// CHECK-NOT:     memref.alloc()
 func.func @main(%x: tensor<3x8xf32>) -> tensor<3x2xi64> {
   %t = graph.topk_indices %x {axis = 1 : i64, k = 2 : i64, largest = 1 : i64} : (tensor<3x8xf32>) -> tensor<3x2xi64>
   func.return %t : tensor<3x2xi64>
