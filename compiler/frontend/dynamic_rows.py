@@ -133,6 +133,12 @@ def propagate(b: NodeBuilder, results: Sequence[Value | None], masked: bool = Fa
     rows = None
     if len(results) == 1 and isinstance(out, SSAValue):
         rows = _result_rows(b, dynamic, out)
+    elif b.node.op_type == "Split" and _split_keeps_rows(b, dynamic):
+        # Each piece has every entry along the padded axis: the input's count.
+        for piece in results:
+            if isinstance(piece, SSAValue) and piece not in b.state.dynamic_rows:
+                b.state.dynamic_rows[piece] = dynamic[0]
+        return
     if rows is not None:
         assert isinstance(out, SSAValue)
         if out not in b.state.dynamic_rows:
@@ -144,6 +150,14 @@ def propagate(b: NodeBuilder, results: Sequence[Value | None], masked: bool = Fa
         f"which {b.node.op_type} cannot take here: only row-wise ops may follow it",
         hint="output the selection (or what row-wise ops make of it) and finish the post-processing outside the model",
     )
+
+
+def _split_keeps_rows(b: NodeBuilder, dynamic: dict[int, DynamicRows]) -> bool:
+    """A Split of a padded value along another axis (torchvision's boxes.unbind(1))."""
+    if set(dynamic) != {0}:
+        return False
+    r = len(_shape(b.input(0)))
+    return int(b.attr("axis", 0)) % r != dynamic[0].axis
 
 
 def _shape(value: SSAValue) -> tuple[int, ...]:
