@@ -15,9 +15,11 @@ garbage that no real one depends on.
 axis (torchvision's batched NMS takes the max coordinate of the boxes) reads
 the padding as the reduction's identity. `propagate` runs after it: the
 result gets its count and axis, a prefix Slice along the axis (`keep[:k]`)
-the count min(count, k). An op that would mix padded entries into real ones
-(a sort or mean over them, Shape, a Reshape across them) is a one-line error
-naming the node and the op that made the length data-dependent. The graph
+the count min(count, k). Ops that take the padded value's shape, and Concat
+or TopK along the padded axis, are `dynamic_shapes.py`'s. An op that would
+mix padded entries into real ones (a sort or mean over them, a Reshape across
+them) is a one-line error naming the node and the op that made the length
+data-dependent. The graph
 outputs that have a count get it as a hidden output of `main` (`graph.rows`
 names it, `graph.rows_axis` the axis when it is not 0) and the runtime cuts them.
 """

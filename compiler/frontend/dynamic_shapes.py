@@ -517,7 +517,7 @@ def _element(b: NodeBuilder, value: SSAValue, at: int) -> SSAValue:
 
 def _reduce(b: NodeBuilder, ins: list[ShapeVector | None], out: SSAValue) -> ShapeVector | None:
     vector = ins[0]
-    if vector is None or _shape(out) not in ((), (1,)):
+    if vector is None or _shape(out) not in ((), (1,)) or b.attr("noop_with_empty_axes", 0):
         return None
     entry = _combine(b, b.node.op_type, vector.entries, out, 0)
     return None if entry is None else _layout(out, [entry])
