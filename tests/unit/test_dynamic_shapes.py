@@ -275,3 +275,27 @@ def test_if_on_a_run_time_condition_needs_a_constant_branch() -> None:
             then.g.CopyFrom(_nms_branch())
     text = _one_line_error(model)
     assert "node 'if_empty' (If" in text and "data-dependent control flow is not supported" in text
+
+
+def test_if_with_a_constant_branch_selects_by_the_run_time_condition() -> None:
+    """Same shapes in both branches: each output is the condition's pick."""
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    then = helper.make_graph(
+        [_const("fallback", np.full((2, 3), 7.0, np.float32))], "then_branch", [],
+        [helper.make_tensor_value_info("fallback", TensorProto.FLOAT, None)],
+    )
+    other = helper.make_graph(
+        [helper.make_node("Neg", ["x"], ["negated"])], "else_branch", [],
+        [helper.make_tensor_value_info("negated", TensorProto.FLOAT, None)],
+    )
+    nodes = [
+        _const("zero", np.float32(0.0)),
+        helper.make_node("ReduceSum", ["x"], ["total"], keepdims=0),
+        helper.make_node("Greater", ["total", "zero"], ["positive"]),
+        helper.make_node("If", ["positive"], ["y"], then_branch=then, else_branch=other),
+    ]
+    graph = helper.make_graph(nodes, "pick", [x], [onnx.ValueInfoProto(name="y")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    compiled = compiler.compile(model)
+    for sign in (1.0, -1.0):
+        _check(model, {"x": np.abs(np.random.default_rng(0).standard_normal((2, 3))).astype(np.float32) * sign}, compiled)
