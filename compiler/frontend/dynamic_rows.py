@@ -132,15 +132,15 @@ def propagate(b: NodeBuilder, results: Sequence[Value | None], masked: bool = Fa
         return
     first = next(iter(dynamic.values()))
     out = results[0] if results else None
-    rows = None
-    if len(results) == 1 and isinstance(out, SSAValue):
-        rows = _result_rows(b, dynamic, out)
-    elif b.node.op_type == "Split" and _split_keeps_rows(b, dynamic):
+    if b.node.op_type == "Split" and _split_keeps_rows(b, dynamic):
         # Each piece has every entry along the padded axis: the input's count.
         for piece in results:
             if isinstance(piece, SSAValue) and piece not in b.state.dynamic_rows:
                 b.state.dynamic_rows[piece] = dynamic[0]
         return
+    rows = None
+    if len(results) == 1 and isinstance(out, SSAValue):
+        rows = _result_rows(b, dynamic, out)
     if rows is not None:
         assert isinstance(out, SSAValue)
         if out not in b.state.dynamic_rows:

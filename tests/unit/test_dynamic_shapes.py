@@ -191,11 +191,12 @@ def test_static_dims_of_a_selection_stay_constants() -> None:
 
 def _consumers_model() -> onnx.ModelProto:
     """The other shape consumers of a selection's length n: torch.arange(n),
-    expand(n, 2), reshape(n, 2, 2), x[:n] of a static tensor."""
+    expand(n, 2), reshape(n, 2, 2), x[:n] of a static tensor; and a one-output
+    Split of the selection's columns."""
     nodes = [
         _const("thr", np.float32(0.5)), _const("first", np.int64(0)), _const("zero", np.asarray([0], np.int64)),
         _const("two", np.asarray([2], np.int64)), _const("start", np.int64(0)), _const("step", np.int64(1)),
-        _const("row", np.arange(2, dtype=np.int64).reshape(1, 2)),
+        _const("row", np.arange(2, dtype=np.int64).reshape(1, 2)), _const("width4", np.asarray([4], np.int64)),
         helper.make_node("NonZero", ["mask"], ["nz"], name="where"),
         helper.make_node("Gather", ["nz", "first"], ["inds"], axis=0),
         helper.make_node("Gather", ["boxes", "inds"], ["picked"], axis=0),
@@ -208,13 +209,15 @@ def _consumers_model() -> onnx.ModelProto:
         helper.make_node("Concat", ["n1", "two", "two"], ["n_2_2"], axis=0),
         helper.make_node("Reshape", ["picked", "n_2_2"], ["corners"]),
         helper.make_node("Slice", ["table", "zero", "n1", "zero"], ["prefix"]),
+        # torch.where(mask) as RetinaNet writes it: a one-piece Split of columns.
+        helper.make_node("Split", ["picked", "width4"], ["whole"], axis=1),
     ]
     inputs = [
         helper.make_tensor_value_info("boxes", TensorProto.FLOAT, [_N, 4]),
         helper.make_tensor_value_info("mask", TensorProto.BOOL, [_N]),
         helper.make_tensor_value_info("table", TensorProto.FLOAT, [_N, 3]),
     ]
-    outputs = [onnx.ValueInfoProto(name=n) for n in ("positions", "grid", "corners", "prefix")]
+    outputs = [onnx.ValueInfoProto(name=n) for n in ("positions", "grid", "corners", "prefix", "whole")]
     graph = helper.make_graph(nodes, "consumers", inputs, outputs)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
