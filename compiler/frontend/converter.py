@@ -98,6 +98,13 @@ class ImportState:
     # result and what is computed row by row from it): the padded value -> its
     # row count (an i64 scalar) and the node it comes from. See `dynamic_rows.py`.
     dynamic_rows: dict[SSAValue, DynamicRows] = field(default_factory=dict)
+    # Small i64 values computed from the shape of such a padded value (`x.shape[0]`
+    # and arithmetic on it): what each entry holds, a constant or a run-time row
+    # count with its bound. See `dynamic_shapes.py`.
+    shape_values: dict[SSAValue, ShapeVector] = field(default_factory=dict)
+    # Concat along a padded axis: the gather index that moves the real entries
+    # together and their total, per (size, count) of the pieces.
+    concat_sources: dict[tuple[Any, ...], tuple[SSAValue, SSAValue]] = field(default_factory=dict)
     # 4-bit initializers (quantize_static's QInt4/QUInt4 weights and their zero
     # points), widened to 8 bits: DequantizeLinear reads them as it reads i8/u8,
     # but a QuantizeLinear to such a zero point's type would saturate at 8 bits.
@@ -117,6 +124,36 @@ class DynamicRows:
     origin: str
     axis: int = 0
     """The padded axis (NMS's selection: 0; NonZero's [rank, n]: 1)."""
+
+
+@dataclass(frozen=True)
+class RowDim:
+    """One entry of a shape vector known at run time only: `count` (an i64
+    scalar graph value) is at most `bound`."""
+
+    count: SSAValue
+    bound: int
+    origin: str
+
+
+Entry = int | RowDim
+"""A shape vector's entry: static, or a run-time count."""
+
+
+@dataclass(frozen=True)
+class ShapeVector:
+    """What a small i64 value holds, entry by entry (`scalar`: rank 0, one entry)."""
+
+    entries: tuple[Entry, ...]
+    scalar: bool = False
+
+    @property
+    def dynamic(self) -> list[tuple[int, RowDim]]:
+        return [(i, e) for i, e in enumerate(self.entries) if isinstance(e, RowDim)]
+
+    def bounds(self) -> list[int]:
+        return [e.bound if isinstance(e, RowDim) else e for e in self.entries]
+
 
 
 class NodeBuilder:

@@ -15,9 +15,11 @@ garbage that no real one depends on.
 axis (torchvision's batched NMS takes the max coordinate of the boxes) reads
 the padding as the reduction's identity. `propagate` runs after it: the
 result gets its count and axis, a prefix Slice along the axis (`keep[:k]`)
-the count min(count, k). An op that would mix padded entries into real ones
-(a sort or mean over them, Shape, a Reshape across them) is a one-line error
-naming the node and the op that made the length data-dependent. The graph
+the count min(count, k). Ops that take the padded value's shape, and Concat
+or TopK along the padded axis, are `dynamic_shapes.py`'s. An op that would
+mix padded entries into real ones (a sort or mean over them, a Reshape across
+them) is a one-line error naming the node and the op that made the length
+data-dependent. The graph
 outputs that have a count get it as a hidden output of `main` (`graph.rows`
 names it, `graph.rows_axis` the axis when it is not 0) and the runtime cuts them.
 """
@@ -130,6 +132,12 @@ def propagate(b: NodeBuilder, results: Sequence[Value | None], masked: bool = Fa
         return
     first = next(iter(dynamic.values()))
     out = results[0] if results else None
+    if b.node.op_type == "Split" and _split_keeps_rows(b, dynamic):
+        # Each piece has every entry along the padded axis: the input's count.
+        for piece in results:
+            if isinstance(piece, SSAValue) and piece not in b.state.dynamic_rows:
+                b.state.dynamic_rows[piece] = dynamic[0]
+        return
     rows = None
     if len(results) == 1 and isinstance(out, SSAValue):
         rows = _result_rows(b, dynamic, out)
@@ -144,6 +152,14 @@ def propagate(b: NodeBuilder, results: Sequence[Value | None], masked: bool = Fa
         f"which {b.node.op_type} cannot take here: only row-wise ops may follow it",
         hint="output the selection (or what row-wise ops make of it) and finish the post-processing outside the model",
     )
+
+
+def _split_keeps_rows(b: NodeBuilder, dynamic: dict[int, DynamicRows]) -> bool:
+    """A Split of a padded value along another axis (torchvision's boxes.unbind(1))."""
+    if set(dynamic) != {0}:
+        return False
+    r = len(_shape(b.input(0)))
+    return int(b.attr("axis", 0)) % r != dynamic[0].axis
 
 
 def _shape(value: SSAValue) -> tuple[int, ...]:

@@ -50,6 +50,7 @@ from compiler.errors import (
 )
 from compiler.frontend import (
     dynamic_rows,
+    dynamic_shapes,
     onnx_ops,  # noqa: F401  (registers every converter)
 )
 from compiler.frontend.converter import (
@@ -58,6 +59,7 @@ from compiler.frontend.converter import (
     ImportState,
     NodeBuilder,
     TensorSequence,
+    Value,
     canonical_domain,
     tensor_too_large,
 )
@@ -514,8 +516,13 @@ def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
         if name and name not in state.values:
             raise builder.error(f"input '{name}' is not defined before this node")
     restore = dynamic_rows.prepare(builder) if state.dynamic_rows else []
+    special: list[Value | None] | None = None
     try:
-        results = list(conv(builder))
+        tracked = bool(state.dynamic_rows or state.shape_values) and dynamic_shapes.involved(builder)
+        special = dynamic_shapes.convert(builder, conv) if tracked else None
+        results = special if special is not None else list(conv(builder))
+        if tracked and special is None and state.shape_values:
+            results = dynamic_shapes.track(builder, results)
     except CompilerError as err:
         raise err.with_context(
             file=state.source, node=builder.display_name, op_type=builder.op_label, opset=state.opset
@@ -527,7 +534,7 @@ def _convert_node(state: ImportState, node: onnx.NodeProto) -> None:
     finally:
         for name, value in restore:
             state.values[name] = value
-    if state.dynamic_rows:
+    if state.dynamic_rows and special is None:
         dynamic_rows.propagate(builder, results, masked=bool(restore))
     for i, name in enumerate(node.output):
         if not name:

@@ -13,6 +13,8 @@ data-dependent one (`torch.cond`) is an error.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import onnx
 from xdsl.ir import Attribute, SSAValue
@@ -21,6 +23,7 @@ from compiler import dtypes
 from compiler.dialects import graph as g
 from compiler.errors import CompilerError
 from compiler.frontend.converter import (
+    DynamicRows,
     NodeBuilder,
     TensorSequence,
     Value,
@@ -183,6 +186,8 @@ def _elem_type_of(vi: onnx.ValueInfoProto) -> Attribute | None:
 def convert_if(b: NodeBuilder) -> list[Value]:
     cond = constant_value(b.input(0))
     if cond is None:
+        if any(_constant_only(b.required_attr(branch)) for branch in ("then_branch", "else_branch")):
+            return _select_branches(b)
         raise b.error(
             "the condition is computed from the inputs: data-dependent control flow is not supported",
             hint="keep the branch choice static (no torch.cond or data-dependent Python `if` in forward)",
@@ -192,3 +197,65 @@ def convert_if(b: NodeBuilder) -> list[Value]:
     if len(outs) != len(b.node.output):
         raise b.error(f"{branch} has {len(outs)} outputs, the node {len(b.node.output)}")
     return outs
+
+
+def _constant_only(graph: onnx.GraphProto) -> bool:
+    """A branch that only returns constants (torchvision's `if boxes.numel() == 0:
+    return torch.empty(0)` early exit)."""
+    defined = {n.output[0] for n in graph.node if n.op_type == "Constant"}
+    return all(n.op_type == "Constant" for n in graph.node) and all(o.name in defined for o in graph.output)
+
+
+def _select_branches(b: NodeBuilder) -> list[Value]:
+    """A run-time condition where one branch only returns constants: both
+    branches are converted (graph ops have no side effects, and the constant
+    one costs nothing) and each output picks its branch's value by the
+    condition. An output that is empty in one branch is the other branch's
+    value with zero real rows there (`dynamic_rows.py`)."""
+    cond = b.input(0)
+    if math.prod(shape(cond)) != 1:
+        raise b.error(f"the condition must hold one value, got shape {list(shape(cond))}")
+    cond = reshape(b, cond, [])
+    if not dtypes.is_bool(elem(cond)):
+        cond = b.make(g.NotOp, [b.make(g.EqualOp, [cond, b.constant(np.asarray(0, dtypes.to_numpy_dtype(elem(cond))), elem(cond))])])
+    then = b.inline_graph(b.required_attr("then_branch"), [], "then_branch")
+    other = b.inline_graph(b.required_attr("else_branch"), [], "else_branch")
+    if len(then) != len(b.node.output) or len(other) != len(b.node.output):
+        raise b.error(f"the branches have {len(then)} and {len(other)} outputs, the node {len(b.node.output)}")
+    return [_select(b, cond, i, t, e) for i, (t, e) in enumerate(zip(then, other, strict=True))]
+
+
+def _select(b: NodeBuilder, cond: SSAValue, i: int, then: Value, other: Value) -> SSAValue:
+    if not isinstance(then, SSAValue) or not isinstance(other, SSAValue) or elem(then) != elem(other):
+        raise b.error(f"output {i} has different types in the two branches; a run-time condition needs the same type")
+    ts, es = shape(then), shape(other)
+    rows_t, rows_e = b.dynamic_rows(then), b.dynamic_rows(other)
+    empty = [
+        a for a in range(len(ts)) if len(ts) == len(es) and ts[a] != es[a] and 0 in (ts[a], es[a])
+    ]
+    if ts == es:
+        value = b.make(g.WhereOp, [cond, then, other])
+        axis = (rows_t or rows_e).axis if rows_t or rows_e else None
+    elif len(empty) == 1 and all(ts[a] == es[a] for a in range(len(ts)) if a != empty[0]):
+        # One branch has no entries along this axis: the other's value, none of it real there.
+        axis = empty[0]
+        kept = other if ts[axis] == 0 else then
+        # A value of its own: `kept` may be an outer value, whose rows stay its own.
+        value = b.make(g.ReshapeOp, [kept], [kept.type])
+    else:
+        raise b.error(
+            f"output {i} has shape {list(ts)} in then_branch and {list(es)} in else_branch; "
+            "a run-time condition needs the same shapes (or an empty one)"
+        )
+    if axis is None:
+        return value
+    if any(r is not None and r.axis != axis for r in (rows_t, rows_e)):
+        raise b.error(f"output {i} is padded along different axes in the two branches")
+
+    def count(v: SSAValue, rows: DynamicRows | None) -> SSAValue:
+        return rows.count if rows is not None else b.constant(np.asarray(shape(v)[axis], np.int64))
+
+    origin = (rows_t or rows_e).origin if rows_t or rows_e else f"If node '{b.display_name}'"
+    total = b.make(g.WhereOp, [cond, count(then, rows_t), count(other, rows_e)])
+    b.state.dynamic_rows[value] = DynamicRows(total, origin, axis)
+    return value
