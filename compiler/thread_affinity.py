@@ -133,7 +133,8 @@ def _running(tid: int) -> bool:
         if fd is not None:
             os.close(fd)
         return False
-    return stat[stat.rindex(b")") + 2 : stat.rindex(b")") + 3] == b"R"
+    state = stat.rindex(b")") + 2  # after "pid (comm) ": comm may hold ')'
+    return stat[state : state + 1] == b"R"
 
 
 def running_workers() -> int:

@@ -134,12 +134,7 @@ def vectorization_blocker(loop: ForOp) -> str | None:
             return f"its body holds '{op.name}' (only loads, stores, arith and math vectorize)"
         if not _scalar_types(op):
             return f"'{op.name}' works on non-scalar values"
-    analysis = LoopAccessAnalysis(loop)
-    return analysis.independence_problem({r.buffer for r in _float_reductions(analysis)})
-
-
-def _float_reductions(analysis: LoopAccessAnalysis) -> list[Reduction]:
-    return [r for r in analysis.reductions() if isinstance(r.load.res.type, AnyFloat)]
+    return LoopAccessAnalysis(loop).independence_problem(but_reductions=True)
 
 
 def reductions(loop: ForOp) -> list[Reduction]:
@@ -149,7 +144,7 @@ def reductions(loop: ForOp) -> list[Reduction]:
     accumulator's value are reduced into the accumulator (`vector.reduction`).
     A sum is so added in another order than the scalar loop's: the result
     differs in rounding, as onnxruntime's vectorized reductions do."""
-    return _float_reductions(LoopAccessAnalysis(loop))
+    return LoopAccessAnalysis(loop).reductions()
 
 
 def vector_length(loop: ForOp, vector_bits: int) -> int:

@@ -34,13 +34,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 
 from compiler.dialects import graph as g
-from compiler.passes.reshape_sinking import sink_users
-
-
-def _reshaped(value: SSAValue, shape: list[int], rewriter: PatternRewriter, before: Operation) -> SSAValue:
-    view = g.ReshapeOp.make([value], [TensorType(g.elem_of(value), shape)])
-    rewriter.insert(view, InsertPoint.before(before))
-    return view.result
+from compiler.passes.reshape_sinking import elementwise_user, reshaped, sink_users
 
 
 def _rows_operand(shape: tuple[int, ...], full: tuple[int, ...]) -> bool:
@@ -50,15 +44,7 @@ def _rows_operand(shape: tuple[int, ...], full: tuple[int, ...]) -> bool:
 
 def _sinkable(user: Operation, value: SSAValue) -> bool:
     """An element-wise op on `value` whose other operands are full-shape or broadcast along the rows."""
-    if g.fusion_kind(user) > g.FusionKind.BROADCAST or len(user.results) != 1:
-        return False
-    full = g.shape_of(value)
-    if g.shape_of(user.results[0]) != full:
-        return False
-    return all(
-        operand is value or g.shape_of(operand) == full or _rows_operand(g.shape_of(operand), full)
-        for operand in user.operands
-    )
+    return elementwise_user(user, value, _rows_operand)
 
 
 class FlattenBatchedMatmul(RewritePattern):
@@ -77,7 +63,7 @@ class FlattenBatchedMatmul(RewritePattern):
         out_shape = g.shape_of(op.result)
         rows = math.prod(out_shape[:-1])
         flat_shape = [rows, out_shape[-1]]
-        lhs = _reshaped(op.lhs, [rows, lhs_shape[-1]], rewriter, op)
+        lhs = reshaped(op.lhs, [rows, lhs_shape[-1]], rewriter, op)
         matmul = type(op).create(
             operands=[lhs, op.rhs],
             result_types=[TensorType(g.elem_of(op.result), flat_shape)],
@@ -89,8 +75,8 @@ class FlattenBatchedMatmul(RewritePattern):
         def operand(other: SSAValue, user: Operation) -> SSAValue:
             shape = g.shape_of(other)
             if shape == out_shape:
-                return _reshaped(other, flat_shape, rewriter, user)
-            return _reshaped(other, [1, shape[-1]], rewriter, user) if len(shape) > 2 else other
+                return reshaped(other, flat_shape, rewriter, user)
+            return reshaped(other, [1, shape[-1]], rewriter, user) if len(shape) > 2 else other
 
         sink_users(op, matmul.results[0], rewriter, _sinkable, operand)
 

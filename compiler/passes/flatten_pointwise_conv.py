@@ -33,7 +33,7 @@ from xdsl.pattern_rewriter import (
 from xdsl.rewriter import InsertPoint
 
 from compiler.dialects import graph as g
-from compiler.passes.reshape_sinking import sink_users
+from compiler.passes.reshape_sinking import elementwise_user, reshaped, sink_users
 
 _LAYOUT_PROPS = ("data_layout", "kernel_layout", "out_layout")
 
@@ -41,9 +41,7 @@ _LAYOUT_PROPS = ("data_layout", "kernel_layout", "out_layout")
 def _flat(value: SSAValue, rewriter: PatternRewriter, before: Operation) -> SSAValue:
     """`value` [N, C, H, W] viewed as [N, C, 1, H*W]."""
     n, c, h, w = g.shape_of(value)
-    view = g.ReshapeOp.make([value], [TensorType(g.elem_of(value), [n, c, 1, h * w])])
-    rewriter.insert(view, InsertPoint.before(before))
-    return view.result
+    return reshaped(value, [n, c, 1, h * w], rewriter, before)
 
 
 def _pointwise(op: g.ConvOp) -> bool:
@@ -60,18 +58,7 @@ def _pointwise(op: g.ConvOp) -> bool:
 
 def _sinkable(user: Operation, value: SSAValue) -> bool:
     """An element-wise op on `value` whose other operands are full-shape or broadcast over H, W."""
-    if g.fusion_kind(user) > g.FusionKind.BROADCAST or len(user.results) != 1:
-        return False
-    full = g.shape_of(value)
-    if g.shape_of(user.results[0]) != full:
-        return False
-    for operand in user.operands:
-        if operand is value:
-            continue
-        shape = g.shape_of(operand)
-        if shape != full and not (len(shape) >= 2 and tuple(shape[-2:]) == (1, 1)):
-            return False
-    return True
+    return elementwise_user(user, value, lambda shape, _: len(shape) >= 2 and tuple(shape[-2:]) == (1, 1))
 
 
 class FlattenPointwiseConv(RewritePattern):

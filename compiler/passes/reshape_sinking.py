@@ -9,7 +9,7 @@ producer's group. `sink_users` does that for both.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Operation, SSAValue
@@ -17,6 +17,29 @@ from xdsl.pattern_rewriter import PatternRewriter
 from xdsl.rewriter import InsertPoint
 
 from compiler.dialects import graph as g
+
+
+def reshaped(value: SSAValue, shape: Sequence[int], rewriter: PatternRewriter, before: Operation) -> SSAValue:
+    """`value` viewed with `shape` (a graph.reshape inserted before `before`)."""
+    view = g.ReshapeOp.make([value], [TensorType(g.elem_of(value), list(shape))])
+    rewriter.insert(view, InsertPoint.before(before))
+    return view.result
+
+
+def elementwise_user(
+    user: Operation, value: SSAValue, broadcasts: Callable[[tuple[int, ...], tuple[int, ...]], bool]
+) -> bool:
+    """An element-wise op on `value`, of its shape, whose other operands have that shape
+    too or a shape that `broadcasts(shape, full)` accepts."""
+    if g.fusion_kind(user) > g.FusionKind.BROADCAST or len(user.results) != 1:
+        return False
+    full = g.shape_of(value)
+    if g.shape_of(user.results[0]) != full:
+        return False
+    return all(
+        operand is value or (shape := g.shape_of(operand)) == full or broadcasts(shape, full)
+        for operand in user.operands
+    )
 
 
 def single_use_chain(first: Operation, last: Operation) -> list[Operation]:

@@ -17,7 +17,7 @@ Distinct kernel arguments are assumed not to alias.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 from xdsl.dialects import arith, memref
@@ -326,6 +326,14 @@ class LoopAccessAnalysis:
             strides.append(f.coeff if f.has_atom else 0)
         return strides
 
+    def walks_contiguously(self, accesses: Sequence[memref.LoadOp | memref.StoreOp]) -> bool:
+        """Whether one of `accesses` walks its buffer's last dimension with stride 1 along the loop."""
+        for access in accesses:
+            strides = self.lane_strides(list(access.indices))
+            if strides and all(s == 0 for s in strides[:-1]) and strides[-1] * self.loop.stride == 1:
+                return True
+        return False
+
     def same_indices(self, a: Sequence[SSAValue], b: Sequence[SSAValue]) -> bool:
         return len(a) == len(b) and all(
             self.keys.key(x) == self.keys.key(y) for x, y in zip(a, b, strict=True)
@@ -363,10 +371,11 @@ class LoopAccessAnalysis:
             found.append(Reduction(load, combine, store))
         return found
 
-    def independence_problem(self, reduced: Collection[SSAValue] = ()) -> str | None:
+    def independence_problem(self, but_reductions: bool = False) -> str | None:
         """Why iterations of the loop may not run at once; None when they may.
-        Buffers in `reduced` (`reductions`' accumulators) are left out."""
+        With `but_reductions`, the accumulators of `reductions` are left out."""
         axis = self.loop.axis_name
+        reduced = {r.buffer for r in self.reductions()} if but_reductions else set()
         if self.unknown_users:
             return f"'{self.unknown_users[0].name}' uses a buffer in a way the analysis does not know"
         for buf in self.written:
@@ -450,25 +459,10 @@ def is_straight_line(loop: ForOp) -> bool:
     return True
 
 
-def _walks_contiguously(analysis: LoopAccessAnalysis, accesses: Sequence[memref.LoadOp | memref.StoreOp]) -> bool:
-    """Whether one of `accesses` walks its buffer's last dimension with stride 1 along the loop."""
-    for access in accesses:
-        strides = analysis.lane_strides(list(access.indices))
-        if strides and all(s == 0 for s in strides[:-1]) and strides[-1] * analysis.loop.stride == 1:
-            return True
-    return False
-
-
 def contiguous_store(loop: ForOp) -> bool:
     """Whether some store in the loop walks its buffer's last dimension with stride 1."""
     analysis = LoopAccessAnalysis(loop)
-    return _walks_contiguously(analysis, analysis.stores)
-
-
-def contiguous_load(loop: ForOp) -> bool:
-    """Whether some load in the loop walks its buffer's last dimension with stride 1."""
-    analysis = LoopAccessAnalysis(loop)
-    return _walks_contiguously(analysis, analysis.loads)
+    return analysis.walks_contiguously(analysis.stores)
 
 
 def body_ops(loop: ForOp) -> list[Operation]:
@@ -486,7 +480,6 @@ __all__ = [
     "StructuralKeys",
     "body_ops",
     "constant_int",
-    "contiguous_load",
     "contiguous_store",
     "defined_inside",
     "independence_problem",

@@ -34,7 +34,6 @@ from xdsl.dialects.builtin import AnyFloat, MemRefType
 from compiler.dialects.loop import SERIAL, ForOp
 from compiler.schedule.analysis import (
     LoopAccessAnalysis,
-    contiguous_load,
     contiguous_store,
     independence_problem,
     is_straight_line,
@@ -82,11 +81,10 @@ def reduction_vectorizable(loop: ForOp, lanes: int) -> bool:
     if loop.trip_count < max(2, lanes // 2) or not is_straight_line(loop):
         return False
     analysis = LoopAccessAnalysis(loop)
-    reduced = [r for r in analysis.reductions() if isinstance(r.load.res.type, AnyFloat)]
     return (
-        bool(reduced)
-        and analysis.independence_problem({r.buffer for r in reduced}) is None
-        and contiguous_load(loop)
+        bool(analysis.reductions())
+        and analysis.independence_problem(but_reductions=True) is None
+        and analysis.walks_contiguously(analysis.loads)
     )
 
 
